@@ -1,0 +1,307 @@
+"""The event store: a DuckDB file with the events, import batches, quarantined rows and metadata.
+
+Loading a source is one transaction: an error or an interrupt at any point leaves the store as
+it was. A source whose content was loaded before is skipped. Rows that cannot be loaded are
+quarantined with their file, line or row, column and reason, so loaded + quarantined = read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from journeys.errors import SourceReadError, StoreError
+from journeys.mapping import XES_MAPPING, ColumnMapping
+from journeys.normalise import STAGE_COLUMNS, Normaliser
+from journeys.pseudonym import Pseudonymiser, load_key
+from journeys.schema import EVENT_COLUMNS
+from journeys.sources import ROW, Source
+
+__all__ = ["Store", "BatchResult", "default_store_path", "STORE_ENV"]
+
+STORE_ENV = "NAJMA_STORE"
+SCHEMA_VERSION = "1"
+Progress = Callable[[int, int], None]
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS events ("
+    + ", ".join(f"{c.name} {c.sql_type}" for c in EVENT_COLUMNS)
+    + ")",
+    """CREATE TABLE IF NOT EXISTS batches (
+        batch_id INTEGER PRIMARY KEY, source VARCHAR, kind VARCHAR, fingerprint VARCHAR UNIQUE,
+        service VARCHAR, mapping JSON, tz VARCHAR, time_format VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+        first_seq BIGINT, loaded_at TIMESTAMPTZ, seconds DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id INTEGER, source VARCHAR, row BIGINT, unit VARCHAR, "column" VARCHAR,
+        reason VARCHAR, record JSON)""",
+)
+
+_DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)
+
+
+def default_store_path() -> Path:
+    """Return the store's path: ``$NAJMA_STORE`` or ``./najma.duckdb``."""
+    return Path(os.environ.get(STORE_ENV) or "najma.duckdb")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one load did.
+
+    ``read`` counts every record of the source; ``loaded + quarantined == read`` always holds.
+    ``skipped`` is True when the same content had been loaded before, as ``batch_id``.
+    """
+
+    batch_id: int
+    source: str
+    read: int
+    loaded: int
+    quarantined: int
+    skipped: bool
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the result as a plain dict."""
+        return asdict(self)
+
+
+class Store:
+    """An event store in a DuckDB file.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The DuckDB file; by default ``$NAJMA_STORE`` or ``./najma.duckdb``.
+    read_only : bool, default False
+        Open without the right to change it (the file must exist).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> os.environ["NAJMA_PSEUDONYM_KEY"] = "example-key"
+    >>> frame = pd.DataFrame({"case_id": ["a", "a"], "activity": ["Apply", "Pay"],
+    ...                       "timestamp": ["2025-01-05 09:00", "2025-01-05 09:30"]})
+    >>> with Store(os.path.join(folder, "s.duckdb")) as store:
+    ...     result = store.ingest_frame(frame, service="Trade licence")
+    >>> (result.read, result.loaded, result.quarantined)
+    (2, 2, 0)
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        if read_only and not self.path.exists():
+            raise StoreError(f"no store at {self.path}; load events with: najma ingest FILE --store {self.path}")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}") from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            for statement in _DDL:
+                self.con.execute(statement)
+            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def ingest_frame(self, frame: pd.DataFrame, *, name: str = "<DataFrame>", **options: object) -> BatchResult:
+        """Load a pandas frame (see :meth:`ingest`); the frame is not modified."""
+        from journeys.sources import FrameSource
+
+        return self.ingest(FrameSource(name=name, kind="frame", frame=frame), **options)
+
+    def ingest(
+        self,
+        source: Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        service: str | None = None,
+        tz: str = "UTC",
+        time_format: str | None = None,
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """Load `source` in one transaction.
+
+        Parameters
+        ----------
+        source : Source
+            What to load (see :func:`journeys.open_source`).
+        mapping : ColumnMapping, optional
+            Source columns onto canonical ones; XES sources start from :data:`XES_MAPPING`.
+        service : str, optional
+            The service of every event; by default a mapped ``service`` column, else the
+            source's file name.
+        tz : str, default "UTC"
+            The zone of times written without an offset.
+        time_format : str, optional
+            A strptime format for times, e.g. ``"%d/%m/%Y %H:%M"``.
+        progress : callable, optional
+            Called as ``progress(done, total)`` after each batch.
+
+        Returns
+        -------
+        BatchResult
+
+        Raises
+        ------
+        SourceReadError
+            If the source cannot be read at all; nothing of it is loaded.
+        """
+        started = time.perf_counter()
+        self._check_zone(tz)
+        fingerprint = source.fingerprint()
+        previous = self.con.execute(
+            "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]
+        ).fetchone()
+        if previous:
+            return BatchResult(previous[0], source.name, previous[1], previous[2], previous[3], True, 0.0)
+        pseudonymiser = self._pseudonymiser()
+        user_mapping = mapping or ColumnMapping()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute("SET TimeZone = ?", [tz])
+            batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
+            first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchone()[0]
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * EXCLUDE (event_seq, batch_id), 0::BIGINT AS _row FROM events LIMIT 0"
+            )
+            seen_columns: set[str] = set()
+            for batch in source.batches():
+                seen_columns.update(batch.schema.names)
+                resolved = self._resolve(source, user_mapping, batch.schema.names)
+                if "customer_id" in resolved:
+                    batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
+                self._stage(batch, normaliser, batch_id, source)
+                if progress:
+                    progress(source.progress(), source.progress_total)
+            unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
+            if unseen and source.kind == "xes":
+                raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
+            self._quarantine_rejects(source, batch_id)
+            self._quarantine_duplicates(source, batch_id)
+            self.con.execute(
+                "INSERT INTO events SELECT * EXCLUDE (_row), ? + _row AS event_seq, ? AS batch_id FROM _stage",
+                [first_seq, batch_id],
+            )
+            loaded = self.con.execute("SELECT count(*) FROM _stage").fetchone()[0]
+            quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()[0]
+            seconds = time.perf_counter() - started
+            self.con.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                [
+                    batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
+                    tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
+                ],
+            )
+            self.con.execute("DROP TABLE _stage")
+            self.con.execute("SET TimeZone = 'UTC'")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self.con.execute("SET TimeZone = 'UTC'")
+            raise
+        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, False, seconds)
+
+    def _check_zone(self, tz: str) -> None:
+        known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchone()[0]
+        if not known:
+            raise SourceReadError("--tz", f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'")
+
+    def _pseudonymiser(self) -> Pseudonymiser:
+        pseudonymiser = Pseudonymiser(load_key())
+        stored = self.con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+        if stored is None:
+            self.con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudonymiser.fingerprint])
+        elif stored[0] != pseudonymiser.fingerprint:
+            raise StoreError(
+                f"the pseudonymisation key differs from the one this store was loaded with ({self.path}); "
+                "set NAJMA_PSEUDONYM_KEY or NAJMA_KEY_FILE to that key"
+            )
+        return pseudonymiser
+
+    @staticmethod
+    def _resolve(source: Source, mapping: ColumnMapping, names: list[str]) -> dict[str, str]:
+        data = [n for n in names if n != ROW]
+        if source.kind == "xes" or "case:concept:name" in data:
+            preset = ColumnMapping({k: v for k, v in XES_MAPPING.columns.items() if v in data})
+            mapping = preset.merged(mapping)
+            if source.kind == "xes":
+                present = ColumnMapping({k: v for k, v in mapping.columns.items() if v in data})
+                return {**mapping.columns, **present.columns}
+        try:
+            return mapping.resolve(data)
+        except ValueError as exc:
+            raise source.fail(str(exc)) from None
+
+    def _stage(self, batch: pa.RecordBatch, normaliser: Normaliser, batch_id: int, source: Source) -> None:
+        """Normalise one batch: good rows into ``_stage``, bad rows into quarantine."""
+        staged = self.con.from_arrow(pa.Table.from_batches([batch])).select(*normaliser.select(batch.schema))
+        relation = self.con.from_arrow(staged.to_arrow_table())
+        relation.filter("_reason IS NULL").select(*STAGE_COLUMNS).insert_into("_stage")
+        bad = relation.filter("_reason IS NOT NULL").select("_row", "_column", "_reason", "_record").to_arrow_table()
+        if bad.num_rows:
+            self.con.register("_bad_rows", bad)
+            self.con.execute(
+                "INSERT INTO quarantine SELECT ?, ?, _row, ?, _column, _reason, _record FROM _bad_rows",
+                [batch_id, source.name, source.unit],
+            )
+            self.con.unregister("_bad_rows")
+
+    def _quarantine_rejects(self, source: Source, batch_id: int) -> None:
+        for reject in source.rejects:
+            self.con.execute(
+                "INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, ?, json_object('text', ?))",
+                [batch_id, source.name, reject.row, source.unit, reject.reason, reject.text],
+            )
+
+    def _quarantine_duplicates(self, source: Source, batch_id: int) -> None:
+        """Move rows equal in every column to an earlier row of the same source to quarantine."""
+        repeated = self.con.execute(
+            f"SELECT count(*) - count(DISTINCT hash({_DUPLICATE_KEY})) FROM _stage"
+        ).fetchone()[0]
+        if not repeated:
+            return
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _duplicates AS
+            SELECT _row, first_row FROM (
+                SELECT _row, min(_row) OVER (PARTITION BY {_DUPLICATE_KEY}) AS first_row FROM _stage)
+            WHERE _row <> first_row"""
+        )
+        self.con.execute(
+            """INSERT INTO quarantine
+            SELECT ?, ?, d._row, ?, NULL, 'duplicate of ' || ? || ' ' || d.first_row,
+                   to_json(s) FROM _duplicates d JOIN _stage s USING (_row)""",
+            [batch_id, source.name, source.unit, source.unit],
+        )
+        self.con.execute("DELETE FROM _stage WHERE _row IN (SELECT _row FROM _duplicates)")
+        self.con.execute("DROP TABLE _duplicates")
+
+
+def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymiser) -> pa.RecordBatch:
+    index = batch.schema.get_field_index(column)
+    values = pc.utf8_trim_whitespace(pc.cast(batch.column(index), pa.string()))
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return batch.set_column(index, column, pseudonymiser.array(values))
