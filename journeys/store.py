@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from duckdb import ColumnExpression, ConstantExpression
 
 from journeys.errors import SourceReadError, StoreError
 from journeys.mapping import XES_MAPPING, ColumnMapping
@@ -48,7 +49,7 @@ _DDL = (
         reason VARCHAR, record JSON)""",
 )
 
-_DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)
+_DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
 
 
 def default_store_path() -> Path:
@@ -172,9 +173,9 @@ class Store:
         started = time.perf_counter()
         self._check_zone(tz)
         fingerprint = source.fingerprint()
-        previous = self.con.execute(
+        previous = next(iter(self.con.execute(
             "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]
-        ).fetchone()
+        ).fetchall()), None)
         if previous:
             return BatchResult(previous[0], source.name, previous[1], previous[2], previous[3], True, 0.0)
         pseudonymiser = self._pseudonymiser()
@@ -182,11 +183,8 @@ class Store:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.execute("SET TimeZone = ?", [tz])
-            batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()[0]
-            first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchone()[0]
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE _stage AS SELECT * EXCLUDE (event_seq, batch_id), 0::BIGINT AS _row FROM events LIMIT 0"
-            )
+            batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
+            first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
             seen_columns: set[str] = set()
             for batch in source.batches():
                 seen_columns.update(batch.schema.names)
@@ -194,20 +192,16 @@ class Store:
                 if "customer_id" in resolved:
                     batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
                 normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
-                self._stage(batch, normaliser, batch_id, source)
+                self._stage(batch, normaliser, batch_id, first_seq, source)
                 if progress:
                     progress(source.progress(), source.progress_total)
             unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
             if unseen and source.kind == "xes":
                 raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
             self._quarantine_rejects(source, batch_id)
-            self._quarantine_duplicates(source, batch_id)
-            self.con.execute(
-                "INSERT INTO events SELECT * EXCLUDE (_row), ? + _row AS event_seq, ? AS batch_id FROM _stage",
-                [first_seq, batch_id],
-            )
-            loaded = self.con.execute("SELECT count(*) FROM _stage").fetchone()[0]
-            quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchone()[0]
+            self._quarantine_duplicates(source, batch_id, first_seq)
+            loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+            quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             seconds = time.perf_counter() - started
             self.con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
@@ -216,7 +210,6 @@ class Store:
                     tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
                 ],
             )
-            self.con.execute("DROP TABLE _stage")
             self.con.execute("SET TimeZone = 'UTC'")
             self.con.execute("COMMIT")
         except BaseException:
@@ -226,13 +219,13 @@ class Store:
         return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, False, seconds)
 
     def _check_zone(self, tz: str) -> None:
-        known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchone()[0]
+        known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
         if not known:
             raise SourceReadError("--tz", f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'")
 
     def _pseudonymiser(self) -> Pseudonymiser:
         pseudonymiser = Pseudonymiser(load_key())
-        stored = self.con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+        stored = next(iter(self.con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchall()), None)
         if stored is None:
             self.con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudonymiser.fingerprint])
         elif stored[0] != pseudonymiser.fingerprint:
@@ -256,11 +249,16 @@ class Store:
         except ValueError as exc:
             raise source.fail(str(exc)) from None
 
-    def _stage(self, batch: pa.RecordBatch, normaliser: Normaliser, batch_id: int, source: Source) -> None:
-        """Normalise one batch: good rows into ``_stage``, bad rows into quarantine."""
+    def _stage(self, batch: pa.RecordBatch, normaliser: Normaliser, batch_id: int, first_seq: int, source: Source) -> None:
+        """Normalise one batch: good rows into the events, bad rows into quarantine."""
         staged = self.con.from_arrow(pa.Table.from_batches([batch])).select(*normaliser.select(batch.schema))
         relation = self.con.from_arrow(staged.to_arrow_table())
-        relation.filter("_reason IS NULL").select(*STAGE_COLUMNS).insert_into("_stage")
+        good = relation.filter("_reason IS NULL").select(
+            *STAGE_COLUMNS[:-1],
+            (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT").alias("event_seq"),
+            ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
+        )
+        good.insert_into("events")
         bad = relation.filter("_reason IS NOT NULL").select("_row", "_column", "_reason", "_record").to_arrow_table()
         if bad.num_rows:
             self.con.register("_bad_rows", bad)
@@ -277,26 +275,28 @@ class Store:
                 [batch_id, source.name, reject.row, source.unit, reject.reason, reject.text],
             )
 
-    def _quarantine_duplicates(self, source: Source, batch_id: int) -> None:
-        """Move rows equal in every column to an earlier row of the same source to quarantine."""
+    def _quarantine_duplicates(self, source: Source, batch_id: int, first_seq: int) -> None:
+        """Move events equal in every column to an earlier event of the same source to quarantine."""
         repeated = self.con.execute(
-            f"SELECT count(*) - count(DISTINCT hash({_DUPLICATE_KEY})) FROM _stage"
-        ).fetchone()[0]
+            f"SELECT count(*) - count(DISTINCT hash({_DUPLICATE_KEY})) FROM events WHERE batch_id = ?", [batch_id]
+        ).fetchall()[0][0]
         if not repeated:
             return
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _duplicates AS
-            SELECT _row, first_row FROM (
-                SELECT _row, min(_row) OVER (PARTITION BY {_DUPLICATE_KEY}) AS first_row FROM _stage)
-            WHERE _row <> first_row"""
+            SELECT event_seq, first_seq FROM (
+                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_DUPLICATE_KEY}) AS first_seq
+                FROM events WHERE batch_id = ?)
+            WHERE event_seq <> first_seq""",
+            [batch_id],
         )
         self.con.execute(
             """INSERT INTO quarantine
-            SELECT ?, ?, d._row, ?, NULL, 'duplicate of ' || ? || ' ' || d.first_row,
-                   to_json(s) FROM _duplicates d JOIN _stage s USING (_row)""",
-            [batch_id, source.name, source.unit, source.unit],
+            SELECT ?, ?, e.event_seq - ?, ?, NULL, 'duplicate of ' || ? || ' ' || (d.first_seq - ?),
+                   to_json(e) FROM _duplicates d JOIN events e USING (event_seq)""",
+            [batch_id, source.name, first_seq, source.unit, source.unit, first_seq],
         )
-        self.con.execute("DELETE FROM _stage WHERE _row IN (SELECT _row FROM _duplicates)")
+        self.con.execute("DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM _duplicates)")
         self.con.execute("DROP TABLE _duplicates")
 
 

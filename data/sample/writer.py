@@ -1,0 +1,105 @@
+"""Write a generated sample: the log (Parquet, or CSV), its ground truth and its service catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import tomli_w
+
+from najma_sample.generator import Sample
+from najma_sample.services import ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, Step
+
+__all__ = ["write_sample", "catalogue_toml"]
+
+
+def _roles(step: Step) -> list[str]:
+    return [f"{step.actor}_step", *step.roles]
+
+
+def _designed(steps: tuple[Step, ...]) -> list[str]:
+    """The designed journey: the steps every case should take, in order, with no rework."""
+    return [s.activity for s in steps if s.part in ("intake", "decision", "approved") and s.p >= 0.5
+            and "proactive_start" not in s.roles]
+
+
+def catalogue_toml() -> str:
+    """Return the sample's service catalogue as TOML text.
+
+    The trade licence's designed journey is its redesigned one: the to-be journey that the
+    redesign of :data:`najma_sample.services.REDESIGN_DATE` put in place.
+    """
+    services = {}
+    for service in SERVICES:
+        activities: dict[str, list[str]] = {}
+        for step in (*service.steps, *(service.redesigned or ())):
+            roles = activities.setdefault(step.activity, [])
+            roles.extend(r for r in _roles(step) if r not in roles)
+        services[service.key] = {
+            "name_en": service.name_en,
+            "name_ar": service.name_ar,
+            "agency": service.agency,
+            "sla_hours": service.sla_hours,
+            "designed_journey": _designed(service.redesigned or service.steps),
+            "activities": activities,
+        }
+    document = {
+        "version": 1,
+        "agencies": {name: {"name_ar": ar} for name, ar in AGENCIES.items()},
+        "channels": {name: {"name_ar": ar, "digital": name in ("website", "smart app")} for name, ar in CHANNELS.items()},
+        "activities": {name: {"name_ar": ar} for name, ar in ACTIVITY_NAMES_AR.items()},
+        "services": services,
+        "life_events": {
+            "newborn": {"name_en": "A newborn", "name_ar": "مولود جديد", "services": list(LIFE_EVENTS["newborn"]),
+                        "window_days": 180},
+        },
+    }
+    header = (
+        "# Service catalogue of the najma sample services (generated; see najma_sample.services).\n"
+        f"# Rework repeats at most {MAX_REWORK} times in the sample.\n"
+    )
+    return header + tomli_w.dumps(document)
+
+
+def write_sample(sample: Sample, out: str | Path, *, fmt: str = "parquet", catalogue: bool = True) -> list[Path]:
+    """Write `sample` to the folder `out`: events, ground truth and (optionally) the catalogue.
+
+    Parameters
+    ----------
+    sample : Sample
+        From :func:`najma_sample.generate`.
+    out : str or Path
+        The folder; created if missing.
+    fmt : {"parquet", "csv"}
+        The format of the events file.
+    catalogue : bool, default True
+        Also write ``services.toml``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    events = folder / f"events.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(sample.events, events, compression="zstd", row_group_size=1 << 20)
+    elif fmt == "csv":
+        plain = pa.table({n: (c.dictionary_decode() if pa.types.is_dictionary(c.type) else c)
+                          for n, c in zip(sample.events.column_names, sample.events.columns, strict=True)})
+        pacsv.write_csv(plain, events)
+    else:
+        raise ValueError(f"The 'fmt' parameter of write_sample must be 'parquet' or 'csv'. Got {fmt!r} instead.")
+    written.append(events)
+    truth = folder / "truth.parquet"
+    sample.truth.to_parquet(truth, index=False)
+    written.append(truth)
+    if catalogue:
+        path = folder / "services.toml"
+        path.write_text(catalogue_toml(), encoding="utf-8")
+        written.append(path)
+    return written
