@@ -1,8 +1,9 @@
 """najma_sample: a seeded generator of government-service event logs, and the committed sample.
 
-The committed sample lives beside this file: ``sample_events.parquet`` (the log),
-``sample_truth.parquet`` (the ground truth per case), ``services.toml`` (the service catalogue)
-and ``sample_events_head.csv`` (a small CSV rendering of part of the log).
+The committed sample lives beside this file, written by ``najma sample --out data/sample``:
+``events.parquet`` (the log), ``truth.parquet`` (the ground truth per case), ``services.toml``
+(the service catalogue) and ``events_head.csv`` (a few whole cases as CSV, to see what a log
+looks like).
 """
 
 from pathlib import Path
@@ -10,9 +11,9 @@ from pathlib import Path
 from najma_sample.generator import Sample, generate
 from najma_sample.writer import catalogue_toml, write_sample
 
-__all__ = ["Sample", "generate", "write_sample", "catalogue_toml", "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_CATALOGUE"]
+__all__ = ["Sample", "generate", "write_sample", "catalogue_toml", "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_TRUTH", "SAMPLE_CATALOGUE"]
 
 SAMPLE_DIR = Path(__file__).parent
-SAMPLE_EVENTS = SAMPLE_DIR / "sample_events.parquet"
-SAMPLE_TRUTH = SAMPLE_DIR / "sample_truth.parquet"
+SAMPLE_EVENTS = SAMPLE_DIR / "events.parquet"
+SAMPLE_TRUTH = SAMPLE_DIR / "truth.parquet"
 SAMPLE_CATALOGUE = SAMPLE_DIR / "services.toml"

@@ -63,8 +63,16 @@ def catalogue_toml() -> str:
     return header + tomli_w.dumps(document)
 
 
+def _write_head(events: pa.Table, path: Path, n_cases: int = 12) -> None:
+    """Write the events of the first `n_cases` cases (one per service when possible), in time order."""
+    frame = events.to_pandas()
+    firsts = frame.drop_duplicates("service").head(n_cases)["case_id"]
+    head = frame[frame["case_id"].isin(firsts)].sort_values(["case_id", "timestamp"], kind="stable")
+    head.to_csv(path, index=False)
+
+
 def write_sample(sample: Sample, out: str | Path, *, fmt: str = "parquet", catalogue: bool = True) -> list[Path]:
-    """Write `sample` to the folder `out`: events, ground truth and (optionally) the catalogue.
+    """Write `sample` to `out`: events, a readable CSV head of them, ground truth, catalogue.
 
     Parameters
     ----------
@@ -95,6 +103,9 @@ def write_sample(sample: Sample, out: str | Path, *, fmt: str = "parquet", catal
     else:
         raise ValueError(f"The 'fmt' parameter of write_sample must be 'parquet' or 'csv'. Got {fmt!r} instead.")
     written.append(events)
+    head = folder / "events_head.csv"
+    _write_head(sample.events, head)
+    written.append(head)
     truth = folder / "truth.parquet"
     sample.truth.to_parquet(truth, index=False)
     written.append(truth)

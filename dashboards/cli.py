@@ -1,0 +1,218 @@
+"""The ``najma`` command line: load event logs into the store and see what it holds.
+
+Every error najma expects (a file it cannot read, a bad option, a bad catalogue) ends with one
+line on standard error and exit code 2; an interrupt ends with exit code 130 and the store as it
+was. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from duckdb import ColumnExpression, ConstantExpression
+
+from journeys import NajmaError, Store, default_store_path, open_source, parse_mapping
+from journeys.catalogue import draft_catalogue, load_catalogue
+from journeys.eventlog import EventLog
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+catalogue_app = typer.Typer(help="Draft and check the service catalogue.", no_args_is_help=True)
+app.add_typer(catalogue_app, name="catalogue")
+
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
+]
+
+
+def _store_path(store: Path | None) -> Path:
+    return store if store is not None else default_store_path()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder), XES or XES.gz files.")],
+    store: StoreOption = None,
+    service: Annotated[str | None, typer.Option(help="The service of every event [default: a mapped service column, else the file name].")] = None,
+    map_: Annotated[str | None, typer.Option("--map", help="Source columns onto canonical ones, e.g. case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP.")] = None,
+    sep: Annotated[str | None, typer.Option(help="CSV delimiter [default: ',' ('\\t' for .tsv)].")] = None,
+    tz: Annotated[str, typer.Option(help="Zone of times written without an offset (IANA name).")] = "UTC",
+    time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' [default: ISO 8601].")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
+) -> None:
+    """Load event logs into the store, once each; print read / loaded / quarantined."""
+    mapping = parse_mapping(map_)
+    table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
+    with Store(_store_path(store)) as target, _progress() as bar:
+        for path in paths:
+            source = open_source(path, sep=sep, encoding=encoding)
+            task = bar.add_task(path.name, total=None)
+            result = target.ingest(
+                source, mapping=mapping, service=service, tz=tz, time_format=time_format,
+                progress=lambda done, total, task=task: bar.update(task, completed=done, total=total or None),
+            )
+            bar.remove_task(task)
+            note = f"already loaded as batch {result.batch_id}; nothing added" if result.skipped else f"{result.seconds:.1f} s"
+            table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
+                          f"{result.quarantined:,}", note)
+    out.print(table)
+    if any(row for row in table.columns[4].cells if row != "0"):
+        out.print(f"Quarantined rows and their reasons: najma quarantine --store {_store_path(store)}")
+
+
+@app.command()
+def info(store: StoreOption = None) -> None:
+    """Show what the store holds: batches, services, cases, events, time span, quarantined rows."""
+    with Store(_store_path(store), read_only=True) as source:
+        _print_info(source)
+
+
+def _print_info(source: Store) -> None:
+    batches = source.con.execute(
+        "SELECT batch_id, source, rows_read, rows_loaded, rows_quarantined, loaded_at FROM batches ORDER BY batch_id"
+    ).fetchall()
+    table = Table("batch", "source", "read", "loaded", "quarantined", "loaded at (UTC)", title=f"Store {source.path}")
+    for batch_id, name, read, loaded, quarantined, at in batches:
+        table.add_row(str(batch_id), name, f"{read:,}", f"{loaded:,}", f"{quarantined:,}", f"{at:%Y-%m-%d %H:%M}")
+    out.print(table)
+    summary = EventLog(source).summary()
+    services = Table("service", "cases", "events", "activities", "first (UTC)", "last (UTC)", title="Services")
+    for row in summary.itertuples(index=False):
+        services.add_row(str(row.service), f"{row.cases:,}", f"{row.events:,}", str(row.activities),
+                         f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}")
+    out.print(services)
+    quarantined = source.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+    cases = source.con.execute("SELECT count(DISTINCT case_id) FROM events").fetchall()[0][0]
+    out.print(
+        f"{len(batches)} batches, {len(summary)} services, {cases:,} cases, {int(summary['events'].sum()):,} events, "
+        f"{quarantined:,} quarantined rows."
+    )
+
+
+@app.command()
+def quarantine(
+    store: StoreOption = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0: all).")] = 50,
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write all the matching rows to this CSV file instead.")] = None,
+) -> None:
+    """List quarantined rows: file, line or row, column, reason and the record as read."""
+    with Store(_store_path(store), read_only=True) as source:
+        relation = source.con.table("quarantine")
+        if batch is not None:
+            relation = relation.filter(ColumnExpression("batch_id") == ConstantExpression(batch))
+        rows = relation.order("batch_id, row").select("batch_id, source, unit, row, \"column\", reason, record::VARCHAR AS record")
+        if csv is not None:
+            pacsv.write_csv(pa.Table.from_pandas(rows.df(), preserve_index=False), csv)
+            out.print(f"wrote {rows.count('*').fetchall()[0][0]:,} rows to {csv}")
+            return
+        total = rows.count("*").fetchall()[0][0]
+        shown = rows.limit(limit) if limit else rows
+        table = Table("batch", "source", "where", "column", "reason", "record", title=f"Quarantine: {total:,} rows")
+        for batch_id, name, unit, row, column, reason, record in shown.fetchall():
+            table.add_row(str(batch_id), Path(name).name, f"{unit} {row}", column or "", reason, (record or "")[:80])
+        out.print(table)
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write events, truth.parquet and services.toml.")],
+    cases: Annotated[int, typer.Option(min=1, help="Number of cases (about 10 events each).")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same log.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Generate a log of the sample government services, with its ground truth and catalogue."""
+    from najma_sample import generate, write_sample
+
+    with err.status(f"generating {cases:,} cases"):
+        generated = generate(cases, seed=seed)
+        written = write_sample(generated, out_dir, fmt=fmt)
+    out.print(f"{generated.events.num_rows:,} events of {len(generated.truth):,} cases:")
+    for path in written:
+        out.print(f"  {path}")
+
+
+@app.command()
+def start(store: StoreOption = None) -> None:
+    """Load the bundled sample into the store if it is empty, then show what the store holds."""
+    from najma_sample import SAMPLE_EVENTS
+
+    path = _store_path(store)
+    with Store(path) as target:
+        empty = target.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
+        if empty:
+            with err.status(f"loading the bundled sample into {path}"):
+                target.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+        _print_info(target)
+
+
+@catalogue_app.command("draft")
+def catalogue_draft(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the drafted TOML.")],
+    store: StoreOption = None,
+) -> None:
+    """Draft a service catalogue from the loaded log, for the analyst to correct."""
+    with Store(_store_path(store), read_only=True) as source:
+        profile = EventLog(source).activity_profile()
+    if not profile:
+        raise NajmaError(f"the store {_store_path(store)} holds no events to draft a catalogue from")
+    out_file.write_text(draft_catalogue(profile), encoding="utf-8")
+    out.print(f"drafted {len(profile)} services into {out_file}; correct the TODOs, roles and journeys, then run "
+              f"najma catalogue check {out_file}")
+
+
+@catalogue_app.command("check")
+def catalogue_check(
+    path: Annotated[Path, typer.Argument(help="The catalogue TOML file.")],
+    store: StoreOption = None,
+) -> None:
+    """Validate a catalogue, and check it against the loaded log when there is a store."""
+    catalogue = load_catalogue(path)
+    store_path = _store_path(store)
+    if store_path.exists():
+        with Store(store_path, read_only=True) as source:
+            rows = source.con.execute("SELECT DISTINCT service, activity FROM events").fetchall()
+        present: dict[str, set[str]] = {}
+        for service, activity in rows:
+            present.setdefault(service, set()).add(activity)
+        catalogue.check_against(present)
+    out.print(f"{path}: {len(catalogue.services)} services, {len(catalogue.life_events)} life events: valid")
+
+
+def main() -> None:
+    """Run the CLI, turning najma's errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(prog_name="najma", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except NajmaError as exc:
+        err.print(f"najma: error: {exc}", highlight=False, markup=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, click.Abort, duckdb.InterruptException):
+        err.print("najma: interrupted; the store is as it was before this load.", markup=False)
+        sys.exit(130)
