@@ -7,7 +7,9 @@ was. No traceback reaches the user.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from duckdb import ColumnExpression, ConstantExpression
@@ -65,6 +67,20 @@ def ingest(
 ) -> None:
     """Load event logs into the store, once each; print read / loaded / quarantined."""
     mapping = parse_mapping(map_)
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("stopping after the current batch; the store will be left as it was (Ctrl-C again to stop now)")
+
+    def advance(task: TaskID, done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None)
+        if stop.is_set():
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
     with Store(_store_path(store)) as target, _progress() as bar:
         for path in paths:
@@ -72,12 +88,13 @@ def ingest(
             task = bar.add_task(path.name, total=None)
             result = target.ingest(
                 source, mapping=mapping, service=service, tz=tz, time_format=time_format,
-                progress=lambda done, total, task=task: bar.update(task, completed=done, total=total or None),
+                progress=lambda done, total, task=task: advance(task, done, total),
             )
             bar.remove_task(task)
             note = f"already loaded as batch {result.batch_id}; nothing added" if result.skipped else f"{result.seconds:.1f} s"
             table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
                           f"{result.quarantined:,}", note)
+    signal.signal(signal.SIGINT, previous)
     out.print(table)
     if any(row for row in table.columns[4].cells if row != "0"):
         out.print(f"Quarantined rows and their reasons: najma quarantine --store {_store_path(store)}")
@@ -206,13 +223,25 @@ def main() -> None:
     """Run the CLI, turning najma's errors into one line and exit code 2."""
     command = typer.main.get_command(app)
     try:
-        command.main(prog_name="najma", standalone_mode=False)
+        code = command.main(prog_name="najma", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except NajmaError as exc:
-        err.print(f"najma: error: {exc}", highlight=False, markup=False)
+        sys.stderr.write(f"najma: error: {exc}\n")
         sys.exit(2)
     except (KeyboardInterrupt, click.Abort, duckdb.InterruptException):
-        err.print("najma: interrupted; the store is as it was before this load.", markup=False)
-        sys.exit(130)
+        _interrupted()
+    except RuntimeError as exc:
+        if "interrupted" not in str(exc).lower():
+            raise
+        _interrupted()
+    if code == 130:  # typer turns KeyboardInterrupt into this exit code
+        _interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _interrupted() -> None:
+    sys.stderr.write("najma: interrupted; the store is as it was before this load.\n")
+    sys.exit(130)

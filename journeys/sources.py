@@ -127,20 +127,24 @@ class CsvSource(Source):
     def fingerprint(self) -> str:
         return _file_digest([self.path])
 
-    def _header(self) -> list[str]:
-        read = pacsv.ReadOptions(use_threads=False, block_size=1 << 20, encoding=self.encoding, skip_rows_after_names=0)
+    def _guarded(self, call):  # noqa: ANN001, ANN202 - wraps one Arrow call
+        """Run `call`, turning Arrow's read errors into one clear line about this file."""
         try:
-            reader = pacsv.open_csv(
-                self.path,
-                read_options=read,
-                parse_options=pacsv.ParseOptions(delimiter=self.sep, invalid_row_handler=lambda _: "skip"),
-                convert_options=pacsv.ConvertOptions(include_columns=[]),
-            )
-            names = reader.schema.names
-        except pa.ArrowInvalid as exc:
+            return call()
+        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
             raise self.fail(_arrow_problem(exc)) from None
         except UnicodeDecodeError as exc:
             raise self.fail(f"bytes that are not valid {self.encoding} near byte {exc.start}") from None
+
+    def _header(self) -> list[str]:
+        read = pacsv.ReadOptions(use_threads=False, block_size=1 << 20, encoding=self.encoding, skip_rows_after_names=0)
+        reader = self._guarded(lambda: pacsv.open_csv(
+            self.path,
+            read_options=read,
+            parse_options=pacsv.ParseOptions(delimiter=self.sep, invalid_row_handler=lambda _: "skip"),
+            convert_options=pacsv.ConvertOptions(include_columns=[]),
+        ))
+        names = reader.schema.names
         if not names:
             raise self.fail("the file is empty: no header line")
         duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -163,7 +167,7 @@ class CsvSource(Source):
 
         self._stream = pa.OSFile(str(self.path), "rb")
         try:
-            reader = pacsv.open_csv(
+            reader = self._guarded(lambda: pacsv.open_csv(
                 self._stream,
                 read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES, encoding=self.encoding),
                 parse_options=pacsv.ParseOptions(
@@ -172,7 +176,7 @@ class CsvSource(Source):
                 convert_options=pacsv.ConvertOptions(
                     column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=False
                 ),
-            )
+            ))
             next_line = 2
             for batch in _iterate(reader, self):
                 lines, next_line, pending[:] = _good_lines(batch.num_rows, next_line, pending)

@@ -159,7 +159,8 @@ class Store:
         time_format : str, optional
             A strptime format for times, e.g. ``"%d/%m/%Y %H:%M"``.
         progress : callable, optional
-            Called as ``progress(done, total)`` after each batch.
+            Called as ``progress(done, total)`` after each batch and once before committing;
+            an exception it raises (such as KeyboardInterrupt) cancels the whole load.
 
         Returns
         -------
@@ -211,6 +212,8 @@ class Store:
                 ],
             )
             self.con.execute("SET TimeZone = 'UTC'")
+            if progress:
+                progress(source.progress_total, source.progress_total)  # last chance to cancel
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
