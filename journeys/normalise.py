@@ -38,6 +38,13 @@ def _text(source: str) -> Expression:
     return _fn("nullif", _fn("trim", ColumnExpression(source).cast("VARCHAR")), _const(""))
 
 
+def _absent(source: str, arrow_type: pa.DataType) -> Expression:
+    """True where the source has no value: NULL, or blank text (typed columns are not cast)."""
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return _text(source).isnull()
+    return ColumnExpression(source).isnull()
+
+
 @dataclass(frozen=True)
 class Normaliser:
     """Build the canonical columns and the quarantine reason for batches of one source.
@@ -68,9 +75,10 @@ class Normaliser:
         if pa.types.is_timestamp(arrow_type):
             column = ColumnExpression(source)
             parsed = column.cast("TIMESTAMPTZ") if arrow_type.tz else _fn("timezone", _const(self.tz), column)
-            return parsed, raw
+            return parsed, column
         if pa.types.is_date(arrow_type):
-            return _fn("timezone", _const(self.tz), ColumnExpression(source).cast("TIMESTAMP")), raw
+            column = ColumnExpression(source)
+            return _fn("timezone", _const(self.tz), column.cast("TIMESTAMP")), column
         if self.time_format:
             parsed = _fn("try_strptime", raw, _const(self.time_format))
             if "%z" not in self.time_format and "%Z" not in self.time_format:
@@ -110,6 +118,8 @@ class Normaliser:
                         _fn("concat", _const(f"{spec.name} '"), raw, _const(f"' does not parse as a time ({shown})")),
                     )
                 )
+            elif spec.kind == "number" and (pa.types.is_floating(types[source]) or pa.types.is_integer(types[source])):
+                values[spec.name] = ColumnExpression(source).cast("DOUBLE")
             elif spec.kind == "number":
                 raw = _text(source)
                 parsed = raw.try_cast("DOUBLE")
@@ -146,7 +156,7 @@ class Normaliser:
 
         empty = _const(True)
         for name in data_columns:
-            empty = empty & _text(name).isnull()
+            empty = empty & _absent(name, types[name])
         problems.insert(0, (empty, "", _const("empty record: no value in any column")))
 
         column_case: Expression = CaseExpression(problems[0][0], _const(problems[0][1]))

@@ -95,7 +95,7 @@ class Pseudonymiser:
         """Return the pseudonym of one customer id."""
         found = self._cache.get(value)
         if found is None:
-            found = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
+            found = hmac.digest(self._key, value.encode(), "sha256").hex()[:PSEUDONYM_HEX_CHARS]
             if len(self._cache) < 5_000_000:
                 self._cache[value] = found
         return found

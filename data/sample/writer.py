@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import tomli_w
@@ -12,7 +13,7 @@ import tomli_w
 from najma_sample.generator import Sample
 from najma_sample.services import ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, Step
 
-__all__ = ["write_sample", "catalogue_toml"]
+__all__ = ["write_sample", "catalogue_toml", "plain_table"]
 
 
 def _roles(step: Step) -> list[str]:
@@ -63,6 +64,14 @@ def catalogue_toml() -> str:
     return header + tomli_w.dumps(document)
 
 
+def plain_table(table: pa.Table) -> pa.Table:
+    """Return `table` with its dictionary-encoded columns decoded, as CSV writers need."""
+    return pa.table({
+        name: pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    })
+
+
 def _write_head(events: pa.Table, path: Path, n_cases: int = 12) -> None:
     """Write the events of the first `n_cases` cases (one per service when possible), in time order."""
     frame = events.to_pandas()
@@ -97,9 +106,7 @@ def write_sample(sample: Sample, out: str | Path, *, fmt: str = "parquet", catal
     if fmt == "parquet":
         pq.write_table(sample.events, events, compression="zstd", row_group_size=1 << 20)
     elif fmt == "csv":
-        plain = pa.table({n: (c.dictionary_decode() if pa.types.is_dictionary(c.type) else c)
-                          for n, c in zip(sample.events.column_names, sample.events.columns, strict=True)})
-        pacsv.write_csv(plain, events)
+        pacsv.write_csv(plain_table(sample.events), events)
     else:
         raise ValueError(f"The 'fmt' parameter of write_sample must be 'parquet' or 'csv'. Got {fmt!r} instead.")
     written.append(events)

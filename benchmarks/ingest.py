@@ -1,0 +1,140 @@
+"""Ingest benchmark: najma beside pm4py on the same files, in one process.
+
+Generates a log with the sample generator, writes it as Parquet, CSV and XES, then times
+
+- najma: ``Store.ingest`` of each file into a fresh DuckDB store (read, map, validate,
+  pseudonymise, quarantine check, commit);
+- pm4py: ``pandas.read_parquet``/``read_csv`` plus ``pm4py.format_dataframe``, and
+  ``pm4py.read_xes`` for XES.
+
+It prints events per second, the peak memory each step added to the process (resident set size,
+sampled every 20 ms) and the ratios. Run::
+
+    python benchmarks/ingest.py --events 10000000 --xes-events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import pandas as pd
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from journeys import Store, open_source
+from najma_sample import generate
+from najma_sample.writer import plain_table
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+def measure(step: Callable[[], object]) -> tuple[float, int, object]:
+    """Run `step`; return (seconds, peak extra resident bytes, its result)."""
+    base = _rss()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _rss())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    result = step()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return seconds, max(peak[0], _rss()) - base, result
+
+
+def write_xes(table: pa.Table, path: Path) -> None:
+    """Write `table` as an XES file (case attributes: concept:name; event attributes as strings)."""
+    frame = table.to_pandas().sort_values(["case_id", "timestamp"], kind="stable")
+    frame["ts"] = frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.000+00:00")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0" xmlns="http://www.xes-standard.org/">\n')
+        for case, events in frame.groupby("case_id", sort=False):
+            out.write(f'<trace><string key="concept:name" value={quoteattr(case)}/>\n')
+            for activity, ts, resource, channel in zip(events["activity"], events["ts"], events["resource"],
+                                                       events["channel"], strict=True):
+                out.write(f'<event><string key="concept:name" value={quoteattr(activity)}/>'
+                          f'<date key="time:timestamp" value="{ts}"/>'
+                          f'<string key="org:resource" value={quoteattr(resource)}/>'
+                          f'<string key="channel" value={quoteattr(channel)}/></event>\n')
+            out.write("</trace>\n")
+        out.write("</log>\n")
+
+
+def najma_ingest(path: Path, folder: Path) -> int:
+    store_path = folder / f"bench-{path.suffix.strip('.')}-{time.monotonic_ns()}.duckdb"
+    with Store(store_path) as store:
+        result = store.ingest(open_source(path))
+    store_path.unlink()
+    return result.loaded
+
+
+def pm4py_frame(path: Path) -> int:
+    import pm4py
+
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    log = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
+    return len(log)
+
+
+def pm4py_xes(path: Path) -> int:
+    import pm4py
+
+    return len(pm4py.read_xes(str(path), return_legacy_log_object=False))
+
+
+def report(name: str, events: int, ours: tuple[float, int, object], theirs: tuple[float, int, object] | None) -> None:
+    line = f"{name:<8} {events:>11,} events  najma {events / ours[0]:>12,.0f} ev/s {ours[1] / 2**20:>8,.0f} MiB"
+    if theirs is not None:
+        line += (f" | pm4py {events / theirs[0]:>11,.0f} ev/s {theirs[1] / 2**20:>8,.0f} MiB"
+                 f" | speed x{theirs[0] / ours[0]:.1f}, memory {ours[1] / max(theirs[1], 1):.2f} of pm4py's")
+    print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events for Parquet and CSV")
+    parser.add_argument("--xes-events", type=int, default=200_000, help="events for XES")
+    parser.add_argument("--no-pm4py", action="store_true", help="time najma only")
+    args = parser.parse_args()
+    os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
+    with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"generating {args.events:,} events ...", flush=True)
+        started = time.perf_counter()
+        table = generate(max(1, args.events // 10), seed=3).events
+        print(f"  {table.num_rows:,} events generated in {time.perf_counter() - started:.1f} s", flush=True)
+        plain = plain_table(table)
+        parquet, csv, xes = folder / "events.parquet", folder / "events.csv", folder / "events.xes"
+        pq.write_table(plain, parquet)
+        pacsv.write_csv(plain, csv)
+        xes_table = generate(max(1, args.xes_events // 10), seed=4).events
+        write_xes(xes_table, xes)
+        runs = [("parquet", parquet, table.num_rows, pm4py_frame), ("csv", csv, table.num_rows, pm4py_frame),
+                ("xes", xes, xes_table.num_rows, pm4py_xes)]
+        for name, path, events, oracle in runs:
+            ours = measure(lambda path=path: najma_ingest(path, folder))
+            assert ours[2] == events, (name, ours[2], events)
+            theirs = None if args.no_pm4py else measure(lambda path=path, oracle=oracle: oracle(path))
+            report(name, events, ours, theirs)
+
+
+if __name__ == "__main__":
+    main()
