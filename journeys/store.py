@@ -245,8 +245,8 @@ class Store:
             preset = ColumnMapping({k: v for k, v in XES_MAPPING.columns.items() if v in data})
             mapping = preset.merged(mapping)
             if source.kind == "xes":
-                present = ColumnMapping({k: v for k, v in mapping.columns.items() if v in data})
-                return {**mapping.columns, **present.columns}
+                # A batch of traces may lack an attribute: its rows get NULL (checked at the end).
+                return dict(mapping.columns)
         try:
             return mapping.resolve(data)
         except ValueError as exc:
