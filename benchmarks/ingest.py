@@ -25,6 +25,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 

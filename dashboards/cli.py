@@ -15,8 +15,6 @@ from typing import Annotated
 
 import click
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -80,23 +78,27 @@ def ingest(
         if stop.is_set():
             raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
-    with Store(_store_path(store)) as target, _progress() as bar:
-        for path in paths:
-            source = open_source(path, sep=sep, encoding=encoding)
-            task = bar.add_task(path.name, total=None)
-            result = target.ingest(
-                source, mapping=mapping, service=service, tz=tz, time_format=time_format,
-                progress=lambda done, total, task=task: advance(task, done, total),
-            )
-            bar.remove_task(task)
-            note = f"already loaded as batch {result.batch_id}; nothing added" if result.skipped else f"{result.seconds:.1f} s"
-            table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
-                          f"{result.quarantined:,}", note)
-    signal.signal(signal.SIGINT, previous)
+    quarantined = 0
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with Store(_store_path(store)) as target, _progress() as bar:
+            for path in paths:
+                source = open_source(path, sep=sep, encoding=encoding)
+                task = bar.add_task(path.name, total=None)
+                result = target.ingest(
+                    source, mapping=mapping, service=service, tz=tz, time_format=time_format,
+                    progress=lambda done, total, task=task: advance(task, done, total),
+                )
+                bar.remove_task(task)
+                skipped = f"already loaded as batch {result.batch_id}; nothing added"
+                table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
+                              f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
+                quarantined += 0 if result.skipped else result.quarantined
+    finally:
+        signal.signal(signal.SIGINT, previous)
     out.print(table)
-    if any(row for row in table.columns[4].cells if row != "0"):
+    if quarantined:
         out.print(f"Quarantined rows and their reasons: najma quarantine --store {_store_path(store)}")
 
 
@@ -142,11 +144,11 @@ def quarantine(
         if batch is not None:
             relation = relation.filter(ColumnExpression("batch_id") == ConstantExpression(batch))
         rows = relation.order("batch_id, row").select("batch_id, source, unit, row, \"column\", reason, record::VARCHAR AS record")
-        if csv is not None:
-            pacsv.write_csv(pa.Table.from_pandas(rows.df(), preserve_index=False), csv)
-            out.print(f"wrote {rows.count('*').fetchall()[0][0]:,} rows to {csv}")
-            return
         total = rows.count("*").fetchall()[0][0]
+        if csv is not None:
+            rows.write_csv(str(csv))
+            out.print(f"wrote {total:,} rows to {csv}")
+            return
         shown = rows.limit(limit) if limit else rows
         table = Table("batch", "source", "where", "column", "reason", "record", title=f"Quarantine: {total:,} rows")
         for batch_id, name, unit, row, column, reason, record in shown.fetchall():

@@ -9,7 +9,6 @@ handed over as :class:`Reject` objects instead of being dropped.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

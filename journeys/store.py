@@ -26,7 +26,7 @@ from journeys.mapping import XES_MAPPING, ColumnMapping
 from journeys.normalise import STAGE_COLUMNS, Normaliser
 from journeys.pseudonym import Pseudonymiser, load_key
 from journeys.schema import EVENT_COLUMNS
-from journeys.sources import ROW, Source
+from journeys.sources import ROW, FrameSource, Source
 
 __all__ = ["Store", "BatchResult", "default_store_path", "STORE_ENV"]
 
@@ -129,8 +129,6 @@ class Store:
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str = "<DataFrame>", **options: object) -> BatchResult:
         """Load a pandas frame (see :meth:`ingest`); the frame is not modified."""
-        from journeys.sources import FrameSource
-
         return self.ingest(FrameSource(name=name, kind="frame", frame=frame), **options)
 
     def ingest(
@@ -257,7 +255,7 @@ class Store:
         staged = self.con.from_arrow(pa.Table.from_batches([batch])).select(*normaliser.select(batch.schema))
         relation = self.con.from_arrow(staged.to_arrow_table())
         good = relation.filter("_reason IS NULL").select(
-            *STAGE_COLUMNS[:-1],
+            *(name for name in STAGE_COLUMNS if name != ROW),
             (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT").alias("event_seq"),
             ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
         )
