@@ -15,6 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -25,6 +26,7 @@ __all__ = ["Pseudonymiser", "load_key", "default_key_file"]
 KEY_ENV = "NAJMA_PSEUDONYM_KEY"
 KEY_FILE_ENV = "NAJMA_KEY_FILE"
 PSEUDONYM_HEX_CHARS = 32
+SHA256_BLOCK_BYTES = 64
 
 
 def default_key_file() -> Path:
@@ -84,7 +86,9 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._cache: dict[str, str] = {}
+        block = (hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK_BYTES else key).ljust(SHA256_BLOCK_BYTES, b"\0")
+        self._pads = [bytes(b ^ 0x5C for b in block), bytes(b ^ 0x36 for b in block)]
+        self._engine: duckdb.DuckDBPyConnection | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -93,17 +97,22 @@ class Pseudonymiser:
 
     def pseudonym(self, value: str) -> str:
         """Return the pseudonym of one customer id."""
-        found = self._cache.get(value)
-        if found is None:
-            found = hmac.digest(self._key, value.encode(), "sha256").hex()[:PSEUDONYM_HEX_CHARS]
-            if len(self._cache) < 5_000_000:
-                self._cache[value] = found
-        return found
+        return hmac.digest(self._key, value.encode(), "sha256").hex()[:PSEUDONYM_HEX_CHARS]
 
     def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        """Pseudonymise an Arrow array of ids, hashing each distinct id once."""
+        """Pseudonymise an Arrow array of ids, hashing each distinct id once.
+
+        The HMAC is computed by DuckDB over the distinct ids, as
+        ``sha256(outer pad || sha256(inner pad || id))`` (RFC 2104), equal to :meth:`pseudonym`.
+        """
         encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        mapped = pa.array([self.pseudonym(v) for v in encoded.dictionary.to_pylist()], pa.string())
-        return pc.take(mapped, encoded.indices)
+        if self._engine is None:
+            self._engine = duckdb.connect()
+        ids = pa.table({"id": encoded.dictionary})  # noqa: F841 - read by the query below (order kept)
+        mapped = self._engine.sql(
+            "SELECT left(sha256(?::BLOB || unhex(sha256(?::BLOB || encode(id)))), ?) AS pseudonym FROM ids",
+            params=[*self._pads, PSEUDONYM_HEX_CHARS],
+        ).to_arrow_table().column(0)
+        return pc.take(mapped.combine_chunks(), encoded.indices)

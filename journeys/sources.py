@@ -26,7 +26,7 @@ __all__ = ["Reject", "Source", "CsvSource", "ParquetSource", "FrameSource", "ROW
 #: Name of the column that carries each record's line or row number.
 ROW = "_row"
 
-CSV_BLOCK_BYTES = 32 << 20
+CSV_BLOCK_BYTES = 128 << 20
 PARQUET_BATCH_ROWS = 1 << 20
 
 

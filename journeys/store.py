@@ -23,7 +23,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from journeys.errors import SourceReadError, StoreError
 from journeys.mapping import XES_MAPPING, ColumnMapping
-from journeys.normalise import STAGE_COLUMNS, Normaliser
+from journeys.normalise import STAGE_COLUMNS, Normaliser, with_clean_text
 from journeys.pseudonym import Pseudonymiser, load_key
 from journeys.schema import EVENT_COLUMNS
 from journeys.sources import ROW, FrameSource, Source
@@ -251,23 +251,34 @@ class Store:
             raise source.fail(str(exc)) from None
 
     def _stage(self, batch: pa.RecordBatch, normaliser: Normaliser, batch_id: int, first_seq: int, source: Source) -> None:
-        """Normalise one batch: good rows into the events, bad rows into quarantine."""
-        staged = self.con.from_arrow(pa.Table.from_batches([batch])).select(*normaliser.select(batch.schema))
-        relation = self.con.from_arrow(staged.to_arrow_table())
-        good = relation.filter("_reason IS NULL").select(
+        """Normalise one batch: good rows into the events, bad rows into quarantine.
+
+        The good rows are inserted in one pass; the batch is read a second time only when some
+        rows were left out, to quarantine them.
+        """
+        if not batch.num_rows:
+            return
+        cleaned = pa.Table.from_batches([with_clean_text(batch)])
+        relation = self.con.from_arrow(cleaned).select(*normaliser.select(batch.schema))
+        seq = (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT")
+        relation.filter("_reason IS NULL").select(
             *(name for name in STAGE_COLUMNS if name != ROW),
-            (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT").alias("event_seq"),
+            seq.alias("event_seq"),
             ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
-        )
-        good.insert_into("events")
-        bad = relation.filter("_reason IS NOT NULL").select("_row", "_column", "_reason", "_record").to_arrow_table()
-        if bad.num_rows:
-            self.con.register("_bad_rows", bad)
-            self.con.execute(
-                "INSERT INTO quarantine SELECT ?, ?, _row, ?, _column, _reason, _record FROM _bad_rows",
-                [batch_id, source.name, source.unit],
-            )
-            self.con.unregister("_bad_rows")
+        ).insert_into("events")
+        lowest = pc.min(batch.column(ROW)).as_py() + first_seq
+        loaded = self.con.execute("SELECT count(*) FROM events WHERE event_seq >= ?", [lowest]).fetchall()[0][0]
+        if loaded == batch.num_rows:
+            return
+        relation.filter("_reason IS NOT NULL").select(
+            ConstantExpression(batch_id).cast("INTEGER"),
+            ConstantExpression(source.name).cast("VARCHAR"),
+            ColumnExpression(ROW),
+            ConstantExpression(source.unit).cast("VARCHAR"),
+            ColumnExpression("_column"),
+            ColumnExpression("_reason"),
+            ColumnExpression("_record"),
+        ).insert_into("quarantine")
 
     def _quarantine_rejects(self, source: Source, batch_id: int) -> None:
         for reject in source.rejects:
