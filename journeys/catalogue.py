@@ -13,6 +13,7 @@ A minimal catalogue::
     name_ar = "الرخصة التجارية"
     agency = "Economic Development Department"
     sla_hours = 240
+    open_days = 30        # optional: an undecided case idle this long counts as abandoned
     designed_journey = ["Submit application", "Pay fees", "Issue document"]
 
     [services.trade_licence.activities]
@@ -39,7 +40,7 @@ import tomli_w
 
 from journeys.errors import CatalogueError
 
-__all__ = ["ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
+__all__ = ["DEFAULT_OPEN_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
 
 #: The roles an activity can have in a customer journey.
 ROLES: dict[str, str] = {
@@ -59,7 +60,9 @@ ROLES: dict[str, str] = {
     "notification": "the customer is told of progress",
 }
 
-_SERVICE_KEYS = {"name_en", "name_ar", "agency", "sla_hours", "designed_journey", "activities"}
+_SERVICE_KEYS = {"name_en", "name_ar", "agency", "sla_hours", "open_days", "designed_journey", "activities"}
+#: Days without an event after which an undecided case counts as abandoned rather than open.
+DEFAULT_OPEN_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class ServiceSpec:
     sla_hours: float
     designed_journey: tuple[str, ...]
     activities: Mapping[str, tuple[str, ...]]
+    open_days: float = DEFAULT_OPEN_DAYS
 
     def activities_with(self, role: str) -> list[str]:
         """The activities that have `role`."""
@@ -146,6 +150,10 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
     sla = raw.get("sla_hours")
     if not isinstance(sla, (int, float)) or isinstance(sla, bool) or sla <= 0:
         problems.append(f"{where} sla_hours must be a positive number of hours, got {sla!r}")
+    open_days = raw.get("open_days", DEFAULT_OPEN_DAYS)
+    if not isinstance(open_days, (int, float)) or isinstance(open_days, bool) or open_days <= 0:
+        problems.append(f"{where} open_days must be a positive number of days, got {open_days!r}")
+        open_days = DEFAULT_OPEN_DAYS
     activities: dict[str, tuple[str, ...]] = {}
     for activity, roles in (raw.get("activities") or {}).items():
         if isinstance(roles, str):
@@ -172,6 +180,7 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
         sla_hours=float(sla) if isinstance(sla, (int, float)) else 0.0,
         designed_journey=tuple(journey),
         activities=activities,
+        open_days=float(open_days),
     )
 
 

@@ -25,13 +25,15 @@ import pyarrow as pa
 
 from najma_sample.services import LIFE_EVENTS, MAX_REWORK, REDESIGN_DATE, SERVICES, Service, Step
 
-__all__ = ["Sample", "generate", "PERIOD_START", "PERIOD_END"]
+__all__ = ["Sample", "generate", "PERIOD_START", "PERIOD_END", "OPEN_DAYS"]
 
 PERIOD_START = pd.Timestamp("2024-01-01", tz="Asia/Dubai")
 PERIOD_END = pd.Timestamp("2026-01-01", tz="Asia/Dubai")
 #: Share of cases that belong to a newborn life event (five cases each).
 LIFE_EVENT_SHARE = 0.35
 SURVEY_RATE = 0.3
+#: Days without an event after which an undecided case is abandoned (the catalogue's open_days).
+OPEN_DAYS = 30
 _SECONDS = 3600.0
 
 
@@ -133,7 +135,12 @@ def _simulate(
     outcome = np.where(
         open_case, "open", np.where(abandoned, "abandoned", np.where(rejected, "rejected", "completed"))
     )
+    rejection_kept = (occurs & plan.mask(lambda s: "rejection" in s.roles)[None, :]).any(axis=1)
+    approval_kept = (occurs & plan.mask(lambda s: "approval" in s.roles)[None, :]).any(axis=1)
+    last_position = width - 1 - np.argmax(occurs[:, ::-1], axis=1)
     truth = {
+        "_decision": np.where(rejection_kept, "rejected", np.where(approval_kept, "completed", "")),
+        "_last": starts + elapsed[np.arange(n), last_position].astype("timedelta64[s]"),
         "customer_steps": (occurs & customer[None, :]).sum(axis=1),
         "visits": (occurs & plan.mask(lambda s: "visit" in s.roles)[None, :]).sum(axis=1),
         "rework": (occurs & rework_heads[None, :]).sum(axis=1),
@@ -222,7 +229,24 @@ def generate(n_cases: int = 20_000, seed: int = 7) -> Sample:
     order = rng.permutation(events.num_rows)
     truth_frame = pd.concat(truths, ignore_index=True)
     truth_frame = truth_frame[truth_frame["events"] > 0].reset_index(drop=True)
+    truth_frame["outcome"] = _outcome_as_analysed(truth_frame)
     return Sample(events.take(order), truth_frame)
+
+
+def _outcome_as_analysed(truth: pd.DataFrame) -> pd.Series:
+    """The outcome an analyst reads from the log at its last event (the catalogue's rule).
+
+    Rejected or completed once the decision is in the log; an undecided case is open while its
+    last event is less than :data:`OPEN_DAYS` before the log's last event, abandoned after that.
+    The simulation's own outcome (which knows of cases cut by the end of the period) is kept
+    for the survey answers only.
+    """
+    as_of = truth["_last"].max()
+    idle = (as_of - truth["_last"]) >= pd.Timedelta(days=OPEN_DAYS)
+    undecided = np.where(idle, "abandoned", "open")
+    outcome = np.where(truth["_decision"] != "", truth["_decision"], undecided)
+    truth.drop(columns=["_decision", "_last"], inplace=True)
+    return pd.Series(outcome, index=truth.index)
 
 
 def _events(

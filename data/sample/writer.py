@@ -10,7 +10,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import tomli_w
 
-from najma_sample.generator import Sample
+from najma_sample.generator import OPEN_DAYS, Sample
 from najma_sample.services import ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, Step
 
 __all__ = ["write_sample", "catalogue_toml", "plain_table"]
@@ -43,6 +43,7 @@ def catalogue_toml() -> str:
             "name_ar": service.name_ar,
             "agency": service.agency,
             "sla_hours": service.sla_hours,
+            "open_days": OPEN_DAYS,
             "designed_journey": _designed(service.redesigned or service.steps),
             "activities": activities,
         }

@@ -1,0 +1,272 @@
+"""Build the steps and journey tables of a store: the work done once, so that questions are quick.
+
+``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
+its successor and the seconds until it, and the roles its activity plays. ``journeys`` holds one
+row per case with its metrics and variant. Both are Ibis expressions over the store's tables,
+materialised in the store; :func:`build_journeys` rebuilds only the cases a new batch touched.
+
+Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
+:func:`register_catalogue`. A service the catalogue does not describe falls back on the events'
+``actor`` column for its customer, staff and system steps and has no other roles.
+
+Outcome
+-------
+A case is *rejected* or *completed* once an activity with the role ``rejection`` or
+``approval`` is in it. An undecided case is *open* while its last event is less than the
+service's ``open_days`` (default 30) before the last event of the store, *abandoned* after that.
+A service without decision roles has no outcome (NULL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from journeys.catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
+from journeys.store import Store
+
+__all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
+
+#: Separates the activities of a variant in its text form.
+VARIANT_SEP = " → "
+#: The roles kept as boolean columns of the steps table.
+ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
+_ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
+Progress = Callable[[str], None]
+
+
+def register_catalogue(store: Store, catalogue: Catalogue) -> None:
+    """Write the catalogue's roles and settings into the store (replacing earlier ones).
+
+    Call :func:`build_journeys` afterwards for the journeys to follow.
+    """
+    roles = pd.DataFrame(
+        [(key, activity, role) for key, spec in catalogue.services.items()
+         for activity, names in spec.activities.items() for role in names],
+        columns=["service", "activity", "role"],
+    ).astype("string")
+    settings = pd.DataFrame(
+        {"service": list(catalogue.services), "open_days": [s.open_days for s in catalogue.services.values()]}
+    ).astype({"service": "string", "open_days": "float64"})
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        store.con.execute("CREATE OR REPLACE TABLE activity_roles AS SELECT * FROM roles")
+        store.con.execute("CREATE OR REPLACE TABLE service_settings AS SELECT * FROM settings")
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+
+
+def _ensure_catalogue_tables(store: Store) -> None:
+    store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
+    store.con.execute("CREATE TABLE IF NOT EXISTS service_settings (service VARCHAR, open_days DOUBLE)")
+
+
+def steps_expr(events: Table, roles: Table) -> Table:
+    """Return every event with its position, successor, predecessor facts and role flags.
+
+    Parameters
+    ----------
+    events : ibis Table
+        Events in the store's schema.
+    roles : ibis Table
+        (service, activity, role) rows of the catalogue.
+    """
+    flags = roles.group_by(["service", "activity"]).aggregate(
+        **{role: (roles.role == role).any() for role in ROLE_FLAGS}
+    )
+    catalogued = roles.select("service").distinct().mutate(catalogued=ibis.literal(True))
+    joined = (
+        events.left_join(flags, ["service", "activity"])
+        .left_join(catalogued, "service")
+        .select(
+            events.service, events.case_id, events.event_seq, events.activity, events.timestamp,
+            events.start_timestamp, events.customer_id, events.channel, events.agency, events.resource,
+            events.satisfaction, events.cost,
+            **{
+                role: (
+                    ibis.coalesce(flags[role], False)
+                    if role not in _ACTOR_ROLES
+                    else ibis.ifelse(
+                        catalogued.catalogued.notnull(), ibis.coalesce(flags[role], False),
+                        ibis.coalesce(events.actor == _ACTOR_ROLES[role], False),
+                    )
+                )
+                for role in ROLE_FLAGS
+            },
+        )
+    )
+    case = ibis.window(group_by=[joined.service, joined.case_id], order_by=[joined.timestamp, joined.event_seq])
+    same = ibis.window(
+        group_by=[joined.service, joined.case_id, joined.activity], order_by=[joined.timestamp, joined.event_seq]
+    )
+    steps = joined.mutate(
+        position=ibis.row_number().over(case),
+        next_activity=joined.activity.lead().over(case),
+        next_timestamp=joined.timestamp.lead().over(case),
+        previous_activity=joined.activity.lag().over(case),
+        previous_channel=joined.channel.lag().over(case),
+        previous_agency=joined.agency.lag().over(case),
+        occurrence=ibis.row_number().over(same),
+        previous_resource_same_activity=joined.resource.lag().over(same),
+    )
+    return steps.mutate(
+        seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
+        self_loop=ibis.coalesce(steps.previous_activity == steps.activity, False),
+        repetition=steps.occurrence > 0,
+        repeat_same_resource=(steps.occurrence > 0)
+        & ibis.coalesce(steps.previous_resource_same_activity == steps.resource, False),
+        channel_switch=ibis.coalesce(steps.previous_channel != steps.channel, False),
+        agency_handoff=ibis.coalesce(steps.previous_agency != steps.agency, False),
+    ).drop("previous_channel", "previous_agency", "previous_resource_same_activity")
+
+
+def journeys_expr(steps: Table) -> Table:
+    """Return one row per case (service, case_id) with its metrics and variant, but no outcome.
+
+    Parameters
+    ----------
+    steps : ibis Table
+        As made by :func:`steps_expr`.
+    """
+    order = [steps.timestamp, steps.event_seq]
+    has_processing = steps.start_timestamp.notnull()
+    cases = steps.group_by(["service", "case_id"]).aggregate(
+        customer_id=steps.customer_id.first(order_by=order, include_null=False),
+        first_channel=steps.channel.first(order_by=order, include_null=False),
+        first_agency=steps.agency.first(order_by=order, include_null=False),
+        channels=steps.channel.nunique(),
+        start=steps.timestamp.min(),
+        end=steps.timestamp.max(),
+        events=steps.count().cast("int64"),
+        customer_steps=_count(steps.customer_step),
+        staff_steps=_count(steps.staff_step),
+        system_steps=_count(steps.system_step),
+        visits=_count(steps.visit),
+        document_requests=_count(steps.document_request),
+        document_submissions=_count(steps.document_submission),
+        payments=_count(steps.payment),
+        channel_switches=_count(steps.channel_switch),
+        agency_handoffs=_count(steps.agency_handoff),
+        agencies=steps.agency.nunique(),
+        self_loops=_count(steps.self_loop),
+        repetitions=_count(steps.repetition),
+        repeats_same_resource=_count(steps.repeat_same_resource),
+        processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
+            where=has_processing
+        ),
+        approved=steps.approval.any(),
+        rejected=steps.rejection.any(),
+        proactive=steps.proactive_start.any(),
+        satisfaction=steps.satisfaction.mean(),
+        cost=steps.cost.sum(),
+        variant=steps.activity.group_concat(VARIANT_SEP, order_by=order),
+    )
+    return cases.mutate(
+        duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
+        documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
+        redos_other_resource=cases.repetitions - cases.repeats_same_resource,
+    )
+
+
+def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:
+    """Add (or refresh) the ``outcome`` of each case, as the module docstring defines it.
+
+    Parameters
+    ----------
+    journeys : ibis Table
+        As made by :func:`journeys_expr` (an existing outcome column is replaced).
+    roles, settings : ibis Table
+        The catalogue's (service, activity, role) and (service, open_days) rows.
+    as_of : timestamp
+        The store's last event.
+    """
+    if "outcome" in journeys.columns:
+        journeys = journeys.drop("outcome")
+    deciding = roles.filter(roles.role.isin(["approval", "rejection"])).select("service").distinct()
+    deciding = deciding.mutate(has_decisions=ibis.literal(True))
+    joined = (
+        journeys.left_join(settings, "service")
+        .left_join(deciding, "service")
+        .select(journeys, settings.open_days, deciding.has_decisions)
+    )
+    open_days = ibis.coalesce(joined.open_days, float(DEFAULT_OPEN_DAYS))
+    idle_days = (ibis.literal(as_of).cast("timestamp('UTC')").epoch_seconds() - joined.end.epoch_seconds()) / 86400
+    outcome = ibis.cases(
+        (joined.has_decisions.isnull(), ibis.null("string")),
+        (joined.rejected, "rejected"),
+        (joined.approved, "completed"),
+        (idle_days >= open_days, "abandoned"),
+        else_="open",
+    )
+    return joined.mutate(outcome=outcome).drop("open_days", "has_decisions")
+
+
+def _count(flag: ibis.expr.types.BooleanColumn) -> ibis.expr.types.IntegerScalar:
+    return flag.sum().cast("int64")
+
+
+def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
+    """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of cases built.
+
+    Parameters
+    ----------
+    store : Store
+        The store; it is changed in one transaction.
+    batch_id : int, optional
+        Rebuild only the cases that have events in this batch (after an ingest); the outcomes
+        of all cases are refreshed, as they depend on the store's last event.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+    """
+    _ensure_catalogue_tables(store)
+    backend = ibis.duckdb.from_connection(store.con)
+    events = backend.table("events")
+    exists = {row[0] for row in store.con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('steps', 'journeys')").fetchall()}
+    partial = batch_id is not None and exists == {"steps", "journeys"}
+    as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        if partial:
+            store.con.execute(
+                "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT service, case_id FROM events WHERE batch_id = ?",
+                [batch_id],
+            )
+            touched = backend.table("_touched")
+            events = events.semi_join(touched, ["service", "case_id"])
+            for table in ("steps", "journeys"):
+                store.con.execute(f"DELETE FROM {table} WHERE (service, case_id) IN (SELECT service, case_id FROM _touched)")
+        if progress:
+            progress("steps")
+        _materialise(store, "steps", steps_expr(events, backend.table("activity_roles")), partial)
+        if progress:
+            progress("journeys")
+        built_steps = backend.table("steps")
+        if partial:
+            built_steps = built_steps.semi_join(backend.table("_touched"), ["service", "case_id"])
+        _materialise(store, "journeys", journeys_expr(built_steps), partial)
+        if progress:
+            progress("outcomes")
+        outcomes = with_outcome(
+            backend.table("journeys"), backend.table("activity_roles"), backend.table("service_settings"), as_of
+        )
+        store.con.execute("CREATE OR REPLACE TEMP TABLE _journeys AS " + ibis.to_sql(outcomes, dialect="duckdb"))
+        store.con.execute("CREATE OR REPLACE TABLE journeys AS SELECT * FROM _journeys")
+        store.con.execute("DROP TABLE _journeys")
+        built = store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+    return built
+
+
+def _materialise(store: Store, table: str, expression: Table, append: bool) -> None:
+    """Create `table` from `expression` (or append to it); the SQL is compiled by Ibis."""
+    sql = ibis.to_sql(expression, dialect="duckdb")
+    store.con.execute(f"INSERT INTO {table} BY NAME {sql}" if append else f"CREATE OR REPLACE TABLE {table} AS {sql}")

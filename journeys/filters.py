@@ -1,0 +1,110 @@
+"""Which cases a question is about: a filter over the journey table, turned into an Ibis predicate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import ibis
+import pandas as pd
+from ibis.expr.types import BooleanValue, Table
+
+from journeys.errors import InvalidEventLogError
+
+__all__ = ["CaseFilter", "quarter_bounds"]
+
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+
+
+def quarter_bounds(quarter: str, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the [start, end) instants (UTC) of a quarter such as ``"2025Q1"`` in zone `tz`.
+
+    Examples
+    --------
+    >>> quarter_bounds("2025Q1", "Asia/Dubai")[0]
+    Timestamp('2024-12-31 20:00:00+0000', tz='UTC')
+    """
+    match = _QUARTER.match(quarter.strip())
+    if not match:
+        raise InvalidEventLogError(f"The 'quarter' parameter must look like 2025Q1. Got {quarter!r} instead.")
+    year, number = int(match[1]), int(match[2])
+    start = pd.Timestamp(datetime(year, 3 * number - 2, 1, tzinfo=ZoneInfo(tz)))
+    end = start + pd.DateOffset(months=3)
+    return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Keep the cases that match every given criterion (None means any).
+
+    Parameters
+    ----------
+    service : str or sequence of str, optional
+        The case's service.
+    quarter : str, optional
+        The quarter the case started in, e.g. ``"2025Q1"``, in zone `tz`.
+    start, end : datetime-like, optional
+        The case started at or after `start` and before `end`.
+    channel : str, optional
+        The channel of the case's first event.
+    agency : str, optional
+        The agency of the case's first event.
+    variants : sequence of str, optional
+        The case's variant is one of these (in the text form of :data:`journeys.VARIANT_SEP`).
+    outcome : str, optional
+        completed, rejected, abandoned or open.
+    tz : str, default "UTC"
+        The zone in which quarters are read.
+    """
+
+    service: str | Sequence[str] | None = None
+    quarter: str | None = None
+    start: object = None
+    end: object = None
+    channel: str | None = None
+    agency: str | None = None
+    variants: Sequence[str] | None = None
+    outcome: str | None = None
+    tz: str = "UTC"
+
+    def predicates(self, journeys: Table) -> list[BooleanValue]:
+        """Return the Ibis predicates over the journey table; filter values are literals."""
+        found: list[BooleanValue] = []
+        if self.service is not None:
+            services = [self.service] if isinstance(self.service, str) else list(self.service)
+            found.append(journeys.service.isin(services))
+        bounds = [(self.start, self.end)]
+        if self.quarter is not None:
+            bounds.append(quarter_bounds(self.quarter, self.tz))
+        for low, high in bounds:
+            if low is not None:
+                found.append(journeys.start >= ibis.literal(pd.Timestamp(low, tz=None if _aware(low) else "UTC")))
+            if high is not None:
+                found.append(journeys.start < ibis.literal(pd.Timestamp(high, tz=None if _aware(high) else "UTC")))
+        if self.channel is not None:
+            found.append(journeys.first_channel == self.channel)
+        if self.agency is not None:
+            found.append(journeys.first_agency == self.agency)
+        if self.variants is not None:
+            found.append(journeys.variant.isin(list(self.variants)))
+        if self.outcome is not None:
+            found.append(journeys.outcome == self.outcome)
+        return found
+
+    def apply(self, journeys: Table) -> Table:
+        """Return the journeys that pass the filter."""
+        predicates = self.predicates(journeys)
+        return journeys.filter(*predicates) if predicates else journeys
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the filter keeps every case."""
+        return all(getattr(self, name) is None for name in
+                   ("service", "quarter", "start", "end", "channel", "agency", "variants", "outcome"))
+
+
+def _aware(value: object) -> bool:
+    return pd.Timestamp(value).tzinfo is not None

@@ -1,0 +1,138 @@
+"""Process maps: the directly-follows graph of some cases, with frequencies and times per edge.
+
+Computed from the store's ``steps`` table (see :mod:`journeys.build`), so that a map of any
+filter is one aggregation, not a pass over raw events in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from journeys.filters import CaseFilter
+from journeys.store import Store
+
+__all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
+
+
+@dataclass(frozen=True)
+class ProcessMap:
+    """A directly-follows graph.
+
+    Attributes
+    ----------
+    activities : pandas.DataFrame
+        activity, frequency (events), cases; most frequent first.
+    edges : pandas.DataFrame
+        source, target, frequency (times it was followed), cases (cases with it), and the seconds
+        between the two events: mean_seconds, median_seconds, p90_seconds, min_seconds,
+        max_seconds; most frequent first.
+    start_activities, end_activities : dict of str to int
+        How many cases start (end) with each activity.
+    """
+
+    activities: pd.DataFrame
+    edges: pd.DataFrame
+    start_activities: dict[str, int]
+    end_activities: dict[str, int]
+
+    @property
+    def dfg(self) -> dict[tuple[str, str], int]:
+        """The edge frequencies as pm4py writes a DFG: ``{(source, target): count}``."""
+        return {(s, t): int(f) for s, t, f in zip(self.edges.source, self.edges.target, self.edges.frequency, strict=True)}
+
+    def abstract(self, coverage: float) -> ProcessMap:
+        """Keep the most frequent activities that cover `coverage` of the events, then the most
+        frequent edges among them that cover `coverage` of their frequency.
+
+        Parameters
+        ----------
+        coverage : float
+            A share in (0, 1]; 1 keeps everything.
+        """
+        if not 0 < coverage <= 1:
+            raise ValueError(f"The 'coverage' parameter of ProcessMap.abstract must be in (0, 1]. Got {coverage!r} instead.")
+        activities = _covering(self.activities, coverage)
+        kept = set(activities.activity)
+        edges = self.edges[self.edges.source.isin(kept) & self.edges.target.isin(kept)]
+        edges = _covering(edges, coverage)
+        return ProcessMap(
+            activities,
+            edges,
+            {a: n for a, n in self.start_activities.items() if a in kept},
+            {a: n for a, n in self.end_activities.items() if a in kept},
+        )
+
+
+def _covering(frame: pd.DataFrame, coverage: float) -> pd.DataFrame:
+    """The first rows (by frequency) whose frequencies reach `coverage` of the total."""
+    if frame.empty:
+        return frame
+    total = frame.frequency.sum()
+    before = frame.frequency.cumsum() - frame.frequency
+    return frame[before < coverage * total].reset_index(drop=True)
+
+
+def filtered_steps(store: Store, where: CaseFilter | None = None) -> Table:
+    """The steps of the cases that pass `where`, as an Ibis table."""
+    backend = ibis.duckdb.from_connection(store.con)
+    steps = backend.table("steps")
+    if where is None or where.is_empty:
+        return steps
+    cases = where.apply(backend.table("journeys")).select("service", "case_id")
+    return steps.semi_join(cases, ["service", "case_id"])
+
+
+def process_map(store: Store, where: CaseFilter | None = None, *, coverage: float = 1.0) -> ProcessMap:
+    """Return the directly-follows graph of the cases that pass `where`.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys were built (:func:`journeys.build_journeys`).
+    where : CaseFilter, optional
+        Which cases; by default all.
+    coverage : float, default 1.0
+        Abstraction: see :meth:`ProcessMap.abstract`.
+    """
+    steps = filtered_steps(store, where)
+    follows = steps.filter(steps.next_activity.notnull())
+    seconds = follows.seconds_to_next
+    edges = follows.group_by(source=follows.activity, target=follows.next_activity).aggregate(
+        frequency=follows.count(),
+        mean_seconds=seconds.mean(),
+        median_seconds=seconds.median(),
+        p90_seconds=seconds.quantile(0.9),
+        min_seconds=seconds.min(),
+        max_seconds=seconds.max(),
+    )
+    per_case = follows.select(follows.service, follows.case_id, source=follows.activity, target=follows.next_activity)
+    edge_cases = per_case.distinct().group_by(["source", "target"]).aggregate(cases=ibis._.count())
+    edges = edges.join(edge_cases, ["source", "target"]).order_by(
+        [ibis.desc("frequency"), "source", "target"]
+    )
+    activity_cases = steps.filter(steps.occurrence == 0).group_by("activity").aggregate(cases=ibis._.count())
+    activities = (
+        steps.group_by("activity").aggregate(frequency=steps.count())
+        .join(activity_cases, "activity")
+        .order_by([ibis.desc("frequency"), "activity"])
+    )
+    starts = steps.filter(steps.position == 0).group_by("activity").aggregate(n=ibis._.count())
+    ends = steps.filter(steps.next_activity.isnull()).group_by("activity").aggregate(n=ibis._.count())
+    graph = ProcessMap(
+        activities.to_pandas(),
+        edges.to_pandas(),
+        {a: int(n) for a, n in starts.to_pandas().itertuples(index=False)},
+        {a: int(n) for a, n in ends.to_pandas().itertuples(index=False)},
+    )
+    return graph if coverage >= 1 else graph.abstract(coverage)
+
+
+def rework_per_activity(store: Store, where: CaseFilter | None = None) -> dict[str, int]:
+    """Return, per activity, the number of cases in which it occurs more than once."""
+    steps = filtered_steps(store, where)
+    again = steps.filter(steps.occurrence == 1).group_by("activity").aggregate(n=ibis._.count())
+    return {a: int(n) for a, n in again.to_pandas().itertuples(index=False)}

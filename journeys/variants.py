@@ -1,0 +1,76 @@
+"""Variants: the distinct sequences of activities, how many cases follow each, and what they cost."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from journeys.build import VARIANT_SEP
+from journeys.filters import CaseFilter
+from journeys.store import Store
+
+__all__ = ["variants", "journey_table", "variant_activities"]
+
+
+def journey_table(store: Store, where: CaseFilter | None = None) -> Table:
+    """The journey table (one row per case) of the cases that pass `where`, as an Ibis table."""
+    journeys = ibis.duckdb.from_connection(store.con).table("journeys")
+    return journeys if where is None else where.apply(journeys)
+
+
+def variant_activities(variant: str) -> tuple[str, ...]:
+    """Split a variant's text form into its activities.
+
+    Examples
+    --------
+    >>> variant_activities("Apply → Pay → Issue")
+    ('Apply', 'Pay', 'Issue')
+    """
+    return tuple(variant.split(VARIANT_SEP))
+
+
+def variants(
+    store: Store, where: CaseFilter | None = None, *, top_k: int | None = None, coverage: float | None = None
+) -> pd.DataFrame:
+    """Return the variants of the cases that pass `where`, most frequent first.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys were built.
+    where : CaseFilter, optional
+        Which cases; by default all.
+    top_k : int, optional
+        Keep the `top_k` most frequent variants.
+    coverage : float, optional
+        Keep the most frequent variants until they cover this share of the cases.
+
+    Returns
+    -------
+    pandas.DataFrame
+        variant, cases, share, cumulative (share of cases covered up to this variant),
+        median_duration_seconds, median_customer_steps, events (per case). Ties in frequency are
+        ordered by the variant's text, so the order is deterministic.
+    """
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")
+    if coverage is not None and not 0 < coverage <= 1:
+        raise ValueError(f"The 'coverage' parameter of variants must be in (0, 1]. Got {coverage!r} instead.")
+    journeys = journey_table(store, where)
+    grouped = journeys.group_by("variant").aggregate(
+        cases=journeys.count(),
+        median_duration_seconds=journeys.duration_seconds.median(),
+        median_customer_steps=journeys.customer_steps.median(),
+        events=journeys.events.max(),
+    ).order_by([ibis.desc("cases"), "variant"])
+    frame = grouped.to_pandas()
+    total = frame.cases.sum()
+    frame["share"] = frame.cases / total if total else 0.0
+    frame["cumulative"] = frame.share.cumsum()
+    if coverage is not None:
+        frame = frame[(frame.cumulative - frame.share) < coverage - 1e-12]
+    if top_k is not None:
+        frame = frame.head(top_k)
+    columns = ["variant", "cases", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
+    return frame[columns].reset_index(drop=True)

@@ -1,0 +1,103 @@
+"""The journey table: the generator's ground truth for every case, incremental builds, catalogue roles."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from journeys import (
+    CaseFilter,
+    Store,
+    build_journeys,
+    journey_table,
+    load_catalogue,
+    open_source,
+    process_map,
+    register_catalogue,
+    variants,
+)
+from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH
+
+TRUTH_COLUMNS = {"customer_steps": "customer_steps", "visits": "visits", "rework": "document_requests",
+                 "outcome": "outcome", "events": "events", "proactive": "proactive"}
+
+
+@pytest.fixture
+def sample_store(store: Store) -> Store:
+    store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+    register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+    build_journeys(store)
+    return store
+
+
+def test_every_sample_case_has_the_generators_steps_visits_rework_and_outcome(sample_store: Store):
+    truth = pd.read_parquet(SAMPLE_TRUTH)
+    ours = journey_table(sample_store).to_pandas()
+    merged = truth.merge(ours, on=["service", "case_id"], how="outer", suffixes=("_truth", ""), indicator=True)
+    assert (merged["_merge"] == "both").all()
+    for truth_column, our_column in TRUTH_COLUMNS.items():
+        expected = merged[truth_column + "_truth" if truth_column in ours.columns else truth_column]
+        mismatched = merged[expected.to_numpy() != merged[our_column].to_numpy()]
+        assert mismatched.empty, f"{truth_column}: {len(mismatched)} cases differ, e.g. {mismatched.case_id.head(3).tolist()}"
+    assert set(ours.outcome) == {"completed", "rejected", "abandoned", "open"}
+
+
+def test_an_incremental_build_equals_a_full_build(store: Store, tmp_path):
+    events = pq.read_table(SAMPLE_EVENTS).to_pandas()
+    cases = sorted(events.case_id.unique())
+    first = events[events.case_id.isin(cases[: len(cases) // 2])]
+    # The second file holds new cases and also late events of cases from the first file.
+    late = first.groupby("case_id").tail(1).head(300)
+    first = first.drop(late.index)
+    second = pd.concat([events[~events.case_id.isin(first.case_id) & ~events.index.isin(late.index)], late])
+    for index, part in enumerate([first, second]):
+        path = tmp_path / f"part{index}.parquet"
+        part.reset_index(drop=True).to_parquet(path)
+        result = store.ingest(open_source(path), tz="Asia/Dubai")
+        if index == 0:
+            register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+            build_journeys(store)
+        else:
+            build_journeys(store, batch_id=result.batch_id)
+    incremental = journey_table(store).to_pandas().sort_values(["service", "case_id"]).reset_index(drop=True)
+    build_journeys(store)
+    full = journey_table(store).to_pandas().sort_values(["service", "case_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(incremental[full.columns], full)
+    assert len(full) == events.case_id.nunique()
+
+
+def test_without_a_catalogue_customer_steps_come_from_the_actor_column(store: Store):
+    store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+    build_journeys(store)
+    ours = journey_table(store).to_pandas().set_index("case_id")
+    truth = pd.read_parquet(SAMPLE_TRUTH).set_index("case_id")
+    assert (ours.customer_steps.reindex(truth.index) == truth.customer_steps).all()
+    assert ours.outcome.isna().all()  # no decision roles known: no outcome is invented
+
+
+def test_filters_narrow_maps_and_variants_to_the_cases_asked_for(sample_store: Store):
+    where = CaseFilter(service="trade_licence", quarter="2025Q1", tz="Asia/Dubai")
+    cases = journey_table(sample_store, where).to_pandas()
+    assert len(cases) > 0 and set(cases.service) == {"trade_licence"}
+    starts = cases.start.dt.tz_convert("Asia/Dubai")
+    assert starts.min() >= pd.Timestamp("2025-01-01", tz="Asia/Dubai")
+    assert starts.max() < pd.Timestamp("2025-04-01", tz="Asia/Dubai")
+    graph = process_map(sample_store, where)
+    assert sum(graph.start_activities.values()) == len(cases)
+    table = variants(sample_store, where)
+    assert table.cases.sum() == len(cases)
+    assert table.cumulative.iloc[-1] == pytest.approx(1.0)
+    top = variants(sample_store, where, coverage=0.5)
+    assert top.cumulative.iloc[-1] >= 0.5 > (top.cumulative.iloc[-1] - top.share.iloc[-1])
+
+
+def test_abstraction_keeps_the_most_frequent_activities_and_edges(sample_store: Store):
+    full = process_map(sample_store, CaseFilter(service="passport"))
+    small = full.abstract(0.6)
+    assert 0 < len(small.activities) < len(full.activities)
+    assert small.activities.frequency.sum() >= 0.6 * full.activities.frequency.sum()
+    kept = set(small.activities.activity)
+    assert set(small.edges.source) | set(small.edges.target) <= kept
+    with pytest.raises(ValueError, match="coverage"):
+        full.abstract(0)

@@ -1,0 +1,100 @@
+"""Process maps, variants, durations and rework equal pm4py's on the real logs and on the sample.
+
+pm4py is the oracle: each log is loaded into a najma store and handed to pm4py as a frame in the
+same row order (so that events sharing a timestamp are ordered alike), and the answers must match.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pm4py
+import pyarrow.parquet as pq
+import pytest
+
+from journeys import Store, build_journeys, open_source, parse_mapping, process_map, rework_per_activity, variants
+from journeys.variants import journey_table, variant_activities
+from najma_sample import SAMPLE_EVENTS
+
+BPI = "BPI2016_Clicks_NOT_Logged_In_sample1000.csv"
+BPI_MAP = "case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP"
+XES_LOGS = ["receipt.xes.gz", "roadtraffic100traces.xes", "running-example.xes"]
+
+
+def _pm4py_frame(store: Store) -> pd.DataFrame:
+    """The store's events in input order, in pm4py's column names."""
+    frame = store.con.execute(
+        "SELECT case_id, activity, timestamp FROM events ORDER BY event_seq"
+    ).df()
+    frame["timestamp"] = frame["timestamp"].dt.tz_convert("UTC")
+    return pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
+
+
+def _load(store: Store, real, name: str) -> pd.DataFrame:
+    if name == BPI:
+        store.ingest(open_source(real / name, sep=";"), mapping=parse_mapping(BPI_MAP))
+    elif name == "sample":
+        store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+    else:
+        store.ingest(open_source(real / name))
+    build_journeys(store)
+    return _pm4py_frame(store)
+
+
+def _assert_same_map(store: Store, log: pd.DataFrame) -> None:
+    ours = process_map(store)
+    dfg, starts, ends = pm4py.discover_dfg(log)
+    assert ours.dfg == dict(dfg)
+    assert ours.start_activities == dict(starts)
+    assert ours.end_activities == dict(ends)
+    performance, _, _ = pm4py.discover_performance_dfg(log)
+    edges = ours.edges.set_index(["source", "target"])
+    assert set(edges.index) == set(performance)
+    for edge, expected in performance.items():
+        assert math.isclose(edges.loc[edge, "mean_seconds"], expected["mean"], rel_tol=1e-9, abs_tol=1e-6), edge
+        assert math.isclose(edges.loc[edge, "median_seconds"], expected["median"], rel_tol=1e-9, abs_tol=1e-6), edge
+        assert math.isclose(edges.loc[edge, "min_seconds"], expected["min"], abs_tol=1e-6), edge
+        assert math.isclose(edges.loc[edge, "max_seconds"], expected["max"], abs_tol=1e-6), edge
+
+
+def _assert_same_variants_durations_rework(store: Store, log: pd.DataFrame) -> None:
+    ours = {variant_activities(v): int(n) for v, n in zip(*variants(store)[["variant", "cases"]].T.values, strict=True)}
+    assert ours == {tuple(v): int(n) for v, n in pm4py.get_variants(log).items()}
+    durations = np.sort(journey_table(store).duration_seconds.to_pandas().to_numpy())
+    np.testing.assert_allclose(durations, np.sort(pm4py.get_all_case_durations(log)), atol=1e-6)
+    assert rework_per_activity(store) == dict(pm4py.get_rework_cases_per_activity(log))
+
+
+@pytest.mark.parametrize("name", [*XES_LOGS, BPI, "sample"])
+def test_process_map_equals_pm4py(real, store: Store, name):
+    log = _load(store, real, name)
+    _assert_same_map(store, log)
+
+
+@pytest.mark.parametrize("name", [*XES_LOGS, BPI, "sample"])
+def test_variants_durations_and_rework_equal_pm4py(real, store: Store, name):
+    log = _load(store, real, name)
+    _assert_same_variants_durations_rework(store, log)
+
+
+def test_shuffled_rows_with_shared_timestamps_give_pm4py_answers(real, store: Store, tmp_path):
+    """The receipt log, its rows shuffled and its times cut to the hour so that many events tie."""
+    log = pm4py.read_xes(str(real / "receipt.xes.gz"), return_legacy_log_object=False)
+    frame = log[["case:concept:name", "concept:name", "time:timestamp"]].rename(
+        columns={"case:concept:name": "case_id", "concept:name": "activity", "time:timestamp": "timestamp"}
+    )
+    frame["timestamp"] = frame["timestamp"].dt.floor("h")
+    frame["event_id"] = np.arange(len(frame))  # rows that tie stay distinct (not quarantined as duplicates)
+    frame = frame.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    assert frame.groupby(["case_id", "timestamp"]).size().max() > 1
+    path = tmp_path / "shuffled.parquet"
+    frame.to_parquet(path)
+    assert store.ingest(open_source(path)).loaded == len(frame)
+    build_journeys(store)
+    oracle = pm4py.format_dataframe(
+        pq.read_table(path).to_pandas(), case_id="case_id", activity_key="activity", timestamp_key="timestamp"
+    )
+    _assert_same_map(store, oracle)
+    _assert_same_variants_durations_rework(store, oracle)
