@@ -22,9 +22,19 @@ from rich.table import Table
 
 from duckdb import ColumnExpression, ConstantExpression
 
-from journeys import NajmaError, Store, default_store_path, open_source, parse_mapping
+from journeys import (
+    NajmaError,
+    Store,
+    build_journeys,
+    default_store_path,
+    open_source,
+    parse_mapping,
+    register_catalogue,
+)
 from journeys.catalogue import draft_catalogue, load_catalogue
 from journeys.eventlog import EventLog
+
+from dashboards import cli_journeys
 
 __all__ = ["app", "main"]
 
@@ -32,6 +42,7 @@ app = typer.Typer(help="najma: customer journeys and star ratings of government 
                   pretty_exceptions_enable=False, add_completion=False)
 catalogue_app = typer.Typer(help="Draft and check the service catalogue.", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue")
+cli_journeys.register(app)
 
 out = Console()
 err = Console(stderr=True)
@@ -62,9 +73,14 @@ def ingest(
     tz: Annotated[str, typer.Option(help="Zone of times written without an offset (IANA name).")] = "UTC",
     time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' [default: ISO 8601].")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
+    catalogue: Annotated[Path | None, typer.Option(help="A service catalogue to register first (roles of activities).")] = None,
 ) -> None:
-    """Load event logs into the store, once each; print read / loaded / quarantined."""
+    """Load event logs into the store, once each; print read / loaded / quarantined.
+
+    The journeys of the cases each new file touches are rebuilt after it is loaded.
+    """
     mapping = parse_mapping(map_)
+    registered = load_catalogue(catalogue) if catalogue is not None else None
     stop = threading.Event()
 
     def on_interrupt(signum: int, frame: object) -> None:
@@ -83,6 +99,8 @@ def ingest(
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         with Store(_store_path(store)) as target, _progress() as bar:
+            if registered is not None:
+                register_catalogue(target, registered)
             for path in paths:
                 source = open_source(path, sep=sep, encoding=encoding)
                 task = bar.add_task(path.name, total=None)
@@ -91,6 +109,8 @@ def ingest(
                     progress=lambda done, total, task=task: advance(task, done, total),
                 )
                 bar.remove_task(task)
+                if not result.skipped:
+                    build_journeys(target, batch_id=result.batch_id)
                 skipped = f"already loaded as batch {result.batch_id}; nothing added"
                 table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
                               f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
@@ -177,7 +197,7 @@ def sample(
 @app.command()
 def start(store: StoreOption = None) -> None:
     """Load the bundled sample into the store if it is empty, then show what the store holds."""
-    from najma_sample import SAMPLE_EVENTS
+    from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
     path = _store_path(store)
     with Store(path) as target:
@@ -185,6 +205,8 @@ def start(store: StoreOption = None) -> None:
         if empty:
             with err.status(f"loading the bundled sample into {path}"):
                 target.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+                register_catalogue(target, load_catalogue(SAMPLE_CATALOGUE))
+                build_journeys(target)
         _print_info(target)
 
 
@@ -201,6 +223,20 @@ def catalogue_draft(
     out_file.write_text(draft_catalogue(profile), encoding="utf-8")
     out.print(f"drafted {len(profile)} services into {out_file}; correct the TODOs, roles and journeys, then run "
               f"najma catalogue check {out_file}")
+
+
+@catalogue_app.command("use")
+def catalogue_use(
+    path: Annotated[Path, typer.Argument(help="The catalogue TOML file.")],
+    store: StoreOption = None,
+) -> None:
+    """Register a catalogue in the store (roles, open days) and rebuild the journeys with it."""
+    catalogue = load_catalogue(path)
+    with Store(_store_path(store)) as target:
+        register_catalogue(target, catalogue)
+        with err.status("rebuilding the journeys"):
+            cases = build_journeys(target)
+    out.print(f"{path}: {len(catalogue.services)} services registered; {cases:,} journeys rebuilt")
 
 
 @catalogue_app.command("check")

@@ -1,0 +1,114 @@
+"""CLI views of the journeys: ``najma journeys``, ``najma variants`` and ``najma map``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeys import CaseFilter, Store, StoreError, default_store_path, journey_table, process_map, variants
+
+__all__ = ["register"]
+
+out = Console()
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")]
+ServiceOption = Annotated[str | None, typer.Option(help="Only this service.")]
+QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in this quarter, e.g. 2025Q1.")]
+ChannelOption = Annotated[str | None, typer.Option(help="Only cases that started on this channel.")]
+AgencyOption = Annotated[str | None, typer.Option(help="Only cases whose first event was by this agency.")]
+TzOption = Annotated[str, typer.Option(help="Zone in which quarters are read.")]
+
+
+def _open(store: Path | None) -> Store:
+    opened = Store(store if store is not None else default_store_path(), read_only=True)
+    built = opened.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'journeys'"
+    ).fetchall()[0][0]
+    if not built:
+        opened.close()
+        raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
+    return opened
+
+
+def _hours(seconds: float | None) -> str:
+    return "" if seconds is None or seconds != seconds else f"{seconds / 3600:,.1f} h"
+
+
+def journeys_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+) -> None:
+    """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
+    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    with _open(store) as source:
+        cases = journey_table(source, where)
+        summary = cases.group_by("service").aggregate(
+            cases=cases.count(),
+            steps=cases.customer_steps.median(),
+            visits=cases.visits.mean(),
+            duration=cases.duration_seconds.median(),
+            rework=(cases.document_requests > 0).mean(),
+            handoffs=cases.agency_handoffs.mean(),
+            completed=(cases.outcome == "completed").mean(),
+            abandoned=(cases.outcome == "abandoned").mean(),
+        ).order_by("service").to_pandas()
+    table = Table("service", "cases", "median customer steps", "visits / case", "median duration",
+                  "with rework", "hand-offs / case", "completed", "abandoned", title="Journeys")
+    for row in summary.itertuples(index=False):
+        table.add_row(str(row.service), f"{row.cases:,}", f"{row.steps:g}", f"{row.visits:.2f}", _hours(row.duration),
+                      f"{row.rework:.1%}", f"{row.handoffs:.2f}", _percent(row.completed), _percent(row.abandoned))
+    out.print(table)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None or value != value else f"{value:.1%}"
+
+
+def variants_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+    top: Annotated[int, typer.Option(min=1, help="Show the most frequent variants.")] = 10,
+) -> None:
+    """The most frequent variants with their share, coverage, median duration and customer steps."""
+    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    with _open(store) as source:
+        frame = variants(source, where, top_k=top)
+    table = Table("#", "cases", "share", "cumulative", "median duration", "customer steps", "variant", title="Variants")
+    for rank, row in enumerate(frame.itertuples(index=False), start=1):
+        table.add_row(str(rank), f"{row.cases:,}", f"{row.share:.1%}", f"{row.cumulative:.1%}",
+                      _hours(row.median_duration_seconds), f"{row.median_customer_steps:g}", row.variant)
+    out.print(table)
+
+
+def map_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+    coverage: Annotated[float, typer.Option(min=0.01, max=1.0, help="Keep activities and edges covering this share.")] = 1.0,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the edges to this CSV file.")] = None,
+) -> None:
+    """The directly-follows graph: edges with their frequency and median and p90 time between."""
+    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    with _open(store) as source:
+        graph = process_map(source, where, coverage=coverage)
+    if out_file is not None:
+        graph.edges.to_csv(out_file, index=False)
+        out.print(f"wrote {len(graph.edges):,} edges to {out_file}")
+        return
+    table = Table("from", "to", "times", "cases", "median", "p90", title="Process map")
+    for row in graph.edges.itertuples(index=False):
+        table.add_row(row.source, row.target, f"{row.frequency:,}", f"{row.cases:,}",
+                      _hours(row.median_seconds), _hours(row.p90_seconds))
+    out.print(table)
+    starts = ", ".join(f"{a} ({n:,})" for a, n in sorted(graph.start_activities.items(), key=lambda x: -x[1]))
+    out.print(f"Start activities: {starts}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the journey views to the ``najma`` app."""
+    app.command("journeys")(journeys_view)
+    app.command("variants")(variants_view)
+    app.command("map")(map_view)
