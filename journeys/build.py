@@ -36,6 +36,11 @@ VARIANT_SEP = " → "
 ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
 _ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
 Progress = Callable[[str], None]
+#: The columns of the steps table kept in the store.
+STEPS_KEPT: tuple[str, ...] = (
+    "service", "case_id", "event_seq", "activity", "timestamp", "position", "next_activity", "seconds_to_next",
+    "occurrence", "self_loop", "repetition", *ROLE_FLAGS,
+)
 
 
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
@@ -133,12 +138,14 @@ def journeys_expr(steps: Table) -> Table:
     steps : ibis Table
         As made by :func:`steps_expr`.
     """
-    order = [steps.timestamp, steps.event_seq]
     has_processing = steps.start_timestamp.notnull()
+    # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
+    # that the costly ordered text of a variant is built once per variant, not once per case.
+    step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
     cases = steps.group_by(["service", "case_id"]).aggregate(
-        customer_id=steps.customer_id.first(order_by=order, include_null=False),
-        first_channel=steps.channel.first(order_by=order, include_null=False),
-        first_agency=steps.agency.first(order_by=order, include_null=False),
+        customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
+        first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
+        first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
         channels=steps.channel.nunique(),
         start=steps.timestamp.min(),
         end=steps.timestamp.max(),
@@ -164,8 +171,18 @@ def journeys_expr(steps: Table) -> Table:
         proactive=steps.proactive_start.any(),
         satisfaction=steps.satisfaction.mean(),
         cost=steps.cost.sum(),
-        variant=steps.activity.group_concat(VARIANT_SEP, order_by=order),
+        variant_key=step_hash.cast("decimal(38, 0)").sum(),
     )
+    representatives = cases.group_by(["variant_key", "events"]).aggregate(
+        service=cases.service.min(), case_id=cases.case_id.argmin(cases.service)
+    )
+    texts = (
+        steps.semi_join(representatives, ["service", "case_id"])
+        .group_by(["service", "case_id"])
+        .aggregate(variant=steps.activity.group_concat(VARIANT_SEP, order_by=steps.position))
+    )
+    names = representatives.join(texts, ["service", "case_id"]).select("variant_key", "events", "variant")
+    cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
     return cases.mutate(
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
         documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
@@ -243,13 +260,17 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
                 store.con.execute(f"DELETE FROM {table} WHERE (service, case_id) IN (SELECT service, case_id FROM _touched)")
         if progress:
             progress("steps")
-        _materialise(store, "steps", steps_expr(events, backend.table("activity_roles")), partial)
+        # All the step facts live in memory for the journeys; the store keeps the columns that
+        # maps and variants read, which saves writing the events' text columns a second time.
+        store.con.execute(
+            "CREATE OR REPLACE TEMP TABLE _steps AS "
+            + ibis.to_sql(steps_expr(events, backend.table("activity_roles")), dialect="duckdb")
+        )
+        _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), partial)
         if progress:
             progress("journeys")
-        built_steps = backend.table("steps")
-        if partial:
-            built_steps = built_steps.semi_join(backend.table("_touched"), ["service", "case_id"])
-        _materialise(store, "journeys", journeys_expr(built_steps), partial)
+        _materialise(store, "journeys", journeys_expr(backend.table("_steps")), partial)
+        store.con.execute("DROP TABLE _steps")
         if progress:
             progress("outcomes")
         outcomes = with_outcome(

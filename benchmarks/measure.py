@@ -1,0 +1,46 @@
+"""Time a step and its peak memory in a fresh child process, so that one step's freed memory
+does not hide the next one's peak (resident memory rarely shrinks back after a large step)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["in_child"]
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _run(step: Callable[..., Any], args: tuple, queue: multiprocessing.Queue) -> None:
+    base = _rss_kib()
+    started = time.perf_counter()
+    result = step(*args)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    queue.put((seconds, max(peak - base, 0) * 1024, result))
+
+
+def in_child(step: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
+    """Run ``step(*args)`` in a spawned process; return (seconds, peak extra bytes, result).
+
+    `step` must be a module-level function and its result picklable. The baseline is the child's
+    memory after importing, so imports are not counted.
+    """
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_run, args=(step, args, queue))
+    child.start()
+    outcome = queue.get()
+    child.join()
+    if child.exitcode:
+        raise RuntimeError(f"the benchmark step {step.__name__} failed with exit code {child.exitcode}")
+    return outcome
