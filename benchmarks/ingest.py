@@ -7,8 +7,8 @@ Generates a log with the sample generator, writes it as Parquet, CSV and XES, th
 - pm4py: ``pandas.read_parquet``/``read_csv`` plus ``pm4py.format_dataframe``, and
   ``pm4py.read_xes`` for XES.
 
-It prints events per second, the peak memory each step added to the process (resident set size,
-sampled every 20 ms) and the ratios. Run::
+It prints events per second, the peak memory of each step (each runs in a fresh process, see
+measure.py) and the ratios. Run::
 
     python benchmarks/ingest.py --events 10000000 --xes-events 1000000
 """
@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -30,35 +28,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from journeys import Store, open_source
+from measure import in_child  # benchmarks/ is on the path when this file is run
 from najma_sample import generate
 from najma_sample.writer import plain_table
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * PAGE
-
-
-def measure(step: Callable[[], object]) -> tuple[float, int, object]:
-    """Run `step`; return (seconds, peak extra resident bytes, its result)."""
-    base = _rss()
-    peak = [base]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            peak[0] = max(peak[0], _rss())
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    result = step()
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    return seconds, max(peak[0], _rss()) - base, result
 
 
 def write_xes(table: pa.Table, path: Path) -> None:
@@ -131,9 +103,9 @@ def main() -> None:
         runs = [("parquet", parquet, table.num_rows, pm4py_frame), ("csv", csv, table.num_rows, pm4py_frame),
                 ("xes", xes, xes_table.num_rows, pm4py_xes)]
         for name, path, events, oracle in runs:
-            ours = measure(lambda path=path: najma_ingest(path, folder))
+            ours = in_child(najma_ingest, path, folder)
             assert ours[2] == events, (name, ours[2], events)
-            theirs = None if args.no_pm4py else measure(lambda path=path, oracle=oracle: oracle(path))
+            theirs = None if args.no_pm4py else in_child(oracle, path)
             report(name, events, ours, theirs)
 
 

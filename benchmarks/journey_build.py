@@ -18,6 +18,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from measure import in_child  # benchmarks/ is on the path when this file is run
@@ -25,7 +26,7 @@ from measure import in_child  # benchmarks/ is on the path when this file is run
 SERVICE, QUARTER, TZ = "trade_licence", "2025Q1", "Asia/Dubai"
 
 
-def _timed(call) -> float:  # noqa: ANN001 - a zero-argument callable
+def _timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
@@ -97,7 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
         print(f"generating and loading {args.events:,} events ...", flush=True)
         parquet, store_path, n = _prepare(args.events, Path(tmp))
-        seconds, memory, ours = in_child(najma_run, str(store_path))
+        _, memory, ours = in_child(najma_run, str(store_path))
         print(f"najma: {n:,} events, peak memory {memory / 2**20:,.0f} MiB", flush=True)
         theirs = None
         if not args.no_pm4py:

@@ -4,7 +4,6 @@ does not hide the next one's peak (resident memory rarely shrinks back after a l
 from __future__ import annotations
 
 import multiprocessing
-import resource
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,20 +11,21 @@ from typing import Any
 __all__ = ["in_child"]
 
 
-def _rss_kib() -> int:
+def _status_kib(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (VmRSS: now, VmHWM: peak)."""
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
 
 def _run(step: Callable[..., Any], args: tuple, queue: multiprocessing.Queue) -> None:
-    base = _rss_kib()
+    base = _status_kib("VmRSS")
     started = time.perf_counter()
     result = step(*args)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = _status_kib("VmHWM")  # this process's own peak (ru_maxrss may carry the parent's)
     queue.put((seconds, max(peak - base, 0) * 1024, result))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -35,7 +36,7 @@ def _open(store: Path | None) -> Store:
 
 
 def _hours(seconds: float | None) -> str:
-    return "" if seconds is None or seconds != seconds else f"{seconds / 3600:,.1f} h"
+    return "" if seconds is None or math.isnan(seconds) else f"{seconds / 3600:,.1f} h"
 
 
 def journeys_view(
@@ -65,7 +66,7 @@ def journeys_view(
 
 
 def _percent(value: float | None) -> str:
-    return "" if value is None or value != value else f"{value:.1%}"
+    return "" if value is None or math.isnan(value) else f"{value:.1%}"
 
 
 def variants_view(

@@ -58,8 +58,10 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     ).astype({"service": "string", "open_days": "float64"})
     store.con.execute("BEGIN TRANSACTION")
     try:
-        store.con.execute("CREATE OR REPLACE TABLE activity_roles AS SELECT * FROM roles")
-        store.con.execute("CREATE OR REPLACE TABLE service_settings AS SELECT * FROM settings")
+        for name, frame in (("activity_roles", roles), ("service_settings", settings)):
+            store.con.register("_catalogue_part", frame)
+            store.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _catalogue_part")  # fixed names
+            store.con.unregister("_catalogue_part")
         store.con.execute("COMMIT")
     except BaseException:
         store.con.execute("ROLLBACK")
