@@ -110,3 +110,19 @@ def test_a_folder_of_parquet_files_loads_in_path_order(store, tmp_path):
     result = store.ingest(open_source(folder))
     assert (result.read, result.loaded) == (4, 4)
     assert [r[0] for r in store.con.execute("SELECT case_id FROM events ORDER BY event_seq").fetchall()] == ["1", "1", "2", "2"]
+
+
+@pytest.mark.parametrize("key", [b"k", b"x" * 100, "مفتاح سري".encode()])
+def test_pseudonyms_computed_in_bulk_are_the_rfc2104_hmac_of_each_id(key):
+    import hashlib
+    import hmac
+
+    import pyarrow as pa
+
+    from journeys.pseudonym import Pseudonymiser
+
+    ids = ["784-1990-1234567-1", "عميل-٧", "", "784-1990-1234567-1", None]
+    bulk = Pseudonymiser(key).array(pa.array(ids)).to_pylist()
+    expected = [None if i is None else hmac.new(key, i.encode(), hashlib.sha256).hexdigest()[:32] for i in ids]
+    assert bulk == expected
+    assert [Pseudonymiser(key).pseudonym(i) for i in ids if i is not None] == [e for e in expected if e is not None]
