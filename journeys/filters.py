@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -102,8 +102,7 @@ class CaseFilter:
     @property
     def is_empty(self) -> bool:
         """True when the filter keeps every case."""
-        return all(getattr(self, name) is None for name in
-                   ("service", "quarter", "start", "end", "channel", "agency", "variants", "outcome"))
+        return all(getattr(self, f.name) is None for f in fields(self) if f.name != "tz")
 
 
 def _aware(value: object) -> bool:
