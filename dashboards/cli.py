@@ -26,7 +26,6 @@ from journeys import (
     NajmaError,
     Store,
     build_journeys,
-    default_store_path,
     open_source,
     parse_mapping,
     register_catalogue,
@@ -35,6 +34,7 @@ from journeys.catalogue import draft_catalogue, load_catalogue
 from journeys.eventlog import EventLog
 
 from dashboards import cli_journeys
+from dashboards.cli_options import StoreOption, store_path
 
 __all__ = ["app", "main"]
 
@@ -46,15 +46,6 @@ cli_journeys.register(app)
 
 out = Console()
 err = Console(stderr=True)
-
-StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
-]
-
-
-def _store_path(store: Path | None) -> Path:
-    return store if store is not None else default_store_path()
-
 
 def _progress() -> Progress:
     return Progress(
@@ -98,7 +89,7 @@ def ingest(
     quarantined = 0
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        with Store(_store_path(store)) as target, _progress() as bar:
+        with Store(store_path(store)) as target, _progress() as bar:
             if registered is not None:
                 register_catalogue(target, registered)
             for path in paths:
@@ -119,13 +110,13 @@ def ingest(
         signal.signal(signal.SIGINT, previous)
     out.print(table)
     if quarantined:
-        out.print(f"Quarantined rows and their reasons: najma quarantine --store {_store_path(store)}")
+        out.print(f"Quarantined rows and their reasons: najma quarantine --store {store_path(store)}")
 
 
 @app.command()
 def info(store: StoreOption = None) -> None:
     """Show what the store holds: batches, services, cases, events, time span, quarantined rows."""
-    with Store(_store_path(store), read_only=True) as source:
+    with Store(store_path(store), read_only=True) as source:
         _print_info(source)
 
 
@@ -159,7 +150,7 @@ def quarantine(
     csv: Annotated[Path | None, typer.Option(help="Write all the matching rows to this CSV file instead.")] = None,
 ) -> None:
     """List quarantined rows: file, line or row, column, reason and the record as read."""
-    with Store(_store_path(store), read_only=True) as source:
+    with Store(store_path(store), read_only=True) as source:
         relation = source.con.table("quarantine")
         if batch is not None:
             relation = relation.filter(ColumnExpression("batch_id") == ConstantExpression(batch))
@@ -199,7 +190,7 @@ def start(store: StoreOption = None) -> None:
     """Load the bundled sample into the store if it is empty, then show what the store holds."""
     from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
-    path = _store_path(store)
+    path = store_path(store)
     with Store(path) as target:
         empty = target.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
         if empty:
@@ -216,10 +207,10 @@ def catalogue_draft(
     store: StoreOption = None,
 ) -> None:
     """Draft a service catalogue from the loaded log, for the analyst to correct."""
-    with Store(_store_path(store), read_only=True) as source:
+    with Store(store_path(store), read_only=True) as source:
         profile = EventLog(source).activity_profile()
     if not profile:
-        raise NajmaError(f"the store {_store_path(store)} holds no events to draft a catalogue from")
+        raise NajmaError(f"the store {store_path(store)} holds no events to draft a catalogue from")
     out_file.write_text(draft_catalogue(profile), encoding="utf-8")
     out.print(f"drafted {len(profile)} services into {out_file}; correct the TODOs, roles and journeys, then run "
               f"najma catalogue check {out_file}")
@@ -232,7 +223,7 @@ def catalogue_use(
 ) -> None:
     """Register a catalogue in the store (roles, open days) and rebuild the journeys with it."""
     catalogue = load_catalogue(path)
-    with Store(_store_path(store)) as target:
+    with Store(store_path(store)) as target:
         register_catalogue(target, catalogue)
         with err.status("rebuilding the journeys"):
             cases = build_journeys(target)
@@ -246,9 +237,9 @@ def catalogue_check(
 ) -> None:
     """Validate a catalogue, and check it against the loaded log when there is a store."""
     catalogue = load_catalogue(path)
-    store_path = _store_path(store)
-    if store_path.exists():
-        with Store(store_path, read_only=True) as source:
+    target = store_path(store)
+    if target.exists():
+        with Store(target, read_only=True) as source:
             rows = source.con.execute("SELECT DISTINCT service, activity FROM events").fetchall()
         present: dict[str, set[str]] = {}
         for service, activity in rows:

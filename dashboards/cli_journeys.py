@@ -10,13 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from journeys import CaseFilter, Store, StoreError, default_store_path, journey_table, process_map, variants
+from dashboards.cli_options import StoreOption, store_path
+from journeys import CaseFilter, Store, StoreError, journey_table, process_map, variants
 
 __all__ = ["register"]
 
 out = Console()
 
-StoreOption = Annotated[Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")]
 ServiceOption = Annotated[str | None, typer.Option(help="Only this service.")]
 QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in this quarter, e.g. 2025Q1.")]
 ChannelOption = Annotated[str | None, typer.Option(help="Only cases that started on this channel.")]
@@ -25,7 +25,7 @@ TzOption = Annotated[str, typer.Option(help="Zone in which quarters are read.")]
 
 
 def _open(store: Path | None) -> Store:
-    opened = Store(store if store is not None else default_store_path(), read_only=True)
+    opened = Store(store_path(store), read_only=True)
     built = opened.con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'journeys'"
     ).fetchall()[0][0]

@@ -56,16 +56,11 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     settings = pd.DataFrame(
         {"service": list(catalogue.services), "open_days": [s.open_days for s in catalogue.services.values()]}
     ).astype({"service": "string", "open_days": "float64"})
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         for name, frame in (("activity_roles", roles), ("service_settings", settings)):
             store.con.register("_catalogue_part", frame)
             store.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _catalogue_part")  # fixed names
             store.con.unregister("_catalogue_part")
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
 
 
 def _ensure_catalogue_tables(store: Store) -> None:
@@ -193,19 +188,17 @@ def journeys_expr(steps: Table) -> Table:
 
 
 def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:
-    """Add (or refresh) the ``outcome`` of each case, as the module docstring defines it.
+    """Add the ``outcome`` of each case, as the module docstring defines it.
 
     Parameters
     ----------
     journeys : ibis Table
-        As made by :func:`journeys_expr` (an existing outcome column is replaced).
+        As made by :func:`journeys_expr`.
     roles, settings : ibis Table
         The catalogue's (service, activity, role) and (service, open_days) rows.
     as_of : timestamp
         The store's last event.
     """
-    if "outcome" in journeys.columns:
-        journeys = journeys.drop("outcome")
     deciding = roles.filter(roles.role.isin(["approval", "rejection"])).select("service").distinct()
     deciding = deciding.mutate(has_decisions=ibis.literal(True))
     joined = (
@@ -230,7 +223,7 @@ def _count(flag: ibis.expr.types.BooleanColumn) -> ibis.expr.types.IntegerScalar
 
 
 def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
-    """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of cases built.
+    """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of journeys.
 
     Parameters
     ----------
@@ -249,15 +242,13 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         "SELECT table_name FROM information_schema.tables WHERE table_name IN ('steps', 'journeys')").fetchall()}
     partial = batch_id is not None and exists == {"steps", "journeys"}
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
-    store.con.execute("BEGIN TRANSACTION")
-    try:
+    with store.transaction():
         if partial:
             store.con.execute(
                 "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT service, case_id FROM events WHERE batch_id = ?",
                 [batch_id],
             )
-            touched = backend.table("_touched")
-            events = events.semi_join(touched, ["service", "case_id"])
+            events = events.semi_join(backend.table("_touched"), ["service", "case_id"])
             for table in ("steps", "journeys"):
                 store.con.execute(f"DELETE FROM {table} WHERE (service, case_id) IN (SELECT service, case_id FROM _touched)")
         if progress:
@@ -271,22 +262,18 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), partial)
         if progress:
             progress("journeys")
-        _materialise(store, "journeys", journeys_expr(backend.table("_steps")), partial)
-        store.con.execute("DROP TABLE _steps")
-        if progress:
-            progress("outcomes")
+        fresh = journeys_expr(backend.table("_steps"))
+        store.con.execute("CREATE OR REPLACE TEMP TABLE _fresh AS " + ibis.to_sql(fresh, dialect="duckdb"))
+        if partial:
+            # Outcomes of every case depend on the store's last event: all are worked out again.
+            store.con.execute("INSERT INTO _fresh BY NAME SELECT * EXCLUDE (outcome) FROM journeys")
         outcomes = with_outcome(
-            backend.table("journeys"), backend.table("activity_roles"), backend.table("service_settings"), as_of
+            backend.table("_fresh"), backend.table("activity_roles"), backend.table("service_settings"), as_of
         )
-        store.con.execute("CREATE OR REPLACE TEMP TABLE _journeys AS " + ibis.to_sql(outcomes, dialect="duckdb"))
-        store.con.execute("CREATE OR REPLACE TABLE journeys AS SELECT * FROM _journeys")
-        store.con.execute("DROP TABLE _journeys")
-        built = store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
-    return built
+        store.con.execute("CREATE OR REPLACE TABLE journeys AS " + ibis.to_sql(outcomes, dialect="duckdb"))
+        for temporary in ("_steps", "_fresh"):
+            store.con.execute(f"DROP TABLE {temporary}")
+        return store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
 
 
 def _materialise(store: Store, table: str, expression: Table, append: bool) -> None:

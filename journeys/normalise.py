@@ -16,7 +16,7 @@ from duckdb import CaseExpression, CoalesceOperator, ColumnExpression, ConstantE
 from journeys.schema import ACTORS, EVENT_COLUMNS, MAPPABLE
 from journeys.sources import ROW
 
-__all__ = ["Normaliser", "STAGE_COLUMNS", "with_clean_text"]
+__all__ = ["Normaliser", "STAGE_COLUMNS", "clean_text", "with_clean_text"]
 
 #: Columns of the staging table: the canonical ones (but event_seq, batch_id) and the row.
 STAGE_COLUMNS: tuple[str, ...] = (*MAPPABLE, "attributes", ROW)
@@ -42,6 +42,12 @@ def _cleaned_name(source: str) -> str:
     return f"{ROW}.clean.{source}"
 
 
+def clean_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Return text `values` trimmed, with blank text as null."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+
+
 def with_clean_text(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Append to `batch` a cleaned copy of each text column: trimmed, blank text as null.
 
@@ -51,8 +57,7 @@ def with_clean_text(batch: pa.RecordBatch) -> pa.RecordBatch:
     for name in list(batch.schema.names):
         column = batch.column(name)
         if name != ROW and _is_text(column.type):
-            trimmed = pc.utf8_trim_whitespace(column)
-            batch = batch.append_column(_cleaned_name(name), pc.if_else(pc.equal(trimmed, ""), None, trimmed))
+            batch = batch.append_column(_cleaned_name(name), clean_text(column))
     return batch
 
 
@@ -177,22 +182,16 @@ class Normaliser:
             _fn("json_object", *[e for n in unmapped for e in (_const(n), ColumnExpression(n))]) if unmapped else _null("JSON")
         )
 
-        failing = problems[0][0]
-        for condition, _, _ in problems[1:]:
-            failing = failing | condition
         empty = _const(True)
         for name in data_columns:
             empty = empty & _absent(name, types[name])
         problems.insert(0, (empty, "", _const("empty record: no value in any column")))
 
-        # The detailed reason is worked out only for failing rows (CASE is evaluated lazily).
         column_case: Expression = CaseExpression(problems[0][0], _const(problems[0][1]))
         reason_case: Expression = CaseExpression(problems[0][0], problems[0][2])
         for condition, column, reason in problems[1:]:
             column_case = column_case.when(condition, _const(column))
             reason_case = reason_case.when(condition, reason)
-        column_case = CaseExpression(failing, column_case)
-        reason_case = CaseExpression(failing, reason_case)
         record = _fn("json_object", *[e for n in data_columns for e in (_const(n), ColumnExpression(n))])
         return [
             *(values[name].alias(name) for name in MAPPABLE),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +24,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from journeys.errors import SourceReadError, StoreError
 from journeys.mapping import XES_MAPPING, ColumnMapping
-from journeys.normalise import STAGE_COLUMNS, Normaliser, with_clean_text
+from journeys.normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
 from journeys.pseudonym import Pseudonymiser, load_key
 from journeys.schema import EVENT_COLUMNS
 from journeys.sources import ROW, FrameSource, Source
@@ -125,6 +126,17 @@ class Store:
         """Close the connection."""
         self.con.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: committed at its end, rolled back on any exception."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     # -- loading ---------------------------------------------------------------------------------
 
     def ingest_frame(self, frame: pd.DataFrame, *, name: str = "<DataFrame>", **options: object) -> BatchResult:
@@ -179,44 +191,40 @@ class Store:
             return BatchResult(previous[0], source.name, previous[1], previous[2], previous[3], True, 0.0)
         pseudonymiser = self._pseudonymiser()
         user_mapping = mapping or ColumnMapping()
-        self.con.execute("BEGIN TRANSACTION")
         try:
-            self.con.execute("SET TimeZone = ?", [tz])
-            batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
-            first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
-            seen_columns: set[str] = set()
-            for batch in source.batches():
-                seen_columns.update(batch.schema.names)
-                resolved = self._resolve(source, user_mapping, batch.schema.names)
-                if "customer_id" in resolved:
-                    batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
-                normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
-                self._stage(batch, normaliser, batch_id, first_seq, source)
+            with self.transaction():
+                self.con.execute("SET TimeZone = ?", [tz])
+                batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
+                first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
+                seen_columns: set[str] = set()
+                for batch in source.batches():
+                    seen_columns.update(batch.schema.names)
+                    resolved = self._resolve(source, user_mapping, batch.schema.names)
+                    if "customer_id" in resolved:
+                        batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                    normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
+                    self._stage(batch, normaliser, batch_id, first_seq, source)
+                    if progress:
+                        progress(source.progress(), source.progress_total)
+                unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
+                if unseen and source.kind == "xes":
+                    raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
+                self._quarantine_rejects(source, batch_id)
+                self._quarantine_duplicates(source, batch_id, first_seq)
+                loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+                quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+                seconds = time.perf_counter() - started
+                self.con.execute(
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                    [
+                        batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
+                        tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
+                    ],
+                )
                 if progress:
-                    progress(source.progress(), source.progress_total)
-            unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
-            if unseen and source.kind == "xes":
-                raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
-            self._quarantine_rejects(source, batch_id)
-            self._quarantine_duplicates(source, batch_id, first_seq)
-            loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
-            quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
-            seconds = time.perf_counter() - started
-            self.con.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-                [
-                    batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
-                    tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
-                ],
-            )
+                    progress(source.progress_total, source.progress_total)  # last chance to cancel
+        finally:
             self.con.execute("SET TimeZone = 'UTC'")
-            if progress:
-                progress(source.progress_total, source.progress_total)  # last chance to cancel
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            self.con.execute("SET TimeZone = 'UTC'")
-            raise
         return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, False, seconds)
 
     def _check_zone(self, tz: str) -> None:
@@ -314,6 +322,5 @@ class Store:
 
 def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymiser) -> pa.RecordBatch:
     index = batch.schema.get_field_index(column)
-    values = pc.utf8_trim_whitespace(pc.cast(batch.column(index), pa.string()))
-    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    values = clean_text(pc.cast(batch.column(index), pa.string()))
     return batch.set_column(index, column, pseudonymiser.array(values))

@@ -229,11 +229,10 @@ def generate(n_cases: int = 20_000, seed: int = 7) -> Sample:
     order = rng.permutation(events.num_rows)
     truth_frame = pd.concat(truths, ignore_index=True)
     truth_frame = truth_frame[truth_frame["events"] > 0].reset_index(drop=True)
-    truth_frame["outcome"] = _outcome_as_analysed(truth_frame)
-    return Sample(events.take(order), truth_frame)
+    return Sample(events.take(order), _with_outcome_as_analysed(truth_frame))
 
 
-def _outcome_as_analysed(truth: pd.DataFrame) -> pd.Series:
+def _with_outcome_as_analysed(truth: pd.DataFrame) -> pd.DataFrame:
     """The outcome an analyst reads from the log at its last event (the catalogue's rule).
 
     Rejected or completed once the decision is in the log; an undecided case is open while its
@@ -245,8 +244,7 @@ def _outcome_as_analysed(truth: pd.DataFrame) -> pd.Series:
     idle = (as_of - truth["_last"]) >= pd.Timedelta(days=OPEN_DAYS)
     undecided = np.where(idle, "abandoned", "open")
     outcome = np.where(truth["_decision"] != "", truth["_decision"], undecided)
-    truth.drop(columns=["_decision", "_last"], inplace=True)
-    return pd.Series(outcome, index=truth.index)
+    return truth.assign(outcome=outcome).drop(columns=["_decision", "_last"])
 
 
 def _events(
