@@ -1,4 +1,4 @@
-"""Shared fixtures: a private pseudonymisation key per test, the real logs, a fresh store."""
+"""Shared fixtures: a private pseudonymisation key per test, the real logs, a fresh store, the built sample."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from journeys import Store
+from journeys import Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
@@ -22,6 +23,26 @@ def _private_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     with Store(tmp_path / "test.duckdb") as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store file holding the sample, its catalogue and its journeys; open it read-only."""
+    path = tmp_path_factory.mktemp("built") / "sample.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NAJMA_KEY_FILE", str(tmp_path_factory.mktemp("built-key") / "pseudonym.key"))
+        with Store(path) as store:
+            store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
+            register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+            build_journeys(store)
+    return path
+
+
+@pytest.fixture
+def sample_journeys(built_sample: Path) -> Store:
+    """The built sample store, opened read-only."""
+    with Store(built_sample, read_only=True) as opened:
         yield opened
 
 
