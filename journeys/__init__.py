@@ -1,20 +1,41 @@
-"""journeys: event logs -> store -> journeys, steps and process maps.
+"""journeys: event logs -> store -> journeys, steps, process maps, conformance and redesigns.
 
-The flat API: open a store, load sources into it, and ask an :class:`EventLog` over it.
+The flat API: open a store, load sources into it, build the journeys, and ask. The verbs that
+need pm4py (discovery and conformance) are imported on first use, as pm4py takes a second to load.
 """
 
+from importlib import import_module
+
 from journeys.build import VARIANT_SEP, build_journeys, register_catalogue
-from journeys.catalogue import Catalogue, load_catalogue
+from journeys.catalogue import Catalogue, load_catalogue, parse_catalogue
 from journeys.errors import CatalogueError, InvalidEventLogError, NajmaError, SourceReadError, StoreError
 from journeys.formats import open_source
 from journeys.mapping import XES_MAPPING, ColumnMapping, parse_mapping
 from journeys.schema import EVENT_COLUMNS
 from journeys.filters import CaseFilter, quarter_bounds
 from journeys.process_map import ProcessMap, process_map, rework_per_activity
+from journeys.redesign import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity, project_journeys
 from journeys.store import BatchResult, Store, default_store_path
 from journeys.variants import journey_table, variant_activities, variants
 
+#: Names served on first use from the modules that import pm4py.
+_LAZY = {
+    "Conformance": "journeys.conformance",
+    "conformance": "journeys.conformance",
+    "designed_journeys": "journeys.conformance",
+    "discover_process_tree": "journeys.pm4py_adapter",
+    "to_petri_net": "journeys.pm4py_adapter",
+    "to_bpmn": "journeys.pm4py_adapter",
+    "write_bpmn": "journeys.pm4py_adapter",
+}
+
 __all__ = [
+    *_LAZY,
+    "AutomateActivity",
+    "MergeActivities",
+    "MoveToChannel",
+    "RemoveActivity",
+    "project_journeys",
     "BatchResult",
     "CaseFilter",
     "Catalogue",
@@ -23,6 +44,7 @@ __all__ = [
     "build_journeys",
     "journey_table",
     "load_catalogue",
+    "parse_catalogue",
     "process_map",
     "quarter_bounds",
     "register_catalogue",
@@ -42,3 +64,9 @@ __all__ = [
     "open_source",
     "parse_mapping",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'journeys' has no attribute {name!r}")

@@ -44,7 +44,7 @@ STEPS_KEPT: tuple[str, ...] = (
 
 
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
-    """Write the catalogue's roles and settings into the store (replacing earlier ones).
+    """Write the catalogue's roles, settings and designed journeys into the store (replacing earlier ones).
 
     Call :func:`build_journeys` afterwards for the journeys to follow.
     """
@@ -56,8 +56,13 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     settings = pd.DataFrame(
         {"service": list(catalogue.services), "open_days": [s.open_days for s in catalogue.services.values()]}
     ).astype({"service": "string", "open_days": "float64"})
+    designed = pd.DataFrame(
+        [(key, position, activity) for key, spec in catalogue.services.items()
+         for position, activity in enumerate(spec.designed_journey)],
+        columns=["service", "position", "activity"],
+    ).astype({"service": "string", "position": "int64", "activity": "string"})
     with store.transaction():
-        for name, frame in (("activity_roles", roles), ("service_settings", settings)):
+        for name, frame in (("activity_roles", roles), ("service_settings", settings), ("designed_journeys", designed)):
             store.con.register("_catalogue_part", frame)
             store.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _catalogue_part")  # fixed names
             store.con.unregister("_catalogue_part")
@@ -66,6 +71,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
 def _ensure_catalogue_tables(store: Store) -> None:
     store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
     store.con.execute("CREATE TABLE IF NOT EXISTS service_settings (service VARCHAR, open_days DOUBLE)")
+    store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
