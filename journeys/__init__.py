@@ -13,6 +13,7 @@ from journeys.formats import open_source
 from journeys.mapping import XES_MAPPING, ColumnMapping, parse_mapping
 from journeys.schema import EVENT_COLUMNS
 from journeys.filters import CaseFilter, quarter_bounds
+from journeys.life_events import life_event_journeys, linked_cases
 from journeys.process_map import ProcessMap, process_map, rework_per_activity
 from journeys.redesign import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity, project_journeys
 from journeys.store import BatchResult, Store, default_store_path
@@ -36,6 +37,8 @@ __all__ = [
     "MoveToChannel",
     "RemoveActivity",
     "project_journeys",
+    "life_event_journeys",
+    "linked_cases",
     "BatchResult",
     "CaseFilter",
     "Catalogue",

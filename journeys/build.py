@@ -44,7 +44,7 @@ STEPS_KEPT: tuple[str, ...] = (
 
 
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
-    """Write the catalogue's roles, settings and designed journeys into the store (replacing earlier ones).
+    """Write the catalogue's roles, settings, designed journeys and life events into the store (replacing earlier ones).
 
     Call :func:`build_journeys` afterwards for the journeys to follow.
     """
@@ -61,8 +61,14 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
          for position, activity in enumerate(spec.designed_journey)],
         columns=["service", "position", "activity"],
     ).astype({"service": "string", "position": "int64", "activity": "string"})
+    bundles = pd.DataFrame(
+        [(key, service, life.window_days) for key, life in catalogue.life_events.items() for service in life.services],
+        columns=["life_event", "service", "window_days"],
+    ).astype({"life_event": "string", "service": "string", "window_days": "int64"})
+    tables = (("activity_roles", roles), ("service_settings", settings), ("designed_journeys", designed),
+              ("life_event_services", bundles))
     with store.transaction():
-        for name, frame in (("activity_roles", roles), ("service_settings", settings), ("designed_journeys", designed)):
+        for name, frame in tables:
             store.con.register("_catalogue_part", frame)
             store.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _catalogue_part")  # fixed names
             store.con.unregister("_catalogue_part")
@@ -72,6 +78,8 @@ def _ensure_catalogue_tables(store: Store) -> None:
     store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
     store.con.execute("CREATE TABLE IF NOT EXISTS service_settings (service VARCHAR, open_days DOUBLE)")
     store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
+    store.con.execute(
+        "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
