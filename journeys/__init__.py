@@ -30,8 +30,14 @@ _LAZY = {
     "write_bpmn": "journeys.pm4py_adapter",
 }
 
-__all__ = [
-    *_LAZY,
+__all__ = [  # noqa: RUF022 - grouped by theme
+    "Conformance",
+    "conformance",
+    "designed_journeys",
+    "discover_process_tree",
+    "to_petri_net",
+    "to_bpmn",
+    "write_bpmn",
     "AutomateActivity",
     "MergeActivities",
     "MoveToChannel",

@@ -15,6 +15,11 @@ A case is *rejected* or *completed* once an activity with the role ``rejection``
 ``approval`` is in it. An undecided case is *open* while its last event is less than the
 service's ``open_days`` (default 30) before the last event of the store, *abandoned* after that.
 A service without decision roles has no outcome (NULL).
+
+Working time
+------------
+``working_seconds`` is the part of a journey's duration within the working hours of the
+catalogue's work calendar (see :mod:`journeys.working_time`); empty without a calendar.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ibis.expr.types import Table
 
 from journeys.catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
 from journeys.store import Store
+from journeys.working_time import WorkCalendar, covering_days, with_working_time
 
 __all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
 
@@ -65,8 +71,14 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         [(key, service, life.window_days) for key, life in catalogue.life_events.items() for service in life.services],
         columns=["life_event", "service", "window_days"],
     ).astype({"life_event": "string", "service": "string", "window_days": "int64"})
+    calendar = catalogue.calendar
+    calendars = pd.DataFrame(
+        [] if calendar is None else [(calendar.time_zone, list(calendar.work_days), calendar.opens, calendar.closes,
+                                      list(calendar.holidays))],
+        columns=["time_zone", "work_days", "opens", "closes", "holidays"],
+    )
     tables = (("activity_roles", roles), ("service_settings", settings), ("designed_journeys", designed),
-              ("life_event_services", bundles))
+              ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
             store.con.register("_catalogue_part", frame)
@@ -80,6 +92,21 @@ def _ensure_catalogue_tables(store: Store) -> None:
     store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
     store.con.execute(
         "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")
+    store.con.execute(
+        "CREATE TABLE IF NOT EXISTS work_calendar "
+        "(time_zone VARCHAR, work_days VARCHAR[], opens VARCHAR, closes VARCHAR, holidays VARCHAR[])"
+    )
+
+
+def registered_calendar(store: Store) -> WorkCalendar | None:
+    """The work calendar registered with the catalogue, if any."""
+    exists = store.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'work_calendar'").fetchall()[0][0]
+    rows = store.con.execute("SELECT * FROM work_calendar").fetchall() if exists else []
+    if not rows:
+        return None
+    time_zone, work_days, opens, closes, holidays = rows[0]
+    return WorkCalendar(time_zone, tuple(work_days), opens, closes, tuple(holidays))
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
@@ -280,11 +307,18 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         store.con.execute("CREATE OR REPLACE TEMP TABLE _fresh AS " + ibis.to_sql(fresh, dialect="duckdb"))
         if partial:
             # Outcomes of every case depend on the store's last event: all are worked out again.
-            store.con.execute("INSERT INTO _fresh BY NAME SELECT * EXCLUDE (outcome) FROM journeys")
+            store.con.execute("INSERT INTO _fresh BY NAME SELECT * EXCLUDE (outcome, working_seconds) FROM journeys")
         outcomes = with_outcome(
             backend.table("_fresh"), backend.table("activity_roles"), backend.table("service_settings"), as_of
         )
-        store.con.execute("CREATE OR REPLACE TABLE journeys AS " + ibis.to_sql(outcomes, dialect="duckdb"))
+        first, last = store.con.execute('SELECT min(start), max("end") FROM _fresh').fetchall()[0]
+        days = covering_days(registered_calendar(store), first, last)
+        if days is not None:
+            store.con.register("_calendar_days", days)
+        finished = with_working_time(outcomes, None if days is None else backend.table("_calendar_days"))
+        store.con.execute("CREATE OR REPLACE TABLE journeys AS " + ibis.to_sql(finished, dialect="duckdb"))
+        if days is not None:
+            store.con.unregister("_calendar_days")
         for temporary in ("_steps", "_fresh"):
             store.con.execute(f"DROP TABLE {temporary}")
         return store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]

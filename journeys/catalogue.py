@@ -21,6 +21,12 @@ A minimal catalogue::
     "Pay fees" = ["customer_step", "payment"]
     "Issue document" = ["system_step"]
 
+    [calendar]            # optional: working hours, for journeys' working time
+    time_zone = "Asia/Dubai"
+    work_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    hours = ["07:30", "15:30"]
+    holidays = ["2025-03-30"]
+
     [life_events.newborn]
     name_en = "A newborn"
     name_ar = "مولود جديد"
@@ -39,6 +45,7 @@ from typing import Any
 import tomli_w
 
 from journeys.errors import CatalogueError
+from journeys.working_time import WEEKDAYS, WorkCalendar, calendar_problems
 
 __all__ = ["DEFAULT_OPEN_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
 
@@ -103,6 +110,7 @@ class Catalogue:
     agencies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     activity_names_ar: Mapping[str, str] = field(default_factory=dict)
+    calendar: WorkCalendar | None = None
     source: str = "<catalogue>"
 
     def check_against(self, activities_by_service: Mapping[str, Iterable[str]]) -> None:
@@ -184,6 +192,27 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
     )
 
 
+_CALENDAR_KEYS = {"time_zone", "work_days", "hours", "holidays"}
+
+
+def _calendar(raw: object, problems: list[str]) -> WorkCalendar | None:
+    if not isinstance(raw, dict):
+        problems.append("[calendar] must be a table")
+        return None
+    unknown = sorted(set(raw) - _CALENDAR_KEYS)
+    if unknown:
+        problems.append(f"[calendar] has unknown keys {', '.join(unknown)}; expected {', '.join(sorted(_CALENDAR_KEYS))}")
+    hours = raw.get("hours", ["08:00", "16:00"])
+    if not (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours)):
+        problems.append(f"[calendar] hours must be two times such as [\"07:30\", \"15:30\"], got {hours!r}")
+        return None
+    fields = {"time_zone": raw.get("time_zone", "UTC"), "work_days": raw.get("work_days", list(WEEKDAYS[:5])),
+              "opens": hours[0], "closes": hours[1], "holidays": raw.get("holidays", [])}
+    found = [f"[calendar] {problem}" for problem in calendar_problems(**fields)]
+    problems.extend(found)
+    return None if found else WorkCalendar(**fields)
+
+
 def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
     """Parse and validate catalogue TOML `text`; `source` names it in messages.
 
@@ -223,6 +252,7 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
             tuple(members),
             int(window),
         )
+    calendar = _calendar(raw.get("calendar"), problems) if "calendar" in raw else None
     if problems:
         raise CatalogueError(f"{source}: " + "; ".join(problems))
     return Catalogue(
@@ -231,6 +261,7 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
         agencies=raw.get("agencies", {}),
         channels=raw.get("channels", {}),
         activity_names_ar={k: v.get("name_ar", "") for k, v in (raw.get("activities") or {}).items()},
+        calendar=calendar,
         source=source,
     )
 

@@ -32,10 +32,11 @@ import pandas as pd
 from ibis.expr.builders import LegacyWindowBuilder
 from ibis.expr.types import BooleanValue, NumericValue, Table
 
-from journeys.build import journeys_expr, steps_expr, with_outcome
+from journeys.build import journeys_expr, registered_calendar, steps_expr, with_outcome
 from journeys.errors import InvalidEventLogError
 from journeys.filters import CaseFilter
 from journeys.store import Store
+from journeys.working_time import covering_days, with_working_time
 
 __all__ = [
     "Transform", "RemoveActivity", "MergeActivities", "AutomateActivity", "MoveToChannel", "project_journeys",
@@ -259,5 +260,8 @@ def project_journeys(
         roles = transform.roles(roles)
     role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
-    projected = journeys_expr(steps_expr(events, role_table))
-    return with_outcome(projected, role_table, backend.table("service_settings"), as_of)
+    projected = with_outcome(journeys_expr(steps_expr(events, role_table)), role_table,
+                             backend.table("service_settings"), as_of)
+    first, last = store.con.execute('SELECT min(start), max("end") FROM journeys WHERE service = ?', [service]).fetchall()[0]
+    days = covering_days(registered_calendar(store), first, last)
+    return with_working_time(projected, None if days is None else ibis.memtable(days))

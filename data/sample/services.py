@@ -11,12 +11,26 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Step", "Service", "SERVICES", "AGENCIES", "CHANNELS", "ACTIVITY_NAMES_AR", "LIFE_EVENTS", "MAX_REWORK",
-    "REDESIGN_DATE",
+    "REDESIGN_DATE", "WORK_CALENDAR",
 ]
 
 MAX_REWORK = 3
 #: The day the trade licence journey was redesigned (half way through the eight quarters).
 REDESIGN_DATE = "2025-01-01"
+
+#: The federal government's work week (Monday to Friday since 2022), hours and public holidays
+#: (Islamic holidays as announced; they follow the moon, so a real catalogue takes the official list).
+WORK_CALENDAR: dict[str, object] = {
+    "time_zone": "Asia/Dubai",
+    "work_days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+    "hours": ["07:30", "15:30"],
+    "holidays": [
+        "2024-01-01", "2024-04-09", "2024-04-10", "2024-04-11", "2024-06-15", "2024-06-16", "2024-06-17",
+        "2024-06-18", "2024-07-07", "2024-09-15", "2024-12-02", "2024-12-03",
+        "2025-01-01", "2025-03-30", "2025-03-31", "2025-04-01", "2025-06-05", "2025-06-06", "2025-06-07",
+        "2025-06-08", "2025-06-26", "2025-09-04", "2025-12-02", "2025-12-03",
+    ],
+}
 
 AGENCIES: dict[str, str] = {
     "Health Authority": "هيئة الصحة",

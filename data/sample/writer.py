@@ -11,7 +11,9 @@ import pyarrow.parquet as pq
 import tomli_w
 
 from najma_sample.generator import OPEN_DAYS, Sample
-from najma_sample.services import ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, Step
+from najma_sample.services import (
+    ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, WORK_CALENDAR, Step,
+)
 
 __all__ = ["write_sample", "catalogue_toml", "plain_table"]
 
@@ -52,6 +54,7 @@ def catalogue_toml() -> str:
         "agencies": {name: {"name_ar": ar} for name, ar in AGENCIES.items()},
         "channels": {name: {"name_ar": ar, "digital": name in ("website", "smart app")} for name, ar in CHANNELS.items()},
         "activities": {name: {"name_ar": ar} for name, ar in ACTIVITY_NAMES_AR.items()},
+        "calendar": WORK_CALENDAR,
         "services": services,
         "life_events": {
             "newborn": {"name_en": "A newborn", "name_ar": "مولود جديد", "services": list(LIFE_EVENTS["newborn"]),
