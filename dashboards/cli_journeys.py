@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from dashboards.cli_options import StoreOption, store_path
-from journeys import CaseFilter, Store, StoreError, journey_table, process_map, variants
+from dashboards.figures import MEASURES, process_map_figure
+from dashboards.static_images import write_static_image
+from journeys import CaseFilter, NajmaError, ProcessMap, Store, StoreError, journey_table, process_map, variants
 
 __all__ = ["register"]
 
@@ -85,19 +87,38 @@ def variants_view(
     out.print(table)
 
 
+#: What ``najma map --out`` can write, by file suffix.
+MAP_FORMATS = {
+    ".csv": "the edges as a table",
+    ".html": "an interactive map (self-contained; opens in any browser)",
+    ".svg": "a vector picture (needs kaleido and Chromium)",
+    ".png": "a picture (needs kaleido and Chromium)",
+    ".pdf": "a printable picture (needs kaleido and Chromium)",
+    ".bpmn": "a BPMN model discovered by the inductive miner (pm4py)",
+}
+
+
 def map_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
     channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
     coverage: Annotated[float, typer.Option(min=0.01, max=1.0, help="Keep activities and edges covering this share.")] = 1.0,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the edges to this CSV file.")] = None,
+    measure: Annotated[str, typer.Option(help="Edges show frequency or performance (median time).")] = "frequency",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the map to a file: " + "; ".join(f"{k} {v}" for k, v in MAP_FORMATS.items()) + ".",
+    )] = None,
 ) -> None:
     """The directly-follows graph: edges with their frequency and median and p90 time between."""
+    if out_file is not None and out_file.suffix.lower() not in MAP_FORMATS:
+        raise typer.BadParameter(f"{out_file}: the file name must end in {', '.join(MAP_FORMATS)}", param_hint="--out")
+    if measure not in MEASURES:
+        raise typer.BadParameter(f"{measure!r} is not one of {', '.join(MEASURES)}", param_hint="--measure")
     where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
     with _open(store) as source:
         graph = process_map(source, where, coverage=coverage)
+    if graph.activities.empty:
+        raise NajmaError("no case passes the filter: nothing to map")
     if out_file is not None:
-        graph.edges.to_csv(out_file, index=False)
-        out.print(f"wrote {len(graph.edges):,} edges to {out_file}")
+        _write_map(graph, out_file, measure, title=service or "All services")
         return
     table = Table("from", "to", "times", "cases", "median", "p90", title="Process map")
     for row in graph.edges.itertuples(index=False):
@@ -106,6 +127,21 @@ def map_view(
     out.print(table)
     starts = ", ".join(f"{a} ({n:,})" for a, n in sorted(graph.start_activities.items(), key=lambda x: -x[1]))
     out.print(f"Start activities: {starts}")
+
+
+def _write_map(graph: ProcessMap, path: Path, measure: str, title: str) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        graph.edges.to_csv(path, index=False)
+    elif suffix == ".bpmn":
+        from journeys import discover_process_tree, to_bpmn, write_bpmn  # pm4py loads only when asked for
+
+        write_bpmn(to_bpmn(discover_process_tree(graph)), path)
+    elif suffix == ".html":
+        process_map_figure(graph, measure, title=title).write_html(path, include_plotlyjs=True)
+    else:
+        write_static_image(process_map_figure(graph, measure, title=title), path)
+    out.print(f"wrote the map of {len(graph.activities):,} activities and {len(graph.edges):,} edges to {path}")
 
 
 def register(app: typer.Typer) -> None:

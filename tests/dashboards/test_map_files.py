@@ -1,0 +1,69 @@
+"""``najma map --out``: the process map written as a table, an interactive page, pictures and BPMN."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dashboards.cli import app
+from dashboards.figures import layered_positions
+from journeys import CaseFilter, Store, process_map
+
+ACTIVITIES = {"Submit application", "Reserve trade name", "Review application"}
+
+
+def _map(built_sample: Path, out: Path, *extra: str) -> str:
+    result = CliRunner().invoke(app, ["map", "--store", str(built_sample), "--service", "trade_licence",
+                                      "--coverage", "0.9", "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_html_map_is_self_contained_and_names_the_activities(built_sample: Path, tmp_path: Path):
+    out = tmp_path / "map.html"
+    assert "wrote the map" in _map(built_sample, out, "--measure", "performance")
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=\"http" not in page  # plotly.js is inside: the page works offline
+    assert all(activity in page for activity in ACTIVITIES)
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".png"])
+def test_pictures_are_drawn_by_chromium(built_sample: Path, tmp_path: Path, suffix: str):
+    out = tmp_path / f"map{suffix}"
+    _map(built_sample, out)
+    if suffix == ".svg":
+        texts = {node.text for node in ET.parse(out).iter() if node.tag.endswith("text")}
+        assert ACTIVITIES <= texts
+    else:
+        assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+
+
+def test_bpmn_map_holds_a_task_per_activity(built_sample: Path, tmp_path: Path):
+    out = tmp_path / "map.bpmn"
+    _map(built_sample, out)
+    tasks = {node.get("name") for node in ET.parse(out).iter() if node.tag.endswith("task")}
+    with Store(built_sample, read_only=True) as store:
+        expected = set(process_map(store, CaseFilter(service="trade_licence"), coverage=0.9).activities.activity)
+    assert tasks == expected
+
+
+def test_an_unknown_suffix_lists_the_formats(built_sample: Path, tmp_path: Path):
+    result = CliRunner().invoke(app, ["map", "--store", str(built_sample), "--out", str(tmp_path / "map.gif")])
+    assert result.exit_code == 2
+    assert ".html" in result.output and ".bpmn" in result.output
+
+
+def test_layers_follow_the_fewest_steps_from_a_start(built_sample: Path):
+    with Store(built_sample, read_only=True) as store:
+        graph = process_map(store, CaseFilter(service="trade_licence"))
+    positions = layered_positions(graph)
+    assert set(positions) == set(graph.activities.activity)
+    assert {a for a, (_, y) in positions.items() if y == 0} == set(graph.start_activities)
+    edges = pd.DataFrame({"source": graph.edges.source, "target": graph.edges.target})
+    for source, target in edges.itertuples(index=False):
+        assert positions[target][1] >= positions[source][1] - 1  # an edge goes down at most one layer
+    assert positions == layered_positions(graph)
