@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import click
 import duckdb
 import typer
 from rich.console import Console
@@ -253,13 +252,15 @@ def main() -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(prog_name="najma", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors and bad parameters, from typer's own click
+        context = getattr(exc, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        sys.stderr.write(f"najma: error: {exc.format_message()}{hint}\n")
+        sys.exit(getattr(exc, "exit_code", 2))
     except NajmaError as exc:
         sys.stderr.write(f"najma: error: {exc}\n")
         sys.exit(2)
-    except (KeyboardInterrupt, click.Abort, duckdb.InterruptException):
+    except (KeyboardInterrupt, typer.Abort, duckdb.InterruptException):
         _interrupted()
     except RuntimeError as exc:
         if "interrupted" not in str(exc).lower():

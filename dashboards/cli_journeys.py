@@ -24,6 +24,20 @@ QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in t
 ChannelOption = Annotated[str | None, typer.Option(help="Only cases that started on this channel.")]
 AgencyOption = Annotated[str | None, typer.Option(help="Only cases whose first event was by this agency.")]
 TzOption = Annotated[str, typer.Option(help="Zone in which quarters are read.")]
+AttributeOption = Annotated[str | None, typer.Option(
+    help="Only cases with an event that has this value, as name=value (a column such as resource, or a source attribute).",
+)]
+
+
+def _where(service: str | None, quarter: str | None, channel: str | None, agency: str | None, tz: str,
+           attribute: str | None) -> CaseFilter:
+    pair = None
+    if attribute is not None:
+        name, sep, value = attribute.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{attribute!r} is not name=value", param_hint="--attribute")
+        pair = (name.strip(), value)
+    return CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz, attribute=pair)
 
 
 def _open(store: Path | None) -> Store:
@@ -43,10 +57,10 @@ def _hours(seconds: float | None) -> str:
 
 def journeys_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
-    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC", attribute: AttributeOption = None,
 ) -> None:
     """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
-    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    where = _where(service, quarter, channel, agency, tz, attribute)
     with _open(store) as source:
         cases = journey_table(source, where)
         summary = cases.group_by("service").aggregate(
@@ -73,11 +87,11 @@ def _percent(value: float | None) -> str:
 
 def variants_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
-    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC", attribute: AttributeOption = None,
     top: Annotated[int, typer.Option(min=1, help="Show the most frequent variants.")] = 10,
 ) -> None:
     """The most frequent variants with their share, coverage, median duration and customer steps."""
-    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    where = _where(service, quarter, channel, agency, tz, attribute)
     with _open(store) as source:
         frame = variants(source, where, top_k=top)
     table = Table("#", "cases", "share", "cumulative", "median duration", "customer steps", "variant", title="Variants")
@@ -100,7 +114,7 @@ MAP_FORMATS = {
 
 def map_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
-    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC",
+    channel: ChannelOption = None, agency: AgencyOption = None, tz: TzOption = "UTC", attribute: AttributeOption = None,
     coverage: Annotated[float, typer.Option(min=0.01, max=1.0, help="Keep activities and edges covering this share.")] = 1.0,
     measure: Annotated[str, typer.Option(help="Edges show frequency or performance (median time).")] = "frequency",
     out_file: Annotated[Path | None, typer.Option(
@@ -112,7 +126,7 @@ def map_view(
         raise typer.BadParameter(f"{out_file}: the file name must end in {', '.join(MAP_FORMATS)}", param_hint="--out")
     if measure not in MEASURES:
         raise typer.BadParameter(f"{measure!r} is not one of {', '.join(MEASURES)}", param_hint="--measure")
-    where = CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz)
+    where = _where(service, quarter, channel, agency, tz, attribute)
     with _open(store) as source:
         graph = process_map(source, where, coverage=coverage)
     if graph.activities.empty:

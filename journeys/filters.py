@@ -16,6 +16,8 @@ from journeys.errors import InvalidEventLogError
 
 __all__ = ["CaseFilter", "quarter_bounds"]
 
+#: Canonical text columns of an event that the attribute filter reads directly.
+_EVENT_TEXT = ("activity", "channel", "agency", "resource", "actor", "lifecycle")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
@@ -56,8 +58,16 @@ class CaseFilter:
         The case's variant is one of these (in the text form of :data:`journeys.VARIANT_SEP`).
     outcome : str, optional
         completed, rejected, abandoned or open.
+    attribute : (str, str), optional
+        (name, value): some event of the case has this value, in a canonical text column
+        (activity, channel, agency, resource, actor, lifecycle) or in a kept source attribute.
     tz : str, default "UTC"
         The zone in which quarters are read.
+
+    Examples
+    --------
+    >>> CaseFilter(service="passport", attribute=("channel", "smart app")).is_empty
+    False
     """
 
     service: str | Sequence[str] | None = None
@@ -68,7 +78,16 @@ class CaseFilter:
     agency: str | None = None
     variants: Sequence[str] | None = None
     outcome: str | None = None
+    attribute: tuple[str, str] | None = None
     tz: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.attribute is not None and not (
+            isinstance(self.attribute, tuple) and len(self.attribute) == 2 and all(isinstance(x, str) for x in self.attribute)
+        ):
+            raise InvalidEventLogError(
+                f"The 'attribute' parameter of CaseFilter must be a (name, value) pair of strings. Got {self.attribute!r} instead."
+            )
 
     def predicates(self, journeys: Table) -> list[BooleanValue]:
         """Return the Ibis predicates over the journey table; filter values are literals."""
@@ -94,10 +113,18 @@ class CaseFilter:
             found.append(journeys.outcome == self.outcome)
         return found
 
-    def apply(self, journeys: Table) -> Table:
-        """Return the journeys that pass the filter."""
+    def apply(self, journeys: Table, events: Table | None = None) -> Table:
+        """Return the journeys that pass the filter; `events` is needed for the attribute filter."""
         predicates = self.predicates(journeys)
-        return journeys.filter(*predicates) if predicates else journeys
+        kept = journeys.filter(*predicates) if predicates else journeys
+        if self.attribute is None:
+            return kept
+        if events is None:
+            raise ValueError("CaseFilter.apply needs the events table to filter on an attribute.")
+        name, value = self.attribute
+        column = events[name] if name in _EVENT_TEXT else events.attributes[name].str
+        having = events.filter(column == value).select("service", "case_id")
+        return kept.semi_join(having, ["service", "case_id"])
 
     @property
     def is_empty(self) -> bool:

@@ -14,6 +14,7 @@ from ibis.expr.types import Table
 
 from journeys.filters import CaseFilter
 from journeys.store import Store
+from journeys.variants import journey_table
 
 __all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
 
@@ -78,11 +79,10 @@ def _covering(frame: pd.DataFrame, coverage: float) -> pd.DataFrame:
 
 def filtered_steps(store: Store, where: CaseFilter | None = None) -> Table:
     """The steps of the cases that pass `where`, as an Ibis table."""
-    backend = ibis.duckdb.from_connection(store.con)
-    steps = backend.table("steps")
+    steps = ibis.duckdb.from_connection(store.con).table("steps")
     if where is None or where.is_empty:
         return steps
-    cases = where.apply(backend.table("journeys")).select("service", "case_id")
+    cases = journey_table(store, where).select("service", "case_id")
     return steps.semi_join(cases, ["service", "case_id"])
 
 

@@ -36,6 +36,7 @@ from journeys.build import journeys_expr, registered_calendar, steps_expr, with_
 from journeys.errors import InvalidEventLogError
 from journeys.filters import CaseFilter
 from journeys.store import Store
+from journeys.variants import journey_table
 from journeys.working_time import covering_days, with_working_time
 
 __all__ = [
@@ -251,7 +252,7 @@ def project_journeys(
     backend = ibis.duckdb.from_connection(store.con)
     events = backend.table("events").filter(ibis._.service == service)
     if where is not None and not where.is_empty:
-        cases = where.apply(backend.table("journeys").filter(ibis._.service == service)).select("service", "case_id")
+        cases = journey_table(store, where).filter(ibis._.service == service).select("service", "case_id")
         events = events.semi_join(cases, ["service", "case_id"])
     roles = store.con.execute(
         "SELECT service, activity, role FROM activity_roles WHERE service = ?", [service]).df().astype("string")

@@ -15,8 +15,9 @@ __all__ = ["variants", "journey_table", "variant_activities"]
 
 def journey_table(store: Store, where: CaseFilter | None = None) -> Table:
     """The journey table (one row per case) of the cases that pass `where`, as an Ibis table."""
-    journeys = ibis.duckdb.from_connection(store.con).table("journeys")
-    return journeys if where is None else where.apply(journeys)
+    backend = ibis.duckdb.from_connection(store.con)
+    journeys = backend.table("journeys")
+    return journeys if where is None else where.apply(journeys, backend.table("events"))
 
 
 def variant_activities(variant: str) -> tuple[str, ...]:

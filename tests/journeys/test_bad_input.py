@@ -202,6 +202,9 @@ def test_ctrl_c_in_the_cli_exits_130_and_leaves_the_store_unchanged(tmp_path):
         (["ingest", "{bad}", "--map", "case=Nope"], "the column 'Nope' mapped to case_id is missing"),
         (["ingest", "{bad}", "--map", "color=x"], "The mapping key 'color' is not a canonical column"),
         (["info"], "no store at"),
+        (["map", "--bogus"], "No such option: --bogus"),
+        (["variants", "--attribute", "dismissal"], "'dismissal' is not name=value"),
+        (["map", "--out", "map.gif"], "the file name must end in .csv"),
     ],
 )
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, fragment):

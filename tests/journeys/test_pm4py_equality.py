@@ -14,7 +14,16 @@ import pm4py
 import pyarrow.parquet as pq
 import pytest
 
-from journeys import Store, build_journeys, open_source, parse_mapping, process_map, rework_per_activity, variants
+from journeys import (
+    CaseFilter,
+    Store,
+    build_journeys,
+    open_source,
+    parse_mapping,
+    process_map,
+    rework_per_activity,
+    variants,
+)
 from journeys.variants import journey_table, variant_activities
 from najma_sample import SAMPLE_EVENTS
 
@@ -98,3 +107,17 @@ def test_shuffled_rows_with_shared_timestamps_give_pm4py_answers(real, store: St
     )
     _assert_same_map(store, oracle)
     _assert_same_variants_durations_rework(store, oracle)
+
+
+@pytest.mark.parametrize(("name", "value"), [("dismissal", "NIL"), ("org:resource", "561")])
+def test_attribute_filter_keeps_the_cases_pm4py_keeps(real, store: Store, name: str, value: str):
+    path = real / "roadtraffic100traces.xes"
+    store.ingest(open_source(path))
+    build_journeys(store)
+    ours = process_map(store, CaseFilter(attribute=("resource" if name == "org:resource" else name, value)))
+    log = pm4py.filter_event_attribute_values(pm4py.read_xes(str(path)), name, [value], level="case", retain=True)
+    dfg, starts, ends = pm4py.discover_dfg(log)
+    assert 0 < sum(starts.values()) < 100
+    assert ours.dfg == dict(dfg)
+    assert ours.start_activities == dict(starts)
+    assert ours.end_activities == dict(ends)
