@@ -42,10 +42,7 @@ def _where(service: str | None, quarter: str | None, channel: str | None, agency
 
 def _open(store: Path | None) -> Store:
     opened = Store(store_path(store), read_only=True)
-    built = opened.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'journeys'"
-    ).fetchall()[0][0]
-    if not built:
+    if not opened.has_table("journeys"):
         opened.close()
         raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
     return opened

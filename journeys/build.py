@@ -100,9 +100,7 @@ def _ensure_catalogue_tables(store: Store) -> None:
 
 def registered_calendar(store: Store) -> WorkCalendar | None:
     """The work calendar registered with the catalogue, if any."""
-    exists = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'work_calendar'").fetchall()[0][0]
-    rows = store.con.execute("SELECT * FROM work_calendar").fetchall() if exists else []
+    rows = store.con.execute("SELECT * FROM work_calendar").fetchall() if store.has_table("work_calendar") else []
     if not rows:
         return None
     time_zone, work_days, opens, closes, holidays = rows[0]
@@ -279,9 +277,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     _ensure_catalogue_tables(store)
     backend = ibis.duckdb.from_connection(store.con)
     events = backend.table("events")
-    exists = {row[0] for row in store.con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('steps', 'journeys')").fetchall()}
-    partial = batch_id is not None and exists == {"steps", "journeys"}
+    partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
     with store.transaction():
         if partial:

@@ -20,6 +20,7 @@ previous step to it, summed over the cases. A skipped step costs no time in the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -66,9 +67,7 @@ class Conformance:
 
 def designed_journeys(store: Store) -> dict[str, tuple[str, ...]]:
     """The designed journey of each service, as registered from the catalogue."""
-    exists = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'designed_journeys'").fetchall()[0][0]
-    if not exists:
+    if not store.has_table("designed_journeys"):
         return {}
     rows = store.con.execute("SELECT service, activity FROM designed_journeys ORDER BY service, position").fetchall()
     found: dict[str, tuple[str, ...]] = {}
@@ -78,19 +77,24 @@ def designed_journeys(store: Store) -> dict[str, tuple[str, ...]]:
 
 
 def _deviations(moves: Sequence[tuple[str, str]]) -> list[tuple[str, str, int | None]]:
-    """(kind, activity, position in the case or None) of each deviation in an alignment."""
+    """(kind, activity, position in the case or None) of each deviation in an alignment.
+
+    Equal-cost alignments may leave a different occurrence of a repeated activity unmatched
+    (pm4py breaks such ties by hash order). So that the answer does not depend on it, the
+    unmatched occurrences of an activity are taken to be its last ones: the first occurrence of
+    an activity is the step, and later ones are repeats.
+    """
+    skipped = [("skipped", modelled, None) for observed, modelled in moves if observed == SKIP and modelled is not None]
+    observed = [activity for activity, _ in moves if activity != SKIP]
+    unmatched = Counter(activity for activity, modelled in moves if activity != SKIP and modelled == SKIP)
+    remaining = Counter(observed)
     found: list[tuple[str, str, int | None]] = []
-    seen: set[str] = set()
-    position = 0
-    for observed, modelled in moves:
-        if observed == SKIP:
-            found.append(("skipped", modelled, None))
-            continue
-        if modelled == SKIP:
-            found.append(("repeated" if observed in seen else "inserted", observed, position))
-        seen.add(observed)
-        position += 1
-    return found
+    for position, activity in enumerate(observed):
+        if remaining[activity] <= unmatched[activity]:
+            first = observed.index(activity) == position
+            found.append(("inserted" if first else "repeated", activity, position))
+        remaining[activity] -= 1
+    return skipped + found
 
 
 def conformance(

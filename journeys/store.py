@@ -126,6 +126,12 @@ class Store:
         """Close the connection."""
         self.con.close()
 
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table (or temporary table) called `name`."""
+        found = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+        return bool(found[0][0])
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the block in one transaction: committed at its end, rolled back on any exception."""
