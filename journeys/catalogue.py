@@ -45,7 +45,7 @@ from typing import Any
 import tomli_w
 
 from journeys.errors import CatalogueError
-from journeys.working_time import WEEKDAYS, WorkCalendar, calendar_problems
+from journeys.working_time import WorkCalendar, calendar_problems
 
 __all__ = ["DEFAULT_OPEN_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
 
@@ -202,12 +202,13 @@ def _calendar(raw: object, problems: list[str]) -> WorkCalendar | None:
     unknown = sorted(set(raw) - _CALENDAR_KEYS)
     if unknown:
         problems.append(f"[calendar] has unknown keys {', '.join(unknown)}; expected {', '.join(sorted(_CALENDAR_KEYS))}")
-    hours = raw.get("hours", ["08:00", "16:00"])
+    default = WorkCalendar()
+    hours = raw.get("hours", [default.opens, default.closes])
     if not (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours)):
         problems.append(f"[calendar] hours must be two times such as [\"07:30\", \"15:30\"], got {hours!r}")
         return None
-    fields = {"time_zone": raw.get("time_zone", "UTC"), "work_days": raw.get("work_days", list(WEEKDAYS[:5])),
-              "opens": hours[0], "closes": hours[1], "holidays": raw.get("holidays", [])}
+    fields = {"time_zone": raw.get("time_zone", default.time_zone), "work_days": raw.get("work_days", list(default.work_days)),
+              "opens": hours[0], "closes": hours[1], "holidays": raw.get("holidays", list(default.holidays))}
     found = [f"[calendar] {problem}" for problem in calendar_problems(**fields)]
     problems.extend(found)
     return None if found else WorkCalendar(**fields)

@@ -31,7 +31,6 @@ from ibis.expr.types import Table
 from journeys.errors import InvalidEventLogError
 from journeys.filters import CaseFilter
 from journeys.pm4py_adapter import SKIP, align_variants, sequence_model
-from journeys.process_map import filtered_steps
 from journeys.store import Store
 from journeys.variants import journey_table, variant_activities
 
@@ -140,7 +139,7 @@ def conformance(
     variants = pd.DataFrame(rows, columns=["service", "variant", "cases", "fitness", "cost", *DEVIATION_KINDS])
     fitness = ibis.memtable(variants[["service", "variant", "fitness"]].astype({"service": "string", "variant": "string"}))
     cases = journeys.select("service", "case_id", "variant").join(fitness, ["service", "variant"])
-    return Conformance(variants, _per_service(variants), _priced(store, where, journeys, found), cases)
+    return Conformance(variants, _per_service(variants), _priced(store, journeys, found), cases)
 
 
 def _per_service(variants: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +152,7 @@ def _per_service(variants: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def _priced(store: Store, where: CaseFilter | None, journeys: Table, found: list[dict[str, object]]) -> pd.DataFrame:
+def _priced(store: Store, journeys: Table, found: list[dict[str, object]]) -> pd.DataFrame:
     """Count the deviations over cases and price the inserted and repeated ones in the engine."""
     columns = ["service", "kind", "activity", "cases", "occurrences", "seconds", "mean_seconds"]
     if not found:
@@ -171,7 +170,7 @@ def _priced(store: Store, where: CaseFilter | None, journeys: Table, found: list
             placed[["service", "variant", "kind", "activity", "position"]].astype(
                 {"service": "string", "variant": "string", "kind": "string", "activity": "string", "position": "int64"})
         )
-        steps = filtered_steps(store, where)
+        steps = ibis.duckdb.from_connection(store.con).table("steps")  # joined with the filtered cases below
         at = journeys.select("service", "case_id", "variant").join(positions, ["service", "variant"])
         waits = at.join(
             steps, [at.service == steps.service, at.case_id == steps.case_id, steps.position == at.position - 1]

@@ -113,11 +113,8 @@ def life_event_journeys(store: Store, life_event: str | None = None, where: Case
     """
     cases = linked_cases(store, life_event, where)
     events = ibis.duckdb.from_connection(store.con).table("events")
-    touched = (
-        events.semi_join(cases, ["service", "case_id"])
-        .join(cases.select("service", "case_id", "journey_id"), ["service", "case_id"])
-        .select("journey_id", "agency")
-    )
+    touched = events.join(cases.select("service", "case_id", "journey_id"), ["service", "case_id"]).select(
+        "journey_id", "agency")
     agencies = touched.group_by("journey_id").aggregate(agencies=touched.agency.nunique())
     journeys = cases.group_by(["life_event", "journey_id", "customer_id"]).aggregate(
         cases=cases.count(),
