@@ -32,7 +32,7 @@ from journeys import (
 from journeys.catalogue import draft_catalogue, load_catalogue
 from journeys.eventlog import EventLog
 
-from dashboards import cli_journeys
+from dashboards import cli_journeys, cli_rating
 from dashboards.cli_options import StoreOption, store_path
 
 __all__ = ["app", "main"]
@@ -42,6 +42,7 @@ app = typer.Typer(help="najma: customer journeys and star ratings of government 
 catalogue_app = typer.Typer(help="Draft and check the service catalogue.", no_args_is_help=True)
 app.add_typer(catalogue_app, name="catalogue")
 cli_journeys.register(app)
+cli_rating.register(app)
 
 out = Console()
 err = Console(stderr=True)

@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dashboards.cli_options import StoreOption, store_path
+from dashboards.cli_options import StoreOption, open_built_store
 from dashboards.figures import MEASURES, process_map_figure
 from dashboards.static_images import write_static_image
-from journeys import CaseFilter, NajmaError, ProcessMap, Store, StoreError, journey_table, process_map, variants
+from journeys import CaseFilter, NajmaError, ProcessMap, journey_table, process_map, variants
 
 __all__ = ["register"]
 
@@ -40,14 +40,6 @@ def _where(service: str | None, quarter: str | None, channel: str | None, agency
     return CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, tz=tz, attribute=pair)
 
 
-def _open(store: Path | None) -> Store:
-    opened = Store(store_path(store), read_only=True)
-    if not opened.has_table("journeys"):
-        opened.close()
-        raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
-    return opened
-
-
 def _hours(seconds: float | None) -> str:
     return "" if seconds is None or math.isnan(seconds) else f"{seconds / 3600:,.1f} h"
 
@@ -58,7 +50,7 @@ def journeys_view(
 ) -> None:
     """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
     where = _where(service, quarter, channel, agency, tz, attribute)
-    with _open(store) as source:
+    with open_built_store(store) as source:
         cases = journey_table(source, where)
         summary = cases.group_by("service").aggregate(
             cases=cases.count(),
@@ -89,7 +81,7 @@ def variants_view(
 ) -> None:
     """The most frequent variants with their share, coverage, median duration and customer steps."""
     where = _where(service, quarter, channel, agency, tz, attribute)
-    with _open(store) as source:
+    with open_built_store(store) as source:
         frame = variants(source, where, top_k=top)
     table = Table("#", "cases", "share", "cumulative", "median duration", "customer steps", "variant", title="Variants")
     for rank, row in enumerate(frame.itertuples(index=False), start=1):
@@ -124,7 +116,7 @@ def map_view(
     if measure not in MEASURES:
         raise typer.BadParameter(f"{measure!r} is not one of {', '.join(MEASURES)}", param_hint="--measure")
     where = _where(service, quarter, channel, agency, tz, attribute)
-    with _open(store) as source:
+    with open_built_store(store) as source:
         graph = process_map(source, where, coverage=coverage)
     if graph.activities.empty:
         raise NajmaError("no case passes the filter: nothing to map")

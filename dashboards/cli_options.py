@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from journeys import default_store_path
+from journeys import Store, StoreError, default_store_path
 
-__all__ = ["StoreOption", "store_path"]
+__all__ = ["StoreOption", "store_path", "open_built_store"]
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
@@ -19,3 +19,12 @@ StoreOption = Annotated[
 def store_path(store: Path | None) -> Path:
     """The store a command works on: the option's value, else the default."""
     return store if store is not None else default_store_path()
+
+
+def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
+    """Open the store of a command that reads journeys; a store without journeys is an error."""
+    opened = Store(store_path(store), read_only=read_only)
+    if not opened.has_table("journeys"):
+        opened.close()
+        raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
+    return opened

@@ -42,6 +42,11 @@ VARIANT_SEP = " → "
 ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
 _ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
 Progress = Callable[[str], None]
+#: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
+SERVICE_SETTINGS: dict[str, str] = {
+    "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
+    "open_days": "float64",
+}
 #: The columns of the steps table kept in the store.
 STEPS_KEPT: tuple[str, ...] = (
     "service", "case_id", "event_seq", "activity", "timestamp", "position", "next_activity", "seconds_to_next",
@@ -60,8 +65,14 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         columns=["service", "activity", "role"],
     ).astype("string")
     settings = pd.DataFrame(
-        {"service": list(catalogue.services), "open_days": [s.open_days for s in catalogue.services.values()]}
-    ).astype({"service": "string", "open_days": "float64"})
+        [(key, s.name_en, s.name_ar, s.agency, s.sla_hours, s.open_days) for key, s in catalogue.services.items()],
+        columns=list(SERVICE_SETTINGS),
+    ).astype(SERVICE_SETTINGS)
+    channels = pd.DataFrame(
+        [(name, str(spec.get("name_ar", name)), bool(spec.get("digital", False)))
+         for name, spec in catalogue.channels.items()],
+        columns=["channel", "name_ar", "digital"],
+    ).astype({"channel": "string", "name_ar": "string", "digital": "bool"})
     designed = pd.DataFrame(
         [(key, position, activity) for key, spec in catalogue.services.items()
          for position, activity in enumerate(spec.designed_journey)],
@@ -77,8 +88,8 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
                                       list(calendar.holidays))],
         columns=["time_zone", "work_days", "opens", "closes", "holidays"],
     )
-    tables = (("activity_roles", roles), ("service_settings", settings), ("designed_journeys", designed),
-              ("life_event_services", bundles), ("work_calendar", calendars))
+    tables = (("activity_roles", roles), ("service_settings", settings), ("channel_settings", channels),
+              ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
             store.con.register("_catalogue_part", frame)
@@ -88,7 +99,11 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
 
 def _ensure_catalogue_tables(store: Store) -> None:
     store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
-    store.con.execute("CREATE TABLE IF NOT EXISTS service_settings (service VARCHAR, open_days DOUBLE)")
+    store.con.execute(
+        "CREATE TABLE IF NOT EXISTS service_settings "
+        "(service VARCHAR, name_en VARCHAR, name_ar VARCHAR, agency VARCHAR, sla_hours DOUBLE, open_days DOUBLE)"
+    )
+    store.con.execute("CREATE TABLE IF NOT EXISTS channel_settings (channel VARCHAR, name_ar VARCHAR, digital BOOLEAN)")
     store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
     store.con.execute(
         "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")
@@ -183,6 +198,7 @@ def journeys_expr(steps: Table) -> Table:
         first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
         first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
         channels=steps.channel.nunique(),
+        channel_list=steps.channel.collect(distinct=True).sort(),
         start=steps.timestamp.min(),
         end=steps.timestamp.max(),
         events=steps.count().cast("int64"),
@@ -198,6 +214,7 @@ def journeys_expr(steps: Table) -> Table:
         agencies=steps.agency.nunique(),
         self_loops=_count(steps.self_loop),
         repetitions=_count(steps.repetition),
+        customer_repeats=_count(steps.customer_step & steps.repetition),
         repeats_same_resource=_count(steps.repeat_same_resource),
         processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
             where=has_processing

@@ -1,0 +1,147 @@
+"""CLI views of the ratings: ``najma rate``, ``najma explain`` and ``najma report``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dashboards.cli_options import StoreOption, open_built_store
+from journeys import NajmaError, Store
+from rating import (
+    KPIS,
+    RATED,
+    describe_advice,
+    format_value,
+    kpi_breakdown,
+    load_config,
+    next_star_plan,
+    quarter_change,
+    rate,
+    record_ratings,
+)
+from rating.config import RatingConfig
+from rating.kpis import previous_quarter
+
+__all__ = ["register", "rate_quarter"]
+
+out = Console()
+err = Console(stderr=True)
+
+QuarterArgument = Annotated[str, typer.Option(help="The quarter to rate, e.g. 2025Q4.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML [default: najma's shipped model].")]
+DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
+
+
+def rate_quarter(store: Store, quarter: str, config: RatingConfig, draws: int) -> pd.DataFrame:
+    """Rate `quarter` and its previous quarter; add ``stars_before`` and ``change`` to the quarter's rows."""
+    before = previous_quarter(quarter)
+    rated = rate(store, quarters=[before, quarter], config=config, draws=draws)
+    now = rated[rated["quarter"] == quarter].reset_index(drop=True)
+    if now.empty:
+        raise NajmaError(f"no cases started in {quarter}; the store's quarters are {_quarters(store)}")
+    earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
+    now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
+    now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
+    return now
+
+
+def _quarters(store: Store) -> str:
+    from rating.kpis import case_features
+
+    found = sorted(case_features(store)["quarter"].unique())
+    return f"{found[0]} to {found[-1]}" if found else "none"
+
+
+def _stars(value: object) -> str:
+    return "—" if pd.isna(value) else "★" * int(value)
+
+
+def _change(value: object) -> str:
+    if pd.isna(value):
+        return "new"
+    return "=" if value == 0 else f"{int(value):+d}"
+
+
+def rate_command(
+    quarter: QuarterArgument, store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the whole rating table as CSV.")] = None,
+    record: Annotated[bool, typer.Option(help="Keep the ratings in the store's rating history.")] = True,
+) -> None:
+    """Print the star table of a quarter: every service, its stars and the change since last quarter."""
+    model = load_config(config)
+    with open_built_store(store, read_only=not record) as source:
+        ratings = rate_quarter(source, quarter, model, draws)
+        if record:
+            record_ratings(source, ratings)
+    table = Table("service", "cases", "stars", "change", "score", "efficiency", "effectiveness", "steps",
+                  "confidence", title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
+    for row in ratings.itertuples(index=False):
+        confidence = "" if pd.isna(row.stars) or draws == 0 else f"{getattr(row, f'p_{int(row.stars)}'):.0%}"
+        table.add_row(str(row.service), f"{row.cases:,}", _stars(row.stars) if row.status == RATED else row.status,
+                      _change(row.change), _number(row.score), _number(row.efficiency), _number(row.effectiveness),
+                      _number(row.steps), confidence)
+    out.print(table)
+    if out_file is not None:
+        ratings.to_csv(out_file, index=False)
+        out.print(f"wrote {out_file}")
+
+
+def _number(value: float) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.1f}"
+
+
+def explain_command(
+    service: Annotated[str, typer.Option(help="The service to explain.")], quarter: QuarterArgument,
+    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+) -> None:
+    """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
+    model = load_config(config)
+    with open_built_store(store) as source:
+        ratings = rate_quarter(source, quarter, model, draws)
+        before = rate(source, quarters=[previous_quarter(quarter)], config=model, draws=0)
+    if service not in set(ratings["service"]):
+        raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
+    row = ratings[ratings["service"] == service].iloc[0]
+    if row.status != RATED:
+        out.print(f"{service} {quarter}: {row.status} ({row.cases} cases; the model needs {model.min_cases})")
+        return
+    out.print(f"[bold]{service} {quarter}[/]: {_stars(row.stars)} {int(row.stars)} stars, score {row.score:.1f} "
+              f"(efficiency {row.efficiency:.1f}, effectiveness {row.effectiveness:.1f}, steps {row.steps:.1f})")
+    if draws:
+        chances = ", ".join(f"{star[2:]}★ {row[star]:.0%}" for star in ratings.columns
+                            if star.startswith("p_") and row[star] > 0)
+        out.print(f"bootstrap over cases ({draws} draws): {chances}")
+    _print_breakdown(row, model)
+    previous = before[before["service"] == service]
+    if len(previous) and previous.iloc[0].status == RATED:
+        moved = quarter_change(row, previous.iloc[0], model).head(5)
+        out.print(f"since {previous_quarter(quarter)} ({_change(row.change)} stars): " + "; ".join(
+            f"{KPIS[r.kpi].label} {format_value(r.before, KPIS[r.kpi].unit)} → {format_value(r.now, KPIS[r.kpi].unit)} "
+            f"({r.points:+.1f} points)" for r in moved.itertuples()))
+    plan = next_star_plan(row, model)
+    if plan:
+        out.print("next star: " + " and ".join(describe_advice(a, model) for a in plan))
+    elif row.stars < model.highest_star:
+        out.print("next star: no change of the KPIs within their curves earns it")
+
+
+def _print_breakdown(row: pd.Series, model: RatingConfig) -> None:
+    table = Table("pillar", "KPI", "value", "floor", "target", "score", "weight", "points")
+    for kpi in kpi_breakdown(row, model).itertuples():
+        unit = KPIS[kpi.kpi].unit
+        value = format_value(kpi.value, unit) if not kpi.missing else f"no data (needs {kpi.missing})"
+        table.add_row(kpi.pillar, kpi.label, value, format_value(kpi.floor, unit), format_value(kpi.target, unit),
+                      _number(kpi.score), f"{kpi.weight:.1%}", _number(kpi.points))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the rating commands to the ``najma`` app."""
+    app.command("rate")(rate_command)
+    app.command("explain")(explain_command)

@@ -1,0 +1,337 @@
+"""KPIs per service and quarter (and per channel or agency), in the three pillars of a rating.
+
+Each KPI is defined once, below, as a statistic of a *case feature* over the cases it covers:
+either a ratio of sums (a share, a mean) or a quantile. The case features come from the store's
+journey table by one Ibis expression (:func:`case_features`); the statistics are computed in
+numpy with a weight per case (:func:`kpi_values`), so that the same code gives the point estimate
+(every weight 1) and every bootstrap draw (multinomial weights).
+
+A case belongs to the quarter in which it started, read in the zone of the catalogue's work
+calendar (UTC without one). Times and steps count the *completed* cases: the journey from the
+application to receiving the service. Rates count the ended cases (completed, rejected or
+abandoned). A KPI whose data is missing (no SLA, no cost, no survey answers, no start times, no
+designed journey) is NaN: nothing is invented. Quantiles are the lower quantile (numpy's
+``inverted_cdf``): the smallest value with at least that share of the cases at or below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis.expr.types import Table
+
+from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
+from journeys.build import registered_calendar
+
+__all__ = ["Kpi", "KPIS", "GROUPINGS", "case_features", "group_keys", "kpi_values", "kpi_table", "GroupStatistics", "quarter_label",
+           "previous_quarter"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: a statistic of a case feature over the cases it covers.
+
+    Parameters
+    ----------
+    name : str
+        Its key in configurations and tables.
+    label, label_ar : str
+        Its name for people, in English and Arabic.
+    unit : {"share", "ratio", "steps", "count", "money", "score"}
+        How its values read.
+    value : str
+        The case feature it summarises.
+    among : str
+        A 0/1 case feature: the cases it covers (those whose `value` is known).
+    per : str, optional
+        For a ratio of sums, the case feature summed below the line; without it, the mean.
+    q : float, optional
+        For a quantile KPI, the quantile.
+    needs : str
+        The data without which it is empty, said to the reader.
+    """
+
+    name: str
+    label: str
+    label_ar: str
+    unit: str
+    value: str
+    among: str
+    needs: str
+    per: str | None = None
+    q: float | None = None
+
+
+_K = Kpi
+#: Every KPI najma computes, by name, pillar by pillar (the pillar itself is set by the configuration).
+KPIS: dict[str, Kpi] = {k.name: k for k in (
+    _K("median_time_to_sla", "Median time / SLA", "الوقت الوسيط / مستوى الخدمة", "ratio", "time_to_sla", "completed",
+       "an SLA in the catalogue", q=0.5),
+    _K("p90_time_to_sla", "90th percentile time / SLA", "الوقت المئيني 90 / مستوى الخدمة", "ratio", "time_to_sla",
+       "completed", "an SLA in the catalogue", q=0.9),
+    _K("within_sla", "Share within SLA", "نسبة الإنجاز ضمن مستوى الخدمة", "share", "within_sla", "completed",
+       "an SLA in the catalogue"),
+    _K("waiting_share", "Waiting share of time", "نسبة وقت الانتظار", "share", "waiting_seconds", "all",
+       "start times or lifecycle transitions", per="timed_seconds"),
+    _K("cost_per_transaction", "Cost per transaction", "تكلفة المعاملة", "money", "cost", "all", "a cost column"),
+    _K("digital_take_up", "Digital take-up", "نسبة الاستخدام الرقمي", "share", "digital", "completed",
+       "channels marked digital in the catalogue"),
+    _K("completion_rate", "Completion rate", "نسبة الإنجاز", "share", "completed", "ended", "decision roles"),
+    _K("first_time_right", "First time right", "الإنجاز من المرة الأولى", "share", "first_time_right", "completed",
+       "decision roles"),
+    _K("abandonment", "Abandonment", "نسبة الترك", "share", "abandoned", "ended", "decision roles"),
+    _K("rejection", "Rejection", "نسبة الرفض", "share", "rejected", "ended", "decision roles"),
+    _K("satisfaction_mean", "Mean satisfaction", "متوسط الرضا", "score", "satisfaction", "all", "survey answers"),
+    _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "survey answers"),
+    _K("repeat_contacts", "Repeat contacts per case", "التواصل المتكرر لكل طلب", "count", "customer_repeats", "all",
+       "customer steps"),
+    _K("median_customer_steps", "Median customer steps", "الخطوات الوسيطة للمتعامل", "steps", "customer_steps",
+       "completed", "customer steps", q=0.5),
+    _K("p90_customer_steps", "90th percentile customer steps", "خطوات المتعامل المئينية 90", "steps",
+       "customer_steps", "completed", "customer steps", q=0.9),
+    _K("visits", "Visits per case", "الزيارات لكل طلب", "count", "visits", "completed", "customer steps"),
+    _K("documents_asked_again", "Documents asked again", "المستندات المطلوبة مجدداً", "count",
+       "documents_asked_again", "completed", "customer steps"),
+    _K("channel_switches", "Channel switches", "التنقل بين القنوات", "count", "channel_switches", "completed",
+       "a channel column"),
+    _K("agency_handoffs", "Agency hand-offs", "الانتقال بين الجهات", "count", "agency_handoffs", "completed",
+       "an agency column"),
+    _K("steps_above_design", "Steps above the designed journey", "الخطوات الزائدة عن الرحلة المصممة", "steps",
+       "above_design", "completed", "a designed journey in the catalogue"),
+    _K("proactive_share", "Started proactively", "الخدمات الاستباقية", "share", "proactive", "all",
+       "a proactive start role"),
+)}
+
+#: What a KPI table can be split by, beside service and quarter, and the journey column it reads.
+GROUPINGS: dict[str, str] = {"channel": "first_channel", "agency": "first_agency"}
+
+
+def quarter_label(instants: pd.Series, tz: str) -> pd.Series:
+    """The quarter (``"2025Q1"``) of each instant, read in zone `tz`.
+
+    Examples
+    --------
+    >>> quarter_label(pd.Series(pd.to_datetime(["2024-12-31 21:00"], utc=True)), "Asia/Dubai").tolist()
+    ['2025Q1']
+    """
+    local = instants.dt.tz_convert(tz)
+    return local.dt.year.astype("string") + "Q" + local.dt.quarter.astype("string")
+
+
+def previous_quarter(quarter: str) -> str:
+    """The quarter before `quarter`.
+
+    Examples
+    --------
+    >>> previous_quarter("2025Q1"), previous_quarter("2025q3")
+    ('2024Q4', '2025Q2')
+    """
+    start, _ = quarter_bounds(quarter)
+    before = start - pd.Timedelta(days=1)
+    return f"{before.year}Q{before.quarter}"
+
+
+def _features_expr(store: Store, journeys: Table, satisfied_at: float) -> Table:
+    backend = ibis.duckdb.from_connection(store.con)
+    settings = backend.table("service_settings").select("service", "sla_hours")
+    roles = backend.table("activity_roles")
+    designed = backend.table("designed_journeys")
+    customer = roles.filter(roles.role == "customer_step").select("service", "activity", is_customer=ibis.literal(1))
+    marked = designed.left_join(customer, ["service", "activity"]).select(designed.service, customer.is_customer)
+    design = marked.group_by("service").aggregate(designed_steps=marked.is_customer.count())
+    channels = store.con.execute("SELECT channel, digital FROM channel_settings").fetchall()
+    digital = [name for name, is_digital in channels if is_digital]
+    j = (
+        journeys.left_join(settings, "service").left_join(design, "service")
+        .select(journeys, settings.sla_hours, design.designed_steps)
+    )
+    outcome, one = j.outcome, ibis.literal(1.0)
+    ended = outcome.isin(["completed", "rejected", "abandoned"])
+    hours = j.duration_seconds / 3600
+
+    def flag(condition: ibis.expr.types.BooleanValue) -> ibis.expr.types.FloatingValue:
+        return condition.cast("float64")
+
+    all_digital = (j.channel_list.length() > 0) & (j.channel_list.filter(lambda c: ~c.isin(digital)).length() == 0)
+    return j.select(
+        "service", "case_id", "start", "first_channel", "first_agency",
+        all=one,
+        completed=flag(outcome == "completed"),
+        ended=flag(ended),
+        rejected=flag(outcome == "rejected"),
+        abandoned=flag(outcome == "abandoned"),
+        time_to_sla=hours / j.sla_hours,
+        within_sla=flag(hours <= j.sla_hours),
+        waiting_seconds=ibis.greatest(j.duration_seconds - j.processing_seconds, 0),
+        timed_seconds=ibis.ifelse(j.processing_seconds.notnull(), j.duration_seconds, ibis.null("float64")),
+        cost=j.cost,
+        digital=flag(all_digital) if channels else ibis.null("float64"),
+        first_time_right=flag((j.repetitions == 0) & (j.document_requests == 0)),
+        satisfaction=j.satisfaction,
+        satisfied=flag(j.satisfaction >= satisfied_at),
+        customer_repeats=j.customer_repeats.cast("float64"),
+        customer_steps=j.customer_steps.cast("float64"),
+        visits=j.visits.cast("float64"),
+        documents_asked_again=j.documents_asked_again.cast("float64"),
+        channel_switches=j.channel_switches.cast("float64"),
+        agency_handoffs=j.agency_handoffs.cast("float64"),
+        above_design=ibis.greatest(j.customer_steps - j.designed_steps, 0).cast("float64"),
+        proactive=flag(j.proactive),
+    )
+
+
+def case_features(
+    store: Store, *, where: CaseFilter | None = None, satisfied_at: float = 4.0, tz: str | None = None,
+    journeys: Table | None = None,
+) -> pd.DataFrame:
+    """Return one row per case with its quarter and the features the KPIs summarise.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys are built.
+    where : CaseFilter, optional
+        Which cases to read.
+    satisfied_at : float, default 4.0
+        The satisfaction answer at or above which a case counts as satisfied.
+    tz : str, optional
+        The zone in which quarters are read; by default the catalogue calendar's, else UTC.
+    journeys : ibis Table, optional
+        A journey table to read instead of the store's (a projected one, see
+        :func:`journeys.project_journeys`).
+    """
+    if not store.has_table("journeys"):
+        raise InvalidEventLogError(f"{store.path}: the journeys are not built; run `najma ingest` or build_journeys first.")
+    calendar = registered_calendar(store)
+    zone = tz or (calendar.time_zone if calendar else "UTC")
+    table = journeys if journeys is not None else journey_table(store, where)
+    frame = _features_expr(store, table, satisfied_at).to_pandas()
+    frame.insert(2, "quarter", quarter_label(frame["start"], zone))
+    return frame
+
+
+class GroupStatistics:
+    """The case features of one group, laid out once so that each weighting costs two matrix products.
+
+    Parameters
+    ----------
+    features : DataFrame
+        The group's rows of :func:`case_features`.
+    """
+
+    def __init__(self, features: pd.DataFrame) -> None:
+        self.cases = len(features)
+        self._ratio_index = [i for i, kpi in enumerate(KPIS.values()) if kpi.q is None]
+        ratios = [kpi for kpi in KPIS.values() if kpi.q is None]
+        self._above = np.empty((self.cases, len(ratios)))
+        self._below = np.empty((self.cases, len(ratios)))
+        for column, kpi in enumerate(ratios):
+            value = features[kpi.value].to_numpy(dtype=float)
+            per = np.ones(self.cases) if kpi.per is None else features[kpi.per].to_numpy(dtype=float)
+            covered = _among(features, kpi) & ~np.isnan(value) & ~np.isnan(per)
+            self._above[:, column] = np.where(covered, value, 0.0)
+            self._below[:, column] = np.where(covered, per, 0.0)
+        self._quantiles = []
+        for i, kpi in enumerate(KPIS.values()):
+            if kpi.q is not None:
+                value = features[kpi.value].to_numpy(dtype=float)
+                covered = np.flatnonzero(_among(features, kpi) & ~np.isnan(value))
+                order = covered[np.argsort(value[covered], kind="stable")]
+                self._quantiles.append((i, kpi.q, order, value[order]))
+
+    def values(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Every KPI of the group, once per row of `weights`.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (draws, cases), optional
+            A weight per case per draw; by default one draw with every weight 1.
+
+        Returns
+        -------
+        ndarray of shape (draws, len(KPIS))
+            The KPIs in the order of :data:`KPIS`; NaN where a KPI covers no case.
+        """
+        weights = np.ones((1, self.cases)) if weights is None else np.asarray(weights, dtype=float)
+        out = np.full((weights.shape[0], len(KPIS)), np.nan)
+        above, below = weights @ self._above, weights @ self._below
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, self._ratio_index] = np.where(below > 0, above / below, np.nan)
+        for i, q, order, sorted_values in self._quantiles:
+            if len(order):
+                cumulative = np.cumsum(weights[:, order], axis=1)
+                total = cumulative[:, -1:]
+                # The first sorted case at which the cumulative weight reaches q of the total (inverted CDF).
+                index = np.minimum((cumulative < q * total - 1e-9 * total).sum(axis=1), len(order) - 1)
+                out[:, i] = np.where(total[:, 0] > 0, sorted_values[index], np.nan)
+        return out
+
+
+def kpi_values(features: pd.DataFrame, weights: np.ndarray | None = None) -> np.ndarray:
+    """Compute every KPI of one group of cases, once per row of `weights` (see :class:`GroupStatistics`).
+
+    Examples
+    --------
+    >>> cases = pd.DataFrame({"customer_steps": [3.0, 5.0, 9.0], "completed": [1.0, 1.0, 0.0]})
+    >>> features = cases.reindex(columns=sorted({k.value for k in KPIS.values()} | {k.among for k in KPIS.values()}
+    ...                                         | {"timed_seconds"})).assign(**cases)
+    >>> values = dict(zip(KPIS, kpi_values(features)[0]))
+    >>> values["median_customer_steps"], values["p90_customer_steps"]
+    (3.0, 5.0)
+    """
+    return GroupStatistics(features).values(weights)
+
+
+def _among(features: pd.DataFrame, kpi: Kpi) -> np.ndarray:
+    return features[kpi.among].to_numpy(dtype=float) == 1
+
+
+def kpi_table(
+    store: Store, *, quarters: Sequence[str] | None = None, by: str | None = None, where: CaseFilter | None = None,
+    satisfied_at: float = 4.0, features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the KPIs per service and quarter (and per channel or agency).
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys are built.
+    quarters : sequence of str, optional
+        Keep these quarters (``"2025Q4"``); by default every quarter with cases.
+    by : {"channel", "agency"}, optional
+        Split each service and quarter further by the channel or agency of the first event.
+    where : CaseFilter, optional
+        Which cases to read.
+    satisfied_at : float, default 4.0
+        See :func:`case_features`.
+    features : DataFrame, optional
+        Case features already read by :func:`case_features`.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: service, quarter, [channel or agency], cases, then one column per KPI.
+
+    """
+    if features is None:
+        features = case_features(store, where=where, satisfied_at=satisfied_at)
+    keys = group_keys(by)
+    if quarters is not None:
+        features = features[features["quarter"].isin(list(quarters))]
+    rows = []
+    for key, group in features.groupby(keys, sort=True, dropna=False):
+        rows.append([*key, len(group), *kpi_values(group)[0]])
+    return pd.DataFrame(rows, columns=[*keys, "cases", *KPIS]).astype({"cases": "int64"})
+
+
+def group_keys(by: str | None) -> list[str]:
+    """The columns of :func:`case_features` that name a group of a KPI table split `by`."""
+    if by is None:
+        return ["service", "quarter"]
+    if by not in GROUPINGS:
+        raise InvalidEventLogError(f"The 'by' parameter must be one of {', '.join(GROUPINGS)} or None. Got {by!r} instead.")
+    return ["service", "quarter", GROUPINGS[by]]

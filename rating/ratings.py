@@ -1,0 +1,144 @@
+"""Rate every service and quarter: KPIs, pillars, stars, trust in each rating.
+
+A group (a service in a quarter, optionally per channel or agency) with fewer cases than the
+model's ``min_cases`` is not rated: its status is ``insufficient data`` and its stars are empty.
+The uncertainty of a rating comes from a bootstrap over its cases: the cases are drawn again with
+replacement (multinomial weights, seeded by the group's name, so a rating never depends on the
+order of rows or groups), the KPIs and stars are worked out for each draw, and the share of draws
+giving each star is its probability.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from journeys import CaseFilter, Store
+from rating.config import PILLARS, RatingConfig, default_config
+from rating.kpis import KPIS, GroupStatistics, case_features, group_keys
+from rating.model import StarRater
+
+__all__ = ["rate", "rate_features", "INSUFFICIENT", "RATED", "star_columns"]
+
+RATED = "rated"
+INSUFFICIENT = "insufficient data"
+Progress = Callable[[int, int], None]
+
+
+def star_columns(config: RatingConfig) -> list[str]:
+    """The names of the columns holding the probability of each star (``p_2`` ... ``p_7``)."""
+    return [f"p_{star}" for star in range(config.lowest_star, config.highest_star + 1)]
+
+
+def rate(
+    store: Store, *, quarters: Sequence[str] | None = None, by: str | None = None, where: CaseFilter | None = None,
+    config: RatingConfig | None = None, draws: int = 200, seed: int = 0, progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rate every service and quarter of the store.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys are built.
+    quarters : sequence of str, optional
+        Rate only these quarters, e.g. ``["2025Q4"]``.
+    by : {"channel", "agency"}, optional
+        Rate each service and quarter per channel or per agency (of the case's first event).
+    where : CaseFilter, optional
+        Rate only the cases that pass it.
+    config : RatingConfig, optional
+        The model; the shipped default by default.
+    draws : int, default 200
+        Bootstrap draws per group; 0 skips the uncertainty.
+    seed : int, default 0
+        Seeds the bootstrap.
+    progress : callable, optional
+        Called with (groups done, groups) as the groups are rated.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: its keys, cases, status, stars (empty when not rated), score, the
+        pillar scores, the probability of each star, ``missing_kpis`` (those without data),
+        the model's version and config hash, then every KPI.
+    """
+    config = config or default_config()
+    features = case_features(store, where=where, satisfied_at=config.satisfied_at)
+    if quarters is not None:
+        features = features[features["quarter"].isin(list(quarters))]
+    return rate_features(features, by=by, config=config, draws=draws, seed=seed, progress=progress)
+
+
+def rate_features(
+    features: pd.DataFrame, *, by: str | None = None, config: RatingConfig | None = None, draws: int = 200,
+    seed: int = 0, progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rate groups of case features as read by :func:`rating.kpis.case_features` (see :func:`rate`)."""
+    config = config or default_config()
+    keys = group_keys(by)
+    kpi_columns = list(KPIS)
+    groups = [(key, GroupStatistics(group.sort_values("case_id", kind="stable")))  # never rely on input row order
+              for key, group in features.groupby(keys, sort=True, dropna=False)]
+    table = pd.DataFrame(
+        [[*key, group.cases, *group.values()[0]] for key, group in groups],
+        columns=[*keys, "cases", *kpi_columns],
+    ).astype({"cases": "int64"})
+    if table.empty:
+        return _finish(table.assign(**{c: pd.Series(dtype=float) for c in star_columns(config)}), None, config)
+    rater = StarRater(config).fit(table[kpi_columns])
+    probabilities = np.full((len(groups), len(star_columns(config))), np.nan)
+    for index, (key, group) in enumerate(groups):
+        if draws and group.cases >= config.min_cases:
+            probabilities[index] = _bootstrap(group, rater, draws, _group_seed(seed, key))
+        if progress:
+            progress(index + 1, len(groups))
+    table[star_columns(config)] = probabilities
+    return _finish(table, rater, config)
+
+
+def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) -> pd.DataFrame:
+    kpi_columns = list(KPIS)
+    kpis = table[kpi_columns]
+    rated = (table["cases"] >= config.min_cases) & kpis[list(config.kpis)].notna().any(axis=1)
+    if rater is None:
+        score, stars = pd.Series(np.nan, index=table.index), pd.Series(pd.NA, index=table.index, dtype="Int64")
+        pillars = pd.DataFrame(np.nan, index=table.index, columns=list(PILLARS))
+    else:
+        score = pd.Series(rater.score_samples(kpis), index=table.index)
+        stars = pd.Series(rater.predict(kpis), index=table.index, dtype="Int64")
+        pillars = rater.pillar_scores(kpis).set_index(table.index)
+    out = table.drop(columns=kpi_columns)
+    out.insert(out.columns.get_loc("cases") + 1, "status", np.where(rated, RATED, INSUFFICIENT))
+    out.insert(out.columns.get_loc("status") + 1, "stars", stars.where(rated))
+    out.insert(out.columns.get_loc("stars") + 1, "score", score.where(rated))
+    for offset, pillar in enumerate(PILLARS, start=1):
+        out.insert(out.columns.get_loc("score") + offset, pillar, pillars[pillar].where(rated))
+    out["missing_kpis"] = [", ".join(n for n in config.kpis if pd.isna(row[n])) for _, row in kpis.iterrows()]
+    out["model_version"] = config.version
+    out["config_hash"] = config.config_hash
+    return pd.concat([out, kpis], axis=1)
+
+
+def _group_seed(seed: int, key: tuple) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
+
+
+#: Bootstrap draws whose weights are held in memory at once.
+_CHUNK = 50
+
+
+def _bootstrap(group: GroupStatistics, rater: StarRater, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """The probability of each star over `draws` resamples of the group's cases."""
+    n = group.cases
+    counts = np.zeros(len(rater.classes_))
+    for start in range(0, draws, _CHUNK):
+        size = min(_CHUNK, draws - start)
+        picks = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        kpis = pd.DataFrame(group.values(weights), columns=list(KPIS))
+        stars = rater.predict(kpis)
+        counts += np.bincount(stars - rater.classes_[0], minlength=len(rater.classes_))
+    return counts / draws
