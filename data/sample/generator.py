@@ -35,6 +35,7 @@ SURVEY_RATE = 0.3
 #: Days without an event after which an undecided case is abandoned (the catalogue's open_days).
 OPEN_DAYS = 30
 _SECONDS = 3600.0
+_AT_ONCE = 30.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,9 @@ def _simulate(
     hours = np.array([s.hours for s in plan.steps])
     spread = rng.lognormal(mean=0.0, sigma=0.7, size=(n, width))
     seconds = np.where(occurs, hours[None, :] * spread * _SECONDS, 0.0).round()
+    # A step "at once" follows the one before it by half a minute, as in real logs, so that the
+    # order of a case's events is told by their times alone, never by the rows' order.
+    seconds = np.where(occurs & (seconds < _AT_ONCE), _AT_ONCE, seconds)
     # Every case starts with its first step at its start time.
     first = np.argmax(occurs, axis=1)
     seconds[np.arange(n), first] = 0.0
