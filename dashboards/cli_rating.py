@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dashboards.cli_options import StoreOption, open_built_store
-from journeys import NajmaError, Store
+from journeys import NajmaError
 from rating import (
     KPIS,
     RATED,
@@ -23,12 +23,13 @@ from rating import (
     next_star_plan,
     quarter_change,
     rate,
+    rate_quarter,
     record_ratings,
 )
 from rating.config import RatingConfig
 from rating.kpis import previous_quarter
 
-__all__ = ["register", "rate_quarter"]
+__all__ = ["register"]
 
 out = Console()
 err = Console(stderr=True)
@@ -36,26 +37,6 @@ err = Console(stderr=True)
 QuarterArgument = Annotated[str, typer.Option(help="The quarter to rate, e.g. 2025Q4.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML [default: najma's shipped model].")]
 DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
-
-
-def rate_quarter(store: Store, quarter: str, config: RatingConfig, draws: int) -> pd.DataFrame:
-    """Rate `quarter` and its previous quarter; add ``stars_before`` and ``change`` to the quarter's rows."""
-    before = previous_quarter(quarter)
-    rated = rate(store, quarters=[before, quarter], config=config, draws=draws)
-    now = rated[rated["quarter"] == quarter].reset_index(drop=True)
-    if now.empty:
-        raise NajmaError(f"no cases started in {quarter}; the store's quarters are {_quarters(store)}")
-    earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
-    now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
-    now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
-    return now
-
-
-def _quarters(store: Store) -> str:
-    from rating.kpis import case_features
-
-    found = sorted(case_features(store)["quarter"].unique())
-    return f"{found[0]} to {found[-1]}" if found else "none"
 
 
 def _stars(value: object) -> str:
@@ -141,7 +122,25 @@ def _print_breakdown(row: pd.Series, model: RatingConfig) -> None:
     out.print(table)
 
 
+def report_command(
+    quarter: QuarterArgument,
+    out_dir: Annotated[Path, typer.Option("--out", help="The folder to write the HTML and PDF into.")],
+    lang: Annotated[str, typer.Option(help="en or ar (Arabic reads right to left).")] = "en",
+    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+    pdf: Annotated[bool, typer.Option(help="Also print the PDF with Chromium.")] = True,
+) -> None:
+    """Write the quarterly rating report as HTML and PDF."""
+    from dashboards.report import write_report
+
+    model = load_config(config)
+    with open_built_store(store) as source, err.status("writing the report") as status:
+        files = write_report(source, quarter, out_dir, lang=lang, config=model, draws=draws, pdf=pdf,
+                             progress=lambda stage: status.update(f"report: {stage}"))
+    out.print(f"wrote {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
+
+
 def register(app: typer.Typer) -> None:
     """Add the rating commands to the ``najma`` app."""
     app.command("rate")(rate_command)
     app.command("explain")(explain_command)
+    app.command("report")(report_command)

@@ -18,13 +18,18 @@ True
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from journeys import ProcessMap
 
-__all__ = ["process_map_figure", "layered_positions", "MEASURES"]
+__all__ = [
+    "process_map_figure", "layered_positions", "MEASURES", "star_distribution_figure", "customer_steps_figure",
+    "kpi_scores_figure", "PILLAR_COLOURS",
+]
 
 #: What a process map's edges can show.
 MEASURES = ("frequency", "performance")
@@ -70,7 +75,9 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:,.1f} h" if seconds >= 3600 else f"{seconds / 60:,.0f} min"
 
 
-def process_map_figure(graph: ProcessMap, measure: str = "frequency", *, title: str | None = None) -> go.Figure:
+def process_map_figure(
+    graph: ProcessMap, measure: str = "frequency", *, title: str | None = None, labels: Mapping[str, str] | None = None,
+) -> go.Figure:
     """Draw a process map: activities in layers, arrows for edges coloured by median time.
 
     Parameters
@@ -82,6 +89,8 @@ def process_map_figure(graph: ProcessMap, measure: str = "frequency", *, title: 
         time between its two steps.
     title : str, optional
         The figure's title.
+    labels : mapping of str to str, optional
+        The name to show for an activity (for example in Arabic); by default its own.
     """
     if measure not in MEASURES:
         raise ValueError(f"The 'measure' parameter of process_map_figure must be one of {MEASURES}. Got {measure!r} instead.")
@@ -113,7 +122,8 @@ def process_map_figure(graph: ProcessMap, measure: str = "frequency", *, title: 
                      graph.edges.frequency[graph.edges.source == graph.edges.target], strict=True))
     figure.add_trace(go.Scatter(
         x=[positions[a][0] for a in activities.activity], y=[positions[a][1] for a in activities.activity],
-        mode="markers+text", text=list(activities.activity), textposition="top center", name="activities",
+        mode="markers+text", text=[(labels or {}).get(a, a) for a in activities.activity], textposition="top center",
+        name="activities",
         marker={"size": 18, "color": "#1f4e79", "line": {"width": 1, "color": "white"}},
         customdata=list(activities.activity), showlegend=False, hoverinfo="text",
         hovertext=[f"{a}<br>{f:,} events in {c:,} cases" + (f"<br>repeated at once {loops[a]:,} times" if a in loops else "")
@@ -129,5 +139,68 @@ def process_map_figure(graph: ProcessMap, measure: str = "frequency", *, title: 
         title=title, plot_bgcolor="white", margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 20},
         xaxis={"visible": False}, yaxis={"visible": False}, hovermode="closest",
         height=max(400, 110 * (1 - min((y for _, y in positions.values()), default=0))),
+    )
+    return figure
+
+
+#: The colour of each pillar, in every figure that shows pillars.
+PILLAR_COLOURS = {"efficiency": "#1f77b4", "effectiveness": "#2ca02c", "steps": "#ff7f0e"}
+
+
+def star_distribution_figure(stars: pd.Series, *, lowest: int = 2, title: str | None = None,
+                             x_title: str = "stars", y_title: str = "services") -> go.Figure:
+    """Bars of how many services earned each star, from `lowest` to 7; unrated (NA) rows are left out.
+
+    Examples
+    --------
+    >>> figure = star_distribution_figure(pd.Series([3, 5, 5, None], dtype="Int64"))
+    >>> list(figure.data[0].y)
+    [0, 1, 0, 2, 0, 0]
+    """
+    counts = stars.dropna().astype(int).value_counts().reindex(range(lowest, 8), fill_value=0)
+    figure = go.Figure(go.Bar(x=[f"{s}★" for s in counts.index], y=counts.to_list(), marker_color="#c9a227",
+                              text=counts.to_list(), textposition="outside"))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white", height=320,
+                         margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
+    return figure
+
+
+def customer_steps_figure(steps: pd.Series, *, title: str | None = None, x_title: str = "customer steps",
+                          y_title: str = "cases") -> go.Figure:
+    """A histogram of the customer steps of cases (one value per case), a bar per whole number of steps.
+
+    Examples
+    --------
+    >>> list(customer_steps_figure(pd.Series([3, 3, 4, 6])).data[0].y)
+    [2, 1, 0, 1]
+    """
+    counts = steps.dropna().astype(int).value_counts()
+    counts = counts.reindex(range(int(counts.index.min()), int(counts.index.max()) + 1), fill_value=0) if len(counts) \
+        else counts
+    figure = go.Figure(go.Bar(x=counts.index.to_list(), y=counts.to_list(), marker_color="#1f4e79"))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white", height=300,
+                         xaxis={"dtick": 1}, bargap=0.1, margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
+    return figure
+
+
+def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
+                      x_title: str = "score (target = 100)") -> go.Figure:
+    """Horizontal bars of each KPI's score against its target (100), coloured by pillar.
+
+    Parameters
+    ----------
+    breakdown : DataFrame
+        Columns ``label``, ``pillar``, ``score`` (NaN for a KPI without data) and ``text`` (the
+        value as people read it), one row per KPI, as from :func:`rating.kpi_breakdown`.
+    """
+    shown = breakdown[breakdown["score"].notna()].iloc[::-1]
+    figure = go.Figure(go.Bar(
+        x=shown["score"], y=shown["label"], orientation="h", text=shown["text"], textposition="auto",
+        marker_color=[PILLAR_COLOURS.get(p, "#888") for p in shown["pillar"]],
+    ))
+    figure.add_vline(x=100, line_dash="dot", line_color="#555")
+    figure.update_layout(
+        title=title, plot_bgcolor="white", height=60 + 24 * len(shown), xaxis_title=x_title,
+        xaxis={"range": [0, 105]}, margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 40},
     )
     return figure

@@ -82,6 +82,9 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         [(key, service, life.window_days) for key, life in catalogue.life_events.items() for service in life.services],
         columns=["life_event", "service", "window_days"],
     ).astype({"life_event": "string", "service": "string", "window_days": "int64"})
+    names = pd.DataFrame(
+        list(catalogue.activity_names_ar.items()), columns=["activity", "name_ar"]
+    ).astype("string")
     calendar = catalogue.calendar
     calendars = pd.DataFrame(
         [] if calendar is None else [(calendar.time_zone, list(calendar.work_days), calendar.opens, calendar.closes,
@@ -89,6 +92,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         columns=["time_zone", "work_days", "opens", "closes", "holidays"],
     )
     tables = (("activity_roles", roles), ("service_settings", settings), ("channel_settings", channels),
+              ("activity_names", names),
               ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
@@ -104,6 +108,7 @@ def _ensure_catalogue_tables(store: Store) -> None:
         "(service VARCHAR, name_en VARCHAR, name_ar VARCHAR, agency VARCHAR, sla_hours DOUBLE, open_days DOUBLE)"
     )
     store.con.execute("CREATE TABLE IF NOT EXISTS channel_settings (channel VARCHAR, name_ar VARCHAR, digital BOOLEAN)")
+    store.con.execute("CREATE TABLE IF NOT EXISTS activity_names (activity VARCHAR, name_ar VARCHAR)")
     store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
     store.con.execute(
         "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")

@@ -27,8 +27,10 @@ from ibis.expr.types import Table
 from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
 from journeys.build import registered_calendar
 
-__all__ = ["Kpi", "KPIS", "GROUPINGS", "case_features", "group_keys", "kpi_values", "kpi_table", "GroupStatistics", "quarter_label",
-           "previous_quarter"]
+__all__ = [
+    "Kpi", "KPIS", "GROUPINGS", "case_features", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
+    "quarter_label", "previous_quarter",
+]
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,7 @@ def kpi_values(features: pd.DataFrame, weights: np.ndarray | None = None) -> np.
     >>> features = cases.reindex(columns=sorted({k.value for k in KPIS.values()} | {k.among for k in KPIS.values()}
     ...                                         | {"timed_seconds"})).assign(**cases)
     >>> values = dict(zip(KPIS, kpi_values(features)[0]))
-    >>> values["median_customer_steps"], values["p90_customer_steps"]
+    >>> float(values["median_customer_steps"]), float(values["p90_customer_steps"])
     (3.0, 5.0)
     """
     return GroupStatistics(features).values(weights)

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from journeys import CaseFilter, Store
+from journeys import CaseFilter, InvalidEventLogError, Store
 from rating.config import PILLARS, RatingConfig, default_config
-from rating.kpis import KPIS, GroupStatistics, case_features, group_keys
+from rating.kpis import KPIS, GroupStatistics, case_features, group_keys, previous_quarter
 from rating.model import StarRater
 
-__all__ = ["rate", "rate_features", "INSUFFICIENT", "RATED", "star_columns"]
+__all__ = ["rate", "rate_quarter", "rate_features", "INSUFFICIENT", "RATED", "star_columns"]
 
 RATED = "rated"
 INSUFFICIENT = "insufficient data"
@@ -70,6 +70,35 @@ def rate(
     if quarters is not None:
         features = features[features["quarter"].isin(list(quarters))]
     return rate_features(features, by=by, config=config, draws=draws, seed=seed, progress=progress)
+
+
+def rate_quarter(
+    store: Store, quarter: str, config: RatingConfig | None = None, draws: int = 200, *,
+    features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rate `quarter` and the quarter before it; the quarter's rows gain ``stars_before`` and ``change``.
+
+    `features` are the store's case features when already read (see :func:`rating.case_features`).
+
+    Raises
+    ------
+    InvalidEventLogError
+        When no case started in `quarter`, naming the quarters the store has.
+    """
+    config = config or default_config()
+    before = previous_quarter(quarter)
+    if features is None:
+        features = case_features(store, satisfied_at=config.satisfied_at)
+    rated = rate_features(features[features["quarter"].isin([before, quarter])], config=config, draws=draws)
+    now = rated[rated["quarter"] == quarter].reset_index(drop=True)
+    if now.empty:
+        found = sorted(features["quarter"].unique())
+        span = f"{found[0]} to {found[-1]}" if found else "none"
+        raise InvalidEventLogError(f"no cases started in {quarter}; the store's quarters are {span}")
+    earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
+    now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
+    now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
+    return now
 
 
 def rate_features(
