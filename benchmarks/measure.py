@@ -4,6 +4,7 @@ does not hide the next one's peak (resident memory rarely shrinks back after a l
 from __future__ import annotations
 
 import multiprocessing
+from queue import Empty
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +40,13 @@ def in_child(step: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
     queue = context.Queue()
     child = context.Process(target=_run, args=(step, args, queue))
     child.start()
-    outcome = queue.get()
+    while True:  # a child that dies never puts its result: do not wait for it forever
+        try:
+            outcome = queue.get(timeout=1)
+            break
+        except Empty:
+            if not child.is_alive():
+                break
     child.join()
     if child.exitcode:
         raise RuntimeError(f"the benchmark step {step.__name__} failed with exit code {child.exitcode}")
