@@ -108,6 +108,8 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
        "a proactive start role"),
 )}
 
+#: A quantile feature with at most this many distinct values is summed per value, not per case.
+_FEW_LEVELS = 64
 #: What a KPI table can be split by, beside service and quarter, and the journey column it reads.
 GROUPINGS: dict[str, str] = {"channel": "first_channel", "agency": "first_agency"}
 
@@ -237,13 +239,24 @@ class GroupStatistics:
             covered = _among(features, kpi) & ~np.isnan(value) & ~np.isnan(per)
             self._above[:, column] = np.where(covered, value, 0.0)
             self._below[:, column] = np.where(covered, per, 0.0)
-        self._quantiles = []
+        # Quantile KPIs of one feature share one cumulative sum; a feature with few distinct values
+        # (whole steps) is summed per value by a matrix product instead of per case.
+        targets: dict[tuple[str, str], list[tuple[int, float]]] = {}
         for i, kpi in enumerate(KPIS.values()):
             if kpi.q is not None:
-                value = features[kpi.value].to_numpy(dtype=float)
-                covered = np.flatnonzero(_among(features, kpi) & ~np.isnan(value))
+                targets.setdefault((kpi.value, kpi.among), []).append((i, kpi.q))
+        self._quantiles = []
+        for (name, among), wanted in targets.items():
+            value = features[name].to_numpy(dtype=float)
+            covered = np.flatnonzero((features[among].to_numpy(dtype=float) == 1) & ~np.isnan(value))
+            levels, codes = np.unique(value[covered], return_inverse=True)
+            if len(levels) <= _FEW_LEVELS:
+                counts = np.zeros((self.cases, len(levels)), dtype=np.float32)
+                counts[covered, codes] = 1.0
+                self._quantiles.append((wanted, levels, counts, None))
+            else:
                 order = covered[np.argsort(value[covered], kind="stable")]
-                self._quantiles.append((i, kpi.q, order, value[order]))
+                self._quantiles.append((wanted, value[order], None, order))
 
     def values(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Every KPI of the group, once per row of `weights`.
@@ -258,18 +271,20 @@ class GroupStatistics:
         ndarray of shape (draws, len(KPIS))
             The KPIs in the order of :data:`KPIS`; NaN where a KPI covers no case.
         """
-        weights = np.ones((1, self.cases)) if weights is None else np.asarray(weights, dtype=float)
+        weights = np.ones((1, self.cases), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
         out = np.full((weights.shape[0], len(KPIS)), np.nan)
         above, below = weights @ self._above, weights @ self._below
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, self._ratio_index] = np.where(below > 0, above / below, np.nan)
-        for i, q, order, sorted_values in self._quantiles:
-            if len(order):
-                cumulative = np.cumsum(weights[:, order], axis=1)
-                total = cumulative[:, -1:]
-                # The first sorted case at which the cumulative weight reaches q of the total (inverted CDF).
-                index = np.minimum((cumulative < q * total - 1e-9 * total).sum(axis=1), len(order) - 1)
-                out[:, i] = np.where(total[:, 0] > 0, sorted_values[index], np.nan)
+        for wanted, levels, counts, order in self._quantiles:
+            if not len(levels):
+                continue
+            cumulative = np.cumsum(weights @ counts if order is None else weights[:, order], axis=1)
+            total = cumulative[:, -1:]
+            for i, q in wanted:
+                # The first value at which the cumulative weight reaches q of the total (inverted CDF).
+                index = np.minimum((cumulative < q * total - 1e-6 * total).sum(axis=1), len(levels) - 1)
+                out[:, i] = np.where(total[:, 0] > 0, levels[index], np.nan)
         return out
 
 

@@ -10,7 +10,9 @@ giving each star is its probability.
 
 from __future__ import annotations
 
+import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -119,11 +121,17 @@ def rate_features(
         return _finish(table.assign(**{c: pd.Series(dtype=float) for c in star_columns(config)}), None, config)
     rater = StarRater(config).fit(table[kpi_columns])
     probabilities = np.full((len(groups), len(star_columns(config))), np.nan)
-    for index, (key, group) in enumerate(groups):
+
+    def uncertainty(index: int) -> None:
+        key, group = groups[index]
         if draws and group.cases >= config.min_cases:
             probabilities[index] = _bootstrap(group, rater, draws, _group_seed(seed, key))
-        if progress:
-            progress(index + 1, len(groups))
+
+    # numpy releases the GIL in its loops and products: groups are drawn side by side, each with its own seed.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for done, _ in enumerate(pool.map(uncertainty, range(len(groups))), start=1):
+            if progress:
+                progress(done, len(groups))
     table[star_columns(config)] = probabilities
     return _finish(table, rater, config)
 
@@ -165,8 +173,8 @@ def _bootstrap(group: GroupStatistics, rater: StarRater, draws: int, rng: np.ran
     counts = np.zeros(len(rater.classes_))
     for start in range(0, draws, _CHUNK):
         size = min(_CHUNK, draws - start)
-        picks = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        picks = rng.integers(0, n, size=(size, n), dtype=np.int64) + (np.arange(size, dtype=np.int64) * n)[:, None]
+        weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(np.float32)
         kpis = pd.DataFrame(group.values(weights), columns=list(KPIS))
         stars = rater.predict(kpis)
         counts += np.bincount(stars - rater.classes_[0], minlength=len(rater.classes_))
