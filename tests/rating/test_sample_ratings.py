@@ -12,7 +12,7 @@ import pytest
 from journeys import AutomateActivity, RemoveActivity, Store, build_journeys, load_catalogue, open_source, register_catalogue
 from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 from najma_sample.services import REDESIGN_DATE, SERVICES
-from rating import RATED, default_config, rate, rating_history, record_ratings, star_columns, what_if
+from rating import RATED, default_config, kpi_table, rate, rating_history, record_ratings, star_columns, what_if
 
 RATING_COLUMNS = ["service", "quarter", "cases", "status", "stars", "score", *star_columns(default_config())]
 
@@ -89,3 +89,14 @@ def test_rating_history_keeps_one_row_per_service_quarter_and_model(built_sample
         history = rating_history(store, service="passport")
     assert history["model_version"].tolist() == ["2026.1", "2027.1"]
     assert history["stars"].iloc[0] == ratings.set_index("service").loc["passport", "stars"]
+
+
+def test_kpis_split_by_channel_or_agency_add_up_to_the_service(sample_journeys: Store):
+    whole = kpi_table(sample_journeys, quarters=["2025Q3"]).set_index("service")["cases"]
+    for by, column in (("channel", "first_channel"), ("agency", "first_agency")):
+        split = kpi_table(sample_journeys, quarters=["2025Q3"], by=by)
+        assert column in split
+        pd.testing.assert_series_equal(split.groupby("service")["cases"].sum(), whole, check_names=False)
+    rated = rate(sample_journeys, quarters=["2025Q3"], by="channel", draws=0)
+    assert set(rated["status"]) <= {"rated", "insufficient data"}
+    assert (rated.loc[rated["cases"] < default_config().min_cases, "status"] == "insufficient data").all()
