@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dashboards.cli_options import StoreOption, open_built_store
+from dashboards.i18n import change_text, star_marks
 from journeys import NajmaError
 from rating import (
     KPIS,
@@ -22,7 +23,6 @@ from rating import (
     load_config,
     next_star_plan,
     quarter_change,
-    rate,
     rate_quarter,
     record_ratings,
 )
@@ -39,16 +39,6 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating mo
 DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
 
 
-def _stars(value: object) -> str:
-    return "—" if pd.isna(value) else "★" * int(value)
-
-
-def _change(value: object) -> str:
-    if pd.isna(value):
-        return "new"
-    return "=" if value == 0 else f"{int(value):+d}"
-
-
 def rate_command(
     quarter: QuarterArgument, store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the whole rating table as CSV.")] = None,
@@ -57,16 +47,16 @@ def rate_command(
     """Print the star table of a quarter: every service, its stars and the change since last quarter."""
     model = load_config(config)
     with open_built_store(store, read_only=not record) as source:
-        ratings = rate_quarter(source, quarter, model, draws)
+        ratings, _ = rate_quarter(source, quarter, model, draws)
         if record:
             record_ratings(source, ratings)
     table = Table("service", "cases", "stars", "change", "score", "efficiency", "effectiveness", "steps",
                   "confidence", title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
     for row in ratings.itertuples(index=False):
         confidence = "" if pd.isna(row.stars) or draws == 0 else f"{getattr(row, f'p_{int(row.stars)}'):.0%}"
-        table.add_row(str(row.service), f"{row.cases:,}", _stars(row.stars) if row.status == RATED else row.status,
-                      _change(row.change), _number(row.score), _number(row.efficiency), _number(row.effectiveness),
-                      _number(row.steps), confidence)
+        table.add_row(str(row.service), f"{row.cases:,}", star_marks(row.stars) if row.status == RATED else row.status,
+                      change_text(row.change, "en"), _number(row.score), _number(row.efficiency),
+                      _number(row.effectiveness), _number(row.steps), confidence)
     out.print(table)
     if out_file is not None:
         ratings.to_csv(out_file, index=False)
@@ -84,15 +74,14 @@ def explain_command(
     """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
     model = load_config(config)
     with open_built_store(store) as source:
-        ratings = rate_quarter(source, quarter, model, draws)
-        before = rate(source, quarters=[previous_quarter(quarter)], config=model, draws=0)
+        ratings, before = rate_quarter(source, quarter, model, draws)
     if service not in set(ratings["service"]):
         raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
     row = ratings[ratings["service"] == service].iloc[0]
     if row.status != RATED:
         out.print(f"{service} {quarter}: {row.status} ({row.cases} cases; the model needs {model.min_cases})")
         return
-    out.print(f"[bold]{service} {quarter}[/]: {_stars(row.stars)} {int(row.stars)} stars, score {row.score:.1f} "
+    out.print(f"[bold]{service} {quarter}[/]: {star_marks(row.stars)} {int(row.stars)} stars, score {row.score:.1f} "
               f"(efficiency {row.efficiency:.1f}, effectiveness {row.effectiveness:.1f}, steps {row.steps:.1f})")
     if draws:
         chances = ", ".join(f"{star[2:]}★ {row[star]:.0%}" for star in ratings.columns
@@ -102,7 +91,7 @@ def explain_command(
     previous = before[before["service"] == service]
     if len(previous) and previous.iloc[0].status == RATED:
         moved = quarter_change(row, previous.iloc[0], model).head(5)
-        out.print(f"since {previous_quarter(quarter)} ({_change(row.change)} stars): " + "; ".join(
+        out.print(f"since {previous_quarter(quarter)} ({change_text(row.change, 'en')} stars): " + "; ".join(
             f"{KPIS[r.kpi].label} {format_value(r.before, KPIS[r.kpi].unit)} → {format_value(r.now, KPIS[r.kpi].unit)} "
             f"({r.points:+.1f} points)" for r in moved.itertuples()))
     plan = next_star_plan(row, model)

@@ -1,4 +1,6 @@
-"""The words najma shows people, in English and Arabic; names of services, activities and KPIs come from the catalogue and the KPI definitions.
+"""The words najma shows people, in English and Arabic.
+
+Names of services, activities and KPIs come from the catalogue and the KPI definitions.
 
 Examples
 --------
@@ -10,9 +12,11 @@ Examples
 
 from __future__ import annotations
 
+import pandas as pd
+
 from journeys import InvalidEventLogError
 
-__all__ = ["LANGUAGES", "text", "direction"]
+__all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text"]
 
 LANGUAGES = ("en", "ar")
 
@@ -73,3 +77,27 @@ def text(key: str, lang: str) -> str:
 def direction(lang: str) -> str:
     """The writing direction of `lang`: "rtl" for Arabic, else "ltr"."""
     return "rtl" if lang == "ar" else "ltr"
+
+
+def star_marks(stars: object) -> str:
+    """Stars as marks ("★★★★"); empty for a service not rated.
+
+    Examples
+    --------
+    >>> star_marks(4), star_marks(None)
+    ('★★★★', '')
+    """
+    return "" if stars is None or pd.isna(stars) else "★" * int(stars)
+
+
+def change_text(change: object, lang: str) -> str:
+    """A change of stars since last quarter: "+1", "-2", "=", or "new" (in `lang`) without a rating then.
+
+    Examples
+    --------
+    >>> change_text(1, "en"), change_text(0, "en"), change_text(None, "ar")
+    ('+1', '=', 'جديد')
+    """
+    if change is None or pd.isna(change):
+        return text("new", lang)
+    return "=" if change == 0 else f"{int(change):+d}"

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
-from dashboards.i18n import direction, text
+from dashboards.i18n import change_text, direction, star_marks, text
 from dashboards.static_images import figures_as_svg, print_pdf
 from journeys import CaseFilter, Store, process_map
 from journeys.build import registered_calendar
@@ -29,6 +29,7 @@ from rating import (
     RatingConfig,
     case_features,
     default_config,
+    describe_advice,
     format_value,
     kpi_breakdown,
     next_star_plan,
@@ -36,7 +37,6 @@ from rating import (
     rate_quarter,
 )
 from rating.kpis import previous_quarter
-from rating.ratings import rate_features
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -90,8 +90,7 @@ def write_report(
     text("quarter", lang)  # refuses an unknown language before any work is done
     say("rating")
     features = case_features(store, satisfied_at=config.satisfied_at)
-    ratings = rate_quarter(store, quarter, config, draws, features=features)
-    before = rate_features(features[features["quarter"] == previous_quarter(quarter)], config=config, draws=0)
+    ratings, before = rate_quarter(store, quarter, config, draws, features=features)
     names = _names(store, lang)
     say("journey maps")
     pages = [_service_page(store, row, before, features, quarter, config, names, lang) for _, row in ratings.iterrows()]
@@ -134,24 +133,14 @@ def _names(store: Store, lang: str) -> dict[str, dict[str, str]]:
     return names
 
 
-def _stars(value: object) -> str:
-    return "" if pd.isna(value) else "★" * int(value)
-
-
-def _change(value: object, lang: str) -> str:
-    if pd.isna(value):
-        return text("new", lang)
-    return "=" if value == 0 else f"{int(value):+d}"
-
-
 def _overview_rows(ratings: pd.DataFrame, names: dict, lang: str) -> list[dict[str, str]]:
     rows = []
     for row in ratings.itertuples(index=False):
         rated = row.status == RATED
         rows.append({
             "service": names["service"].get(row.service, row.service), "key": row.service, "cases": f"{row.cases:,}",
-            "stars": _stars(row.stars) if rated else text("insufficient", lang),
-            "number": "" if not rated else str(int(row.stars)), "change": _change(row.change, lang),
+            "stars": star_marks(row.stars) if rated else text("insufficient", lang),
+            "number": "" if not rated else str(int(row.stars)), "change": change_text(row.change, lang),
             "score": "" if not rated else f"{row.score:.1f}",
             **{p: "" if not rated else f"{getattr(row, p):.1f}" for p in ("efficiency", "effectiveness", "steps")},
             "confidence": "" if not rated or pd.isna(getattr(row, f"p_{int(row.stars)}"))
@@ -167,7 +156,7 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     graph = process_map(store, where).abstract(MAP_COVERAGE)
     cases = features[(features["service"] == row.service) & (features["quarter"] == quarter)]
     breakdown = kpi_breakdown(row, config)
-    breakdown["label"] = [KPIS[k].label_ar if lang == "ar" else KPIS[k].label for k in breakdown["kpi"]]
+    breakdown["label"] = [_label(k, lang) for k in breakdown["kpi"]]
     breakdown["text"] = [format_value(v, KPIS[k].unit) for k, v in zip(breakdown["kpi"], breakdown["value"], strict=True)]
     journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
     journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
@@ -183,20 +172,18 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     if rated and len(previous) and previous.iloc[0].status == RATED:
         for change in quarter_change(row, previous.iloc[0], config).head(3).itertuples():
             unit = KPIS[change.kpi].unit
-            label = KPIS[change.kpi].label_ar if lang == "ar" else KPIS[change.kpi].label
-            changes.append(f"{label}: {format_value(change.before, unit)} → {format_value(change.now, unit)} "
+            changes.append(f"{_label(change.kpi, lang)}: {format_value(change.before, unit)} → {format_value(change.now, unit)} "
                            f"({change.points:+.1f})")
-    plan = next_star_plan(row, config) if rated else []
     if not rated:
         advice = [text("insufficient", lang)]
     elif int(row.stars) >= config.highest_star:
         advice = [text("highest_star", lang)]
     else:
-        advice = [_advice(a, config, lang) for a in plan] or [text("no_advice", lang)]
+        advice = [_advice(a, config, lang) for a in next_star_plan(row, config)] or [text("no_advice", lang)]
     return {
         "key": row.service, "name": names["service"].get(row.service, row.service),
         "agency": names["agency"].get(row.service, ""), "cases": f"{row.cases:,}",
-        "stars": _stars(row.stars) if rated else text("insufficient", lang),
+        "stars": star_marks(row.stars) if rated else text("insufficient", lang),
         "score": f"{row.score:.1f}" if rated else "", "changes": changes, "advice": advice,
         "probabilities": [(c[2:], f"{row[c]:.0%}") for c in row.index if c.startswith("p_") and row[c] > 0],
         "kpis": [
@@ -209,15 +196,18 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     }
 
 
+def _label(kpi: str, lang: str) -> str:
+    return KPIS[kpi].label_ar if lang == "ar" else KPIS[kpi].label
+
+
 def _advice(advice: Advice, config: RatingConfig, lang: str) -> str:
+    if lang != "ar":
+        sentence = describe_advice(advice, config)
+        return sentence[0].upper() + sentence[1:]
     unit = KPIS[advice.kpi].unit
-    before, after = format_value(advice.current, unit), format_value(advice.needed, unit)
-    lower = config.kpis[advice.kpi].direction == "lower"
-    if lang == "ar":
-        verb = "خفّض" if lower else "ارفع"
-        return f"{verb} {KPIS[advice.kpi].label_ar} من {before} إلى {after} لنيل {advice.stars} نجوم"
-    label = KPIS[advice.kpi].label
-    return f"{'Cut' if lower else 'Raise'} {label[0].lower()}{label[1:]} from {before} to {after} for {advice.stars} stars"
+    verb = "خفّض" if config.kpis[advice.kpi].direction == "lower" else "ارفع"
+    return (f"{verb} {_label(advice.kpi, lang)} من {format_value(advice.current, unit)} إلى "
+            f"{format_value(advice.needed, unit)} لنيل {advice.stars} نجوم")
 
 
 def _coverage(features: pd.DataFrame, quarter: str, names: dict) -> dict[str, object]:

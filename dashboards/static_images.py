@@ -19,6 +19,8 @@ from journeys import NajmaError
 __all__ = ["write_static_image", "figures_as_svg", "print_pdf", "browser_path"]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
+_GET_KALEIDO = "pictures need the kaleido package (pip install 'kaleido>=1.0')"
+_GET_CHROMIUM = "on Debian install the chromium package, elsewhere set BROWSER_PATH to a Chrome or Chromium executable"
 
 
 def write_static_image(figure: go.Figure, path: str | Path, *, width: int = 1200, scale: float = 1.0) -> Path:
@@ -33,15 +35,12 @@ def write_static_image(figure: go.Figure, path: str | Path, *, width: int = 1200
     try:
         import kaleido  # noqa: F401 - imported to give a clear message when it is missing
     except ImportError:
-        raise NajmaError(f"{path}: pictures need the kaleido package (pip install 'kaleido>=1.0')") from None
+        raise NajmaError(f"{path}: {_GET_KALEIDO}") from None
     height = figure.layout.height or 700
     try:
         figure.write_image(path, format=path.suffix.lstrip(".").lower(), width=width, height=height, scale=scale)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise NajmaError(
-            f"{path}: could not draw the picture with Chromium ({exc}); on Debian install the chromium package, "
-            "elsewhere set BROWSER_PATH to a Chrome or Chromium executable"
-        ) from None
+        raise NajmaError(f"{path}: could not draw the picture with Chromium ({exc}); {_GET_CHROMIUM}") from None
     return path
 
 
@@ -56,7 +55,7 @@ def figures_as_svg(figures: list[go.Figure], *, width: int = 900) -> list[str]:
     try:
         import kaleido
     except ImportError:
-        raise NajmaError("pictures need the kaleido package (pip install 'kaleido>=1.0')") from None
+        raise NajmaError(_GET_KALEIDO) from None
     try:
         kaleido.start_sync_server(silence_warnings=True)
         try:
@@ -69,10 +68,7 @@ def figures_as_svg(figures: list[go.Figure], *, width: int = 900) -> list[str]:
         finally:
             kaleido.stop_sync_server(silence_warnings=True)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise NajmaError(
-            f"could not draw the pictures with Chromium ({exc}); on Debian install the chromium package, "
-            "elsewhere set BROWSER_PATH to a Chrome or Chromium executable"
-        ) from None
+        raise NajmaError(f"could not draw the pictures with Chromium ({exc}); {_GET_CHROMIUM}") from None
 
 
 def browser_path() -> str:
@@ -81,8 +77,7 @@ def browser_path() -> str:
         (shutil.which(name) for name in _BROWSERS if shutil.which(name)), None
     )
     if not found:
-        raise NajmaError("printing a PDF needs Chromium: on Debian install the chromium package, "
-                         "elsewhere set BROWSER_PATH to a Chrome or Chromium executable")
+        raise NajmaError(f"printing a PDF needs Chromium: {_GET_CHROMIUM}")
     return found
 
 

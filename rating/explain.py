@@ -47,6 +47,16 @@ class Advice:
     effort: float
 
 
+def _one_row(rating: pd.Series, config: RatingConfig) -> pd.DataFrame:
+    """The configuration's KPIs of one rated row, as a one-row KPI table."""
+    return rating[list(config.kpis)].astype(float).to_frame().T.reset_index(drop=True)
+
+
+def _advice(config: RatingConfig, kpi: str, current: float, needed: float, stars: int) -> Advice:
+    curve = config.kpis[kpi]
+    return Advice(kpi, current, float(needed), stars, abs(needed - current) / abs(curve.target - curve.floor))
+
+
 def kpi_breakdown(rating: pd.Series, config: RatingConfig) -> pd.DataFrame:
     """Each KPI of one rated row: value, floor, target, score, weight in the total, points.
 
@@ -57,7 +67,7 @@ def kpi_breakdown(rating: pd.Series, config: RatingConfig) -> pd.DataFrame:
     config : RatingConfig
         The model that rated it.
     """
-    kpis = rating[list(config.kpis)].astype(float).to_frame().T
+    kpis = _one_row(rating, config)
     scores = kpi_scores(kpis, config)
     weights = effective_weights(scores, config)
     points = contributions(scores, config)
@@ -80,7 +90,7 @@ def next_star_advice(rating: pd.Series, config: RatingConfig) -> list[Advice]:
 
     Empty for a row at the highest star, one not rated, or one no single KPI can lift.
     """
-    kpis = rating[list(config.kpis)].astype(float).to_frame().T.reset_index(drop=True)
+    kpis = _one_row(rating, config)
     total = float(total_scores(kpis, config).iloc[0])
     if math.isnan(total):
         return []
@@ -88,8 +98,8 @@ def next_star_advice(rating: pd.Series, config: RatingConfig) -> list[Advice]:
     if stars >= config.highest_star:
         return []
     band = config.bands[stars - config.lowest_star]
-    scores = kpi_scores(kpis, config).iloc[0]
-    weights = effective_weights(kpi_scores(kpis, config), config).iloc[0]
+    all_scores = kpi_scores(kpis, config)
+    scores, weights = all_scores.iloc[0], effective_weights(all_scores, config).iloc[0]
     found = []
     for name, curve in config.kpis.items():
         weight, score = weights[name], scores[name]
@@ -105,8 +115,7 @@ def next_star_advice(rating: pd.Series, config: RatingConfig) -> list[Advice]:
         trial[name] = needed
         earned = config.stars_for(float(total_scores(trial, config).iloc[0]))
         if earned > stars:
-            current = float(kpis.loc[0, name])
-            found.append(Advice(name, current, float(needed), earned, abs(needed - current) / abs(curve.target - curve.floor)))
+            found.append(_advice(config, name, float(kpis.loc[0, name]), needed, earned))
     return sorted(found, key=lambda a: (a.effort, a.kpi))
 
 
@@ -121,7 +130,7 @@ def next_star_plan(rating: pd.Series, config: RatingConfig) -> list[Advice]:
     singles = next_star_advice(rating, config)
     if singles:
         return singles[:1]
-    kpis = rating[list(config.kpis)].astype(float).to_frame().T.reset_index(drop=True)
+    kpis = _one_row(rating, config)
     total = float(total_scores(kpis, config).iloc[0])
     if math.isnan(total) or config.stars_for(total) >= config.highest_star:
         return []
@@ -131,14 +140,12 @@ def next_star_plan(rating: pd.Series, config: RatingConfig) -> list[Advice]:
     for name in room[room > 0].sort_values(ascending=False, kind="stable").index:
         partial = next_star_advice(trial.iloc[0], config)
         chosen = next((a for a in partial if a.kpi == name), None)
-        curve = config.kpis[name]
-        needed = chosen.needed if chosen else curve.target
+        needed = chosen.needed if chosen else config.kpis[name].target
         plan.append((name, float(kpis.loc[0, name]), needed))
         trial[name] = needed
         earned = config.stars_for(float(total_scores(trial, config).iloc[0]))
         if earned > config.stars_for(total):
-            return [Advice(n, c, v, earned, abs(v - c) / abs(config.kpis[n].target - config.kpis[n].floor))
-                    for n, c, v in plan]
+            return [_advice(config, n, c, v, earned) for n, c, v in plan]
     return []
 
 

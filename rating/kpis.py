@@ -29,7 +29,7 @@ from journeys.build import registered_calendar
 
 __all__ = [
     "Kpi", "KPIS", "GROUPINGS", "case_features", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
-    "quarter_label", "previous_quarter",
+    "quarter_label", "previous_quarter", "group_statistics", "point_kpis",
 ]
 
 
@@ -332,17 +332,29 @@ def kpi_table(
     -------
     DataFrame
         One row per group: service, quarter, [channel or agency], cases, then one column per KPI.
-
     """
     if features is None:
         features = case_features(store, where=where, satisfied_at=satisfied_at)
-    keys = group_keys(by)
     if quarters is not None:
         features = features[features["quarter"].isin(list(quarters))]
-    rows = []
-    for key, group in features.groupby(keys, sort=True, dropna=False):
-        rows.append([*key, len(group), *kpi_values(group)[0]])
-    return pd.DataFrame(rows, columns=[*keys, "cases", *KPIS]).astype({"cases": "int64"})
+    return point_kpis(group_statistics(features, by), by)
+
+
+def group_statistics(features: pd.DataFrame, by: str | None) -> list[tuple[tuple, GroupStatistics]]:
+    """The groups of case features split as :func:`group_keys` says, each laid out once.
+
+    A group's cases are taken in case order, so that nothing depends on the order of the rows.
+    """
+    return [(key, GroupStatistics(group.sort_values("case_id", kind="stable")))
+            for key, group in features.groupby(group_keys(by), sort=True, dropna=False)]
+
+
+def point_kpis(groups: list[tuple[tuple, GroupStatistics]], by: str | None) -> pd.DataFrame:
+    """The KPI table of groups from :func:`group_statistics`: keys, cases, then every KPI."""
+    return pd.DataFrame(
+        [[*key, group.cases, *group.values()[0]] for key, group in groups],
+        columns=[*group_keys(by), "cases", *KPIS],
+    ).astype({"cases": "int64"})
 
 
 def group_keys(by: str | None) -> list[str]:

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -204,7 +205,7 @@ def _calibrate(config: RatingConfig, kpis: pd.DataFrame, stars: np.ndarray) -> R
     totals = total_scores(kpis, weighted).fillna(0.0).to_numpy()
     bands = [_cut_point(totals, stars >= star, band) for star, band in
              zip(range(config.lowest_star + 1, config.highest_star + 1), config.bands, strict=True)]
-    return weighted.with_weights(weights, tuple(np.maximum.accumulate(bands)), weighted.version)
+    return replace(weighted, bands=tuple(float(b) for b in np.maximum.accumulate(bands)))
 
 
 def _filled(scores: pd.DataFrame, config: RatingConfig) -> pd.DataFrame:

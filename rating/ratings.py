@@ -20,7 +20,7 @@ import pandas as pd
 
 from journeys import CaseFilter, InvalidEventLogError, Store
 from rating.config import PILLARS, RatingConfig, default_config
-from rating.kpis import KPIS, GroupStatistics, case_features, group_keys, previous_quarter
+from rating.kpis import KPIS, GroupStatistics, case_features, group_statistics, point_kpis, previous_quarter
 from rating.model import StarRater
 
 __all__ = ["rate", "rate_quarter", "rate_features", "INSUFFICIENT", "RATED", "star_columns"]
@@ -77,10 +77,16 @@ def rate(
 def rate_quarter(
     store: Store, quarter: str, config: RatingConfig | None = None, draws: int = 200, *,
     features: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Rate `quarter` and the quarter before it; the quarter's rows gain ``stars_before`` and ``change``.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rate `quarter` and the quarter before it, in one pass.
 
     `features` are the store's case features when already read (see :func:`rating.case_features`).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The rows of `quarter`, with ``stars_before`` and ``change`` beside ``stars``; and the rows
+        of the quarter before (empty when it has no cases), to explain the change.
 
     Raises
     ------
@@ -100,7 +106,7 @@ def rate_quarter(
     earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
     now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
     now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
-    return now
+    return now, rated[rated["quarter"] == before].reset_index(drop=True)
 
 
 def rate_features(
@@ -109,14 +115,9 @@ def rate_features(
 ) -> pd.DataFrame:
     """Rate groups of case features as read by :func:`rating.kpis.case_features` (see :func:`rate`)."""
     config = config or default_config()
-    keys = group_keys(by)
     kpi_columns = list(KPIS)
-    groups = [(key, GroupStatistics(group.sort_values("case_id", kind="stable")))  # never rely on input row order
-              for key, group in features.groupby(keys, sort=True, dropna=False)]
-    table = pd.DataFrame(
-        [[*key, group.cases, *group.values()[0]] for key, group in groups],
-        columns=[*keys, "cases", *kpi_columns],
-    ).astype({"cases": "int64"})
+    groups = group_statistics(features, by)
+    table = point_kpis(groups, by)
     if table.empty:
         return _finish(table.assign(**{c: pd.Series(dtype=float) for c in star_columns(config)}), None, config)
     rater = StarRater(config).fit(table[kpi_columns])
@@ -139,7 +140,6 @@ def rate_features(
 def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) -> pd.DataFrame:
     kpi_columns = list(KPIS)
     kpis = table[kpi_columns]
-    rated = (table["cases"] >= config.min_cases) & kpis[list(config.kpis)].notna().any(axis=1)
     if rater is None:
         score, stars = pd.Series(np.nan, index=table.index), pd.Series(pd.NA, index=table.index, dtype="Int64")
         pillars = pd.DataFrame(np.nan, index=table.index, columns=list(PILLARS))
@@ -147,6 +147,7 @@ def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) 
         score = pd.Series(rater.score_samples(kpis), index=table.index)
         stars = pd.Series(rater.predict(kpis), index=table.index, dtype="Int64")
         pillars = rater.pillar_scores(kpis).set_index(table.index)
+    rated = (table["cases"] >= config.min_cases) & score.notna()  # a score needs some KPI with data
     out = table.drop(columns=kpi_columns)
     out.insert(out.columns.get_loc("cases") + 1, "status", np.where(rated, RATED, INSUFFICIENT))
     out.insert(out.columns.get_loc("status") + 1, "stars", stars.where(rated))
