@@ -32,7 +32,7 @@ from journeys import (
 from journeys.catalogue import draft_catalogue, load_catalogue
 from journeys.eventlog import EventLog
 
-from dashboards import cli_journeys, cli_rating
+from dashboards import cli_dashboard, cli_journeys, cli_rating
 from dashboards.cli_options import StoreOption, store_path
 
 __all__ = ["app", "main"]
@@ -43,6 +43,7 @@ catalogue_app = typer.Typer(help="Draft and check the service catalogue.", no_ar
 app.add_typer(catalogue_app, name="catalogue")
 cli_journeys.register(app)
 cli_rating.register(app)
+cli_dashboard.register(app)
 
 out = Console()
 err = Console(stderr=True)
@@ -186,8 +187,11 @@ def sample(
 
 
 @app.command()
-def start(store: StoreOption = None) -> None:
-    """Load the bundled sample into the store if it is empty, then show what the store holds."""
+def start(
+    store: StoreOption = None,
+    dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard on http://127.0.0.1:8050/.")] = True,
+) -> None:
+    """Load the bundled sample into the store if it is empty, show what the store holds, and open the dashboard."""
     from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
     path = store_path(store)
@@ -199,6 +203,8 @@ def start(store: StoreOption = None) -> None:
                 register_catalogue(target, load_catalogue(SAMPLE_CATALOGUE))
                 build_journeys(target)
         _print_info(target)
+    if dashboard:
+        cli_dashboard.run_dashboard(path)
 
 
 @catalogue_app.command("draft")

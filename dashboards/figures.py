@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -28,7 +28,8 @@ from journeys import ProcessMap
 
 __all__ = [
     "process_map_figure", "layered_positions", "MEASURES", "star_distribution_figure", "customer_steps_figure",
-    "kpi_scores_figure", "PILLAR_COLOURS",
+    "kpi_scores_figure", "PILLAR_COLOURS", "trend_figure", "pillar_scores_figure", "variant_figure", "VARIANT_MEASURES",
+    "sankey_figure", "star_probability_figure", "coverage_figure", "map_elements", "MAP_STYLESHEET",
 ]
 
 #: What a process map's edges can show.
@@ -199,8 +200,200 @@ def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
         marker_color=[PILLAR_COLOURS.get(p, "#888") for p in shown["pillar"]],
     ))
     figure.add_vline(x=100, line_dash="dot", line_color="#555")
+    figure.update_yaxes(automargin=True)
     figure.update_layout(
         title=title, plot_bgcolor="white", height=60 + 24 * len(shown), xaxis_title=x_title,
         xaxis={"range": [0, 105]}, margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 40},
     )
     return figure
+
+
+def _frame_layout(figure: go.Figure, title: str | None, height: int) -> go.Figure:
+    figure.update_layout(title=title, plot_bgcolor="white", height=height,
+                         margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
+    return figure
+
+
+def trend_figure(trend: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None,
+                 y_title: str = "stars", lowest: int = 2) -> go.Figure:
+    """Stars over quarters, a line per service.
+
+    Parameters
+    ----------
+    trend : DataFrame
+        service, quarter, stars (NA when not rated), as from ``DashboardData.trend``.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"service": ["a", "a"], "quarter": ["2025Q1", "2025Q2"], "stars": [4, 5]})
+    >>> [[float(y) for y in t.y] for t in trend_figure(trend).data]
+    [[4.0, 5.0]]
+    """
+    figure = go.Figure()
+    for service, rows in trend.groupby("service", sort=True):
+        figure.add_trace(go.Scatter(x=rows["quarter"], y=rows["stars"].astype(float), mode="lines+markers",
+                                    name=(labels or {}).get(service, service)))
+    figure.update_layout(yaxis={"range": [lowest - 0.5, 7.5], "dtick": 1, "title": y_title},
+                         xaxis={"type": "category", "categoryorder": "category ascending"},
+                         legend={"orientation": "h", "y": -0.2})
+    return _frame_layout(figure, title, 360)
+
+
+def pillar_scores_figure(rows: pd.DataFrame, *, pillar_names: Mapping[str, str] | None = None,
+                         title: str | None = None) -> go.Figure:
+    """Each service's three pillar scores side by side, coloured as :data:`PILLAR_COLOURS`.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        name (of the service) and a column per pillar, as from ``DashboardData.overview``.
+    """
+    figure = go.Figure([
+        go.Bar(y=rows["name"], x=rows[pillar], name=(pillar_names or {}).get(pillar, pillar), orientation="h",
+               marker_color=colour)
+        for pillar, colour in PILLAR_COLOURS.items()
+    ])
+    figure.update_layout(barmode="group", xaxis={"range": [0, 100]}, yaxis={"autorange": "reversed"},
+                         legend={"orientation": "h", "y": -0.15})
+    return _frame_layout(figure, title, 120 + 60 * len(rows))
+
+
+#: What the variant histogram can show per variant.
+VARIANT_MEASURES = {"cases": "cases", "steps": "median_customer_steps", "duration": "median_duration_seconds"}
+
+
+def variant_figure(variants: pd.DataFrame, measure: str = "cases", *, selected: Sequence[str] = (),
+                   title: str | None = None, y_title: str | None = None) -> go.Figure:
+    """A bar per variant (most frequent first) of its cases, median customer steps or median duration (days).
+
+    Selected variants are drawn in a darker colour. Each bar's customdata is its variant.
+
+    Examples
+    --------
+    >>> variants = pd.DataFrame({"variant": ["A → B", "A"], "label": ["V1", "V2"], "cases": [30, 12],
+    ...                          "median_customer_steps": [2, 1], "median_duration_seconds": [86400.0, 0.0]})
+    >>> list(variant_figure(variants, "duration").data[0].y)
+    [1.0, 0.0]
+    """
+    if measure not in VARIANT_MEASURES:
+        raise ValueError(f"The 'measure' parameter of variant_figure must be one of {list(VARIANT_MEASURES)}. "
+                         f"Got {measure!r} instead.")
+    values = variants[VARIANT_MEASURES[measure]].astype(float)
+    if measure == "duration":
+        values = values / 86400
+    chosen = set(selected)
+    figure = go.Figure(go.Bar(
+        x=variants["label"], y=values.to_list(), customdata=variants["variant"], hovertext=variants["variant"],
+        marker_color=["#c9a227" if v in chosen else "#1f4e79" for v in variants["variant"]],
+    ))
+    figure.update_layout(yaxis_title=y_title or measure, xaxis={"type": "category"}, clickmode="event+select")
+    return _frame_layout(figure, title, 300)
+
+
+def sankey_figure(flows: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None) -> go.Figure:
+    """A Sankey diagram of flows between agencies and services.
+
+    Parameters
+    ----------
+    flows : DataFrame
+        source, target, journeys; node names carry their kind (``agency:...``, ``service:...``).
+    labels : mapping, optional
+        The name to show per node.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"source": ["agency:X", "service:a"], "target": ["service:a", "service:b"],
+    ...                       "journeys": [12, 10]})
+    >>> sankey_figure(flows).data[0].node.label
+    ('X', 'a', 'b')
+    """
+    nodes = list(dict.fromkeys([*flows["source"], *flows["target"]]))
+    index = {node: i for i, node in enumerate(nodes)}
+    figure = go.Figure(go.Sankey(
+        node={"label": [(labels or {}).get(n, n.split(":", 1)[1]) for n in nodes], "pad": 18,
+              "color": ["#c9a227" if n.startswith("agency:") else "#1f4e79" for n in nodes]},
+        link={"source": [index[s] for s in flows["source"]], "target": [index[t] for t in flows["target"]],
+              "value": flows["journeys"].to_list()},
+    ))
+    return _frame_layout(figure, title, 420)
+
+
+def star_probability_figure(probabilities: Mapping[int, float], *, title: str | None = None,
+                            y_title: str = "probability") -> go.Figure:
+    """Bars of the probability of each star (from the bootstrap).
+
+    Examples
+    --------
+    >>> list(star_probability_figure({4: 0.25, 5: 0.75}).data[0].y)
+    [0.25, 0.75]
+    """
+    figure = go.Figure(go.Bar(x=[f"{s}★" for s in probabilities], y=list(probabilities.values()),
+                              marker_color="#c9a227"))
+    figure.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": y_title})
+    return _frame_layout(figure, title, 240)
+
+
+def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None) -> go.Figure:
+    """A heat map of cases per service (rows) and quarter (columns).
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"2025Q1": [3, 0]}, index=["a", "b"])
+    >>> coverage_figure(counts).data[0].z.tolist()
+    [[3], [0]]
+    """
+    figure = go.Figure(go.Heatmap(z=counts.to_numpy(), x=list(counts.columns),
+                                  y=[(labels or {}).get(s, s) for s in counts.index], colorscale="Blues",
+                                  text=counts.to_numpy(), texttemplate="%{text}"))
+    figure.update_layout(xaxis={"type": "category"})
+    return _frame_layout(figure, title, 120 + 36 * len(counts))
+
+
+def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mapping[str, str] | None = None,
+                 ) -> list[dict[str, object]]:
+    """The nodes and edges of a process map for an interactive (Cytoscape) graph, in layers from left to right.
+
+    Edges carry their colour by median time (the scale of :func:`process_map_figure`), a width by
+    frequency, and a label: the frequency or the median time, as `measure` says.
+
+    Examples
+    --------
+    >>> from journeys import ProcessMap
+    >>> graph = ProcessMap(pd.DataFrame({"activity": ["A", "B"], "frequency": [3, 2], "cases": [3, 2]}),
+    ...     pd.DataFrame({"source": ["A"], "target": ["B"], "frequency": [2], "cases": [2], "mean_seconds": [60.0],
+    ...                   "median_seconds": [60.0], "p90_seconds": [60.0], "min_seconds": [60.0], "max_seconds": [60.0]}),
+    ...     {"A": 3}, {"B": 2, "A": 1})
+    >>> [e["data"]["label"] for e in map_elements(graph, "performance")]
+    ['A (3)', 'B (2)', '1 min']
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"The 'measure' parameter of map_elements must be one of {MEASURES}. Got {measure!r} instead.")
+    positions = layered_positions(graph)
+    nodes = [
+        {"data": {"id": f"n{i}", "activity": a, "label": f"{(labels or {}).get(a, a)} ({f:,})"},
+         "position": {"x": -240 * positions[a][1], "y": 110 * positions[a][0]}}
+        for i, (a, f) in enumerate(zip(graph.activities["activity"], graph.activities["frequency"], strict=True))
+    ]
+    ids = {node["data"]["activity"]: node["data"]["id"] for node in nodes}
+    medians = graph.edges["median_seconds"].astype(float)
+    low, high = (medians.min(), medians.max()) if len(medians) else (0.0, 1.0)
+    colours = sample_colorscale(_SCALE, [(m - low) / ((high - low) or 1.0) for m in medians]) if len(medians) else []
+    top = graph.edges["frequency"].max() if len(graph.edges) else 1
+    edges = [
+        {"data": {"id": f"e{i}", "source": ids[e.source], "target": ids[e.target],
+                  "label": f"{e.frequency:,}" if measure == "frequency" else _hours(e.median_seconds),
+                  "colour": colour, "width": 1 + 6 * e.frequency / top, "frequency": int(e.frequency),
+                  "median_seconds": float(e.median_seconds)}}
+        for i, (e, colour) in enumerate(zip(graph.edges.itertuples(index=False), colours, strict=True))
+    ]
+    return nodes + edges
+
+
+#: The look of :func:`map_elements` in a Cytoscape graph.
+MAP_STYLESHEET: list[dict[str, object]] = [
+    {"selector": "node", "style": {"label": "data(label)", "background-color": "#1f4e79", "color": "#222",
+                                   "font-size": 11, "text-valign": "top", "text-margin-y": -4, "width": 18, "height": 18}},
+    {"selector": "edge", "style": {"label": "data(label)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
+                                   "target-arrow-shape": "triangle", "curve-style": "bezier", "width": "data(width)",
+                                   "font-size": 10, "text-background-color": "white", "text-background-opacity": 0.8}},
+]

@@ -17,19 +17,18 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.data import cases_per_quarter
 from dashboards.figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
-from dashboards.i18n import change_text, direction, star_marks, text
+from dashboards.i18n import advice_text, change_text, direction, display_names, kpi_label, star_marks, text
 from dashboards.static_images import figures_as_svg, print_pdf
 from journeys import CaseFilter, Store, process_map
 from journeys.build import registered_calendar
 from rating import (
     KPIS,
     RATED,
-    Advice,
     RatingConfig,
     case_features,
     default_config,
-    describe_advice,
     format_value,
     kpi_breakdown,
     next_star_plan,
@@ -91,7 +90,7 @@ def write_report(
     say("rating")
     features = case_features(store, satisfied_at=config.satisfied_at)
     ratings, before = rate_quarter(store, quarter, config, draws, features=features)
-    names = _names(store, lang)
+    names = display_names(store, lang)
     say("journey maps")
     pages = [_service_page(store, row, before, features, quarter, config, names, lang) for _, row in ratings.iterrows()]
     say("charts")
@@ -120,19 +119,6 @@ def write_report(
     return ReportFiles(html, printed)
 
 
-def _names(store: Store, lang: str) -> dict[str, dict[str, str]]:
-    """Display names of services, agencies and activities in `lang` (their own names in English)."""
-    services = store.con.execute("SELECT service, name_en, name_ar, agency FROM service_settings").fetchall()
-    names: dict[str, dict[str, str]] = {
-        "service": {s: (ar if lang == "ar" else en) or s for s, en, ar, _ in services},
-        "agency": {s: agency or "" for s, _, _, agency in services},
-        "activity": {},
-    }
-    if lang == "ar" and store.has_table("activity_names"):
-        names["activity"] = {a: n for a, n in store.con.execute("SELECT activity, name_ar FROM activity_names").fetchall() if n}
-    return names
-
-
 def _overview_rows(ratings: pd.DataFrame, names: dict, lang: str) -> list[dict[str, str]]:
     rows = []
     for row in ratings.itertuples(index=False):
@@ -156,7 +142,7 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     graph = process_map(store, where).abstract(MAP_COVERAGE)
     cases = features[(features["service"] == row.service) & (features["quarter"] == quarter)]
     breakdown = kpi_breakdown(row, config)
-    breakdown["label"] = [_label(k, lang) for k in breakdown["kpi"]]
+    breakdown["label"] = [kpi_label(k, lang) for k in breakdown["kpi"]]
     breakdown["text"] = [format_value(v, KPIS[k].unit) for k, v in zip(breakdown["kpi"], breakdown["value"], strict=True)]
     journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
     journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
@@ -172,22 +158,22 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     if rated and len(previous) and previous.iloc[0].status == RATED:
         for change in quarter_change(row, previous.iloc[0], config).head(3).itertuples():
             unit = KPIS[change.kpi].unit
-            changes.append(f"{_label(change.kpi, lang)}: {format_value(change.before, unit)} → {format_value(change.now, unit)} "
+            changes.append(f"{kpi_label(change.kpi, lang)}: {format_value(change.before, unit)} → {format_value(change.now, unit)} "
                            f"({change.points:+.1f})")
     if not rated:
         advice = [text("insufficient", lang)]
     elif int(row.stars) >= config.highest_star:
         advice = [text("highest_star", lang)]
     else:
-        advice = [_advice(a, config, lang) for a in next_star_plan(row, config)] or [text("no_advice", lang)]
+        advice = [advice_text(a, config, lang) for a in next_star_plan(row, config)] or [text("no_advice", lang)]
     return {
         "key": row.service, "name": names["service"].get(row.service, row.service),
-        "agency": names["agency"].get(row.service, ""), "cases": f"{row.cases:,}",
+        "agency": names["service_agency"].get(row.service, ""), "cases": f"{row.cases:,}",
         "stars": star_marks(row.stars) if rated else text("insufficient", lang),
         "score": f"{row.score:.1f}" if rated else "", "changes": changes, "advice": advice,
         "probabilities": [(c[2:], f"{row[c]:.0%}") for c in row.index if c.startswith("p_") and row[c] > 0],
         "kpis": [
-            {"label": k.label, "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
+            {"label": kpi_label(k.kpi, lang), "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
              else f"{text('no_data', lang)} {k.missing}", "target": format_value(k.target, KPIS[k.kpi].unit),
              "score": "" if pd.isna(k.score) else f"{k.score:.0f}", "points": f"{k.points:.1f}"}
             for k in breakdown.itertuples()
@@ -196,27 +182,12 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     }
 
 
-def _label(kpi: str, lang: str) -> str:
-    return KPIS[kpi].label_ar if lang == "ar" else KPIS[kpi].label
-
-
-def _advice(advice: Advice, config: RatingConfig, lang: str) -> str:
-    if lang != "ar":
-        sentence = describe_advice(advice, config)
-        return sentence[0].upper() + sentence[1:]
-    unit = KPIS[advice.kpi].unit
-    verb = "خفّض" if config.kpis[advice.kpi].direction == "lower" else "ارفع"
-    return (f"{verb} {_label(advice.kpi, lang)} من {format_value(advice.current, unit)} إلى "
-            f"{format_value(advice.needed, unit)} لنيل {advice.stars} نجوم")
-
-
 def _coverage(features: pd.DataFrame, quarter: str, names: dict) -> dict[str, object]:
     """Cases per service in the four quarters up to `quarter`."""
     quarters = [quarter]
     for _ in range(3):
         quarters.insert(0, previous_quarter(quarters[0]))
-    counts = features[features["quarter"].isin(quarters)].groupby(["service", "quarter"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=quarters, fill_value=0)
+    counts = cases_per_quarter(features, quarters)
     return {"quarters": quarters, "rows": [(names["service"].get(s, s), [f"{v:,}" for v in counts.loc[s]])
                                            for s in counts.index]}
 

@@ -85,6 +85,11 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     names = pd.DataFrame(
         list(catalogue.activity_names_ar.items()), columns=["activity", "name_ar"]
     ).astype("string")
+    display = pd.DataFrame(
+        [("agency", name, name, str(spec.get("name_ar", name))) for name, spec in catalogue.agencies.items()]
+        + [("life_event", key, life.name_en, life.name_ar) for key, life in catalogue.life_events.items()],
+        columns=["kind", "key", "name_en", "name_ar"],
+    ).astype("string")
     calendar = catalogue.calendar
     calendars = pd.DataFrame(
         [] if calendar is None else [(calendar.time_zone, list(calendar.work_days), calendar.opens, calendar.closes,
@@ -92,7 +97,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         columns=["time_zone", "work_days", "opens", "closes", "holidays"],
     )
     tables = (("activity_roles", roles), ("service_settings", settings), ("channel_settings", channels),
-              ("activity_names", names),
+              ("activity_names", names), ("display_names", display),
               ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
@@ -109,6 +114,8 @@ def _ensure_catalogue_tables(store: Store) -> None:
     )
     store.con.execute("CREATE TABLE IF NOT EXISTS channel_settings (channel VARCHAR, name_ar VARCHAR, digital BOOLEAN)")
     store.con.execute("CREATE TABLE IF NOT EXISTS activity_names (activity VARCHAR, name_ar VARCHAR)")
+    store.con.execute(
+        "CREATE TABLE IF NOT EXISTS display_names (kind VARCHAR, key VARCHAR, name_en VARCHAR, name_ar VARCHAR)")
     store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
     store.con.execute(
         "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")

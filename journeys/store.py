@@ -126,6 +126,17 @@ class Store:
         """Close the connection."""
         self.con.close()
 
+    def cursor(self) -> Store:
+        """Another handle on the same open database, to be used from another thread.
+
+        DuckDB connections are not shared between threads; a web server's threads each take a cursor.
+        """
+        handle = object.__new__(Store)
+        handle.path = self.path
+        handle.con = self.con.cursor()
+        handle.con.execute("SET TimeZone = 'UTC'")
+        return handle
+
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or temporary table) called `name`."""
         found = self.con.execute(

@@ -162,7 +162,7 @@ def _features_expr(store: Store, journeys: Table, satisfied_at: float) -> Table:
 
     all_digital = (j.channel_list.length() > 0) & (j.channel_list.filter(lambda c: ~c.isin(digital)).length() == 0)
     return j.select(
-        "service", "case_id", "start", "first_channel", "first_agency",
+        "service", "case_id", "customer_id", "start", "first_channel", "first_agency",
         all=one,
         completed=flag(outcome == "completed"),
         ended=flag(ended),

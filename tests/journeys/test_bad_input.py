@@ -180,7 +180,7 @@ def test_ctrl_c_in_the_cli_exits_130_and_leaves_the_store_unchanged(tmp_path):
     store_path = tmp_path / "s.duckdb"
     env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path / "k.key")}
     cli = [sys.executable, "-c", "from dashboards.cli import main; main()"]
-    subprocess.run([*cli, "start", "--store", str(store_path)], env=env, check=True, capture_output=True)
+    subprocess.run([*cli, "start", "--no-dashboard", "--store", str(store_path)], env=env, check=True, capture_output=True)
     with Store(store_path) as opened:
         before = _snapshot(opened)
     process = subprocess.Popen([*cli, "ingest", str(path), "--store", str(store_path)], env=env,

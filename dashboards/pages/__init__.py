@@ -1,0 +1,11 @@
+"""The dashboard's pages, in the order of its menu.
+
+Each page module gives ``KEY``, ``PATH``, ``TITLE``, a ``layout(lang, **query)`` function, and its
+``CALLBACKS`` (see :class:`dashboards.pages.common.Callback`), registered by :func:`dashboards.app.create_app`.
+"""
+
+from dashboards.pages import customer_journeys, data_quality, overview, redesign, service
+
+PAGES = (overview, service, customer_journeys, redesign, data_quality)
+
+__all__ = ["PAGES"]

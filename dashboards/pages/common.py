@@ -1,0 +1,106 @@
+"""What the pages share: the data of the running app, the language, and a few components made the same way.
+
+Examples
+--------
+>>> language("?lang=ar&service=passport")
+'ar'
+>>> language("")
+'en'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import dash_ag_grid as dag
+import dash_mantine_components as dmc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+from flask import current_app
+
+from dashboards.data import DashboardData
+from dashboards.i18n import LANGUAGES, text
+
+__all__ = ["current_data", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
+           "too_few", "heading", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
+
+#: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers).
+NUMBER = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
+PERCENT = {"function": "params.value == null ? '' : d3.format('.0%')(params.value)"}
+DURATION_DAYS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value / 86400)"}
+STARS = {"function": "params.value == null ? '' : '★'.repeat(params.value)"}
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A page's callback: the function and its outputs, inputs and states, registered on each app made."""
+
+    function: Callable[..., Any]
+    dependencies: Sequence[Any]
+
+
+def current_data() -> DashboardData:
+    """The data of the app serving this request."""
+    return current_app.config["NAJMA_DATA"]
+
+
+def language(search: str | None) -> str:
+    """The language a page's query string asks for ("en" unless ``lang=ar``)."""
+    asked = parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0]
+    return asked if asked in LANGUAGES else "en"
+
+
+def choice(value: str | None, known: Sequence[str]) -> str | None:
+    """`value` if it is one of `known`, else None (a query parameter is never trusted)."""
+    return value if value in known else None
+
+
+def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Grid rows from a frame: missing values become None (JSON null)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def grid(id_: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]] | None = None, *, height: int = 360,
+         lang: str = "en") -> dag.AgGrid:
+    """A sortable, filterable grid that can export CSV; right to left in Arabic."""
+    return dag.AgGrid(
+        id=id_, columnDefs=columns, rowData=rows or [], columnSize="responsiveSizeToFit",
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={"enableRtl": lang == "ar", "animateRows": False, "domLayout": "normal"},
+        csvExportParams={"fileName": f"{id_}.csv"}, style={"height": f"{height}px"}, className="ag-theme-alpine",
+    )
+
+
+def graph(id_: str, figure: go.Figure | None = None) -> dcc.Graph:
+    """A plotly graph with the mode bar kept small."""
+    return dcc.Graph(id=id_, figure=figure or go.Figure(), config={"displaylogo": False})
+
+
+def note(id_: str, children: Any = "") -> dmc.Text:
+    """A line of small text that callbacks fill (counts, what was suppressed)."""
+    return dmc.Text(children, id=id_, size="sm", c="dimmed")
+
+
+def section(title: str, *children: Any) -> dmc.Paper:
+    """A titled block of a page."""
+    return dmc.Paper([dmc.Title(title, order=4, mb="sm"), *children], p="md", withBorder=True, radius="md", mb="md")
+
+
+def options(keys: Sequence[str], names: Mapping[str, str]) -> list[dict[str, str]]:
+    """Select options of `keys` shown by their names."""
+    return [{"value": key, "label": names.get(key, key)} for key in keys]
+
+
+def too_few(lang: str, data: DashboardData) -> str:
+    """The sentence that says a group was suppressed."""
+    return text("too_few", lang).format(n=data.min_group)
+
+
+def heading(lang: str, key: str) -> html.H2:
+    """A page's title."""
+    return html.H2(text(key, lang), style={"marginTop": 0})
+

@@ -1,0 +1,104 @@
+"""Overview: every service with its stars, the trend over quarters and the KPIs by pillar.
+
+Filters for quarter, agency, channel and a search; a service's name leads to its page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import dash_mantine_components as dmc
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc
+
+from dashboards.figures import pillar_scores_figure, trend_figure
+from dashboards.i18n import change_text, kpi_label, text
+from dashboards.pages.common import (
+    NUMBER, PERCENT, STARS, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section,
+)
+from rating import KPIS, PILLARS
+
+KEY = "overview"
+PATH = "/"
+TITLE = "Overview"
+
+
+def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
+    """The page in `lang`, showing `quarter` (the latest by default)."""
+    data = current_data()
+    quarter = choice(quarter, data.quarters) or (data.quarters[0] if data.quarters else None)
+    agency_names = {a: data.name("agency", a, lang) for a in data.agencies()}
+    channel_names = {c: data.name("channel", c, lang) for c in data.channels}
+    return dmc.Stack([
+        heading(lang, "page_overview"),
+        dcc.Store(id="ov-lang", data=lang),
+        dmc.Group([
+            dmc.Select(id="ov-quarter", label=text("quarter", lang), data=data.quarters, value=quarter, w=140,
+                       allowDeselect=False),
+            dmc.Select(id="ov-agency", label=text("agency", lang), data=options(data.agencies(), agency_names),
+                       placeholder=text("all_agencies", lang), clearable=True, w=280),
+            dmc.Select(id="ov-channel", label=text("channel", lang), data=options(data.channels, channel_names),
+                       placeholder=text("all_channels", lang), clearable=True, w=200),
+            dmc.TextInput(id="ov-search", label=text("search", lang), debounce=300, w=240),
+        ]),
+        section(text("services_and_stars", lang), note("ov-count"), grid("ov-grid", _columns(lang), lang=lang, height=480)),
+        dmc.SimpleGrid([
+            section(text("trend", lang), graph("ov-trend")),
+            section(text("pillar_scores", lang), graph("ov-pillars")),
+        ], cols={"base": 1, "lg": 2}),
+        section(text("kpis_by_pillar", lang),
+                dmc.SegmentedControl(id="ov-pillar", value=PILLARS[0],
+                                     data=[{"value": p, "label": text(p, lang)} for p in PILLARS], mb="sm"),
+                grid("ov-kpis", [], lang=lang, height=480)),
+    ])
+
+
+def _columns(lang: str) -> list[dict[str, Any]]:
+    return [
+        {"field": "link", "headerName": text("service", lang), "cellRenderer": "markdown", "minWidth": 220},
+        {"field": "agency", "headerName": text("agency", lang), "minWidth": 180},
+        {"field": "stars", "headerName": text("stars", lang), "valueFormatter": STARS, "sort": "desc", "minWidth": 130},
+        {"field": "change_text", "headerName": text("change", lang)},
+        {"field": "score", "headerName": text("score", lang), "valueFormatter": NUMBER},
+        *({"field": p, "headerName": text(p, lang), "valueFormatter": NUMBER} for p in PILLARS),
+        {"field": "confidence", "headerName": text("confidence", lang), "valueFormatter": PERCENT},
+        {"field": "cases", "headerName": text("cases", lang)},
+        {"field": "status", "hide": True},
+        {"field": "service", "hide": True},
+    ]
+
+
+def update_overview(quarter: str | None, agency: str | None, channel: str | None, search: str | None, pillar: str,
+                    lang: str) -> tuple[list[dict[str, Any]], str, go.Figure, go.Figure, list[dict[str, Any]],
+                                        list[dict[str, Any]]]:
+    """Rows of the star table, the count shown, the trend and pillar figures, and the KPI grid of one pillar."""
+    data = current_data()
+    quarter = choice(quarter, data.quarters) or data.quarters[0]
+    rows = data.overview(quarter, agency=choice(agency, data.agencies()), channel=choice(channel, data.channels),
+                         search=search or "", lang=lang)
+    rows["link"] = [f"[{name}](/service?service={quote(s)}&quarter={quarter}&lang={lang})"
+                    for name, s in zip(rows["name"], rows["service"], strict=True)]
+    rows["change_text"] = [change_text(c, lang) for c in rows["change"]]
+    names = dict(zip(rows["service"], rows["name"], strict=True))
+    trend = trend_figure(data.trend(list(rows["service"]), channel=choice(channel, data.channels)), labels=names,
+                         y_title=text("stars", lang), lowest=data.config.lowest_star)
+    pillars = pillar_scores_figure(rows, pillar_names={p: text(p, lang) for p in PILLARS})
+    pillar = pillar if pillar in PILLARS else PILLARS[0]
+    kpis = [k for k, curve in data.config.kpis.items() if curve.pillar == pillar]
+    kpi_columns = [{"field": "name", "headerName": text("service", lang), "minWidth": 200}] + [
+        {"field": k, "headerName": kpi_label(k, lang), "valueFormatter": PERCENT if KPIS[k].unit == "share" else NUMBER}
+        for k in kpis
+    ]
+    shown = [c for c in ("service", "name", "link", "agency", "stars", "change_text", "score", *PILLARS, "confidence",
+                         "cases", "status")]
+    count = f"{len(rows)} {text('services_shown', lang)} · {text('quarter', lang)} {quarter}"
+    return rows_of(rows[shown]), count, trend, pillars, rows_of(rows[["name", *kpis]]), kpi_columns
+
+
+CALLBACKS = [Callback(update_overview, [
+    Output("ov-grid", "rowData"), Output("ov-count", "children"), Output("ov-trend", "figure"),
+    Output("ov-pillars", "figure"), Output("ov-kpis", "rowData"), Output("ov-kpis", "columnDefs"),
+    Input("ov-quarter", "value"), Input("ov-agency", "value"), Input("ov-channel", "value"),
+    Input("ov-search", "value"), Input("ov-pillar", "value"), State("ov-lang", "data"),
+])]

@@ -1,0 +1,85 @@
+"""The dashboard served by `najma dashboard` on the built sample, and Debian's Chromium driven by Playwright.
+
+Every page a test opens is checked for console errors when the test ends, and its screenshot is
+kept in test-artifacts/dashboard/ (one per test, named after it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+CHROMIUM = "/usr/bin/chromium"
+#: The bootstrap draws of the served ratings: enough to show the uncertainty, few enough to start fast.
+DRAWS = 50
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of `najma dashboard` serving the built sample."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path_factory.mktemp("dashboard-key") / "k.key")}
+    command = [sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard", "--store", str(built_sample),
+               "--port", str(port), "--draws", str(DRAWS)]
+    with log.open("w") as sink:
+        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"najma dashboard did not start:\n{log.read_text()}")
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium from Debian's package."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run bash scripts/system-packages.sh (Debian's chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=["--no-sandbox", "--disable-gpu"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page; at the end its screenshot is kept and it must have logged no error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 3200}, locale="en-GB")
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    errors: list[str] = []
+    opened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    assert errors == [], f"the browser logged errors: {errors}"
