@@ -26,7 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from journeys import NajmaError
 
-__all__ = ["Access", "AccessError", "hash_password", "load_users", "is_loopback", "protect"]
+__all__ = ["Access", "AccessError", "hash_password", "load_users", "is_loopback", "check_exposure", "protect"]
 
 
 class AccessError(NajmaError, ValueError):
@@ -59,6 +59,22 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_exposure(host: str, protected: bool) -> None:
+    """Refuse to serve on an address other than loopback without credentials.
+
+    Examples
+    --------
+    >>> check_exposure("127.0.0.1", protected=False)
+    >>> check_exposure("0.0.0.0", protected=False)
+    Traceback (most recent call last):
+    ...
+    dashboards.access.AccessError: the dashboard would be open to anyone who can reach 0.0.0.0; give --token or --users (or bind to 127.0.0.1)
+    """
+    if not is_loopback(host) and not protected:
+        raise AccessError(f"the dashboard would be open to anyone who can reach {host}; give --token or --users "
+                          "(or bind to 127.0.0.1)")
 
 
 @dataclass(frozen=True)

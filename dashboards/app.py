@@ -13,7 +13,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, dcc, html
 
-from dashboards.access import Access, AccessError, is_loopback, protect
+from dashboards.access import Access, AccessError, check_exposure, protect
 from dashboards.data import DashboardData
 from dashboards.i18n import direction, text
 from dashboards.pages import PAGES
@@ -83,7 +83,7 @@ def navigation(pathname: str | None, search: str | None) -> list[str]:
     Examples
     --------
     >>> out = navigation("/service", "?service=passport&lang=ar")
-    >>> out[-4:-1]
+    >>> out[-5:-2]
     ['/service?service=passport&lang=en', 'English', 'rtl']
     """
     lang = language(search)
@@ -104,9 +104,7 @@ def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads:
     AccessError
         When asked to bind to an address other than loopback without credentials.
     """
-    if not is_loopback(host) and not app.server.config.get("NAJMA_PROTECTED"):
-        raise AccessError(f"the dashboard would be open to anyone who can reach {host}; give --token or --users "
-                          "(or bind to 127.0.0.1)")
+    check_exposure(host, bool(app.server.config.get("NAJMA_PROTECTED")))
     from waitress import serve as waitress_serve
 
     try:

@@ -18,12 +18,13 @@ err = Console(stderr=True)
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
                   users: Path | None = None, min_group: int = 10, draws: int = 200, config: Path | None = None) -> None:
     """Rate the store once, then serve the dashboard on `host`:`port` until interrupted."""
-    from dashboards.access import Access, load_users
+    from dashboards.access import Access, check_exposure, load_users
     from dashboards.app import create_app, serve
     from dashboards.data import DashboardData
     from rating import load_config
 
     access = Access(token=token, users=load_users(users) if users is not None else {})
+    check_exposure(host, access.required)
     open_built_store(store).close()  # a clear error for a store without journeys
     with err.status("starting the dashboard") as status:
         data = DashboardData(store_path(store), config=load_config(config) if config else None, min_group=min_group,

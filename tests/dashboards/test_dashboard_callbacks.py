@@ -1,0 +1,118 @@
+"""The dashboard's callbacks called as functions, its suppression of small groups, and who may open it."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dashboards.access import Access, AccessError, hash_password
+from dashboards.app import create_app, serve
+from dashboards.data import SUPPRESSED, DashboardData
+from dashboards.pages import customer_journeys, overview, redesign, service
+from journeys import CaseFilter, RemoveActivity, Store, variants
+from rating import rate
+
+
+@pytest.fixture(scope="module")
+def data(built_sample: Path) -> DashboardData:
+    loaded = DashboardData(built_sample, draws=0)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def app(data: DashboardData) -> object:
+    return create_app(data)
+
+
+def test_overview_callback_filters_by_agency_and_shows_najmas_stars(app: object, data: DashboardData,
+                                                                     built_sample: Path) -> None:
+    quarter = data.quarters[0]
+    with Store(built_sample, read_only=True) as store:
+        expected = rate(store, quarters=[quarter], draws=0).set_index("service")["stars"]
+    with app.server.test_request_context():
+        rows, count, _, _, kpi_rows, kpi_columns = overview.update_overview(
+            quarter, "Identity and Citizenship Authority", None, "", "steps", "en")
+    assert {r["service"] for r in rows} == {"national_id", "passport", "residence_visa_renewal"}
+    assert all(r["stars"] == expected[r["service"]] for r in rows)
+    assert count.startswith("3 services shown")
+    assert "median_customer_steps" in [c["field"] for c in kpi_columns] and len(kpi_rows) == 3
+
+
+def test_service_selection_narrows_the_map_to_the_variants_chosen(app: object, data: DashboardData,
+                                                                  built_sample: Path) -> None:
+    with Store(built_sample, read_only=True) as store:
+        found = variants(store, CaseFilter(service="passport", tz=data.tz))
+    chosen = list(found.variant[:2])
+    with app.server.test_request_context():
+        elements, note, *_ = service.update_selection("passport", service.ALL, chosen, "performance", 1.0, "steps", "en")
+    assert note.startswith(f"{int(found.cases[:2].sum()):,} Cases")
+    activities = {a for v in chosen for a in v.split(" → ")}
+    assert {e["data"]["activity"] for e in elements if "activity" in e["data"]} == activities
+    assert all(e["data"]["label"].endswith(("min", "h")) for e in elements if "source" in e["data"])
+
+
+def test_groups_under_the_minimum_of_customers_are_suppressed(built_sample: Path) -> None:
+    strict = DashboardData(built_sample, draws=0, min_group=150)
+    try:
+        rows = strict.overview(strict.quarters[0])
+        small = rows[rows["customers"] < 150]
+        assert len(small) and (small["status"] == SUPPRESSED).all() and small["stars"].isna().all()
+        assert rows.loc[rows["customers"] >= 150, "stars"].notna().all()
+        table, hidden = strict.variant_table("passport", None)
+        assert (table["customers"] >= 150).all() and hidden > 0
+        assert strict.journey_map("passport", strict.quarters[0], tuple(table.variant[:1]), 1.0) is None
+        graph = strict.journey_map("passport", None, (), 1.0)
+        assert (graph.edges["cases"] >= 150).all() and (graph.activities["cases"] >= 150).all()
+    finally:
+        strict.close()
+
+
+def test_customer_journeys_callback_summarises_the_newborn_bundle(app: object) -> None:
+    with app.server.test_request_context():
+        cards, sankey, failures = customer_journeys.update_journeys("newborn", "ar")
+    assert len(cards) == 6 and len(sankey.data[0].node.label) >= 5
+    assert failures and all(0 <= row["share"] <= 1 for row in failures)
+
+
+def test_redesign_plan_becomes_transforms_and_projected_stars(app: object, data: DashboardData) -> None:
+    plan = [{"kind": "remove", "activities": ["Visit service centre"], "into": "", "channel": None}]
+    assert redesign.transforms(plan) == (RemoveActivity("Visit service centre"),)
+    with app.server.test_request_context():
+        _, table = redesign.project(1, "passport", data.quarters[0], plan, "en")
+    steps = next(row for row in table if row["measure"] == "Median customer steps")
+    assert steps["today"] and steps["redesign"]
+
+
+def test_a_protected_app_asks_for_a_token_or_a_user(data: DashboardData) -> None:
+    guarded = create_app(data, access=Access(token="s3cret-token", users={"amal": hash_password("pa55word")}))
+    client = guarded.server.test_client()
+    assert client.get("/").status_code == 401
+    assert client.get("/", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    basic = base64.b64encode(b"amal:pa55word").decode()
+    assert client.get("/", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    wrong = base64.b64encode(b"amal:guess").decode()
+    assert client.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    assert client.get("/?token=s3cret-token").status_code == 200
+    assert client.get("/").status_code == 200  # the token is kept in a cookie
+
+
+def test_serving_off_loopback_without_credentials_is_refused(app: object, built_sample: Path) -> None:
+    with pytest.raises(AccessError, match="open to anyone"):
+        serve(app, host="0.0.0.0", port=1)
+    done = subprocess.run([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard", "--store",
+                           str(built_sample), "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "give --token or --users" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_filter_value_reaches_sql_as_text(data: DashboardData) -> None:
+    hostile = "passport'; DROP TABLE journeys; --"
+    assert data.overview(data.quarters[0], search=hostile).empty
+    assert data.selection(hostile, None).empty
+    assert data.activities(hostile) == []
+    assert np.isfinite(data.features["customer_steps"]).any()
