@@ -90,7 +90,7 @@ def pm4py_run(parquet: str, rounds: int) -> dict[str, float]:
     log = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
     formatted = time.perf_counter() - began
     starts = log.groupby("case:concept:name")["time:timestamp"].transform("min")
-    log["quarter"] = starts.dt.tz_convert("Asia/Dubai").dt.to_period("Q").astype(str)
+    log["quarter"] = starts.dt.tz_convert("Asia/Dubai").dt.tz_localize(None).dt.to_period("Q").astype(str)
     keys = log[["service", "quarter"]].drop_duplicates().sample(n=rounds, replace=True, random_state=0)
     clicks = []
     for service, quarter in keys.itertuples(index=False):
