@@ -7,6 +7,7 @@ kept in test-artifacts/dashboard/ (one per test, named after it).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -80,6 +81,7 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     yield opened
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    opened.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")  # parameters may hold "/" and "?"
+    opened.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
     assert errors == [], f"the browser logged errors: {errors}"
