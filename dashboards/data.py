@@ -99,7 +99,8 @@ class DashboardData:
             "SELECT DISTINCT life_event FROM life_event_services ORDER BY 1").fetchall()] \
             if self._root.has_table("life_event_services") else []
         # The answers of slow questions, kept per instance (the arguments are hashable tuples).
-        self.journey_map = lru_cache(maxsize=256)(self._journey_map)
+        self._whole_map = lru_cache(maxsize=256)(self._suppressed_map)
+        self.activities = lru_cache(maxsize=64)(self._activities)
         self.variant_table = lru_cache(maxsize=256)(self._variant_table)
         self.conformance = lru_cache(maxsize=64)(self._conformance)
         self.redesign = lru_cache(maxsize=64)(self._redesign)
@@ -253,11 +254,16 @@ class DashboardData:
         table = point_kpis(group_statistics(rows.assign(quarter=quarter or "all"), None), None)
         return table.iloc[0]
 
-    def _journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
+    def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
         """The process map of the selected cases, abstracted to `coverage`; None when too few customers.
 
-        Activities and edges seen in fewer than `min_group` cases are left out.
+        Activities and edges seen in fewer than `min_group` cases are left out. The map is read
+        once per selection; another `coverage` only abstracts it again.
         """
+        graph = self._whole_map(service, quarter, variants)
+        return graph if graph is None or coverage >= 1 else graph.abstract(coverage)
+
+    def _suppressed_map(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> ProcessMap | None:
         rows = self.selection(service, quarter, variants)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
             return None
@@ -266,10 +272,9 @@ class DashboardData:
         kept = set(activities["activity"])
         edges = graph.edges[(graph.edges["cases"] >= self.min_group) & graph.edges["source"].isin(kept)
                             & graph.edges["target"].isin(kept)]
-        graph = ProcessMap(activities.reset_index(drop=True), edges.reset_index(drop=True),
-                           {a: n for a, n in graph.start_activities.items() if a in kept and n >= self.min_group},
-                           {a: n for a, n in graph.end_activities.items() if a in kept and n >= self.min_group})
-        return graph if coverage >= 1 else graph.abstract(coverage)
+        return ProcessMap(activities.reset_index(drop=True), edges.reset_index(drop=True),
+                          {a: n for a, n in graph.start_activities.items() if a in kept and n >= self.min_group},
+                          {a: n for a, n in graph.end_activities.items() if a in kept and n >= self.min_group})
 
     def _conformance(self, service: str, quarter: str | None) -> tuple[pd.Series, pd.DataFrame] | None:
         """Fitness of the service's journeys against its designed journey, and the deviations; None without a design."""
@@ -333,8 +338,8 @@ class DashboardData:
 
     # -- redesign -----------------------------------------------------------------------------------------
 
-    def activities(self, service: str) -> list[str]:
-        """The activities of a service, most frequent first."""
+    def _activities(self, service: str) -> list[str]:
+        """The activities of a service, most frequent first (served as ``activities``, cached)."""
         rows = self.store.con.execute(
             "SELECT activity FROM steps WHERE service = ? GROUP BY activity ORDER BY count(*) DESC, activity", [service]
         ).fetchall()

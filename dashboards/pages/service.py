@@ -166,12 +166,12 @@ def update_selection(service: str | None, quarter: str | None, variants: list[st
     chosen = tuple(sorted(v for v in (variants or []) if v in set(table["variant"])))
     measure = measure if measure in MEASURES else "frequency"
     coverage = min(max(float(coverage or DEFAULT_COVERAGE), 0.05), 1.0)
-    labels = {a: data.name("activity", a, lang) for a in data.activities(service)}
     graph_ = data.journey_map(service, period, chosen, coverage)
     cases = data.selection(service, period, chosen)
     if graph_ is None:
         elements, map_note = [], too_few(lang, data)
     else:
+        labels = {a: data.name("activity", a, lang) for a in graph_.activities["activity"]}
         elements = map_elements(graph_, measure, labels=labels)
         map_note = f"{len(cases):,} {text('cases', lang)} · {len(graph_.activities)} {text('activities', lang)}"
     variant_measure = variant_measure if variant_measure in VARIANT_MEASURES else "cases"
