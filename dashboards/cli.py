@@ -192,16 +192,14 @@ def start(
     dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard on http://127.0.0.1:8050/.")] = True,
 ) -> None:
     """Load the bundled sample into the store if it is empty, show what the store holds, and open the dashboard."""
-    from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
+    from najma_sample import load_sample
 
     path = store_path(store)
     with Store(path) as target:
         empty = target.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
         if empty:
             with err.status(f"loading the bundled sample into {path}"):
-                target.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
-                register_catalogue(target, load_catalogue(SAMPLE_CATALOGUE))
-                build_journeys(target)
+                load_sample(target)
         _print_info(target)
     if dashboard:
         cli_dashboard.run_dashboard(path)

@@ -9,14 +9,13 @@ out; filter values are Ibis literals or query parameters, never SQL text.
 Examples
 --------
 >>> import os, tempfile
->>> from journeys import Store, build_journeys, open_source, register_catalogue, load_catalogue
->>> from najma_sample import SAMPLE_EVENTS, SAMPLE_CATALOGUE
+>>> from journeys import Store
+>>> from najma_sample import load_sample
 >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
 '...'
 >>> path = os.path.join(tempfile.mkdtemp(), "s.duckdb")
 >>> with Store(path) as store:
-...     _ = store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
-...     register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE)); _ = build_journeys(store)
+...     _ = load_sample(store)
 >>> data = DashboardData(path, draws=0)
 >>> len(data.overview(data.quarters[0], lang="en")) == len(data.services)
 True

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from journeys import Store, build_journeys, load_catalogue, open_source, register_catalogue
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
+from journeys import Store
+from najma_sample import load_sample
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
@@ -33,9 +33,7 @@ def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAJMA_KEY_FILE", str(tmp_path_factory.mktemp("built-key") / "pseudonym.key"))
         with Store(path) as store:
-            store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
-            register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
-            build_journeys(store)
+            load_sample(store)
     return path
 
 

@@ -9,9 +9,10 @@ looks like).
 from pathlib import Path
 
 from najma_sample.generator import Sample, generate
+from najma_sample.loading import SAMPLE_TZ, load_sample
 from najma_sample.writer import catalogue_toml, write_sample
 
-__all__ = ["Sample", "generate", "write_sample", "catalogue_toml", "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_TRUTH", "SAMPLE_CATALOGUE"]
+__all__ = ["Sample", "generate", "load_sample", "write_sample", "catalogue_toml", "SAMPLE_TZ", "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_TRUTH", "SAMPLE_CATALOGUE"]
 
 SAMPLE_DIR = Path(__file__).parent
 SAMPLE_EVENTS = SAMPLE_DIR / "events.parquet"

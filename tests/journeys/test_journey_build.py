@@ -17,7 +17,7 @@ from journeys import (
     register_catalogue,
     variants,
 )
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH
+from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
 
 TRUTH_COLUMNS = {"customer_steps": "customer_steps", "visits": "visits", "rework": "document_requests",
                  "outcome": "outcome", "events": "events", "proactive": "proactive"}
@@ -25,9 +25,7 @@ TRUTH_COLUMNS = {"customer_steps": "customer_steps", "visits": "visits", "rework
 
 @pytest.fixture
 def sample_store(store: Store) -> Store:
-    store.ingest(open_source(SAMPLE_EVENTS), tz="Asia/Dubai")
-    register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
-    build_journeys(store)
+    load_sample(store)
     return store
 
 
