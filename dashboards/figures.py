@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from journeys import ProcessMap
+from rating import KPIS, format_value
 
 __all__ = [
     "process_map_figure", "layered_positions", "MEASURES", "star_distribution_figure", "customer_steps_figure",
@@ -191,12 +192,22 @@ def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
     Parameters
     ----------
     breakdown : DataFrame
-        Columns ``label``, ``pillar``, ``score`` (NaN for a KPI without data) and ``text`` (the
-        value as people read it), one row per KPI, as from :func:`rating.kpi_breakdown`.
+        Columns ``kpi``, ``label``, ``pillar``, ``value`` and ``score`` (NaN for a KPI without
+        data), one row per KPI, as from :func:`rating.kpi_breakdown`. Each bar is labelled with
+        the KPI's value as people read it.
+
+    Examples
+    --------
+    >>> breakdown = pd.DataFrame({"kpi": ["within_sla", "visits"], "label": ["Share within SLA", "Visits"],
+    ...                           "pillar": ["efficiency", "steps"], "value": [0.5, None], "score": [40.0, None]})
+    >>> bars = kpi_scores_figure(breakdown).data[0]
+    >>> list(bars.y), list(bars.text)
+    (['Share within SLA'], ['50.0%'])
     """
     shown = breakdown[breakdown["score"].notna()].iloc[::-1]
+    values = [format_value(v, KPIS[k].unit) for k, v in zip(shown["kpi"], shown["value"], strict=True)]
     figure = go.Figure(go.Bar(
-        x=shown["score"], y=shown["label"], orientation="h", text=shown["text"], textposition="auto",
+        x=shown["score"], y=shown["label"], orientation="h", text=values, textposition="auto",
         marker_color=[PILLAR_COLOURS.get(p, "#888") for p in shown["pillar"]],
     ))
     figure.add_vline(x=100, line_dash="dot", line_color="#555")

@@ -143,7 +143,6 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
     cases = features[(features["service"] == row.service) & (features["quarter"] == quarter)]
     breakdown = kpi_breakdown(row, config)
     breakdown["label"] = [kpi_label(k, lang) for k in breakdown["kpi"]]
-    breakdown["text"] = [format_value(v, KPIS[k].unit) for k, v in zip(breakdown["kpi"], breakdown["value"], strict=True)]
     journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
     journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
     figures: list[go.Figure] = [

@@ -10,12 +10,13 @@ from rating.explain import Advice, describe_advice, format_value, kpi_breakdown,
 from rating.history import rating_history, record_ratings
 from rating.kpis import KPIS, Kpi, case_features, kpi_table
 from rating.model import StarRater, agreement
-from rating.ratings import INSUFFICIENT, RATED, rate, rate_quarter, star_columns
+from rating.ratings import INSUFFICIENT, RATED, rate, rate_features, rate_quarter, star_columns
 from rating.what_if import what_if
 
 __all__ = [  # noqa: RUF022 - grouped by theme
     "rate",
     "rate_quarter",
+    "rate_features",
     "what_if",
     "kpi_table",
     "case_features",

@@ -132,7 +132,6 @@ def _rating(rating: pd.Series | None, quarter: str, lang: str) -> tuple[Any, go.
                      if c.startswith("p_") and pd.notna(rating[c]) and rating[c] > 0}
     breakdown = kpi_breakdown(rating, config)
     breakdown["label"] = [kpi_label(k, lang) for k in breakdown["kpi"]]
-    breakdown["text"] = [format_value(v, KPIS[k].unit) for k, v in zip(breakdown["kpi"], breakdown["value"], strict=True)]
     return (card, star_probability_figure(probabilities, title=text("bootstrap", lang), y_title=text("probability", lang)),
             kpi_scores_figure(breakdown, title=text("kpis_against_targets", lang),
                               x_title=f"{text('score', lang)} (100 = {text('target', lang)})"))
