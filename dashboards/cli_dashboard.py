@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
                                               envvar="NAJMA_NEW_PASSWORD", help="The password (asked for when not given).")],
     ) -> None:
-        """Print the line that gives `name` access, to add under [users] in the file given to --users."""
+        """Print the line that gives `name` access, to add under \\[users] in the file given to --users."""
         from dashboards.access import hash_password
 
         if not name.strip() or any(c in name for c in "\"\n="):

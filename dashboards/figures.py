@@ -362,7 +362,7 @@ def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = 
 
 def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mapping[str, str] | None = None,
                  ) -> list[dict[str, object]]:
-    """The nodes and edges of a process map for an interactive (Cytoscape) graph, in layers from left to right.
+    """The nodes and edges of a process map for an interactive (Cytoscape) graph, in layers from top to bottom.
 
     Edges carry their colour by median time (the scale of :func:`process_map_figure`), a width by
     frequency, and a label: the frequency or the median time, as `measure` says.
@@ -382,7 +382,7 @@ def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mappi
     positions = layered_positions(graph)
     nodes = [
         {"data": {"id": f"n{i}", "activity": a, "label": f"{(labels or {}).get(a, a)} ({f:,})"},
-         "position": {"x": -240 * positions[a][1], "y": 110 * positions[a][0]}}
+         "position": {"x": 260 * positions[a][0], "y": -80 * positions[a][1]}}
         for i, (a, f) in enumerate(zip(graph.activities["activity"], graph.activities["frequency"], strict=True))
     ]
     ids = {node["data"]["activity"]: node["data"]["id"] for node in nodes}
@@ -403,7 +403,9 @@ def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mappi
 #: The look of :func:`map_elements` in a Cytoscape graph.
 MAP_STYLESHEET: list[dict[str, object]] = [
     {"selector": "node", "style": {"label": "data(label)", "background-color": "#1f4e79", "color": "#222",
-                                   "font-size": 11, "text-valign": "top", "text-margin-y": -4, "width": 18, "height": 18}},
+                                   "font-size": 11, "text-valign": "center", "text-halign": "right", "text-margin-x": 5,
+                                   "text-background-color": "white", "text-background-opacity": 0.85,
+                                   "text-background-padding": 2, "width": 18, "height": 18}},
     {"selector": "edge", "style": {"label": "data(label)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
                                    "target-arrow-shape": "triangle", "curve-style": "bezier", "width": "data(width)",
                                    "font-size": 10, "text-background-color": "white", "text-background-opacity": 0.8}},

@@ -97,6 +97,26 @@ def process_map(store: Store, where: CaseFilter | None = None, *, coverage: floa
         Which cases; by default all.
     coverage : float, default 1.0
         Abstraction: see :meth:`ProcessMap.abstract`.
+
+    Examples
+    --------
+    >>> import os, pandas as pd
+    >>> from journeys import Store, build_journeys
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> frame = pd.DataFrame({"case_id": ["a", "a", "a", "b", "b"],
+    ...                       "activity": ["Apply", "Pay", "Collect", "Apply", "Collect"],
+    ...                       "timestamp": ["2025-01-05 09:00", "2025-01-05 10:00", "2025-01-07 09:00",
+    ...                                     "2025-01-06 09:00", "2025-01-06 11:00"]})
+    >>> store = Store(":memory:")
+    >>> _ = store.ingest_frame(frame, service="permit"); _ = build_journeys(store)
+    >>> graph = process_map(store)
+    >>> sorted(graph.dfg.items())
+    [(('Apply', 'Collect'), 1), (('Apply', 'Pay'), 1), (('Pay', 'Collect'), 1)]
+    >>> graph.edges.set_index(["source", "target"])["median_seconds"].sort_index().to_dict()
+    {('Apply', 'Collect'): 7200.0, ('Apply', 'Pay'): 3600.0, ('Pay', 'Collect'): 169200.0}
+    >>> graph.start_activities, graph.end_activities
+    ({'Apply': 2}, {'Collect': 2})
     """
     steps = filtered_steps(store, where)
     follows = steps.filter(steps.next_activity.notnull())

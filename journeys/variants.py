@@ -53,6 +53,21 @@ def variants(
         variant, cases, share, cumulative (share of cases covered up to this variant),
         median_duration_seconds, median_customer_steps, events (per case). Ties in frequency are
         ordered by the variant's text, so the order is deterministic.
+
+    Examples
+    --------
+    >>> import os, pandas as pd
+    >>> from journeys import build_journeys
+    >>> from journeys.eventlog import EventLog
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> log = EventLog.from_frame(pd.DataFrame({
+    ...     "case_id": ["a", "a", "b", "b", "c"], "activity": ["Apply", "Pay", "Apply", "Pay", "Apply"],
+    ...     "timestamp": pd.date_range("2025-01-05", periods=5, freq="h", tz="UTC")}), service="permit")
+    >>> _ = build_journeys(log.store)
+    >>> table = variants(log.store)
+    >>> [(v, int(c), float(s)) for v, c, s in zip(table.variant, table.cases, table.share)]
+    [('Apply → Pay', 2, 0.6666666666666666), ('Apply', 1, 0.3333333333333333)]
     """
     if top_k is not None and top_k < 1:
         raise ValueError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")

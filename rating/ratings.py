@@ -66,6 +66,21 @@ def rate(
         One row per group: its keys, cases, status, stars (empty when not rated), score, the
         pillar scores, the probability of each star, ``missing_kpis`` (those without data),
         the model's version and config hash, then every KPI.
+
+    Examples
+    --------
+    >>> import os
+    >>> from journeys import Store
+    >>> from najma_sample import load_sample
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> ratings = rate(store, quarters=["2025Q4"], draws=50).set_index("service")
+    >>> row = ratings.loc["birth_notification"]
+    >>> int(row["cases"]), row["status"], int(row["stars"])
+    (102, 'rated', 7)
+    >>> bool((ratings[star_columns(default_config())].sum(axis=1).round(9) == 1).all())  # each star's probability
+    True
     """
     config = config or default_config()
     features = case_features(store, where=where, satisfied_at=config.satisfied_at)

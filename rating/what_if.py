@@ -46,6 +46,19 @@ def what_if(
     DataFrame
         The rows of :func:`rating.rate` for the service, with a first column ``scenario``:
         ``today`` or ``redesign``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from journeys import RemoveActivity, Store
+    >>> from najma_sample import load_sample
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> table = what_if(store, "trade_licence", [RemoveActivity("Visit service centre")], quarter="2025Q4", draws=0)
+    >>> rows = table.set_index("scenario")
+    >>> rows["cases"].to_dict(), rows["visits"].round(2).to_dict()  # visits per case, today and redesigned
+    ({'today': 278, 'redesign': 278}, {'today': 0.23, 'redesign': 0.1})
     """
     config = config or default_config()
     where = CaseFilter(service=service)

@@ -68,7 +68,7 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
                 ], mb="sm"),
                 note("sv-map-note"),
                 cyto.Cytoscape(id="sv-map", elements=[], layout={"name": "preset", "fit": True},
-                               stylesheet=MAP_STYLESHEET, style={"height": "520px", "width": "100%"})),
+                               stylesheet=MAP_STYLESHEET, style={"height": "880px", "width": "100%"})),
         dmc.SimpleGrid([
             section(text("selection_kpis", lang), grid("sv-kpis", _kpi_columns(lang), lang=lang, height=420)),
             section(text("customer_steps", lang), graph("sv-steps")),
