@@ -277,7 +277,7 @@ class DashboardData:
 
     def _conformance(self, service: str, quarter: str | None) -> tuple[pd.Series, pd.DataFrame] | None:
         """Fitness of the service's journeys against its designed journey, and the deviations; None without a design."""
-        from journeys.conformance import conformance, designed_journeys  # pm4py loads on first use
+        from journeys.conformance_checking import conformance, designed_journeys  # pm4py loads on first use
 
         if service not in designed_journeys(self.store):
             return None

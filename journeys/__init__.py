@@ -19,11 +19,12 @@ from journeys.redesign import AutomateActivity, MergeActivities, MoveToChannel, 
 from journeys.store import BatchResult, Store, default_store_path
 from journeys.variants import journey_table, variant_activities, variants
 
-#: Names served on first use from the modules that import pm4py.
+#: Names served on first use from the modules that import pm4py. No module may share a name with
+#: what it serves: importing it would set the package's attribute to the module.
 _LAZY = {
-    "Conformance": "journeys.conformance",
-    "conformance": "journeys.conformance",
-    "designed_journeys": "journeys.conformance",
+    "Conformance": "journeys.conformance_checking",
+    "conformance": "journeys.conformance_checking",
+    "designed_journeys": "journeys.conformance_checking",
     "discover_process_tree": "journeys.pm4py_adapter",
     "to_petri_net": "journeys.pm4py_adapter",
     "to_bpmn": "journeys.pm4py_adapter",

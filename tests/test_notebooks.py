@@ -35,10 +35,11 @@ def test_notebook_runs_without_error(name: str, built_sample: Path, real: Path, 
     monkeypatch.setenv("NAJMA_STORE", str(built_sample))  # notebooks 2 and 3 read the built sample
     monkeypatch.setenv("NAJMA_NOTEBOOK_STORE", str(tmp_path / "raw_log.duckdb"))  # notebook 1 loads a real log
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    stores_before = set(NOTEBOOKS.glob("*.duckdb"))
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
     try:
         client.execute()
     except CellExecutionError as error:
         pytest.fail(f"{name} failed:\n{error}")
     assert all(output.get("output_type") != "error" for cell in notebook.cells for output in cell.get("outputs", []))
-    assert not list(NOTEBOOKS.glob("*.duckdb")), "a notebook wrote a store beside itself"
+    assert set(NOTEBOOKS.glob("*.duckdb")) == stores_before, "a notebook wrote a store beside itself"

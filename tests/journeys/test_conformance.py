@@ -19,7 +19,7 @@ from journeys import (
     process_map,
     register_catalogue,
 )
-from journeys.conformance import conformance, designed_journeys
+from journeys.conformance_checking import conformance, designed_journeys
 from journeys.pm4py_adapter import discover_process_tree, sequence_model, to_bpmn, to_petri_net, write_bpmn
 
 CATALOGUE = """
@@ -103,3 +103,13 @@ def test_inductive_miner_on_our_dfg_equals_pm4py_on_its_own(real, store: Store, 
     path = write_bpmn(to_bpmn(tree), tmp_path / "receipt.bpmn")
     names = {node.get("name") for node in ET.parse(path).iter() if node.tag.endswith("task")}
     assert names == set(ours.activities.activity)
+
+
+def test_the_lazy_verbs_stay_functions_once_their_modules_are_imported():
+    import importlib
+
+    import journeys
+
+    for name, module in journeys._LAZY.items():
+        importlib.import_module(module)
+        assert not isinstance(getattr(journeys, name), type(journeys)), f"journeys.{name} is the module {module}"
