@@ -22,14 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from najma_sample.services import (
-    LIFE_EVENTS,
-    MAX_REWORK,
-    REDESIGN_DATE,
-    SERVICES,
-    Service,
-    Step,
-)
+
+from najma_sample.services import LIFE_EVENTS, MAX_REWORK, REDESIGN_DATE, SERVICES, Service, Step
 
 __all__ = ["Sample", "generate", "PERIOD_START", "PERIOD_END", "OPEN_DAYS"]
 

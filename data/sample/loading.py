@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from journeys import (
-    BatchResult,
-    Store,
-    build_journeys,
-    load_catalogue,
-    open_source,
-    register_catalogue,
-)
+from journeys import BatchResult, Store, build_journeys, load_catalogue, open_source, register_catalogue
 
 #: The zone the sample's local times are written in.
 SAMPLE_TZ = "Asia/Dubai"

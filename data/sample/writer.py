@@ -9,16 +9,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import tomli_w
+
 from najma_sample.generator import OPEN_DAYS, Sample
 from najma_sample.services import (
-    ACTIVITY_NAMES_AR,
-    AGENCIES,
-    CHANNELS,
-    LIFE_EVENTS,
-    MAX_REWORK,
-    SERVICES,
-    WORK_CALENDAR,
-    Step,
+    ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, WORK_CALENDAR, Step,
 )
 
 __all__ = ["write_sample", "catalogue_toml", "plain_table"]
