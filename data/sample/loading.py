@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from journeys import BatchResult, Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma_sample.services import WORK_CALENDAR
 
-#: The zone the sample's local times are written in.
-SAMPLE_TZ = "Asia/Dubai"
+#: The zone the sample's local times are written in: its work calendar's.
+SAMPLE_TZ = str(WORK_CALENDAR["time_zone"])
 
 
 def load_sample(store: Store) -> BatchResult:
