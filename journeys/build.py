@@ -32,7 +32,8 @@ from ibis.expr.types import Table
 
 from journeys.catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
 from journeys.store import Store
-from journeys.working_time import WorkCalendar, covering_days, with_working_time
+from journeys.tables import JourneyTables
+from journeys.working_time import WorkCalendar, covering_days, days_by_utc_day, with_working_time
 
 __all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
 
@@ -106,7 +107,8 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
             store.con.unregister("_catalogue_part")
 
 
-def _ensure_catalogue_tables(store: Store) -> None:
+def ensure_catalogue_tables(store: Store) -> None:
+    """Create the catalogue's tables, empty, where the store has none yet."""
     store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
     store.con.execute(
         "CREATE TABLE IF NOT EXISTS service_settings "
@@ -125,13 +127,15 @@ def _ensure_catalogue_tables(store: Store) -> None:
     )
 
 
-def registered_calendar(store: Store) -> WorkCalendar | None:
+def registered_calendar(store: JourneyTables) -> WorkCalendar | None:
     """The work calendar registered with the catalogue, if any."""
-    rows = store.con.execute("SELECT * FROM work_calendar").fetchall() if store.has_table("work_calendar") else []
-    if not rows:
+    if not store.has_table("work_calendar"):
         return None
-    time_zone, work_days, opens, closes, holidays = rows[0]
-    return WorkCalendar(time_zone, tuple(work_days), opens, closes, tuple(holidays))
+    rows = store.backend.table("work_calendar").to_pandas()
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return WorkCalendar(row.time_zone, tuple(row.work_days), row.opens, row.closes, tuple(row.holidays))
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
@@ -244,9 +248,11 @@ def journeys_expr(steps: Table) -> Table:
     texts = (
         steps.semi_join(representatives, ["service", "case_id"])
         .group_by(["service", "case_id"])
-        .aggregate(variant=steps.activity.group_concat(VARIANT_SEP, order_by=steps.position))
+        .aggregate(ordered=ibis.struct({"position": steps.position, "activity": steps.activity}).collect())
     )
-    names = representatives.join(texts, ["service", "case_id"]).select("variant_key", "events", "variant")
+    # Sorting the collected (position, activity) pairs orders them portably (no ordered aggregate on every engine).
+    variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
+    names = representatives.join(texts, ["service", "case_id"]).select("variant_key", "events", variant=variant)
     cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
     return cases.mutate(
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
@@ -303,7 +309,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
-    _ensure_catalogue_tables(store)
+    ensure_catalogue_tables(store)
     backend = ibis.duckdb.from_connection(store.con)
     events = backend.table("events")
     partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
@@ -339,7 +345,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         first, last = store.con.execute('SELECT min(start), max("end") FROM _fresh').fetchall()[0]
         days = covering_days(registered_calendar(store), first, last)
         if days is not None:
-            store.con.register("_calendar_days", days)
+            store.con.register("_calendar_days", days_by_utc_day(days))
         finished = with_working_time(outcomes, None if days is None else backend.table("_calendar_days"))
         store.con.execute("CREATE OR REPLACE TABLE journeys AS " + ibis.to_sql(finished, dialect="duckdb"))
         if days is not None:

@@ -13,7 +13,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from journeys.filters import CaseFilter
-from journeys.store import Store
+from journeys.tables import JourneyTables
 from journeys.variants import journey_table
 
 __all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
@@ -77,22 +77,23 @@ def _covering(frame: pd.DataFrame, coverage: float) -> pd.DataFrame:
     return frame[before < coverage * total].reset_index(drop=True)
 
 
-def filtered_steps(store: Store, where: CaseFilter | None = None) -> Table:
+def filtered_steps(store: JourneyTables, where: CaseFilter | None = None) -> Table:
     """The steps of the cases that pass `where`, as an Ibis table."""
-    steps = ibis.duckdb.from_connection(store.con).table("steps")
+    steps = store.backend.table("steps")
     if where is None or where.is_empty:
         return steps
     cases = journey_table(store, where).select("service", "case_id")
     return steps.semi_join(cases, ["service", "case_id"])
 
 
-def process_map(store: Store, where: CaseFilter | None = None, *, coverage: float = 1.0) -> ProcessMap:
+def process_map(store: JourneyTables, where: CaseFilter | None = None, *, coverage: float = 1.0) -> ProcessMap:
     """Return the directly-follows graph of the cases that pass `where`.
 
     Parameters
     ----------
-    store : Store
-        A store whose journeys were built (:func:`journeys.build_journeys`).
+    store : Store or SparkTables
+        A store whose journeys were built (:func:`journeys.build_journeys`), or the tables of a
+        Spark build (:func:`journeys.spark_engine.build_on_spark`).
     where : CaseFilter, optional
         Which cases; by default all.
     coverage : float, default 1.0
@@ -151,7 +152,7 @@ def process_map(store: Store, where: CaseFilter | None = None, *, coverage: floa
     return graph if coverage >= 1 else graph.abstract(coverage)
 
 
-def rework_per_activity(store: Store, where: CaseFilter | None = None) -> dict[str, int]:
+def rework_per_activity(store: JourneyTables, where: CaseFilter | None = None) -> dict[str, int]:
     """Return, per activity, the number of cases in which it occurs more than once."""
     steps = filtered_steps(store, where)
     again = steps.filter(steps.occurrence == 1).group_by("activity").aggregate(n=ibis._.count())

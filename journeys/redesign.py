@@ -37,7 +37,7 @@ from journeys.errors import InvalidEventLogError
 from journeys.filters import CaseFilter
 from journeys.store import Store
 from journeys.variants import journey_table
-from journeys.working_time import covering_days, with_working_time
+from journeys.working_time import covering_days, days_by_utc_day, with_working_time
 
 __all__ = [
     "Transform", "RemoveActivity", "MergeActivities", "AutomateActivity", "MoveToChannel", "project_journeys",
@@ -265,4 +265,4 @@ def project_journeys(
                              backend.table("service_settings"), as_of)
     first, last = store.con.execute('SELECT min(start), max("end") FROM journeys WHERE service = ?', [service]).fetchall()[0]
     days = covering_days(registered_calendar(store), first, last)
-    return with_working_time(projected, None if days is None else ibis.memtable(days))
+    return with_working_time(projected, None if days is None else ibis.memtable(days_by_utc_day(days)))

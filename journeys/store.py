@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 import duckdb
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -136,6 +137,11 @@ class Store:
         handle.con = self.con.cursor()
         handle.con.execute("SET TimeZone = 'UTC'")
         return handle
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """The store as an Ibis backend, on which journeys, maps, variants and KPIs are expressions."""
+        return ibis.duckdb.from_connection(self.con)
 
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or temporary table) called `name`."""

@@ -8,16 +8,15 @@ from ibis.expr.types import Table
 
 from journeys.build import VARIANT_SEP
 from journeys.filters import CaseFilter
-from journeys.store import Store
+from journeys.tables import JourneyTables
 
 __all__ = ["variants", "journey_table", "variant_activities"]
 
 
-def journey_table(store: Store, where: CaseFilter | None = None) -> Table:
+def journey_table(store: JourneyTables, where: CaseFilter | None = None) -> Table:
     """The journey table (one row per case) of the cases that pass `where`, as an Ibis table."""
-    backend = ibis.duckdb.from_connection(store.con)
-    journeys = backend.table("journeys")
-    return journeys if where is None else where.apply(journeys, backend.table("events"))
+    journeys = store.backend.table("journeys")
+    return journeys if where is None else where.apply(journeys, store.backend.table("events"))
 
 
 def variant_activities(variant: str) -> tuple[str, ...]:
@@ -32,14 +31,14 @@ def variant_activities(variant: str) -> tuple[str, ...]:
 
 
 def variants(
-    store: Store, where: CaseFilter | None = None, *, top_k: int | None = None, coverage: float | None = None
+    store: JourneyTables, where: CaseFilter | None = None, *, top_k: int | None = None, coverage: float | None = None
 ) -> pd.DataFrame:
     """Return the variants of the cases that pass `where`, most frequent first.
 
     Parameters
     ----------
-    store : Store
-        A store whose journeys were built.
+    store : Store or SparkTables
+        A store whose journeys were built, or the tables of a Spark build.
     where : CaseFilter, optional
         Which cases; by default all.
     top_k : int, optional

@@ -32,7 +32,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-__all__ = ["WorkCalendar", "WEEKDAYS", "calendar_problems", "covering_days", "with_working_time"]
+__all__ = ["WorkCalendar", "WEEKDAYS", "calendar_problems", "covering_days", "days_by_utc_day", "with_working_time"]
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -136,10 +136,27 @@ def calendar_problems(
     return found
 
 
+def days_by_utc_day(days: pd.DataFrame) -> pd.DataFrame:
+    """The calendar's days keyed by each UTC day (days since 1970) they overlap: one or two rows a day.
+
+    Joining an instant on its UTC day and keeping the local day that holds it finds its day with an
+    equality join, which every engine runs (Spark has no as-of join).
+    """
+    start = days["day_start"]
+    following = start.shift(-1).fillna(start.iloc[-1] + pd.Timedelta(days=1)) if len(days) else start
+    epoch = pd.Timestamp(0, tz="UTC")
+    first = (start - epoch) // pd.Timedelta(days=1)
+    last = (following - pd.Timedelta(microseconds=1) - epoch) // pd.Timedelta(days=1)
+    keyed = days.assign(next_start=following, utc_day=[list(range(a, b + 1)) for a, b in zip(first, last, strict=True)])
+    return keyed.explode("utc_day").astype({"utc_day": "int64"}).reset_index(drop=True)
+
+
 def _worked_until(table: Table, days: Table, column: str, name: str) -> Table:
     """Add `name`: the seconds worked from the first calendar day up to the instant in `column`."""
     days = days.view()  # a fresh reference, so that the table can be joined once per column
-    joined = table.asof_join(days, table[column] >= days.day_start)
+    keyed = table.mutate(_utc_day=(table[column].epoch_seconds() // 86400).cast("int64"))
+    joined = keyed.join(days, [keyed._utc_day == days.utc_day, keyed[column] >= days.day_start,
+                               keyed[column] < days.next_start])
     since_open = joined[column].epoch_seconds() - joined.opens.epoch_seconds()
     worked = joined.worked_before + ibis.greatest(ibis.least(since_open, joined.seconds), 0)
     return joined.select(*table.columns, **{name: worked})
@@ -153,8 +170,9 @@ def with_working_time(journeys: Table, days: Table | None) -> Table:
     journeys : ibis Table
         With ``start`` and ``end`` instants.
     days : ibis Table, optional
-        :meth:`WorkCalendar.days` over a span that covers every journey; None leaves the
-        working time empty.
+        :func:`days_by_utc_day` of :meth:`WorkCalendar.days` over a span that covers every journey
+        (see :func:`covering_days`), as a table of the journeys' engine; None leaves the working
+        time empty.
     """
     if days is None:
         return journeys.mutate(working_seconds=ibis.null("float64"))

@@ -25,10 +25,11 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
+from journeys.tables import JourneyTables
 from journeys.build import registered_calendar
 
 __all__ = [
-    "Kpi", "KPIS", "GROUPINGS", "case_features", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
+    "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "quarter_zone", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
     "quarter_label", "previous_quarter", "group_statistics", "point_kpis",
 ]
 
@@ -139,15 +140,15 @@ def previous_quarter(quarter: str) -> str:
     return f"{before.year}Q{before.quarter}"
 
 
-def _features_expr(store: Store, journeys: Table, satisfied_at: float) -> Table:
-    backend = ibis.duckdb.from_connection(store.con)
+def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -> Table:
+    backend = store.backend
     settings = backend.table("service_settings").select("service", "sla_hours")
     roles = backend.table("activity_roles")
     designed = backend.table("designed_journeys")
     customer = roles.filter(roles.role == "customer_step").select("service", "activity", is_customer=ibis.literal(1))
     marked = designed.left_join(customer, ["service", "activity"]).select(designed.service, customer.is_customer)
     design = marked.group_by("service").aggregate(designed_steps=marked.is_customer.count())
-    channels = store.con.execute("SELECT channel, digital FROM channel_settings").fetchall()
+    channels = list(backend.table("channel_settings").select("channel", "digital").to_pandas().itertuples(index=False))
     digital = [name for name, is_digital in channels if is_digital]
     j = (
         journeys.left_join(settings, "service").left_join(design, "service")
@@ -188,6 +189,21 @@ def _features_expr(store: Store, journeys: Table, satisfied_at: float) -> Table:
     )
 
 
+def case_features_expr(
+    store: JourneyTables, *, where: CaseFilter | None = None, satisfied_at: float = 4.0, journeys: Table | None = None,
+) -> Table:
+    """The case features of :func:`case_features`, without the quarter, as an Ibis expression on the store's engine."""
+    if not store.has_table("journeys"):
+        raise InvalidEventLogError(f"{store.path}: the journeys are not built; run `najma ingest` or build_journeys first.")
+    return _features_expr(store, journeys if journeys is not None else journey_table(store, where), satisfied_at)
+
+
+def quarter_zone(store: JourneyTables) -> str:
+    """The zone in which quarters are read: the catalogue calendar's, else UTC."""
+    calendar = registered_calendar(store)
+    return calendar.time_zone if calendar else "UTC"
+
+
 def case_features(
     store: Store, *, where: CaseFilter | None = None, satisfied_at: float = 4.0, tz: str | None = None,
     journeys: Table | None = None,
@@ -208,13 +224,8 @@ def case_features(
         A journey table to read instead of the store's (a projected one, see
         :func:`journeys.project_journeys`).
     """
-    if not store.has_table("journeys"):
-        raise InvalidEventLogError(f"{store.path}: the journeys are not built; run `najma ingest` or build_journeys first.")
-    calendar = registered_calendar(store)
-    zone = tz or (calendar.time_zone if calendar else "UTC")
-    table = journeys if journeys is not None else journey_table(store, where)
-    frame = _features_expr(store, table, satisfied_at).to_pandas()
-    frame.insert(2, "quarter", quarter_label(frame["start"], zone))
+    frame = case_features_expr(store, where=where, satisfied_at=satisfied_at, journeys=journeys).to_pandas()
+    frame.insert(2, "quarter", quarter_label(frame["start"], tz or quarter_zone(store)))
     return frame
 
 

@@ -23,7 +23,7 @@ from rating.config import PILLARS, RatingConfig, default_config
 from rating.kpis import KPIS, GroupStatistics, case_features, group_statistics, point_kpis, previous_quarter
 from rating.model import StarRater
 
-__all__ = ["rate", "rate_quarter", "rate_features", "INSUFFICIENT", "RATED", "star_columns"]
+__all__ = ["rate", "rate_quarter", "rate_features", "quarter_with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT", "RATED", "star_columns"]
 
 RATED = "rated"
 INSUFFICIENT = "insufficient data"
@@ -113,9 +113,18 @@ def rate_quarter(
     if features is None:
         features = case_features(store, satisfied_at=config.satisfied_at)
     rated = rate_features(features[features["quarter"].isin([before, quarter])], config=config, draws=draws)
+    return quarter_with_change(rated, quarter, features["quarter"].unique())
+
+
+def quarter_with_change(rated: pd.DataFrame, quarter: str, found: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the ratings of `quarter` and the quarter before it as :func:`rate_quarter` returns them.
+
+    `found` are the quarters that have cases, named in the error when `quarter` has none.
+    """
+    before = previous_quarter(quarter)
     now = rated[rated["quarter"] == quarter].reset_index(drop=True)
     if now.empty:
-        found = sorted(features["quarter"].unique())
+        found = sorted(found)
         span = f"{found[0]} to {found[-1]}" if found else "none"
         raise InvalidEventLogError(f"no cases started in {quarter}; the store's quarters are {span}")
     earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
@@ -140,8 +149,7 @@ def rate_features(
 
     def uncertainty(index: int) -> None:
         key, group = groups[index]
-        if draws and group.cases >= config.min_cases:
-            probabilities[index] = _bootstrap(group, rater, draws, _group_seed(seed, key))
+        probabilities[index] = star_probabilities(group, key, rater, draws, seed)
 
     # numpy releases the GIL in its loops and products: groups are drawn side by side, each with its own seed.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -150,6 +158,19 @@ def rate_features(
                 progress(done, len(groups))
     table[star_columns(config)] = probabilities
     return _finish(table, rater, config)
+
+
+def star_probabilities(group: GroupStatistics, key: tuple, rater: StarRater, draws: int, seed: int) -> np.ndarray:
+    """The probability of each star of one group, by a bootstrap seeded by the group's key; NaN when
+    `draws` is 0 or the group has too few cases to be rated."""
+    if not draws or group.cases < rater.config_.min_cases:
+        return np.full(len(rater.classes_), np.nan)
+    return _bootstrap(group, rater, draws, _group_seed(seed, key))
+
+
+def finish_ratings(table: pd.DataFrame, config: RatingConfig) -> pd.DataFrame:
+    """Score and star a table of groups (keys, cases, every KPI, then the probability of each star)."""
+    return _finish(table, StarRater(config).fit(table[list(KPIS)]) if len(table) else None, config)
 
 
 def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) -> pd.DataFrame:

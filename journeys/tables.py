@@ -1,0 +1,30 @@
+"""Where the journey tables are read: the DuckDB store or a Spark session's tables.
+
+Process maps, variants and KPIs are Ibis expressions over the tables ``steps``, ``journeys``,
+``events`` and the catalogue's; they run on whichever engine holds them. A :class:`journeys.Store`
+holds them in a DuckDB file; :class:`journeys.spark_engine.SparkTables` on a Spark session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import ibis
+
+__all__ = ["JourneyTables"]
+
+
+class JourneyTables(Protocol):
+    """The journey tables of one engine, as an Ibis backend."""
+
+    @property
+    def path(self) -> Path | str:
+        """Where the tables live, named in messages."""
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """The engine's Ibis backend, whose ``table(name)`` gives each table."""
+
+    def has_table(self, name: str) -> bool:
+        """Whether the engine holds a table called `name`."""
