@@ -73,7 +73,9 @@ def pm4py_run(parquet: str) -> dict[str, float]:
     return times
 
 
-def _prepare(events: int, folder: Path) -> tuple[Path, Path, int]:
+def prepare(events: int, folder: Path) -> tuple[Path, Path, int]:
+    """Generate about `events` sample events into `folder`: a Parquet file of the generator's columns and a
+    store that holds them with the sample's catalogue (journeys not built); return both and the events."""
     import pyarrow.parquet as pq
 
     from journeys import Store, load_catalogue, open_source, register_catalogue
@@ -97,7 +99,7 @@ def main() -> None:
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
         print(f"generating and loading {args.events:,} events ...", flush=True)
-        parquet, store_path, n = _prepare(args.events, Path(tmp))
+        parquet, store_path, n = prepare(args.events, Path(tmp))
         _, memory, ours = in_child(najma_run, str(store_path))
         print(f"najma: {n:,} events, peak memory {memory / 2**20:,.0f} MiB", flush=True)
         theirs = None

@@ -164,8 +164,25 @@ def quarantine(
         shown = rows.limit(limit) if limit else rows
         table = Table("batch", "source", "where", "column", "reason", "record", title=f"Quarantine: {total:,} rows")
         for batch_id, name, unit, row, column, reason, record in shown.fetchall():
-            table.add_row(str(batch_id), Path(name).name, f"{unit} {row}", column or "", reason, (record or "")[:80])
+            table.add_row(str(batch_id), Path(name).name, unit if row is None else f"{unit} {row}", column or "", reason,
+                          (record or "")[:80])
         out.print(table)
+
+
+@app.command()
+def export(
+    out_dir: Annotated[Path, typer.Option("--out", help="A new folder for the Parquet files.")],
+    store: StoreOption = None,
+) -> None:
+    """Write the store's events as Parquet files in najma's schema: the input of najma rate --engine spark."""
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise NajmaError(f"{out_dir} is not empty; export into a new folder")
+    with Store(store_path(store), read_only=True) as source:
+        events = source.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
+        total = events.count("*").fetchall()[0][0]
+        events.write_parquet(str(out_dir), per_thread_output=True, overwrite=True)
+    out.print(f"wrote {total:,} events to {out_dir}; rate them on Spark with: "
+              f"najma rate --engine spark --events '{out_dir}/*.parquet' --quarter Q --store NEW.duckdb")
 
 
 @app.command()

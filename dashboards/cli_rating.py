@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dashboards.cli_options import StoreOption, open_built_store
+from dashboards.cli_options import StoreOption, open_built_store, store_path
 from dashboards.i18n import change_text, star_marks
-from journeys import NajmaError
+from journeys import NajmaError, Store
 from rating import (
     KPIS,
     RATED,
@@ -34,6 +35,13 @@ __all__ = ["register"]
 out = Console()
 err = Console(stderr=True)
 
+class Engine(str, Enum):
+    """Where the journeys and ratings are computed."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 QuarterArgument = Annotated[str, typer.Option(help="The quarter to rate, e.g. 2025Q4.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML [default: najma's shipped model].")]
 DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
@@ -43,13 +51,28 @@ def rate_command(
     quarter: QuarterArgument, store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the whole rating table as CSV.")] = None,
     record: Annotated[bool, typer.Option(help="Keep the ratings in the store's rating history.")] = True,
+    engine: Annotated[Engine, typer.Option(help="duckdb: the store's journeys; spark: build them from --events on Spark.")] = Engine.duckdb,
+    events: Annotated[list[str] | None, typer.Option(help="Spark: Parquet events in najma's schema (files, folders, globs; repeatable).")] = None,
+    spark_out: Annotated[str | None, typer.Option(help="Spark: the folder for steps, journeys and quarantine [default: STORE.spark].")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark: master URL [default: spark-submit's, else local[*]].")] = None,
+    remote: Annotated[str | None, typer.Option(help="Spark: a Spark Connect URL (sc://host:15002) instead of a master.")] = None,
+    conf: Annotated[list[str] | None, typer.Option(help="Spark: a setting KEY=VALUE (repeatable).")] = None,
 ) -> None:
-    """Print the star table of a quarter: every service, its stars and the change since last quarter."""
+    """Print the star table of a quarter: every service, its stars and the change since last quarter.
+
+    With --engine spark the journeys are first built on Spark from --events and written where the
+    dashboard and reports read them (the store then reads the Parquet files Spark wrote).
+    """
     model = load_config(config)
-    with open_built_store(store, read_only=not record) as source:
-        ratings, _ = rate_quarter(source, quarter, model, draws)
-        if record:
-            record_ratings(source, ratings)
+    if engine is Engine.spark:
+        ratings = _rate_on_spark(quarter, store, model, draws, record, events or [], spark_out, master, remote, conf or [])
+    else:
+        if events or spark_out or master or remote or conf:
+            raise NajmaError("--events, --spark-out, --master, --remote and --conf need --engine spark")
+        with open_built_store(store, read_only=not record) as source:
+            ratings, _ = rate_quarter(source, quarter, model, draws)
+            if record:
+                record_ratings(source, ratings)
     table = Table("service", "cases", "stars", "change", "score", "efficiency", "effectiveness", "steps",
                   "confidence", title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
     for row in ratings.itertuples(index=False):
@@ -61,6 +84,32 @@ def rate_command(
     if out_file is not None:
         ratings.to_csv(out_file, index=False)
         out.print(f"wrote {out_file}")
+
+
+def _rate_on_spark(
+    quarter: str, store: Path | None, model: RatingConfig, draws: int, record: bool, events: list[str],
+    spark_out: str | None, master: str | None, remote: str | None, conf: list[str],
+) -> pd.DataFrame:
+    from journeys.spark_engine import spark_session
+    from rating.spark_ratings import rate_events_on_spark
+
+    if not events:
+        raise NajmaError("--engine spark needs --events: Parquet files in najma's schema (najma export writes them)")
+    settings = [item.split("=", 1) for item in conf]
+    if any(len(pair) != 2 for pair in settings):
+        raise NajmaError(f"--conf takes KEY=VALUE; got {', '.join(c for c in conf if '=' not in c)}")
+    target = store_path(store)
+    results = spark_out or f"{target}.spark"
+    with Store(target) as opened, err.status("Spark: starting") as status:
+        session = spark_session(master, remote=remote, conf=[(k, v) for k, v in settings])
+        ratings, build, notes = rate_events_on_spark(opened, session, events, results, quarter, config=model, draws=draws,
+                                              record=record, progress=lambda stage: status.update(f"Spark: {stage}"))
+    err.print(f"Spark read {build.read:,} events: {build.loaded:,} loaded, {build.quarantined:,} quarantined "
+              f"(najma quarantine --store {target}); {build.journeys:,} journeys written to {results}; "
+              f"the store {target} reads them")
+    for note in notes:
+        err.print(f"note: {note}")
+    return ratings
 
 
 def _number(value: float) -> str:

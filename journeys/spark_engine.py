@@ -28,18 +28,19 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import ibis
 import pandas as pd
 import sqlglot
 from ibis.expr.types import Table
 
 from journeys.build import STEPS_KEPT, ensure_catalogue_tables, journeys_expr, registered_calendar, steps_expr, with_outcome
-from journeys.errors import NajmaError, SourceReadError
+from journeys.errors import NajmaError, SourceReadError, StoreError
 from journeys.schema import EVENT_COLUMNS
 from journeys.store import Store
 from journeys.working_time import covering_days, days_by_utc_day, with_working_time
 
-__all__ = ["SparkTables", "SparkBuild", "spark_session", "build_on_spark", "attach_to_store", "CATALOGUE_TABLES"]
+__all__ = ["SparkTables", "SparkBuild", "spark_session", "build_on_spark", "attach_to_store", "ensure_attachable", "CATALOGUE_TABLES"]
 
 #: The catalogue's tables that the build and the KPIs read, copied from the store to the session.
 CATALOGUE_TABLES = ("activity_roles", "service_settings", "channel_settings", "designed_journeys", "work_calendar")
@@ -80,13 +81,18 @@ def spark_session(
         builder = builder.remote(remote)
     elif master or "PYSPARK_GATEWAY_PORT" not in os.environ:  # spark-submit starts python with the gateway set
         builder = builder.master(master or "local[*]")
-    if (master or "local").startswith("local") and not remote:
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers run this Python, which has najma
     settings = {"spark.sql.session.timeZone": "UTC", "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-                "spark.ui.showConsoleProgress": "false", **dict(conf)}
-    for key, value in settings.items():
+                "spark.ui.showConsoleProgress": "false"}
+    local = (master or "local").startswith("local") and not remote and "PYSPARK_GATEWAY_PORT" not in os.environ
+    if local:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers run this Python, which has najma
+        settings["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))  # not a cluster's 200
+    for key, value in {**settings, **dict(conf)}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    if local:
+        session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 class SparkTables:
@@ -170,7 +176,8 @@ def _read_events(session: object, events: Sequence[str]) -> object:
 
 def _copy_catalogue(store: Store, tables: SparkTables) -> None:
     """Copy the catalogue's tables from the store onto the session (they are small)."""
-    ensure_catalogue_tables(store)
+    if not all(store.has_table(name) for name in CATALOGUE_TABLES):
+        ensure_catalogue_tables(store)
     for name in CATALOGUE_TABLES:
         table = store.backend.table(name)
         tables.backend.create_view(name, ibis.memtable(table.to_pandas(), schema=table.schema()), overwrite=True)
@@ -248,7 +255,7 @@ def build_on_spark(
                       counts["quarantined"], cases)
 
 
-def attach_to_store(store: Store, build: SparkBuild) -> None:
+def attach_to_store(store: Store, build: SparkBuild) -> list[str]:
     """Point the store's ``steps``, ``journeys`` and ``events`` at the build's Parquet files, and record
     the build as an import batch with its quarantined rows, in one transaction.
 
@@ -256,30 +263,39 @@ def attach_to_store(store: Store, build: SparkBuild) -> None:
     itself; it reads the Parquet files in place (DuckDB reads local paths, and ``s3://`` with its
     httpfs extension). A store that holds events of its own is refused, so that nothing is mixed.
 
+    Returns
+    -------
+    list of str
+        What the user should know: the events the store could not read, if any.
+
     Raises
     ------
     StoreError
         When the store holds events it loaded itself.
     """
-    from journeys.errors import StoreError
-
-    kinds = dict(store.con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('events', 'steps', 'journeys')"
-    ).fetchall())
-    if kinds.get("events") == "BASE TABLE" and store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]:
-        raise StoreError(f"{store.path} holds events loaded by najma ingest; attach a Spark build to a store of its own")
+    kinds = ensure_attachable(store)
     parquet = {name: _output(build.out, name) + "/*.parquet" for name in ("steps", "journeys", "quarantine")}
-    columns = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" for c in EVENT_COLUMNS)
+    files = [path if "://" in path else os.path.abspath(path) for path in build.events]
+    try:
+        present = set(store.con.execute("SELECT * FROM read_parquet(?, union_by_name = true) LIMIT 0", [files]).fetchdf().columns)
+    except duckdb.Error as exc:
+        present, notes = set(), [f"the store cannot read {', '.join(files)} ({str(exc).splitlines()[0]}): "
+                                 "its events stay empty, so filters on event attributes and redesigns find nothing"]
+    else:
+        notes = []
+    columns = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" if c.name in present else f"NULL::{c.sql_type} AS {c.name}"
+                        for c in EVENT_COLUMNS)
     with store.transaction():
         for name in ("steps", "journeys", "events"):
-            if kinds.get(name) == "BASE TABLE":
+            if kinds.get(name) == "BASE TABLE" and (name != "events" or present):
                 store.con.execute(f"DROP TABLE {name}")  # fixed names
         for name in ("steps", "journeys"):  # a view cannot take parameters: the path is a quoted literal
             store.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_quoted(parquet[name])})")
-        files = "[" + ", ".join(_quoted(path) for path in build.events) + "]"
-        store.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT {columns} FROM read_parquet({files}, union_by_name = true)"
-                          " WHERE case_id IS NOT NULL AND trim(case_id) <> '' AND activity IS NOT NULL AND trim(activity) <> ''"
-                          " AND timestamp IS NOT NULL AND event_seq IS NOT NULL")
+        if present:
+            listed = "[" + ", ".join(_quoted(path) for path in files) + "]"
+            store.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT {columns} FROM read_parquet({listed}, union_by_name = true)"
+                              " WHERE case_id IS NOT NULL AND trim(case_id) <> '' AND activity IS NOT NULL AND trim(activity) <> ''"
+                              " AND timestamp IS NOT NULL AND event_seq IS NOT NULL")
         batch_id = store.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
         store.con.execute(
             "INSERT INTO batches VALUES (?, ?, 'spark', ?, NULL, NULL, 'UTC', NULL, ?, ?, ?, 0, now(), NULL)",
@@ -289,6 +305,24 @@ def attach_to_store(store: Store, build: SparkBuild) -> None:
         store.con.execute(
             "INSERT INTO quarantine SELECT ?, source, row, unit, \"column\", reason, record::JSON FROM read_parquet("
             + _quoted(parquet["quarantine"]) + ")", [batch_id])
+    return notes
+
+
+def ensure_attachable(store: Store) -> dict[str, str]:
+    """Refuse a store that holds events of its own (loaded by ``najma ingest``); return the kind of its
+    ``events``, ``steps`` and ``journeys`` (``BASE TABLE`` or ``VIEW``).
+
+    Raises
+    ------
+    StoreError
+        Naming the store, so that the user picks another before a long Spark run.
+    """
+    kinds = dict(store.con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('events', 'steps', 'journeys')"
+    ).fetchall())
+    if kinds.get("events") == "BASE TABLE" and store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]:
+        raise StoreError(f"{store.path} holds events loaded by najma ingest; give the Spark run a store of its own (--store)")
+    return kinds
 
 
 def _quoted(path: str) -> str:

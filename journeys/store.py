@@ -206,6 +206,10 @@ class Store:
         """
         started = time.perf_counter()
         self._check_zone(tz)
+        if self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'events' AND table_type = 'VIEW'"
+                            ).fetchall()[0][0]:
+            raise StoreError(f"{self.path} reads the events of a Spark build (najma rate --engine spark); "
+                             "load new events into the Spark run's Parquet folder, or into another store")
         fingerprint = source.fingerprint()
         previous = next(iter(self.con.execute(
             "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]

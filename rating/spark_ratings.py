@@ -14,7 +14,7 @@ through ``spark-submit --py-files``), since they import :mod:`rating`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import ibis
@@ -23,13 +23,15 @@ import pandas as pd
 from ibis.expr.types import StringValue, TimestampValue
 
 from journeys import InvalidEventLogError, quarter_bounds
-from journeys.spark_engine import SparkTables
+from journeys import Store
+from journeys.spark_engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 from rating.config import RatingConfig, default_config
+from rating.history import record_ratings
 from rating.kpis import KPIS, GroupStatistics, case_features_expr, previous_quarter, quarter_zone
 from rating.model import StarRater
 from rating.ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
 
-__all__ = ["rate_on_spark", "rate_quarter_on_spark", "quarter_expr"]
+__all__ = ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark", "quarter_expr"]
 
 _KEYS = ["service", "quarter"]
 
@@ -125,3 +127,30 @@ def rate_quarter_on_spark(
 def _quarters(tables: SparkTables, config: RatingConfig) -> list[str]:
     features = _features_with_quarter(tables, config)
     return list(np.unique(features.select("quarter").distinct().to_pandas()["quarter"]))
+
+
+def rate_events_on_spark(
+    store: Store, session: object, events: Sequence[str], out: str, quarter: str, *, config: RatingConfig | None = None,
+    draws: int = 200, record: bool = True, progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, SparkBuild, list[str]]:
+    """Build the journeys of Parquet events on Spark, rate `quarter`, and leave the results in `store`.
+
+    The steps and journeys are written as Parquet to `out` and the store reads them from there
+    (:func:`journeys.spark_engine.attach_to_store`); the ratings join the store's rating history.
+    The store's catalogue (``najma catalogue use``) gives the roles, SLAs and calendar.
+
+    Returns
+    -------
+    (DataFrame, SparkBuild, list of str)
+        The ratings as :func:`rating.rate_quarter` returns them (its first table), the build, and
+        what the user should know about the store (see :func:`journeys.spark_engine.attach_to_store`).
+    """
+    ensure_attachable(store)
+    build = build_on_spark(session, events, store, out, progress=progress)
+    if progress:
+        progress("ratings")
+    ratings, _ = rate_quarter_on_spark(build.tables, quarter, config, draws)
+    notes = attach_to_store(store, build)
+    if record:
+        record_ratings(store, ratings)
+    return ratings, build, notes

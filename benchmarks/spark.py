@@ -1,0 +1,140 @@
+"""Spark benchmark: najma's journey build, maps, variants and ratings on local Spark beside DuckDB, on
+the same generated log, in the same run; then an estimate of a cluster run at a larger scale.
+
+Both engines start from the same events: a store loaded by ``najma ingest`` (DuckDB) and that
+store's events exported as Parquet in najma's schema (``najma export``, Spark). Each engine runs in
+its own fresh process (see measure.py). Spark's peak memory is its driver JVM's (local mode runs
+the executors inside it) plus the Python driver's; its Python workers are short-lived and small.
+
+The estimate scales each Spark stage's measured cost, in core-seconds per million events, to
+``--estimate-events`` on ``--cluster-cores`` cores, assuming the stages scale linearly (they are
+scans, shuffles by case and per-case aggregations: no step is worse than n log n in the events of
+one case) and adding the measured fixed cost of a stage. Run::
+
+    python benchmarks/spark.py --events 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from journey_build import prepare  # benchmarks/ is on the path when this file is run
+from measure import in_child
+
+DRAWS = 200
+QUARTER = "2025Q4"
+
+
+def _descendants_peak_kib() -> int:
+    """The summed peak resident memory (VmHWM) of this process's descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, stack = 0, list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("VmHWM:")), 0)
+        except OSError:
+            continue
+    return total
+
+
+def duckdb_run(store_path: str) -> dict[str, float]:
+    """Build the journeys in the store, then rate every quarter and draw the maps and variants (seconds each)."""
+    from journeys import Store, build_journeys, process_map, variants
+    from rating import rate
+
+    times: dict[str, float] = {}
+    with Store(store_path) as store:
+        for stage, call in (("build", lambda: build_journeys(store)), ("ratings", lambda: rate(store, draws=DRAWS)),
+                            ("map", lambda: process_map(store)), ("variants", lambda: variants(store))):
+            started = time.perf_counter()
+            call()
+            times[stage] = time.perf_counter() - started
+    return times
+
+
+def spark_run(events: str, store_path: str, out: str, memory: str) -> dict[str, float]:
+    """The same on local Spark, stage by stage (seconds each), with the JVM's peak memory in KiB."""
+    from journeys import Store, process_map, variants
+    from journeys.spark_engine import build_on_spark, spark_session
+    from rating.spark_ratings import rate_on_spark
+
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    session = spark_session(conf=[("spark.driver.memory", memory)])
+    times["session"] = time.perf_counter() - started
+    marks: list[tuple[str, float]] = []
+    with Store(store_path, read_only=True) as catalogue:
+        build = build_on_spark(session, [events], catalogue, out, progress=lambda stage: marks.append((stage, time.perf_counter())))
+    marks.append(("", time.perf_counter()))
+    for (stage, at), (_, following) in zip(marks, marks[1:], strict=False):
+        times[stage] = following - at
+    for stage, call in (("ratings", lambda: rate_on_spark(build.tables, draws=DRAWS)),
+                        ("map", lambda: process_map(build.tables)), ("variants", lambda: variants(build.tables))):
+        started = time.perf_counter()
+        call()
+        times[stage] = time.perf_counter() - started
+    times["jvm_peak_kib"] = _descendants_peak_kib()
+    session.stop()
+    return times
+
+
+def _export(store_path: Path, folder: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(store_path), read_only=True) as con:
+        con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)").write_parquet(
+            str(folder), per_thread_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--spark-memory", default="8g", help="spark.driver.memory of the local run")
+    parser.add_argument("--estimate-events", type=float, default=1e9)
+    parser.add_argument("--cluster-cores", type=int, default=256)
+    args = parser.parse_args()
+    os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="najma-spark-bench-") as tmp:
+        print(f"generating and loading {args.events:,} events ...", flush=True)
+        _, store_path, n = prepare(args.events, Path(tmp))
+        _export(store_path, Path(tmp) / "events")
+        spark_store = Path(tmp) / "catalogue.duckdb"
+        spark_store.write_bytes(store_path.read_bytes())  # the Spark side reads the catalogue only
+        _, duck_memory, duck = in_child(duckdb_run, str(store_path))
+        _, spark_memory, spark = in_child(spark_run, str(Path(tmp) / "events" / "*.parquet"), str(spark_store),
+                                          str(Path(tmp) / "spark-out"), args.spark_memory)
+    jvm = spark.pop("jvm_peak_kib") * 1024
+    print(f"{n:,} events on {cores} cores. Peak memory: DuckDB {duck_memory / 2**20:,.0f} MiB; Spark driver JVM "
+          f"{jvm / 2**20:,.0f} MiB + Python {spark_memory / 2**20:,.0f} MiB")
+    print(f"{'stage':<12} {'DuckDB':>10} {'Spark':>10} {'ratio':>7}   Spark core-s per M events")
+    spark_build = spark["events"] + spark["steps"] + spark["journeys"]
+    rows = [("build", duck["build"], spark_build), *((s, duck[s], spark[s]) for s in ("ratings", "map", "variants"))]
+    for stage, ours, theirs in rows:
+        print(f"{stage:<12} {ours:>9.1f}s {theirs:>9.1f}s {theirs / ours:>6.1f}x   {theirs * cores / (n / 1e6):>8.1f}")
+    print(f"Spark session start {spark['session']:.1f}s; build stages: events {spark['events']:.1f}s, steps "
+          f"{spark['steps']:.1f}s, journeys {spark['journeys']:.1f}s")
+    scale = args.estimate_events / n
+    staged = {stage: spark[stage] for stage in ("events", "steps", "journeys", "ratings", "map", "variants")}
+    estimate = sum(seconds * cores * scale / args.cluster_cores for seconds in staged.values())
+    print(f"estimate: {args.estimate_events:,.0f} events on {args.cluster_cores} cores: about {estimate / 60:,.0f} min of "
+          f"stages (linear in events from the per-stage cost above, before shuffle over a network)")
+
+
+if __name__ == "__main__":
+    main()
