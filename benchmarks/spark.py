@@ -133,7 +133,7 @@ def main() -> None:
     staged = {stage: spark[stage] for stage in ("events", "steps", "journeys", "ratings", "map", "variants")}
     estimate = sum(seconds * cores * scale / args.cluster_cores for seconds in staged.values())
     print(f"estimate: {args.estimate_events:,.0f} events on {args.cluster_cores} cores: about {estimate / 60:,.0f} min of "
-          f"stages (linear in events from the per-stage cost above, before shuffle over a network)")
+          f"stages if it scaled perfectly (before shuffles over a network, skew and stragglers: see docs/spark.md)")
 
 
 if __name__ == "__main__":

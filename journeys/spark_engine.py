@@ -218,9 +218,13 @@ def build_on_spark(
         progress("events")
     checked = _read_events(session, events).persist(StorageLevel.MEMORY_AND_DISK)
     try:
+        # Instants reach the driver as microseconds since 1970: Python's datetimes would be read in its local zone.
+        loaded = F.col("_reason").isNull()
         counts = checked.agg(F.count(F.lit(1)).alias("read"), F.count("_reason").alias("quarantined"),
-                             F.min(F.when(F.col("_reason").isNull(), F.col("timestamp"))).alias("first"),
-                             F.max(F.when(F.col("_reason").isNull(), F.col("timestamp"))).alias("last")).collect()[0]
+                             F.min(F.when(loaded, F.unix_micros("timestamp"))).alias("first"),
+                             F.max(F.when(loaded, F.unix_micros("timestamp"))).alias("last")).collect()[0]
+        first, last = (None if counts[name] is None else pd.Timestamp(counts[name], unit="us", tz="UTC")
+                       for name in ("first", "last"))
         bad = checked.filter(F.col("_reason").isNotNull())
         bad.select(F.col("_file").alias("source"), F.lit(None).cast("bigint").alias("row"), F.lit("row").alias("unit"),
                    F.col("_column").alias("column"), F.col("_reason").alias("reason"),
@@ -237,9 +241,8 @@ def build_on_spark(
             if progress:
                 progress("journeys")
             outcomes = with_outcome(journeys_expr(tables.backend.table("_steps")), tables.backend.table("activity_roles"),
-                                    tables.backend.table("service_settings"), counts["last"])
-            days = covering_days(registered_calendar(tables), pd.Timestamp(counts["first"], tz="UTC") if counts["first"] else None,
-                                 pd.Timestamp(counts["last"], tz="UTC") if counts["last"] else None)
+                                    tables.backend.table("service_settings"), last)
+            days = covering_days(registered_calendar(tables), first, last)
             if days is not None:
                 session.createDataFrame(days_by_utc_day(days)).createOrReplaceTempView("_calendar_days")
             finished = with_working_time(outcomes, None if days is None else tables.backend.table("_calendar_days"))

@@ -106,11 +106,12 @@ def rate_on_spark(
 
 def _features_with_quarter(tables: SparkTables, config: RatingConfig) -> ibis.expr.types.Table:
     features = case_features_expr(tables, satisfied_at=config.satisfied_at)
-    span = features.aggregate(first=features.start.min(), last=features.start.max()).to_pandas()
+    # As seconds since 1970: instants collected from Spark would be read in the driver's local zone.
+    seconds = features.start.epoch_seconds()
+    span = features.aggregate(first=seconds.min(), last=seconds.max()).to_pandas()
     if span.empty or pd.isna(span.loc[0, "first"]):
         raise InvalidEventLogError(f"{tables.path}: the Spark build has no journeys to rate")
-    first, last = (pd.Timestamp(span.loc[0, name]) for name in ("first", "last"))
-    first, last = (moment if moment.tzinfo else moment.tz_localize("UTC") for moment in (first, last))
+    first, last = (pd.Timestamp(int(span.loc[0, name]), unit="s", tz="UTC") for name in ("first", "last"))
     return features.mutate(quarter=quarter_expr(features.start, quarter_zone(tables), first, last))
 
 
