@@ -20,6 +20,7 @@ from journeys.spark_engine import attach_to_store, build_on_spark, spark_session
 from rating.spark_ratings import rate_on_spark  # noqa: E402
 
 DRAWS = 30
+ONE_EVENT = pd.DataFrame({"case_id": ["x"], "activity": ["Apply"], "timestamp": ["2025-01-01"]})
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,10 @@ def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
         _assert_same(again, expected, ["service"])
         assert process_map(attached).dfg == process_map(duck).dfg
     with Store(target) as attached, pytest.raises(StoreError, match="reads the events of a Spark build"):
-        attached.ingest_frame(pd.DataFrame({"case_id": ["x"], "activity": ["Apply"], "timestamp": ["2025-01-01"]}))
+        attached.ingest_frame(ONE_EVENT)
+    own = tmp_path / "own.duckdb"
+    with Store(own) as loaded:
+        loaded.ingest_frame(ONE_EVENT)
     refused = runner.invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"), "--quarter", "2025Q4",
-                                  "--store", str(built_sample), "--master", "local[2]"])
+                                  "--store", str(own), "--master", "local[2]"])
     assert isinstance(refused.exception, StoreError) and "holds events loaded by najma ingest" in str(refused.exception)
