@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from journey_build import prepare  # benchmarks/ is on the path when this file is run
+from journeys import Store
 from measure import in_child
 
 DRAWS = 200
@@ -93,14 +94,6 @@ def spark_run(events: str, store_path: str, out: str, memory: str) -> dict[str, 
     return times
 
 
-def _export(store_path: Path, folder: Path) -> None:
-    import duckdb
-
-    with duckdb.connect(str(store_path), read_only=True) as con:
-        con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)").write_parquet(
-            str(folder), per_thread_output=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -113,7 +106,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="najma-spark-bench-") as tmp:
         print(f"generating and loading {args.events:,} events ...", flush=True)
         _, store_path, n = prepare(args.events, Path(tmp))
-        _export(store_path, Path(tmp) / "events")
+        with Store(store_path, read_only=True) as loaded:
+            loaded.export_events(Path(tmp) / "events")
         spark_store = Path(tmp) / "catalogue.duckdb"
         spark_store.write_bytes(store_path.read_bytes())  # the Spark side reads the catalogue only
         _, duck_memory, duck = in_child(duckdb_run, str(store_path))

@@ -178,9 +178,7 @@ def export(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise NajmaError(f"{out_dir} is not empty; export into a new folder")
     with Store(store_path(store), read_only=True) as source:
-        events = source.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
-        total = events.count("*").fetchall()[0][0]
-        events.write_parquet(str(out_dir), per_thread_output=True, overwrite=True)
+        total = source.export_events(out_dir)
     out.print(f"wrote {total:,} events to {out_dir}; rate them on Spark with: "
               f"najma rate --engine spark --events '{out_dir}/*.parquet' --quarter Q --store NEW.duckdb")
 

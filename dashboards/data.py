@@ -229,7 +229,7 @@ class DashboardData:
         return kept, len(frame) - len(kept)
 
     def _journeys(self, where: CaseFilter) -> ibis.Table:
-        journeys = ibis.duckdb.from_connection(self.store.con).table("journeys")
+        journeys = self.store.backend.table("journeys")
         return where.apply(journeys)
 
     def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> frozenset[str]:

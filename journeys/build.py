@@ -310,7 +310,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         Called with the name of each stage as it starts.
     """
     ensure_catalogue_tables(store)
-    backend = ibis.duckdb.from_connection(store.con)
+    backend = store.backend
     events = backend.table("events")
     partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]

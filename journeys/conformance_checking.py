@@ -170,7 +170,7 @@ def _priced(store: Store, journeys: Table, found: list[dict[str, object]]) -> pd
             placed[["service", "variant", "kind", "activity", "position"]].astype(
                 {"service": "string", "variant": "string", "kind": "string", "activity": "string", "position": "int64"})
         )
-        steps = ibis.duckdb.from_connection(store.con).table("steps")  # joined with the filtered cases below
+        steps = store.backend.table("steps")  # joined with the filtered cases below
         at = journeys.select("service", "case_id", "variant").join(positions, ["service", "variant"])
         waits = at.join(
             steps, [at.service == steps.service, at.case_id == steps.case_id, steps.position == at.position - 1]

@@ -40,7 +40,7 @@ class EventLog:
 
     def __init__(self, store: Store, services: Sequence[str] | None = None) -> None:
         self.store = store
-        self._backend = ibis.duckdb.from_connection(store.con)
+        self._backend = store.backend
         table = self._backend.table("events")
         if services is not None:
             table = table.filter(table.service.isin(list(services)))

@@ -54,7 +54,7 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
     InvalidEventLogError
         When the store has no life events, or not the one asked for.
     """
-    backend = ibis.duckdb.from_connection(store.con)
+    backend = store.backend
     bundles = backend.table("life_event_services")
     known = {row[0] for row in store.con.execute("SELECT DISTINCT life_event FROM life_event_services").fetchall()}
     if not known:
@@ -112,7 +112,7 @@ def life_event_journeys(store: Store, life_event: str | None = None, where: Case
         document_submissions, ask_once_failures, proactive_cases.
     """
     cases = linked_cases(store, life_event, where)
-    events = ibis.duckdb.from_connection(store.con).table("events")
+    events = store.backend.table("events")
     touched = events.join(cases.select("service", "case_id", "journey_id"), ["service", "case_id"]).select(
         "journey_id", "agency")
     agencies = touched.group_by("journey_id").aggregate(agencies=touched.agency.nunique())

@@ -249,7 +249,7 @@ def project_journeys(
                 f"{type(transform).__name__} names {', '.join(map(repr, unknown))}, which the service {service!r} "
                 f"does not have; its activities are {', '.join(sorted(observed))}."
             )
-    backend = ibis.duckdb.from_connection(store.con)
+    backend = store.backend
     events = backend.table("events").filter(ibis._.service == service)
     if where is not None and not where.is_empty:
         cases = journey_table(store, where).filter(ibis._.service == service).select("service", "case_id")

@@ -143,6 +143,14 @@ class Store:
         """The store as an Ibis backend, on which journeys, maps, variants and KPIs are expressions."""
         return ibis.duckdb.from_connection(self.con)
 
+    def export_events(self, folder: str | os.PathLike[str]) -> int:
+        """Write the events as Parquet files in the canonical schema into `folder` (the input of the
+        Spark engine, see :mod:`journeys.spark_engine`); return how many were written."""
+        events = self.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
+        total = events.count("*").fetchall()[0][0]
+        events.write_parquet(str(folder), per_thread_output=True, overwrite=True)
+        return total
+
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table (or temporary table) called `name`."""
         found = self.con.execute(
