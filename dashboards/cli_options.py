@@ -27,4 +27,10 @@ def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
     if not opened.has_table("journeys"):
         opened.close()
         raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
+    if "case_key" not in opened.backend.table("steps").columns:
+        opened.close()
+        raise StoreError(
+            f"the journeys of {opened.path} were built by an earlier najma; rebuild them with "
+            "najma catalogue use CATALOGUE or by loading a file with najma ingest"
+        )
     return opened

@@ -1,7 +1,8 @@
 """Build the steps and journey tables of a store: the work done once, so that questions are quick.
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
-its successor and the seconds until it, and the roles its activity plays. ``journeys`` holds one
+its case's start and key (the event_seq of the case's first event, an integer that names the case
+in the store), its successor and the seconds until it, and the roles its activity plays. ``journeys`` holds one
 row per case with its metrics and variant. Both are Ibis expressions over the store's tables,
 materialised in the store; :func:`build_journeys` rebuilds only the cases a new batch touched.
 
@@ -50,7 +51,7 @@ SERVICE_SETTINGS: dict[str, str] = {
 }
 #: The columns of the steps table kept in the store.
 STEPS_KEPT: tuple[str, ...] = (
-    "service", "case_id", "event_seq", "activity", "timestamp", "position", "next_activity", "seconds_to_next",
+    "service", "case_id", "event_seq", "activity", "timestamp", "case_start", "case_key", "position", "next_activity", "seconds_to_next",
     "occurrence", "self_loop", "repetition", *ROLE_FLAGS,
 )
 
@@ -178,6 +179,8 @@ def steps_expr(events: Table, roles: Table) -> Table:
     )
     steps = joined.mutate(
         position=ibis.row_number().over(case),
+        case_start=joined.timestamp.first().over(case),
+        case_key=joined.event_seq.first().over(case),
         next_activity=joined.activity.lead().over(case),
         next_timestamp=joined.timestamp.lead().over(case),
         previous_activity=joined.activity.lag().over(case),
@@ -210,6 +213,7 @@ def journeys_expr(steps: Table) -> Table:
     # that the costly ordered text of a variant is built once per variant, not once per case.
     step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
     cases = steps.group_by(["service", "case_id"]).aggregate(
+        case_key=steps.case_key.min(),
         customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
         first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
         first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
@@ -218,20 +222,20 @@ def journeys_expr(steps: Table) -> Table:
         start=steps.timestamp.min(),
         end=steps.timestamp.max(),
         events=steps.count().cast("int64"),
-        customer_steps=_count(steps.customer_step),
-        staff_steps=_count(steps.staff_step),
-        system_steps=_count(steps.system_step),
-        visits=_count(steps.visit),
-        document_requests=_count(steps.document_request),
-        document_submissions=_count(steps.document_submission),
-        payments=_count(steps.payment),
-        channel_switches=_count(steps.channel_switch),
-        agency_handoffs=_count(steps.agency_handoff),
+        customer_steps=count_true(steps.customer_step),
+        staff_steps=count_true(steps.staff_step),
+        system_steps=count_true(steps.system_step),
+        visits=count_true(steps.visit),
+        document_requests=count_true(steps.document_request),
+        document_submissions=count_true(steps.document_submission),
+        payments=count_true(steps.payment),
+        channel_switches=count_true(steps.channel_switch),
+        agency_handoffs=count_true(steps.agency_handoff),
         agencies=steps.agency.nunique(),
-        self_loops=_count(steps.self_loop),
-        repetitions=_count(steps.repetition),
-        customer_repeats=_count(steps.customer_step & steps.repetition),
-        repeats_same_resource=_count(steps.repeat_same_resource),
+        self_loops=count_true(steps.self_loop),
+        repetitions=count_true(steps.repetition),
+        customer_repeats=count_true(steps.customer_step & steps.repetition),
+        repeats_same_resource=count_true(steps.repeat_same_resource),
         processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
             where=has_processing
         ),
@@ -292,7 +296,8 @@ def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) 
     return joined.mutate(outcome=outcome).drop("open_days", "has_decisions")
 
 
-def _count(flag: ibis.expr.types.BooleanColumn) -> ibis.expr.types.IntegerScalar:
+def count_true(flag: ibis.expr.types.BooleanValue) -> ibis.expr.types.IntegerScalar:
+    """How many rows `flag` holds for, as an int64 aggregate."""
     return flag.sum().cast("int64")
 
 
@@ -312,7 +317,10 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     ensure_catalogue_tables(store)
     backend = store.backend
     events = backend.table("events")
-    partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
+    partial = (
+        batch_id is not None and store.has_table("steps") and store.has_table("journeys")
+        and "case_key" in backend.table("steps").columns  # steps of an earlier najma are rebuilt whole
+    )
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
     with store.transaction():
         if partial:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import pandas as pd
-from ibis.expr.types import BooleanValue, Table
+from ibis.expr.types import BooleanValue, Table, TimestampValue
 
 from journeys.errors import InvalidEventLogError
 
@@ -91,18 +91,7 @@ class CaseFilter:
 
     def predicates(self, journeys: Table) -> list[BooleanValue]:
         """Return the Ibis predicates over the journey table; filter values are literals."""
-        found: list[BooleanValue] = []
-        if self.service is not None:
-            services = [self.service] if isinstance(self.service, str) else list(self.service)
-            found.append(journeys.service.isin(services))
-        bounds = [(self.start, self.end)]
-        if self.quarter is not None:
-            bounds.append(quarter_bounds(self.quarter, self.tz))
-        for low, high in bounds:
-            if low is not None:
-                found.append(journeys.start >= ibis.literal(pd.Timestamp(low, tz=None if _aware(low) else "UTC")))
-            if high is not None:
-                found.append(journeys.start < ibis.literal(pd.Timestamp(high, tz=None if _aware(high) else "UTC")))
+        found = self.span_predicates(journeys, journeys.start)
         if self.channel is not None:
             found.append(journeys.first_channel == self.channel)
         if self.agency is not None:
@@ -112,6 +101,31 @@ class CaseFilter:
         if self.outcome is not None:
             found.append(journeys.outcome == self.outcome)
         return found
+
+    def span_predicates(self, table: Table, start: TimestampValue) -> list[BooleanValue]:
+        """Return the predicates on the service and on the case's `start` alone.
+
+        Any table with a ``service`` column and the start of each row's case takes them: the
+        journey table (``start``) and the steps table (``case_start``), which then needs no join.
+        """
+        found: list[BooleanValue] = []
+        if self.service is not None:
+            services = [self.service] if isinstance(self.service, str) else list(self.service)
+            found.append(table.service.isin(services))
+        bounds = [(self.start, self.end)]
+        if self.quarter is not None:
+            bounds.append(quarter_bounds(self.quarter, self.tz))
+        for low, high in bounds:
+            if low is not None:
+                found.append(start >= ibis.literal(pd.Timestamp(low, tz=None if _aware(low) else "UTC")))
+            if high is not None:
+                found.append(start < ibis.literal(pd.Timestamp(high, tz=None if _aware(high) else "UTC")))
+        return found
+
+    @property
+    def spans_only(self) -> bool:
+        """True when the filter asks only about the service and the case's start (see :meth:`span_predicates`)."""
+        return all(getattr(self, name) is None for name in ("channel", "agency", "variants", "outcome", "attribute"))
 
     def apply(self, journeys: Table, events: Table | None = None) -> Table:
         """Return the journeys that pass the filter; `events` is needed for the attribute filter."""

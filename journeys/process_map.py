@@ -12,6 +12,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from journeys.build import count_true
 from journeys.filters import CaseFilter
 from journeys.tables import JourneyTables
 from journeys.variants import journey_table
@@ -78,12 +79,20 @@ def _covering(frame: pd.DataFrame, coverage: float) -> pd.DataFrame:
 
 
 def filtered_steps(store: JourneyTables, where: CaseFilter | None = None) -> Table:
-    """The steps of the cases that pass `where`, as an Ibis table."""
+    """The steps of the cases that pass `where`, as an Ibis table.
+
+    Each step carries its case's start, so a filter on services and start times is read off the
+    steps alone; other criteria join the steps with the journeys that pass them on the integer
+    ``case_key``.
+    """
     steps = store.backend.table("steps")
     if where is None or where.is_empty:
         return steps
-    cases = journey_table(store, where).select("service", "case_id")
-    return steps.semi_join(cases, ["service", "case_id"])
+    spans = where.span_predicates(steps, steps.case_start)
+    steps = steps.filter(*spans) if spans else steps
+    if where.spans_only:
+        return steps
+    return steps.semi_join(journey_table(store, where).select("case_key"), "case_key")
 
 
 def process_map(store: JourneyTables, where: CaseFilter | None = None, *, coverage: float = 1.0) -> ProcessMap:
@@ -124,30 +133,29 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     seconds = follows.seconds_to_next
     edges = follows.group_by(source=follows.activity, target=follows.next_activity).aggregate(
         frequency=follows.count(),
+        cases=follows.case_key.nunique(),
         mean_seconds=seconds.mean(),
         median_seconds=seconds.median(),
         p90_seconds=seconds.quantile(0.9),
         min_seconds=seconds.min(),
         max_seconds=seconds.max(),
-    )
-    per_case = follows.select(follows.service, follows.case_id, source=follows.activity, target=follows.next_activity)
-    edge_cases = per_case.distinct().group_by(["source", "target"]).aggregate(cases=ibis._.count())
-    edges = edges.join(edge_cases, ["source", "target"]).order_by(
-        [ibis.desc("frequency"), "source", "target"]
-    )
-    activity_cases = steps.filter(steps.occurrence == 0).group_by("activity").aggregate(cases=ibis._.count())
+    ).order_by([ibis.desc("frequency"), "source", "target"])
     activities = (
-        steps.group_by("activity").aggregate(frequency=steps.count())
-        .join(activity_cases, "activity")
+        steps.group_by("activity")
+        .aggregate(
+            frequency=steps.count(),
+            cases=count_true(steps.occurrence == 0),
+            starts=count_true(steps.position == 0),
+            ends=count_true(steps.next_activity.isnull()),
+        )
         .order_by([ibis.desc("frequency"), "activity"])
+        .to_pandas()
     )
-    starts = steps.filter(steps.position == 0).group_by("activity").aggregate(n=ibis._.count())
-    ends = steps.filter(steps.next_activity.isnull()).group_by("activity").aggregate(n=ibis._.count())
     graph = ProcessMap(
-        activities.to_pandas(),
+        activities[["activity", "frequency", "cases"]],
         edges.to_pandas(),
-        {a: int(n) for a, n in starts.to_pandas().itertuples(index=False)},
-        {a: int(n) for a, n in ends.to_pandas().itertuples(index=False)},
+        {a: int(n) for a, n in zip(activities.activity, activities.starts, strict=True) if n},
+        {a: int(n) for a, n in zip(activities.activity, activities.ends, strict=True) if n},
     )
     return graph if coverage >= 1 else graph.abstract(coverage)
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dashboards.cli import app
 from dashboards.figures import layered_positions
-from journeys import CaseFilter, Store, process_map
+from journeys import CaseFilter, Store, StoreError, process_map
 
 ACTIVITIES = {"Submit application", "Reserve trade name", "Review application"}
 
@@ -67,3 +67,13 @@ def test_layers_follow_the_fewest_steps_from_a_start(built_sample: Path):
     for source, target in edges.itertuples(index=False):
         assert positions[target][1] >= positions[source][1] - 1  # an edge goes down at most one layer
     assert positions == layered_positions(graph)
+
+
+def test_journeys_built_by_an_earlier_najma_ask_for_a_rebuild(built_sample: Path, tmp_path: Path):
+    old = tmp_path / "old.duckdb"
+    old.write_bytes(built_sample.read_bytes())
+    with Store(old) as store:
+        store.con.execute("ALTER TABLE steps DROP COLUMN case_key")
+    result = CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")])
+    assert isinstance(result.exception, StoreError)  # najma's entry point prints it as one line
+    assert "built by an earlier najma" in str(result.exception) and "najma ingest" in str(result.exception)

@@ -16,6 +16,7 @@ import pytest
 
 from journeys import (
     CaseFilter,
+    quarter_bounds,
     Store,
     build_journeys,
     open_source,
@@ -52,8 +53,8 @@ def _load(store: Store, real, name: str) -> pd.DataFrame:
     return _pm4py_frame(store)
 
 
-def _assert_same_map(store: Store, log: pd.DataFrame) -> None:
-    ours = process_map(store)
+def _assert_same_map(store: Store, log: pd.DataFrame, where: CaseFilter | None = None) -> None:
+    ours = process_map(store, where)
     dfg, starts, ends = pm4py.discover_dfg(log)
     assert ours.dfg == dict(dfg)
     assert ours.start_activities == dict(starts)
@@ -107,6 +108,27 @@ def test_shuffled_rows_with_shared_timestamps_give_pm4py_answers(real, store: St
     )
     _assert_same_map(store, oracle)
     _assert_same_variants_durations_rework(store, oracle)
+
+
+@pytest.mark.parametrize("channel", [None, "website"])
+def test_map_of_one_service_and_quarter_equals_pm4py_on_its_cases(real, store: Store, channel: str | None):
+    """Service and quarter are read off the steps alone; a channel adds a join with the journeys."""
+    _load(store, real, "sample")
+    where = CaseFilter(service="trade_licence", quarter="2025Q1", tz="Asia/Dubai", channel=channel)
+    events = store.con.execute(
+        "SELECT service, case_id, channel, activity, timestamp, event_seq FROM events ORDER BY event_seq"
+    ).df()
+    first = events.sort_values(["timestamp", "event_seq"]).groupby(["service", "case_id"]).first()
+    low, high = quarter_bounds("2025Q1", "Asia/Dubai")
+    keep = first[(first.index.get_level_values("service") == "trade_licence") & (first.timestamp >= low)
+                 & (first.timestamp < high) & ((first.channel == channel) if channel else True)]
+    chosen = events.set_index(["service", "case_id"]).index.isin(keep.index)
+    assert 0 < len(keep) < first.shape[0] and chosen.sum() < len(events)
+    log = pm4py.format_dataframe(
+        events[chosen].assign(timestamp=lambda f: f.timestamp.dt.tz_convert("UTC")),
+        case_id="case_id", activity_key="activity", timestamp_key="timestamp",
+    )
+    _assert_same_map(store, log, where)
 
 
 @pytest.mark.parametrize(("name", "value"), [("dismissal", "NIL"), ("org:resource", "561")])
