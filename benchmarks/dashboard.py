@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journey_build import _prepare  # benchmarks/ is on the path when this file is run
+from journey_build import prepare  # benchmarks/ is on the path when this file is run
 from measure import in_child
 
 HERE = Path(__file__).resolve().parent
@@ -160,7 +160,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         print(f"generating, loading and building {args.events:,} events ...", flush=True)
-        parquet, store_path, n = _prepare(args.events, folder)
+        parquet, store_path, n = prepare(args.events, folder)
         from journeys import Store, build_journeys
 
         with Store(store_path) as store:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from journey_build import _prepare  # benchmarks/ is on the path when this file is run
+from journey_build import prepare  # benchmarks/ is on the path when this file is run
 from measure import in_child
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         print(f"generating, loading and building {args.events:,} events ...", flush=True)
-        parquet, store_path, n = _prepare(args.events, Path(folder))
+        parquet, store_path, n = prepare(args.events, Path(folder))
         from journeys import Store, build_journeys
 
         with Store(store_path) as store:

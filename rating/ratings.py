@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from journeys import CaseFilter, InvalidEventLogError, Store
 from rating.config import PILLARS, RatingConfig, default_config
@@ -151,8 +152,9 @@ def rate_features(
         key, group = groups[index]
         probabilities[index] = star_probabilities(group, key, rater, draws, seed)
 
-    # numpy releases the GIL in its loops and products: groups are drawn side by side, each with its own seed.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    # numpy releases the GIL in its loops and products: groups are drawn side by side, each with its own
+    # seed, and each product on one BLAS thread (BLAS's own threads would contend with the pool's).
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for done, _ in enumerate(pool.map(uncertainty, range(len(groups))), start=1):
             if progress:
                 progress(done, len(groups))

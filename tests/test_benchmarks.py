@@ -1,0 +1,37 @@
+"""Every benchmark runs end to end on a small log and prints its measurements beside pm4py's.
+
+The measurements themselves are not asserted (speed is measured, not tested); this keeps the
+scripts working as the code they measure changes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUNS = {
+    "ingest.py": (["--events", "3000", "--xes-events", "2000"], ["parquet", "csv", "xes", "ev/s", "of pm4py's"]),
+    "journey_build.py": (["--events", "3000"], ["build", "map, one service and quarter", "pm4py: peak memory"]),
+    "star_ratings.py": (["--events", "3000", "--draws", "20"], ["case features", "ratio pm4py / najma"]),
+    "dashboard.py": (["--events", "3000", "--rounds", "2", "--users", "2", "--seconds", "5"], ["p95", "Aggregated"]),
+}
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_benchmark_runs_and_reports(script: str, tmp_path: Path):
+    arguments, expected = RUNS[script]
+    env = {**os.environ, "NAJMA_PSEUDONYM_KEY": "benchmark-test-key", "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    for text in expected:
+        assert text in done.stdout, (text, done.stdout[-2000:])
+    assert "Traceback" not in done.stderr
