@@ -16,12 +16,16 @@ designed journey) is NaN: nothing is invented. Quantiles are the lower quantile 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.expr.types import Table
 
 from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
@@ -391,20 +395,26 @@ def group_statistics(features: pd.DataFrame, by: str | None) -> list[tuple[tuple
     """The groups of case features split as :func:`group_keys` says, each laid out once.
 
     A group's cases are taken in case order, so that nothing depends on the order of the rows.
-    The feature columns are read once, sorted by group and case; each group is a slice of them.
+    Groups are laid out side by side: Arrow's sort and numpy's gathers run without the GIL.
     """
     keys = group_keys(by)
     if features.empty:
         return []
     group = features.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
-    by_case = features["case_id"].argsort(kind="stable").to_numpy()
-    order = by_case[np.argsort(group[by_case], kind="stable")]
-    firsts = np.flatnonzero(np.diff(group[order], prepend=-1))
-    values = features[_FEATURE_COLUMNS].to_numpy(dtype=float)[order]
-    names = features[keys].iloc[order[firsts]].itertuples(index=False, name=None)
-    bounds = zip(firsts, [*firsts[1:], len(order)], strict=True)
-    return [(key, GroupStatistics(pd.DataFrame(values[low:high], columns=_FEATURE_COLUMNS)))
-            for key, (low, high) in zip(names, bounds, strict=True)]
+    by_group = np.argsort(group, kind="stable")
+    firsts = np.flatnonzero(np.diff(group[by_group], prepend=-1))
+    case_ids = pa.array(features["case_id"])
+    values = features[_FEATURE_COLUMNS].to_numpy(dtype=float)
+    names = features[keys].iloc[by_group[firsts]].itertuples(index=False, name=None)
+
+    def lay_out(bounds: tuple[int, int]) -> GroupStatistics:
+        rows = by_group[bounds[0]:bounds[1]]
+        rows = rows[pc.sort_indices(case_ids.take(rows)).to_numpy()]
+        return GroupStatistics(pd.DataFrame(values[rows], columns=_FEATURE_COLUMNS))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        laid_out = pool.map(lay_out, zip(firsts, [*firsts[1:], len(group)], strict=True))
+        return list(zip(names, laid_out, strict=True))
 
 
 def point_kpis(groups: list[tuple[tuple, GroupStatistics]], by: str | None) -> pd.DataFrame:
