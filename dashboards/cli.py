@@ -25,6 +25,7 @@ from journeys import (
     NajmaError,
     Store,
     build_journeys,
+    journeys_outdated,
     open_source,
     parse_mapping,
     register_catalogue,
@@ -206,7 +207,8 @@ def start(
     store: StoreOption = None,
     dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard on http://127.0.0.1:8050/.")] = True,
 ) -> None:
-    """Load the bundled sample into the store if it is empty, show what the store holds, and open the dashboard."""
+    """Load the bundled sample into the store if it is empty (or rebuild journeys an earlier najma built), show
+    what the store holds, and open the dashboard."""
     from najma_sample import load_sample
 
     path = store_path(store)
@@ -215,6 +217,9 @@ def start(
         if empty:
             with err.status(f"loading the bundled sample into {path}"):
                 load_sample(target)
+        elif journeys_outdated(target):
+            with err.status("rebuilding the journeys, which an earlier najma built"):
+                build_journeys(target)
         _print_info(target)
     if dashboard:
         cli_dashboard.run_dashboard(path)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from journeys import Store, StoreError, default_store_path
+from journeys import Store, StoreError, default_store_path, journeys_outdated
 
 __all__ = ["StoreOption", "store_path", "open_built_store"]
 
@@ -27,10 +27,10 @@ def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
     if not opened.has_table("journeys"):
         opened.close()
         raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
-    if "case_key" not in opened.backend.table("steps").columns:
+    if journeys_outdated(opened):
         opened.close()
         raise StoreError(
-            f"the journeys of {opened.path} were built by an earlier najma; rebuild them with "
-            "najma catalogue use CATALOGUE or by loading a file with najma ingest"
+            f"the journeys of {opened.path} were built by an earlier najma; rebuild them with: "
+            f"najma start --no-dashboard --store {opened.path}"
         )
     return opened

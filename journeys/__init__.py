@@ -6,7 +6,7 @@ need pm4py (discovery and conformance) are imported on first use, as pm4py takes
 
 from importlib import import_module
 
-from journeys.build import VARIANT_SEP, build_journeys, register_catalogue
+from journeys.build import VARIANT_SEP, build_journeys, journeys_outdated, register_catalogue
 from journeys.catalogue import Catalogue, load_catalogue, parse_catalogue
 from journeys.errors import CatalogueError, InvalidEventLogError, NajmaError, SourceReadError, StoreError
 from journeys.formats import open_source
@@ -53,6 +53,7 @@ __all__ = [  # noqa: RUF022 - grouped by theme
     "VARIANT_SEP",
     "build_journeys",
     "journey_table",
+    "journeys_outdated",
     "load_catalogue",
     "parse_catalogue",
     "process_map",

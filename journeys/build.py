@@ -36,7 +36,7 @@ from journeys.store import Store
 from journeys.tables import JourneyTables
 from journeys.working_time import WorkCalendar, covering_days, days_by_utc_day, with_working_time
 
-__all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
+__all__ = ["build_journeys", "journeys_outdated", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -319,7 +319,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     events = backend.table("events")
     partial = (
         batch_id is not None and store.has_table("steps") and store.has_table("journeys")
-        and "case_key" in backend.table("steps").columns  # steps of an earlier najma are rebuilt whole
+        and not journeys_outdated(store)  # those of an earlier najma are rebuilt whole
     )
     as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
     with store.transaction():
@@ -361,6 +361,11 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         for temporary in ("_steps", "_fresh"):
             store.con.execute(f"DROP TABLE {temporary}")
         return store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
+
+
+def journeys_outdated(store: Store) -> bool:
+    """True when the store's journeys were built by an earlier najma, whose steps lack columns this one reads."""
+    return store.has_table("steps") and "case_key" not in store.backend.table("steps").columns
 
 
 def _materialise(store: Store, table: str, expression: Table, append: bool) -> None:

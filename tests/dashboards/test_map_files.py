@@ -69,11 +69,16 @@ def test_layers_follow_the_fewest_steps_from_a_start(built_sample: Path):
     assert positions == layered_positions(graph)
 
 
-def test_journeys_built_by_an_earlier_najma_ask_for_a_rebuild(built_sample: Path, tmp_path: Path):
+def test_journeys_built_by_an_earlier_najma_ask_for_a_rebuild_and_start_rebuilds_them(built_sample: Path, tmp_path: Path):
     old = tmp_path / "old.duckdb"
     old.write_bytes(built_sample.read_bytes())
     with Store(old) as store:
         store.con.execute("ALTER TABLE steps DROP COLUMN case_key")
     result = CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")])
     assert isinstance(result.exception, StoreError)  # najma's entry point prints it as one line
-    assert "built by an earlier najma" in str(result.exception) and "najma ingest" in str(result.exception)
+    assert "built by an earlier najma" in str(result.exception) and "najma start --no-dashboard" in str(result.exception)
+    started = CliRunner().invoke(app, ["start", "--no-dashboard", "--store", str(old)])
+    assert started.exit_code == 0, started.output
+    assert CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")]).exit_code == 0
+    with Store(old, read_only=True) as rebuilt, Store(built_sample, read_only=True) as original:
+        assert process_map(rebuilt).dfg == process_map(original).dfg
