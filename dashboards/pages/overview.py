@@ -9,8 +9,8 @@ from typing import Any
 from urllib.parse import quote
 
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
-from dash import Input, Output, State, dcc
+import pandas as pd
+from dash import Input, Output, State, dcc, html
 
 from dashboards.figures import pillar_scores_figure, trend_figure
 from dashboards.i18n import change_text, kpi_label, text
@@ -43,9 +43,11 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
             dmc.TextInput(id="ov-search", label=text("search", lang), debounce=300, w=240),
         ]),
         section(text("services_and_stars", lang), note("ov-count"), grid("ov-grid", _columns(lang), lang=lang, height=480)),
+        # The charts are drawn once the star table has its rows (see update_charts): plotly.js, the
+        # largest script of the app, then loads after the table shows.
         dmc.SimpleGrid([
-            section(text("trend", lang), graph("ov-trend")),
-            section(text("pillar_scores", lang), graph("ov-pillars")),
+            section(text("trend", lang), html.Div(id="ov-trend-box")),
+            section(text("pillar_scores", lang), html.Div(id="ov-pillars-box")),
         ], cols={"base": 1, "lg": 2}),
         section(text("kpis_by_pillar", lang),
                 dmc.SegmentedControl(id="ov-pillar", value=PILLARS[0],
@@ -70,9 +72,8 @@ def _columns(lang: str) -> list[dict[str, Any]]:
 
 
 def update_overview(quarter: str | None, agency: str | None, channel: str | None, search: str | None, pillar: str,
-                    lang: str) -> tuple[list[dict[str, Any]], str, go.Figure, go.Figure, list[dict[str, Any]],
-                                        list[dict[str, Any]]]:
-    """Rows of the star table, the count shown, the trend and pillar figures, and the KPI grid of one pillar."""
+                    lang: str) -> tuple[list[dict[str, Any]], str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of the star table, the count shown, and the KPI grid of one pillar (rows and columns)."""
     data = current_data()
     quarter = choice(quarter, data.quarters) or data.quarters[0]
     rows = data.overview(quarter, agency=choice(agency, data.agencies()), channel=choice(channel, data.channels),
@@ -80,10 +81,6 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     rows["link"] = [f"[{name}](/service?service={quote(s)}&quarter={quarter}&lang={lang})"
                     for name, s in zip(rows["name"], rows["service"], strict=True)]
     rows["change_text"] = [change_text(c, lang) for c in rows["change"]]
-    names = dict(zip(rows["service"], rows["name"], strict=True))
-    trend = trend_figure(data.trend(list(rows["service"]), channel=choice(channel, data.channels)), labels=names,
-                         y_title=text("stars", lang), lowest=data.config.lowest_star)
-    pillars = pillar_scores_figure(rows, pillar_names={p: text(p, lang) for p in PILLARS})
     pillar = pillar if pillar in PILLARS else PILLARS[0]
     kpis = [k for k, curve in data.config.kpis.items() if curve.pillar == pillar]
     kpi_columns = [{"field": "name", "headerName": text("service", lang), "minWidth": 200}] + [
@@ -93,12 +90,29 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     shown = [c for c in ("service", "name", "link", "agency", "stars", "change_text", "score", *PILLARS, "confidence",
                          "cases", "status")]
     count = f"{len(rows)} {text('services_shown', lang)} · {text('quarter', lang)} {quarter}"
-    return rows_of(rows[shown]), count, trend, pillars, rows_of(rows[["name", *kpis]]), kpi_columns
+    return rows_of(rows[shown]), count, rows_of(rows[["name", *kpis]]), kpi_columns
 
 
-CALLBACKS = [Callback(update_overview, [
-    Output("ov-grid", "rowData"), Output("ov-count", "children"), Output("ov-trend", "figure"),
-    Output("ov-pillars", "figure"), Output("ov-kpis", "rowData"), Output("ov-kpis", "columnDefs"),
-    Input("ov-quarter", "value"), Input("ov-agency", "value"), Input("ov-channel", "value"),
-    Input("ov-search", "value"), Input("ov-pillar", "value"), State("ov-lang", "data"),
-])]
+def update_charts(rows: list[dict[str, Any]] | None, channel: str | None, lang: str) -> tuple[dcc.Graph, dcc.Graph]:
+    """The trend of the services in the star table's `rows` and their pillar scores."""
+    data = current_data()
+    shown = pd.DataFrame(rows or [], columns=["service", "name", *PILLARS])
+    names = dict(zip(shown["service"], shown["name"], strict=True))
+    trend = trend_figure(data.trend(list(shown["service"]), channel=choice(channel, data.channels)), labels=names,
+                         y_title=text("stars", lang), lowest=data.config.lowest_star)
+    pillars = pillar_scores_figure(shown, pillar_names={p: text(p, lang) for p in PILLARS})
+    return graph("ov-trend", trend), graph("ov-pillars", pillars)
+
+
+CALLBACKS = [
+    Callback(update_overview, [
+        Output("ov-grid", "rowData"), Output("ov-count", "children"), Output("ov-kpis", "rowData"),
+        Output("ov-kpis", "columnDefs"),
+        Input("ov-quarter", "value"), Input("ov-agency", "value"), Input("ov-channel", "value"),
+        Input("ov-search", "value"), Input("ov-pillar", "value"), State("ov-lang", "data"),
+    ]),
+    Callback(update_charts, [
+        Output("ov-trend-box", "children"), Output("ov-pillars-box", "children"),
+        Input("ov-grid", "rowData"), State("ov-channel", "value"), State("ov-lang", "data"),
+    ]),
+]

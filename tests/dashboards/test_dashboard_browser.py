@@ -63,6 +63,9 @@ def test_overview_shows_every_service_with_najmas_stars_and_filters(page: object
     page.fill("#ov-search", "licence")
     page.wait_for_selector("#ov-count:has-text('2 services shown')")
     assert sorted(_grid_column(page, "ov-grid", "link")) == ["Driving licence renewal", "Trade licence"]
+    # The charts follow the table: a trend line per service shown, drawn by plotly.js.
+    page.wait_for_function("document.querySelectorAll('#ov-trend .scatterlayer .trace').length === 2")
+    assert "Trade licence" in page.inner_text("#ov-pillars")
 
     page.locator("#ov-pillar").get_by_text("Steps", exact=True).click()
     page.wait_for_selector("#ov-kpis .ag-header-cell-text:has-text('Median customer steps')")

@@ -36,12 +36,16 @@ def test_overview_callback_filters_by_agency_and_shows_najmas_stars(app: object,
     with Store(built_sample, read_only=True) as store:
         expected = rate(store, quarters=[quarter], draws=0).set_index("service")["stars"]
     with app.server.test_request_context():
-        rows, count, _, _, kpi_rows, kpi_columns = overview.update_overview(
+        rows, count, kpi_rows, kpi_columns = overview.update_overview(
             quarter, "Identity and Citizenship Authority", None, "", "steps", "en")
+        trend, pillars = overview.update_charts(rows, None, "en")
     assert {r["service"] for r in rows} == {"national_id", "passport", "residence_visa_renewal"}
     assert all(r["stars"] == expected[r["service"]] for r in rows)
     assert count.startswith("3 services shown")
     assert "median_customer_steps" in [c["field"] for c in kpi_columns] and len(kpi_rows) == 3
+    names = {r["name"] for r in rows}
+    assert {t.name for t in trend.figure.data} == names  # a line per service shown
+    assert set(pillars.figure.data[0].y) == names
 
 
 def test_service_selection_narrows_the_map_to_the_variants_chosen(app: object, data: DashboardData,
