@@ -92,7 +92,8 @@ class DashboardData:
         self.names = {lang: display_names(self._root, lang) for lang in ("en", "ar")}
         settings = self._root.con.execute("SELECT service, agency FROM service_settings").df()
         self.agency_of: dict[str, str] = dict(zip(settings.service, settings.agency, strict=True))
-        self.services: list[str] = sorted(self.features["service"].unique())
+        self._of_service = {service: rows for service, rows in self.features.groupby("service", sort=True)}
+        self.services: list[str] = list(self._of_service)
         self.channels: list[str] = sorted(self.features["first_channel"].dropna().unique())
         self.life_events: list[str] = [r[0] for r in self._root.con.execute(
             "SELECT DISTINCT life_event FROM life_event_services ORDER BY 1").fetchall()] \
@@ -104,7 +105,11 @@ class DashboardData:
         self.conformance = lru_cache(maxsize=64)(self._conformance)
         self.redesign = lru_cache(maxsize=64)(self._redesign)
         self.life_event_links = lru_cache(maxsize=16)(self._life_event_links)
+        self.life_event_summary = lru_cache(maxsize=16)(self._life_event_summary)
+        self.life_event_flows = lru_cache(maxsize=16)(self._life_event_flows)
+        self.ask_once = lru_cache(maxsize=16)(self._ask_once)
         self._selected_cases = lru_cache(maxsize=256)(self._selected_case_ids)
+        self.selection_kpis = lru_cache(maxsize=256)(self._selection_kpis)
         say("ready")
 
     # -- the store, one handle per thread ------------------------------------------------------------
@@ -238,14 +243,14 @@ class DashboardData:
 
     def selection(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.DataFrame:
         """The case features of a service's cases in `quarter` (all quarters when None), of `variants` if given."""
-        rows = self.features[self.features["service"] == service]
+        rows = self._of_service.get(service, self.features.iloc[:0])
         if quarter:
             rows = rows[rows["quarter"] == quarter]
         if variants:
             rows = rows[rows["case_id"].isin(self._selected_cases(service, quarter, variants))]
         return rows
 
-    def selection_kpis(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.Series | None:
+    def _selection_kpis(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.Series | None:
         """Every KPI of the selected cases (see :meth:`selection`); None when they are too few customers."""
         rows = self.selection(service, quarter, variants)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
@@ -295,7 +300,7 @@ class DashboardData:
         cases = linked_cases(self.store, life_event).to_pandas()
         return journeys, cases
 
-    def life_event_summary(self, life_event: str) -> dict[str, float] | None:
+    def _life_event_summary(self, life_event: str) -> dict[str, float] | None:
         """Journeys, customers, the mean of agencies touched, customer steps and days, and ask-once failures."""
         journeys, _ = self.life_event_links(life_event)
         if self.too_few(journeys["customer_id"].nunique()):
@@ -307,7 +312,7 @@ class DashboardData:
             "ask_once_share": float((journeys["ask_once_failures"] > 0).mean()),
         }
 
-    def life_event_flows(self, life_event: str) -> pd.DataFrame:
+    def _life_event_flows(self, life_event: str) -> pd.DataFrame:
         """Flows between the services of a life event's journeys: source, target, journeys (from one case to the next).
 
         The first case of each journey flows from its agency's name (so a Sankey shows agencies and
@@ -325,7 +330,7 @@ class DashboardData:
             journeys=("customer_id", "size"), customers=("customer_id", "nunique")).reset_index()
         return flows[flows["customers"] >= self.min_group].drop(columns="customers").reset_index(drop=True)
 
-    def ask_once(self, life_event: str) -> pd.DataFrame:
+    def _ask_once(self, life_event: str) -> pd.DataFrame:
         """Per service of a life event: cases, cases asking again for data another agency had (ask-once failures), share."""
         _, cases = self.life_event_links(life_event)
         grouped = cases.groupby("service").agg(cases=("case_id", "size"), customers=("customer_id", "nunique"),

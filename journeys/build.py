@@ -2,9 +2,11 @@
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
 its case's start and key (the event_seq of the case's first event, an integer that names the case
-in the store), its successor and the seconds until it, and the roles its activity plays. ``journeys`` holds one
-row per case with its metrics and variant. Both are Ibis expressions over the store's tables,
-materialised in the store; :func:`build_journeys` rebuilds only the cases a new batch touched.
+in the store), its successor and the seconds until it, and the roles its activity plays.
+``journeys`` holds one row per case with its metrics and variant. Both are Ibis expressions over
+the store's tables, materialised in the store; :func:`build_journeys` rebuilds only the cases a
+new batch touched. Each service's whole process map is kept too (:mod:`journeys.aggregates`),
+worked out again from the steps on every build.
 
 Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
 :func:`register_catalogue`. A service the catalogue does not describe falls back on the events'
@@ -31,6 +33,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from journeys.aggregates import (
+    SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, activity_statistics, count_true, edge_statistics,
+)
 from journeys.catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
 from journeys.store import Store
 from journeys.tables import JourneyTables
@@ -296,11 +301,6 @@ def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) 
     return joined.mutate(outcome=outcome).drop("open_days", "has_decisions")
 
 
-def count_true(flag: ibis.expr.types.BooleanValue) -> ibis.expr.types.IntegerScalar:
-    """How many rows `flag` holds for, as an int64 aggregate."""
-    return flag.sum().cast("int64")
-
-
 def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
     """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of journeys.
 
@@ -340,6 +340,13 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             + ibis.to_sql(steps_expr(events, backend.table("activity_roles")), dialect="duckdb")
         )
         _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), partial)
+        if progress:
+            progress("maps")
+        # Each service's whole map, read back by process_map; a service's edges are few.
+        steps = backend.table("steps")
+        for table, expression in ((SERVICE_MAP_EDGES, edge_statistics(steps, ["service"])),
+                                  (SERVICE_MAP_ACTIVITIES, activity_statistics(steps, ["service"]))):
+            _materialise(store, table, expression, append=False)
         if progress:
             progress("journeys")
         fresh = journeys_expr(backend.table("_steps"))

@@ -12,7 +12,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from journeys.build import count_true
+from journeys.aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, activity_statistics, edge_statistics
 from journeys.filters import CaseFilter
 from journeys.tables import JourneyTables
 from journeys.variants import journey_table
@@ -128,36 +128,36 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     >>> graph.start_activities, graph.end_activities
     ({'Apply': 2}, {'Collect': 2})
     """
-    steps = filtered_steps(store, where)
-    follows = steps.filter(steps.next_activity.notnull())
-    seconds = follows.seconds_to_next
-    edges = follows.group_by(source=follows.activity, target=follows.next_activity).aggregate(
-        frequency=follows.count(),
-        cases=follows.case_key.nunique(),
-        mean_seconds=seconds.mean(),
-        median_seconds=seconds.median(),
-        p90_seconds=seconds.quantile(0.9),
-        min_seconds=seconds.min(),
-        max_seconds=seconds.max(),
-    ).order_by([ibis.desc("frequency"), "source", "target"])
-    activities = (
-        steps.group_by("activity")
-        .aggregate(
-            frequency=steps.count(),
-            cases=count_true(steps.occurrence == 0),
-            starts=count_true(steps.position == 0),
-            ends=count_true(steps.next_activity.isnull()),
-        )
-        .order_by([ibis.desc("frequency"), "activity"])
-        .to_pandas()
-    )
+    if _has_service_map(store, where):
+        keep = {"service": where.service}
+        edges = _read_cached(store, SERVICE_MAP_EDGES, keep, [ibis.desc("frequency"), "source", "target"])
+        activities = _read_cached(store, SERVICE_MAP_ACTIVITIES, keep, [ibis.desc("frequency"), "activity"])
+    else:
+        steps = filtered_steps(store, where)
+        edges = edge_statistics(steps).order_by([ibis.desc("frequency"), "source", "target"]).to_pandas()
+        activities = activity_statistics(steps).order_by([ibis.desc("frequency"), "activity"]).to_pandas()
     graph = ProcessMap(
         activities[["activity", "frequency", "cases"]],
-        edges.to_pandas(),
+        edges,
         {a: int(n) for a, n in zip(activities.activity, activities.starts, strict=True) if n},
         {a: int(n) for a, n in zip(activities.activity, activities.ends, strict=True) if n},
     )
     return graph if coverage >= 1 else graph.abstract(coverage)
+
+
+def _has_service_map(store: JourneyTables, where: CaseFilter | None) -> bool:
+    """True when `where` asks for all the cases of one service and the store holds the services' maps
+    (written by :func:`journeys.build_journeys`)."""
+    return (
+        where is not None and isinstance(where.service, str) and where.spans_only
+        and (where.quarter, where.start, where.end) == (None, None, None) and store.has_table(SERVICE_MAP_EDGES)
+    )
+
+
+def _read_cached(store: JourneyTables, table: str, keep: dict[str, str], order: list) -> pd.DataFrame:
+    rows = store.backend.table(table)
+    rows = rows.filter(*(rows[k] == v for k, v in keep.items())).drop(*keep)
+    return rows.order_by(order).to_pandas()
 
 
 def rework_per_activity(store: JourneyTables, where: CaseFilter | None = None) -> dict[str, int]:

@@ -64,7 +64,7 @@ def update_journeys(life_event: str | None, lang: str) -> tuple[Any, go.Figure, 
     flows = data.life_event_flows(life_event)
     nodes = {*flows["source"], *flows["target"]}
     labels = {n: data.name(n.split(":", 1)[0], n.split(":", 1)[1], lang) for n in nodes}
-    failures = data.ask_once(life_event)
+    failures = data.ask_once(life_event).copy()  # the data's answer is shared between requests
     failures.insert(0, "name", [data.name("service", s, lang) for s in failures["service"]])
     return cards, sankey_figure(flows, labels=labels), rows_of(failures)
 

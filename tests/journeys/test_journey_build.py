@@ -99,3 +99,12 @@ def test_abstraction_keeps_the_most_frequent_activities_and_edges(sample_store: 
     assert set(small.edges.source) | set(small.edges.target) <= kept
     with pytest.raises(ValueError, match="coverage"):
         full.abstract(0)
+
+
+def test_a_services_map_read_from_the_build_equals_the_map_worked_out_from_its_steps(sample_store: Store):
+    for service in ("passport", "trade_licence"):
+        read = process_map(sample_store, CaseFilter(service=service))
+        worked_out = process_map(sample_store, CaseFilter(service=[service]))  # a list is not read from the build
+        pd.testing.assert_frame_equal(read.edges, worked_out.edges)
+        pd.testing.assert_frame_equal(read.activities, worked_out.activities)
+        assert (read.start_activities, read.end_activities) == (worked_out.start_activities, worked_out.end_activities)

@@ -1,0 +1,48 @@
+"""The aggregations of a process map over a steps table, shared by the live map and the per-service maps of the build.
+
+Both group the steps (see :mod:`journeys.build`) by `keys` beside the edge or the activity, so the
+same expression answers one filter (no keys) or every service at once (``["service"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ibis.expr.types import BooleanValue, IntegerScalar, Table
+
+__all__ = ["count_true", "edge_statistics", "activity_statistics", "SERVICE_MAP_EDGES", "SERVICE_MAP_ACTIVITIES"]
+
+#: The store's tables of each service's whole map: its edge and its activity statistics, keyed by service.
+SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES = "service_map_edges", "service_map_activities"
+
+
+def count_true(flag: BooleanValue) -> IntegerScalar:
+    """How many rows `flag` holds for, as an int64 aggregate (a sum of booleans is a 128-bit
+    integer on DuckDB, which Ibis would read as a decimal)."""
+    return flag.count(where=flag)
+
+
+def edge_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
+    """Per `keys` and edge (source, target): how often it was followed, in how many cases, and the
+    mean, median, p90, min and max seconds between its two events."""
+    follows = steps.filter(steps.next_activity.notnull())
+    seconds = follows.seconds_to_next
+    return follows.group_by([*keys, follows.activity.name("source"), follows.next_activity.name("target")]).aggregate(
+        frequency=follows.count(),
+        cases=follows.case_key.nunique(),
+        mean_seconds=seconds.mean(),
+        median_seconds=seconds.median(),
+        p90_seconds=seconds.quantile(0.9),
+        min_seconds=seconds.min(),
+        max_seconds=seconds.max(),
+    )
+
+
+def activity_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
+    """Per `keys` and activity: its events, the cases with it, and the cases it starts and ends."""
+    return steps.group_by([*keys, "activity"]).aggregate(
+        frequency=steps.count(),
+        cases=count_true(steps.occurrence == 0),
+        starts=count_true(steps.position == 0),
+        ends=count_true(steps.next_activity.isnull()),
+    )
