@@ -94,6 +94,9 @@ class DashboardData:
         self.agency_of: dict[str, str] = dict(zip(settings.service, settings.agency, strict=True))
         self._of_service = {service: rows for service, rows in self.features.groupby("service", sort=True)}
         self.services: list[str] = list(self._of_service)
+        # The KPIs of each service over all its cases, the first thing its page shows.
+        self._service_kpis = point_kpis(group_statistics(self.features.assign(quarter="all"), None), None).set_index(
+            "service", drop=False)
         self.channels: list[str] = sorted(self.features["first_channel"].dropna().unique())
         self.life_events: list[str] = [r[0] for r in self._root.con.execute(
             "SELECT DISTINCT life_event FROM life_event_services ORDER BY 1").fetchall()] \
@@ -255,8 +258,9 @@ class DashboardData:
         rows = self.selection(service, quarter, variants)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
             return None
-        table = point_kpis(group_statistics(rows.assign(quarter=quarter or "all"), None), None)
-        return table.iloc[0]
+        if quarter is None and not variants:
+            return self._service_kpis.loc[service]
+        return point_kpis(group_statistics(rows.assign(quarter="all"), None), None).iloc[0]
 
     def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
         """The process map of the selected cases, abstracted to `coverage`; None when too few customers.

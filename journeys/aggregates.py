@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import ibis
+import pandas as pd
+
 from ibis.expr.types import BooleanValue, IntegerScalar, Table
 
-__all__ = ["count_true", "edge_statistics", "activity_statistics", "SERVICE_MAP_EDGES", "SERVICE_MAP_ACTIVITIES"]
+from journeys.filters import quarter_expr
 
-#: The store's tables of each service's whole map: its edge and its activity statistics, keyed by service.
+__all__ = [
+    "count_true", "edge_statistics", "activity_statistics", "service_maps", "SERVICE_MAP_EDGES", "SERVICE_MAP_ACTIVITIES",
+]
+
+#: The store's tables of each service's maps (see :func:`service_maps`): edge and activity statistics.
 SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES = "service_map_edges", "service_map_activities"
 
 
@@ -46,3 +53,26 @@ def activity_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
         starts=count_true(steps.position == 0),
         ends=count_true(steps.next_activity.isnull()),
     )
+
+
+def service_maps(steps: Table, zone: str, first: pd.Timestamp | None, last: pd.Timestamp | None) -> tuple[Table, Table]:
+    """Each service's edge and activity statistics per quarter of its cases' starts, read in `zone`,
+    and over all its cases (``quarter`` NULL); ``zone`` names the zone.
+
+    Parameters
+    ----------
+    steps : ibis Table
+        The steps table.
+    zone : str
+        The zone in which quarters are read.
+    first, last : Timestamp or None
+        The first and last case start of the steps (None when there are none).
+    """
+    quarter = ibis.null("string") if first is None else quarter_expr(steps.case_start, zone, first, last)
+    quarterly, whole = steps.mutate(quarter=quarter), steps.mutate(quarter=ibis.null("string"))
+    keys = ["service", "quarter"]
+    edges, activities = (
+        statistics(quarterly, keys).union(statistics(whole, keys)).mutate(zone=ibis.literal(zone))
+        for statistics in (edge_statistics, activity_statistics)
+    )
+    return edges, activities

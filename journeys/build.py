@@ -5,8 +5,8 @@ its case's start and key (the event_seq of the case's first event, an integer th
 in the store), its successor and the seconds until it, and the roles its activity plays.
 ``journeys`` holds one row per case with its metrics and variant. Both are Ibis expressions over
 the store's tables, materialised in the store; :func:`build_journeys` rebuilds only the cases a
-new batch touched. Each service's whole process map is kept too (:mod:`journeys.aggregates`),
-worked out again from the steps on every build.
+new batch touched. Each service's process map, per quarter and over all its cases, is kept too
+(:func:`journeys.aggregates.service_maps`), worked out again from the steps on every build.
 
 Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
 :func:`register_catalogue`. A service the catalogue does not describe falls back on the events'
@@ -33,15 +33,13 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from journeys.aggregates import (
-    SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, activity_statistics, count_true, edge_statistics,
-)
+from journeys.aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, count_true, service_maps
 from journeys.catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
 from journeys.store import Store
 from journeys.tables import JourneyTables
 from journeys.working_time import WorkCalendar, covering_days, days_by_utc_day, with_working_time
 
-__all__ = ["build_journeys", "journeys_outdated", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
+__all__ = ["build_journeys", "journeys_outdated", "quarter_zone", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -142,6 +140,12 @@ def registered_calendar(store: JourneyTables) -> WorkCalendar | None:
         return None
     row = rows.iloc[0]
     return WorkCalendar(row.time_zone, tuple(row.work_days), row.opens, row.closes, tuple(row.holidays))
+
+
+def quarter_zone(store: JourneyTables) -> str:
+    """The zone in which quarters are read: the catalogue calendar's, else UTC."""
+    calendar = registered_calendar(store)
+    return calendar.time_zone if calendar else "UTC"
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
@@ -342,10 +346,10 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), partial)
         if progress:
             progress("maps")
-        # Each service's whole map, read back by process_map; a service's edges are few.
-        steps = backend.table("steps")
-        for table, expression in ((SERVICE_MAP_EDGES, edge_statistics(steps, ["service"])),
-                                  (SERVICE_MAP_ACTIVITIES, activity_statistics(steps, ["service"]))):
+        # Each service's map per quarter and over all its cases, read back by process_map.
+        first, last = store.con.execute("SELECT min(case_start), max(case_start) FROM steps").fetchall()[0]
+        maps = service_maps(backend.table("steps"), quarter_zone(store), first, last)
+        for table, expression in zip((SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES), maps, strict=True):
             _materialise(store, table, expression, append=False)
         if progress:
             progress("journeys")

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import pandas as pd
-from ibis.expr.types import BooleanValue, Table, TimestampValue
+from ibis.expr.types import BooleanValue, StringValue, Table, TimestampValue
 
 from journeys.errors import InvalidEventLogError
 
-__all__ = ["CaseFilter", "quarter_bounds"]
+__all__ = ["CaseFilter", "quarter_bounds", "quarter_expr", "quarter_name"]
 
 #: Canonical text columns of an event that the attribute filter reads directly.
 _EVENT_TEXT = ("activity", "channel", "agency", "resource", "actor", "lifecycle")
@@ -29,13 +29,51 @@ def quarter_bounds(quarter: str, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Time
     >>> quarter_bounds("2025Q1", "Asia/Dubai")[0]
     Timestamp('2024-12-31 20:00:00+0000', tz='UTC')
     """
-    match = _QUARTER.match(quarter.strip())
-    if not match:
-        raise InvalidEventLogError(f"The 'quarter' parameter must look like 2025Q1. Got {quarter!r} instead.")
-    year, number = int(match[1]), int(match[2])
+    year, number = _quarter_parts(quarter)
     start = pd.Timestamp(datetime(year, 3 * number - 2, 1, tzinfo=ZoneInfo(tz)))
     end = start + pd.DateOffset(months=3)
     return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
+def quarter_name(quarter: str) -> str:
+    """The quarter as najma writes it (``"2025Q1"``), from any form :func:`quarter_bounds` reads.
+
+    Examples
+    --------
+    >>> quarter_name("2025-q1")
+    '2025Q1'
+    """
+    year, number = _quarter_parts(quarter)
+    return f"{year}Q{number}"
+
+
+def _quarter_parts(quarter: str) -> tuple[int, int]:
+    match = _QUARTER.match(quarter.strip())
+    if not match:
+        raise InvalidEventLogError(f"The 'quarter' parameter must look like 2025Q1. Got {quarter!r} instead.")
+    return int(match[1]), int(match[2])
+
+
+def quarter_expr(instant: TimestampValue, zone: str, first: pd.Timestamp, last: pd.Timestamp) -> StringValue:
+    """The quarter (``"2025Q1"``) of `instant` read in `zone`, for instants from `first` to `last`.
+
+    A portable expression: the instant is compared with the first instant of each quarter.
+    """
+    label = pd.Timestamp(first).tz_convert(zone)
+    quarter = f"{label.year}Q{label.quarter}"
+    branches = []
+    while True:
+        _, end = quarter_bounds(quarter, zone)
+        if end > last:
+            break
+        branches.append((instant < ibis.literal(end.to_pydatetime()).cast(instant.type()), quarter))
+        quarter = _next_quarter(quarter)
+    return ibis.cases(*branches, else_=quarter) if branches else ibis.literal(quarter)
+
+
+def _next_quarter(quarter: str) -> str:
+    year, number = int(quarter[:4]), int(quarter[-1])
+    return f"{year + 1}Q1" if number == 4 else f"{year}Q{number + 1}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from journeys.aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, activity_statistics, edge_statistics
-from journeys.filters import CaseFilter
+from journeys.filters import CaseFilter, quarter_name
 from journeys.tables import JourneyTables
 from journeys.variants import journey_table
 
@@ -128,10 +128,9 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     >>> graph.start_activities, graph.end_activities
     ({'Apply': 2}, {'Collect': 2})
     """
-    if _has_service_map(store, where):
-        keep = {"service": where.service}
-        edges = _read_cached(store, SERVICE_MAP_EDGES, keep, [ibis.desc("frequency"), "source", "target"])
-        activities = _read_cached(store, SERVICE_MAP_ACTIVITIES, keep, [ibis.desc("frequency"), "activity"])
+    kept = _kept_map(store, where)
+    if kept is not None:
+        edges, activities = kept
     else:
         steps = filtered_steps(store, where)
         edges = edge_statistics(steps).order_by([ibis.desc("frequency"), "source", "target"]).to_pandas()
@@ -145,19 +144,23 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     return graph if coverage >= 1 else graph.abstract(coverage)
 
 
-def _has_service_map(store: JourneyTables, where: CaseFilter | None) -> bool:
-    """True when `where` asks for all the cases of one service and the store holds the services' maps
-    (written by :func:`journeys.build_journeys`)."""
-    return (
-        where is not None and isinstance(where.service, str) and where.spans_only
-        and (where.quarter, where.start, where.end) == (None, None, None) and store.has_table(SERVICE_MAP_EDGES)
-    )
-
-
-def _read_cached(store: JourneyTables, table: str, keep: dict[str, str], order: list) -> pd.DataFrame:
-    rows = store.backend.table(table)
-    rows = rows.filter(*(rows[k] == v for k, v in keep.items())).drop(*keep)
-    return rows.order_by(order).to_pandas()
+def _kept_map(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The edges and activities of one service's map as the build kept them (see
+    :func:`journeys.aggregates.service_maps`), when `where` asks for all the cases of one service,
+    or for those that started in one quarter read in the build's zone; else None."""
+    if not (where is not None and isinstance(where.service, str) and where.spans_only
+            and where.start is None and where.end is None and store.has_table(SERVICE_MAP_EDGES)):
+        return None
+    quarter = None if where.quarter is None else quarter_name(where.quarter)
+    found = []
+    for name, order in ((SERVICE_MAP_EDGES, [ibis.desc("frequency"), "source", "target"]),
+                        (SERVICE_MAP_ACTIVITIES, [ibis.desc("frequency"), "activity"])):
+        table = store.backend.table(name)
+        period = table.quarter.isnull() if quarter is None else (table.quarter == quarter) & (table.zone == where.tz)
+        found.append(table.filter(table.service == where.service, period).drop("service", "quarter", "zone")
+                     .order_by(order).to_pandas())
+    edges, activities = found
+    return None if activities.empty else (edges, activities)  # a quarter of another zone is worked out
 
 
 def rework_per_activity(store: JourneyTables, where: CaseFilter | None = None) -> dict[str, int]:

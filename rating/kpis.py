@@ -30,7 +30,7 @@ from ibis.expr.types import Table
 
 from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
 from journeys.tables import JourneyTables
-from journeys.build import registered_calendar
+from journeys.build import quarter_zone
 
 __all__ = [
     "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "quarter_zone", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
@@ -205,12 +205,6 @@ def case_features_expr(
     if not store.has_table("journeys"):
         raise InvalidEventLogError(f"{store.path}: the journeys are not built; run `najma ingest` or build_journeys first.")
     return _features_expr(store, journeys if journeys is not None else journey_table(store, where), satisfied_at)
-
-
-def quarter_zone(store: JourneyTables) -> str:
-    """The zone in which quarters are read: the catalogue calendar's, else UTC."""
-    calendar = registered_calendar(store)
-    return calendar.time_zone if calendar else "UTC"
 
 
 def case_features(

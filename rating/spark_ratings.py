@@ -20,9 +20,9 @@ from functools import partial
 import ibis
 import numpy as np
 import pandas as pd
-from ibis.expr.types import StringValue, TimestampValue
 
-from journeys import InvalidEventLogError, quarter_bounds
+from journeys import InvalidEventLogError
+from journeys.filters import quarter_expr
 from journeys import Store
 from journeys.spark_engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 from rating.config import RatingConfig, default_config
@@ -31,31 +31,9 @@ from rating.kpis import KPIS, GroupStatistics, case_features_expr, previous_quar
 from rating.model import StarRater
 from rating.ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
 
-__all__ = ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark", "quarter_expr"]
+__all__ = ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark"]
 
 _KEYS = ["service", "quarter"]
-
-
-def quarter_expr(instant: TimestampValue, zone: str, first: pd.Timestamp, last: pd.Timestamp) -> StringValue:
-    """The quarter (``"2025Q1"``) of `instant` read in `zone`, for instants from `first` to `last`.
-
-    A portable expression: the instant is compared with the first instant of each quarter.
-    """
-    label = pd.Timestamp(first).tz_convert(zone)
-    quarter = f"{label.year}Q{label.quarter}"
-    branches = []
-    while True:
-        _, end = quarter_bounds(quarter, zone)
-        if end > last:
-            break
-        branches.append((instant < ibis.literal(end.to_pydatetime()).cast(instant.type()), quarter))
-        quarter = _next_quarter(quarter)
-    return ibis.cases(*branches, else_=quarter) if branches else ibis.literal(quarter)
-
-
-def _next_quarter(quarter: str) -> str:
-    year, number = int(quarter[:4]), int(quarter[-1])
-    return f"{year + 1}Q1" if number == 4 else f"{year}Q{number + 1}"
 
 
 def _rate_group(features: pd.DataFrame, *, config: RatingConfig, draws: int, seed: int) -> pd.DataFrame:

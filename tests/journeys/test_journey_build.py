@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -17,6 +19,7 @@ from journeys import (
     register_catalogue,
     variants,
 )
+from journeys.process_map import _kept_map
 from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
 
 TRUTH_COLUMNS = {"customer_steps": "customer_steps", "visits": "visits", "rework": "document_requests",
@@ -101,10 +104,19 @@ def test_abstraction_keeps_the_most_frequent_activities_and_edges(sample_store: 
         full.abstract(0)
 
 
-def test_a_services_map_read_from_the_build_equals_the_map_worked_out_from_its_steps(sample_store: Store):
+@pytest.mark.parametrize(("quarter", "tz", "kept"), [(None, "UTC", True), ("2025Q1", "Asia/Dubai", True),
+                                                     ("2025q1", "Asia/Dubai", True), ("2025Q1", "UTC", False)])
+def test_a_services_map_read_from_the_build_equals_the_map_worked_out_from_its_steps(
+    sample_store: Store, quarter: str | None, tz: str, kept: bool,
+):
+    """The build keeps each service's map per quarter in the catalogue's zone (Asia/Dubai) and over
+    all its cases; a quarter read in another zone is worked out from the steps."""
     for service in ("passport", "trade_licence"):
-        read = process_map(sample_store, CaseFilter(service=service))
-        worked_out = process_map(sample_store, CaseFilter(service=[service]))  # a list is not read from the build
+        where = CaseFilter(service=service, quarter=quarter, tz=tz)
+        assert (_kept_map(sample_store, where) is not None) == kept
+        read = process_map(sample_store, where)
+        worked_out = process_map(sample_store, replace(where, service=[service]))  # a list is not read from the build
+        assert len(read.edges) > 5
         pd.testing.assert_frame_equal(read.edges, worked_out.edges)
         pd.testing.assert_frame_equal(read.activities, worked_out.activities)
         assert (read.start_activities, read.end_activities) == (worked_out.start_activities, worked_out.end_activities)
