@@ -1,7 +1,8 @@
-"""The aggregations of a process map over a steps table, shared by the live map and the per-service maps of the build.
+"""The aggregations of a process map over a steps table, shared by the map of a filter and the maps the build keeps.
 
 Both group the steps (see :mod:`journeys.build`) by `keys` beside the edge or the activity, so the
-same expression answers one filter (no keys) or every service at once (``["service"]``).
+same expression answers one filter (no keys) or every service and quarter at once
+(:func:`service_maps`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 
 import ibis
 import pandas as pd
-
 from ibis.expr.types import BooleanValue, IntegerScalar, Table
 
 from journeys.filters import quarter_expr

@@ -1,7 +1,8 @@
 """Process maps: the directly-follows graph of some cases, with frequencies and times per edge.
 
 Computed from the store's ``steps`` table (see :mod:`journeys.build`), so that a map of any
-filter is one aggregation, not a pass over raw events in Python.
+filter is one aggregation, not a pass over raw events in Python. The map of one service, over all
+its cases or one quarter of them, is read from the maps the build keeps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from journeys.tables import JourneyTables
 from journeys.variants import journey_table
 
 __all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
+
+#: The order of a map's edges and activities: most frequent first, then by name.
+_EDGE_ORDER = [ibis.desc("frequency"), "source", "target"]
+_ACTIVITY_ORDER = [ibis.desc("frequency"), "activity"]
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,8 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
         edges, activities = kept
     else:
         steps = filtered_steps(store, where)
-        edges = edge_statistics(steps).order_by([ibis.desc("frequency"), "source", "target"]).to_pandas()
-        activities = activity_statistics(steps).order_by([ibis.desc("frequency"), "activity"]).to_pandas()
+        edges = edge_statistics(steps).order_by(_EDGE_ORDER).to_pandas()
+        activities = activity_statistics(steps).order_by(_ACTIVITY_ORDER).to_pandas()
     graph = ProcessMap(
         activities[["activity", "frequency", "cases"]],
         edges,
@@ -153,8 +158,7 @@ def _kept_map(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFr
         return None
     quarter = None if where.quarter is None else quarter_name(where.quarter)
     found = []
-    for name, order in ((SERVICE_MAP_EDGES, [ibis.desc("frequency"), "source", "target"]),
-                        (SERVICE_MAP_ACTIVITIES, [ibis.desc("frequency"), "activity"])):
+    for name, order in ((SERVICE_MAP_EDGES, _EDGE_ORDER), (SERVICE_MAP_ACTIVITIES, _ACTIVITY_ORDER)):
         table = store.backend.table(name)
         period = table.quarter.isnull() if quarter is None else (table.quarter == quarter) & (table.zone == where.tz)
         found.append(table.filter(table.service == where.service, period).drop("service", "quarter", "zone")
