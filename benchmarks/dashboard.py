@@ -115,17 +115,19 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(store_path: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard",
-                               "--store", str(store_path), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def _serve(store_path: Path, port: int, log: Path) -> subprocess.Popen:
+    """Start `najma dashboard` with its error output in `log`; return once it answers."""
+    with log.open("w") as errors:  # the child keeps its own handle on the file
+        server = subprocess.Popen([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard",
+                                   "--store", str(store_path), "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=errors, text=True)
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
             return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(f"najma dashboard stopped: {server.stderr.read()}") from None
+                raise SystemExit(f"najma dashboard stopped: {log.read_text()}") from None
             time.sleep(0.5)
 
 
@@ -189,7 +191,8 @@ def main() -> None:
             print(f"ratio pm4py / najma (service map click, p95): "
                   f"{theirs['p95'] / np.percentile(ours['times']['service: map, variants, KPIs'], 95):.1f}")
         port = _free_port()
-        server = _serve(store_path, port)
+        log = folder / "server-errors.log"
+        server = _serve(store_path, port, log)
         try:
             url = f"http://127.0.0.1:{port}"
             print(f"first page in Chromium: {first_page(url):.2f} s (target 2 s)")
@@ -204,6 +207,8 @@ def main() -> None:
             for row in rows:
                 print(f"  {row['Name']:32s} {int(row['Request Count']):6,} requests, {int(row['Failure Count'])} failures, "
                       f"p50 {row['50%']} ms, p95 {row['95%']} ms")
+            failures = log.read_text().split("Traceback (most recent call last):")[1:]
+            print(f"server errors: {len(failures)}" + (f"; the first ends with: {failures[0].strip()[-600:]}" if failures else ""))
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -44,19 +44,24 @@ class Analyst(HttpUser):
 
     wait_time = between(0.5, 2.0)
 
-    def _post(self, callback: Callback, values: list[Any], name: str) -> None:
+    def _post(self, callback: Callback, values: list[Any], name: str) -> dict[str, Any] | None:
+        """Post one callback; return the properties it answered, or None when it failed."""
         with self.client.post("/_dash-update-component", json=payload(callback, values), name=name,
                               catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
+                return None
+            return response.json()["response"]
 
     @task(3)
     def overview_filters(self) -> None:
-        self._post(overview.CALLBACKS[0], [
-            random.choice(CHOICES["quarters"]), random.choice([None, *CHOICES["agencies"]]),
-            random.choice([None, *CHOICES["channels"]]), random.choice(["", "licence", "passport"]),
-            random.choice(["efficiency", "effectiveness", "steps"]), random.choice(["en", "ar"]),
+        channel, lang = random.choice([None, *CHOICES["channels"]]), random.choice(["en", "ar"])
+        answer = self._post(overview.CALLBACKS[0], [
+            random.choice(CHOICES["quarters"]), random.choice([None, *CHOICES["agencies"]]), channel,
+            random.choice(["", "licence", "passport"]), random.choice(["efficiency", "effectiveness", "steps"]), lang,
         ], "overview")
+        if answer is not None:  # the charts follow the star table's rows, as in the browser
+            self._post(overview.CALLBACKS[1], [answer["ov-grid"]["rowData"], channel, lang], "overview: charts")
 
     @task(2)
     def open_a_service(self) -> None:

@@ -184,12 +184,13 @@ class DashboardData:
         rows["change"] = rows["stars"] - rows["previous_stars"]
         rows.insert(1, "name", [self.name("service", s, lang) for s in rows["service"]])
         rows.insert(2, "agency", [self.name("agency", self.agency_of.get(s, ""), lang) for s in rows["service"]])
+        # Masks are arrays: a list of no booleans would pick no columns, not no rows.
         if agency:
-            rows = rows[[self.agency_of.get(s) == agency for s in rows["service"]]]
+            rows = rows[rows["service"].map(self.agency_of).eq(agency).to_numpy(dtype=bool)]
         if search:
             needle = search.casefold()
-            rows = rows[[needle in f"{n} {s} {self.name('service', s, 'en')}".casefold()
-                         for n, s in zip(rows["name"], rows["service"], strict=True)]]
+            rows = rows[np.array([needle in f"{n} {s} {self.name('service', s, 'en')}".casefold()
+                                  for n, s in zip(rows["name"], rows["service"], strict=True)], dtype=bool)]
         probabilities = rows[star_columns(self.config)].to_numpy(dtype=float)
         rows["confidence"] = [
             p[int(s) - self.config.lowest_star] if pd.notna(s) and not np.isnan(p).all() else np.nan

@@ -48,6 +48,18 @@ def test_overview_callback_filters_by_agency_and_shows_najmas_stars(app: object,
     assert set(pillars.figure.data[0].y) == names
 
 
+def test_overview_filters_that_leave_no_service_show_an_empty_table(app: object, data: DashboardData) -> None:
+    """No rows left after the agency, then a search (once a KeyError that failed the click); a search
+    that matches no service."""
+    quarter = data.quarters[0]
+    assert data.overview(quarter, agency="No such agency", search="licence").empty
+    with app.server.test_request_context():
+        rows, count, kpi_rows, _ = overview.update_overview(quarter, None, None, "no such service", "steps", "en")
+        trend, pillars = overview.update_charts(rows, None, "en")
+    assert rows == [] and kpi_rows == [] and count.startswith("0 services shown")
+    assert not trend.figure.data and len(pillars.figure.data[0].y) == 0
+
+
 def test_service_selection_narrows_the_map_to_the_variants_chosen(app: object, data: DashboardData,
                                                                   built_sample: Path) -> None:
     with Store(built_sample, read_only=True) as store:
