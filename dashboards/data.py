@@ -107,7 +107,8 @@ class DashboardData:
         self.variant_table = lru_cache(maxsize=256)(self._variant_table)
         self.conformance = lru_cache(maxsize=64)(self._conformance)
         self.redesign = lru_cache(maxsize=64)(self._redesign)
-        self.life_event_links = lru_cache(maxsize=16)(self._life_event_links)
+        self._life_event_links_kept = lru_cache(maxsize=16)(self._life_event_links)
+        self._life_event_lock = threading.Lock()
         self.life_event_summary = lru_cache(maxsize=16)(self._life_event_summary)
         self.life_event_flows = lru_cache(maxsize=16)(self._life_event_flows)
         self.ask_once = lru_cache(maxsize=16)(self._ask_once)
@@ -298,6 +299,12 @@ class DashboardData:
         return found.services.iloc[0], deviations
 
     # -- customer journeys across services ------------------------------------------------------------
+
+    def life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The journeys of a life event (one row each) and their linked cases, worked out once: a
+        click that asks while another works them out waits for its answer."""
+        with self._life_event_lock:
+            return self._life_event_links_kept(life_event)
 
     def _life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The journeys of a life event (one row each) and their linked cases."""
