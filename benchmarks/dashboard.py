@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import socket
@@ -148,6 +149,8 @@ def first_page(url: str) -> float:
 
 def load_run(url: str, users: int, seconds: int, choices: dict[str, list[str]], folder: Path) -> list[dict[str, str]]:
     """Run locust headless against `url`; return its aggregated statistics rows."""
+    if importlib.util.find_spec("locust") is None:
+        raise SystemExit("the load run needs locust: pip install -e '.[bench]'")
     prefix = folder / "locust"
     env = {**os.environ, "NAJMA_BENCH_CHOICES": json.dumps(choices)}
     subprocess.run([sys.executable, "-m", "locust", "-f", str(HERE / "dashboard_locust.py"), "--headless",
