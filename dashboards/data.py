@@ -36,7 +36,7 @@ import pandas as pd
 
 from dashboards.i18n import display_names
 from journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map
-from journeys.build import registered_calendar
+from journeys.build import quarter_zone
 from journeys.redesign import Transform
 from rating import KPIS, RatingConfig, case_features, default_config, star_columns, what_if
 from rating.kpis import group_statistics, point_kpis, previous_quarter
@@ -79,8 +79,7 @@ class DashboardData:
         self.draws = draws
         self._root = Store(self.path, read_only=True)
         self._local = threading.local()
-        calendar = registered_calendar(self._root)
-        self.tz = calendar.time_zone if calendar else "UTC"
+        self.tz = quarter_zone(self._root)  # the zone of the quarters the build kept maps of
         say("reading the journeys")
         self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
         say("rating every service and quarter")

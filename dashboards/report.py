@@ -22,7 +22,7 @@ from dashboards.figures import customer_steps_figure, kpi_scores_figure, process
 from dashboards.i18n import advice_text, change_text, direction, display_names, kpi_label, star_marks, text
 from dashboards.static_images import figures_as_svg, print_pdf
 from journeys import CaseFilter, Store, process_map
-from journeys.build import registered_calendar
+from journeys.build import quarter_zone
 from rating import (
     KPIS,
     RATED,
@@ -137,8 +137,7 @@ def _overview_rows(ratings: pd.DataFrame, names: dict, lang: str) -> list[dict[s
 
 def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: pd.DataFrame, quarter: str,
                   config: RatingConfig, names: dict, lang: str) -> dict[str, object]:
-    calendar = registered_calendar(store)
-    where = CaseFilter(service=row.service, quarter=quarter, tz=calendar.time_zone if calendar else "UTC")
+    where = CaseFilter(service=row.service, quarter=quarter, tz=quarter_zone(store))
     graph = process_map(store, where).abstract(MAP_COVERAGE)
     cases = features[(features["service"] == row.service) & (features["quarter"] == quarter)]
     breakdown = kpi_breakdown(row, config)

@@ -33,7 +33,7 @@ from journeys.tables import JourneyTables
 from journeys.build import quarter_zone
 
 __all__ = [
-    "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "quarter_zone", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
+    "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
     "quarter_label", "previous_quarter", "group_statistics", "point_kpis",
 ]
 

@@ -21,13 +21,13 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from journeys import InvalidEventLogError
+from journeys import InvalidEventLogError, Store
+from journeys.build import quarter_zone
 from journeys.filters import quarter_expr
-from journeys import Store
 from journeys.spark_engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 from rating.config import RatingConfig, default_config
 from rating.history import record_ratings
-from rating.kpis import KPIS, GroupStatistics, case_features_expr, previous_quarter, quarter_zone
+from rating.kpis import KPIS, GroupStatistics, case_features_expr, previous_quarter
 from rating.model import StarRater
 from rating.ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
 
