@@ -1,7 +1,9 @@
 """A safe, streaming XES reader.
 
 The file is parsed with lxml's ``iterparse``: one trace is held in memory at a time, so memory
-does not grow with the file. Documents that declare a DTD are refused before parsing (no external
+does not grow with the file. Events are numbered in document order from 1 (the ``_row`` of
+every event, its unit "event"), so a quarantined event can be found again even in a file
+written on one line. Documents that declare a DTD are refused before parsing (no external
 entities, no entity expansion, no network), and lxml runs with ``resolve_entities=False``,
 ``no_network=True`` and ``load_dtd=False`` besides.
 
@@ -75,7 +77,7 @@ class XesSource(Source):
     _raw: BinaryIO | None = None
 
     def __post_init__(self) -> None:
-        self.unit = "line"
+        self.unit = "event"
 
     @property
     def progress_total(self) -> int:
@@ -115,59 +117,100 @@ class XesSource(Source):
                 self._raw.close()
 
     def _parse(self, stream: BinaryIO) -> Iterator[pa.RecordBatch]:
+        """Yield the events trace by trace, numbered in document order.
+
+        Events outside any trace are kept too, without a case (they are quarantined for it).
+        """
         parser = etree.iterparse(
             stream,
             events=("end",),
-            tag=("{*}event", "{*}trace"),
+            tag="{*}trace",
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             huge_tree=False,
             remove_comments=True,
         )
-        rows: list[dict[str, str | int]] = []
-        trace_events: list[dict[str, str | int]] = []
-        seen_root = False
-        for _, element in parser:
-            seen_root = True
-            if _local(element.tag) == "event":
-                row: dict[str, str | int] = {
-                    child.get("key"): child.get("value") for child in element if child.get("value") is not None
-                }
-                row[ROW] = element.sourceline
-                trace_events.append(row)
-                element.clear(keep_tail=False)
-                continue
-            case = {
-                "case:" + child.get("key"): child.get("value")
-                for child in element
-                if child.get("value") is not None and _local(child.tag) != "event"
-            }
-            for row in trace_events:
-                row.update(case)
-            rows.extend(trace_events)
-            trace_events = []
-            element.clear(keep_tail=False)
-            parent = element.getparent()
-            while element.getprevious() is not None:
+        rows = _Rows(1)
+        traces = 0
+        for _, trace in parser:
+            traces += 1
+            parent = trace.getparent()
+            while trace.getprevious() is not None:  # what came before this trace: free it, keep stray events
+                rows.add_if_event(parent[0])
                 del parent[0]
+            first = len(rows)
+            case = {}
+            for child in trace:
+                if not rows.add_if_event(child) and child.get("value") is not None:
+                    case["case:" + child.get("key")] = child.get("value")
+            rows.share(first, case)
+            trace.clear(keep_tail=False)
             if len(rows) >= XES_BATCH_EVENTS:
-                yield _batch(rows)
-                rows = []
-        if not seen_root and not rows:
+                yield rows.batch()
+                rows = _Rows(rows.next_number)
+        for child in parser.root if parser.root is not None else ():
+            rows.add_if_event(child)
+        if not traces and rows.next_number == 1:
             raise self.fail("no <trace> or <event> elements: this is not an XES event log")
-        if rows:
-            yield _batch(rows)
+        if len(rows):
+            yield rows.batch()
 
 
-def _local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+_XES_EVENT = "{http://www.xes-standard.org/}event"
 
 
-def _batch(rows: list[dict[str, str | int]]) -> pa.RecordBatch:
-    keys = list(dict.fromkeys(key for row in rows for key in row))
-    schema = pa.schema([(k, pa.int64() if k == ROW else pa.string()) for k in keys])
-    return pa.RecordBatch.from_pylist(rows, schema=schema)
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+class _Rows:
+    """Events gathered column by column, each numbered in document order from `first_number`.
+
+    ``columns`` maps an attribute key to {index in this batch: value}.
+    """
+
+    def __init__(self, first_number: int) -> None:
+        self.first_number = first_number
+        self.columns: dict[str, dict[int, str]] = {}
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def next_number(self) -> int:
+        """The number the next event gets."""
+        return self.first_number + self.count
+
+    def add_if_event(self, element: etree._Element) -> bool:
+        """Add `element` if it is an <event>: the value of each of its attributes; say if it was."""
+        tag = element.tag
+        if tag != _XES_EVENT and _local(tag) != "event":
+            return False
+        columns, index, get = self.columns, self.count, etree._Element.get
+        for attribute in element:
+            value = get(attribute, "value")
+            if value is not None:
+                key = get(attribute, "key")
+                if key in columns:
+                    columns[key][index] = value
+                else:
+                    columns[key] = {index: value}
+        self.count += 1
+        return True
+
+    def share(self, first: int, case: dict[str, str]) -> None:
+        """Give the trace attributes `case` to the events from index `first` on."""
+        for key, value in case.items():
+            self.columns.setdefault(key, {}).update(dict.fromkeys(range(first, self.count), value))
+
+    def batch(self) -> pa.RecordBatch:
+        """The events as an Arrow batch: one text column per key, then their numbers."""
+        arrays = {key: pa.array([values.get(i) for i in range(self.count)], pa.string())
+                  for key, values in self.columns.items()}
+        arrays[ROW] = pa.array(range(self.first_number, self.next_number), pa.int64())
+        return pa.RecordBatch.from_pydict(arrays)
 
 
 class _Prefixed(io.RawIOBase):

@@ -218,3 +218,16 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, fragment):
     assert fragment in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3
+
+
+def test_xes_on_one_line_with_events_outside_traces_loses_nothing(store, tmp_path):
+    path = tmp_path / "one-line.xes"
+    stray = '<event><string key="concept:name" value="Stray"/></event>'
+    path.write_text(_xes(3).replace("\n", "").replace("<log", "<log ", 1).replace("</log>", stray + "</log>")
+                    .replace('"http://www.xes-standard.org/">', '"http://www.xes-standard.org/">' + stray, 1))
+    result = store.ingest(open_source(path))
+    assert (result.read, result.loaded, result.quarantined) == (8, 6, 2)
+    seqs = store.con.execute("SELECT count(DISTINCT event_seq), count(*) FROM events").fetchall()[0]
+    assert seqs == (6, 6)
+    quarantined = store.con.execute("SELECT row, unit, reason FROM quarantine ORDER BY row").fetchall()
+    assert quarantined == [(1, "event", "missing case_id"), (8, "event", "missing case_id")]
