@@ -27,6 +27,7 @@ from journeys.errors import SourceReadError, StoreError
 from journeys.mapping import XES_MAPPING, ColumnMapping
 from journeys.normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
 from journeys.pseudonym import Pseudonymiser, load_key
+from journeys.read_ahead import read_ahead
 from journeys.schema import EVENT_COLUMNS
 from journeys.sources import ROW, FrameSource, Source
 
@@ -232,13 +233,17 @@ class Store:
                 batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
                 first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
                 seen_columns: set[str] = set()
-                for batch in source.batches():
-                    seen_columns.update(batch.schema.names)
+
+                def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
                     resolved = self._resolve(source, user_mapping, batch.schema.names)
                     if "customer_id" in resolved:
                         batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                    return batch, with_clean_text(batch), resolved
+
+                for batch, cleaned, resolved in read_ahead(source.batches(), prepare):
+                    seen_columns.update(batch.schema.names)
                     normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
-                    self._stage(batch, normaliser, batch_id, first_seq, source)
+                    self._stage(batch, cleaned, normaliser, batch_id, first_seq, source)
                     if progress:
                         progress(source.progress(), source.progress_total)
                 unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
@@ -293,16 +298,17 @@ class Store:
         except ValueError as exc:
             raise source.fail(str(exc)) from None
 
-    def _stage(self, batch: pa.RecordBatch, normaliser: Normaliser, batch_id: int, first_seq: int, source: Source) -> None:
+    def _stage(self, batch: pa.RecordBatch, cleaned: pa.RecordBatch, normaliser: Normaliser, batch_id: int,
+               first_seq: int, source: Source) -> None:
         """Normalise one batch: good rows into the events, bad rows into quarantine.
 
+        `cleaned` is the batch with its text cleaned (:func:`journeys.normalise.with_clean_text`).
         The good rows are inserted in one pass; the batch is read a second time only when some
         rows were left out, to quarantine them.
         """
         if not batch.num_rows:
             return
-        cleaned = pa.Table.from_batches([with_clean_text(batch)])
-        relation = self.con.from_arrow(cleaned).select(*normaliser.select(batch.schema))
+        relation = self.con.from_arrow(pa.Table.from_batches([cleaned])).select(*normaliser.select(batch.schema))
         seq = (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT")
         relation.filter("_reason IS NULL").select(
             *(name for name in STAGE_COLUMNS if name != ROW),
