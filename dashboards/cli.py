@@ -151,7 +151,7 @@ def quarantine(
     batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write all the matching rows to this CSV file instead.")] = None,
 ) -> None:
-    """List quarantined rows: file, line or row, column, reason and the record as read."""
+    """List quarantined rows: file, place (line, row or event), column, reason and the record as read."""
     with Store(store_path(store), read_only=True) as source:
         relation = source.con.table("quarantine")
         if batch is not None:

@@ -221,8 +221,11 @@ def journeys_expr(steps: Table) -> Table:
     # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
     # that the costly ordered text of a variant is built once per variant, not once per case.
     step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
-    cases = steps.group_by(["service", "case_id"]).aggregate(
-        case_key=steps.case_key.min(),
+    # A case is grouped by its integer key, which names it as (service, case_id) does but hashes
+    # and compares much faster than two strings.
+    cases = steps.group_by("case_key").aggregate(
+        service=steps.service.arbitrary(),
+        case_id=steps.case_id.arbitrary(),
         customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
         first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
         first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
@@ -255,23 +258,21 @@ def journeys_expr(steps: Table) -> Table:
         cost=steps.cost.sum(),
         variant_key=step_hash.cast("decimal(38, 0)").sum(),
     )
-    representatives = cases.group_by(["variant_key", "events"]).aggregate(
-        service=cases.service.min(), case_id=cases.case_id.argmin(cases.service)
-    )
+    representatives = cases.group_by(["variant_key", "events"]).aggregate(case_key=cases.case_key.min())
     texts = (
-        steps.semi_join(representatives, ["service", "case_id"])
-        .group_by(["service", "case_id"])
+        steps.semi_join(representatives, "case_key")
+        .group_by("case_key")
         .aggregate(ordered=ibis.struct({"position": steps.position, "activity": steps.activity}).collect())
     )
     # Sorting the collected (position, activity) pairs orders them portably (no ordered aggregate on every engine).
     variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
-    names = representatives.join(texts, ["service", "case_id"]).select("variant_key", "events", variant=variant)
+    names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
     cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
     return cases.mutate(
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
         documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
         redos_other_resource=cases.repetitions - cases.repeats_same_resource,
-    )
+    ).relocate("service", "case_id")
 
 
 def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:

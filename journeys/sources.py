@@ -1,7 +1,7 @@
 """Sources of events: CSV, Parquet (file or folder), XES and pandas frames, read as Arrow batches.
 
 Every source yields Arrow record batches in input order, with one extra column ``_row``: the
-1-based line of the file (CSV, XES) or the 1-based row (Parquet, frames) each record came from,
+1-based line of the file (CSV), the 1-based row (Parquet, frames) or event (XES) each record came from,
 so that a rejected record can be named. Records that cannot even be split into columns are
 handed over as :class:`Reject` objects instead of being dropped.
 """
@@ -23,7 +23,7 @@ from journeys.errors import SourceReadError
 
 __all__ = ["Reject", "Source", "CsvSource", "ParquetSource", "FrameSource", "ROW"]
 
-#: Name of the column that carries each record's line or row number.
+#: Name of the column that carries each record's place: its line (CSV), row (Parquet, frames) or event number (XES).
 ROW = "_row"
 
 CSV_BLOCK_BYTES = 128 << 20

@@ -2,7 +2,7 @@
 
 Loading a source is one transaction: an error or an interrupt at any point leaves the store as
 it was. A source whose content was loaded before is skipped. Rows that cannot be loaded are
-quarantined with their file, line or row, column and reason, so loaded + quarantined = read.
+quarantined with their file, place (CSV line, row, or XES event number), column and reason, so loaded + quarantined = read.
 """
 
 from __future__ import annotations
