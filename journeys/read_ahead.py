@@ -17,7 +17,6 @@ __all__ = ["read_ahead"]
 T = TypeVar("T")
 R = TypeVar("R")
 
-_DONE = object()
 _POLL_SECONDS = 0.1
 
 
@@ -52,7 +51,7 @@ def read_ahead(items: Iterable[T], prepare: Callable[[T], R], *, depth: int = 1)
             for item in iterator:
                 if not offer(("value", prepare(item))):
                     return
-            offer(("done", _DONE))
+            offer(("done", None))
         except BaseException as exc:  # handed to the caller's thread, raised there
             offer(("error", exc))
         finally:
