@@ -72,7 +72,7 @@ def quarter_expr(instant: TimestampValue, zone: str, first: pd.Timestamp, last: 
 
 
 def _next_quarter(quarter: str) -> str:
-    year, number = int(quarter[:4]), int(quarter[-1])
+    year, number = _quarter_parts(quarter)
     return f"{year + 1}Q1" if number == 4 else f"{year}Q{number + 1}"
 
 
