@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import ibis
 import pandas as pd
-from ibis.expr.types import BooleanValue, IntegerScalar, Table
+from ibis.expr.types import BooleanValue, IntegerScalar, NumericScalar, Table
+from ibis.expr.types.groupby import GroupedTable
 
 from journeys.filters import quarter_expr
 
@@ -33,16 +34,20 @@ def edge_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
     """Per `keys` and edge (source, target): how often it was followed, in how many cases, and the
     mean, median, p90, min and max seconds between its two events."""
     follows = steps.filter(steps.next_activity.notnull())
+    return _by_edge(follows, keys).aggregate(frequency=follows.count(), cases=follows.case_key.nunique(), **_times(follows))
+
+
+def _by_edge(follows: Table, keys: Sequence[str]) -> GroupedTable:
+    return follows.group_by([*keys, follows.activity.name("source"), follows.next_activity.name("target")])
+
+
+def _times(follows: Table) -> dict[str, NumericScalar]:
+    """The statistics of the seconds between the two events of each edge."""
     seconds = follows.seconds_to_next
-    return follows.group_by([*keys, follows.activity.name("source"), follows.next_activity.name("target")]).aggregate(
-        frequency=follows.count(),
-        cases=follows.case_key.nunique(),
-        mean_seconds=seconds.mean(),
-        median_seconds=seconds.median(),
-        p90_seconds=seconds.quantile(0.9),
-        min_seconds=seconds.min(),
-        max_seconds=seconds.max(),
-    )
+    return {
+        "mean_seconds": seconds.mean(), "median_seconds": seconds.median(), "p90_seconds": seconds.quantile(0.9),
+        "min_seconds": seconds.min(), "max_seconds": seconds.max(),
+    }
 
 
 def activity_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
@@ -56,8 +61,13 @@ def activity_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
 
 
 def service_maps(steps: Table, zone: str, first: pd.Timestamp | None, last: pd.Timestamp | None) -> tuple[Table, Table]:
-    """Each service's edge and activity statistics per quarter of its cases' starts, read in `zone`,
-    and over all its cases (``quarter`` NULL); ``zone`` names the zone.
+    """The edge and activity statistics of each service per quarter of its cases' starts, read in
+    `zone`, and of each service over all its cases (``quarter`` NULL); the same over all services
+    (``service`` NULL), per quarter and over the whole log. ``zone`` names the zone.
+
+    A case has one service and one quarter, so the cases with an edge in several quarters or
+    services are the sum of theirs: the costly count of distinct cases is made once, per service
+    and quarter.
 
     Parameters
     ----------
@@ -69,10 +79,22 @@ def service_maps(steps: Table, zone: str, first: pd.Timestamp | None, last: pd.T
         The first and last case start of the steps (None when there are none).
     """
     quarter = ibis.null("string") if first is None else quarter_expr(steps.case_start, zone, first, last)
-    quarterly, whole = steps.mutate(quarter=quarter), steps.mutate(quarter=ibis.null("string"))
-    keys = ["service", "quarter"]
-    edges, activities = (
-        statistics(quarterly, keys).union(statistics(whole, keys)).mutate(zone=ibis.literal(zone))
-        for statistics in (edge_statistics, activity_statistics)
-    )
-    return edges, activities
+    steps = steps.mutate(quarter=quarter)
+    finest = ["service", "quarter"]
+    by_quarter = edge_statistics(steps, finest)
+    edges, activities = by_quarter, activity_statistics(steps, finest)
+    for keys in (["service"], ["quarter"], []):
+        missing = {key: steps[key].type() for key in finest if key not in keys}
+        follows = steps.filter(steps.next_activity.notnull())
+        # (DuckDB sums integers to a 128-bit integer: summing them as decimals makes the cast back explicit.)
+        summed = by_quarter.cases.cast("decimal(38, 0)").sum().cast("int64")
+        cases = by_quarter.group_by([*keys, "source", "target"]).aggregate(cases=summed)
+        rolled = (
+            _by_edge(follows, keys).aggregate(frequency=follows.count(), **_times(follows))
+            .join(cases, [*keys, "source", "target"])
+            .mutate(**{key: ibis.null(kind) for key, kind in missing.items()})
+        )
+        edges = edges.union(rolled.select(*by_quarter.columns))
+        whole = activity_statistics(steps, keys).mutate(**{key: ibis.null(kind) for key, kind in missing.items()})
+        activities = activities.union(whole.select(*activities.columns))
+    return edges.mutate(zone=ibis.literal(zone)), activities.mutate(zone=ibis.literal(zone))

@@ -2,7 +2,7 @@
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
 its case's start and key (the event_seq of the case's first event, an integer that names the case
-in the store), its successor and the seconds until it, and the roles its activity plays.
+in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
 ``journeys`` holds one row per case with its metrics and variant. Both are Ibis expressions over
 the store's tables, materialised in the store; :func:`build_journeys` rebuilds only the cases a
 new batch touched. Each service's process map, per quarter and over all its cases, is kept too
@@ -52,10 +52,12 @@ SERVICE_SETTINGS: dict[str, str] = {
     "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
     "open_days": "float64",
 }
-#: The columns of the steps table kept in the store.
+#: The columns of the steps table kept in the store. The role flags are counted into the journeys
+#: and not kept: no map, variant or conformance question reads them, and they were a third of the
+#: time it takes to write the table.
 STEPS_KEPT: tuple[str, ...] = (
     "service", "case_id", "event_seq", "activity", "timestamp", "case_start", "case_key", "position", "next_activity", "seconds_to_next",
-    "occurrence", "self_loop", "repetition", *ROLE_FLAGS,
+    "occurrence", "self_loop", "repetition",
 )
 
 
@@ -158,45 +160,48 @@ def steps_expr(events: Table, roles: Table) -> Table:
     roles : ibis Table
         (service, activity, role) rows of the catalogue.
     """
+    # The window passes sort every column they carry, so the role flags are joined after them.
+    events = events.select(
+        "service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
+        "agency", "resource", "satisfaction", "cost", "actor",
+    )
+    case = ibis.window(group_by=[events.service, events.case_id], order_by=[events.timestamp, events.event_seq])
+    same = ibis.window(
+        group_by=[events.service, events.case_id, events.activity], order_by=[events.timestamp, events.event_seq]
+    )
+    ordered = events.mutate(
+        position=ibis.row_number().over(case),
+        case_start=events.timestamp.first().over(case),
+        case_key=events.event_seq.first().over(case),
+        next_activity=events.activity.lead().over(case),
+        next_timestamp=events.timestamp.lead().over(case),
+        previous_activity=events.activity.lag().over(case),
+        previous_channel=events.channel.lag().over(case),
+        previous_agency=events.agency.lag().over(case),
+        occurrence=ibis.row_number().over(same),
+        previous_resource_same_activity=events.resource.lag().over(same),
+    )
     flags = roles.group_by(["service", "activity"]).aggregate(
         **{role: (roles.role == role).any() for role in ROLE_FLAGS}
     )
     catalogued = roles.select("service").distinct().mutate(catalogued=ibis.literal(True))
-    joined = (
-        events.left_join(flags, ["service", "activity"])
+    steps = (
+        ordered.left_join(flags, ["service", "activity"])
         .left_join(catalogued, "service")
         .select(
-            events.service, events.case_id, events.event_seq, events.activity, events.timestamp,
-            events.start_timestamp, events.customer_id, events.channel, events.agency, events.resource,
-            events.satisfaction, events.cost,
+            ordered,
             **{
                 role: (
                     ibis.coalesce(flags[role], False)
                     if role not in _ACTOR_ROLES
                     else ibis.ifelse(
                         catalogued.catalogued.notnull(), ibis.coalesce(flags[role], False),
-                        ibis.coalesce(events.actor == _ACTOR_ROLES[role], False),
+                        ibis.coalesce(ordered.actor == _ACTOR_ROLES[role], False),
                     )
                 )
                 for role in ROLE_FLAGS
             },
         )
-    )
-    case = ibis.window(group_by=[joined.service, joined.case_id], order_by=[joined.timestamp, joined.event_seq])
-    same = ibis.window(
-        group_by=[joined.service, joined.case_id, joined.activity], order_by=[joined.timestamp, joined.event_seq]
-    )
-    steps = joined.mutate(
-        position=ibis.row_number().over(case),
-        case_start=joined.timestamp.first().over(case),
-        case_key=joined.event_seq.first().over(case),
-        next_activity=joined.activity.lead().over(case),
-        next_timestamp=joined.timestamp.lead().over(case),
-        previous_activity=joined.activity.lag().over(case),
-        previous_channel=joined.channel.lag().over(case),
-        previous_agency=joined.agency.lag().over(case),
-        occurrence=ibis.row_number().over(same),
-        previous_resource_same_activity=joined.resource.lag().over(same),
     )
     return steps.mutate(
         seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
@@ -206,7 +211,7 @@ def steps_expr(events: Table, roles: Table) -> Table:
         & ibis.coalesce(steps.previous_resource_same_activity == steps.resource, False),
         channel_switch=ibis.coalesce(steps.previous_channel != steps.channel, False),
         agency_handoff=ibis.coalesce(steps.previous_agency != steps.agency, False),
-    ).drop("previous_channel", "previous_agency", "previous_resource_same_activity")
+    ).drop("actor", "previous_channel", "previous_agency", "previous_resource_same_activity")
 
 
 def journeys_expr(steps: Table) -> Table:
@@ -229,7 +234,6 @@ def journeys_expr(steps: Table) -> Table:
         customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
         first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
         first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
-        channels=steps.channel.nunique(),
         channel_list=steps.channel.collect(distinct=True).sort(),
         start=steps.timestamp.min(),
         end=steps.timestamp.max(),
@@ -269,10 +273,11 @@ def journeys_expr(steps: Table) -> Table:
     names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
     cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
     return cases.mutate(
+        channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
         documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
         redos_other_resource=cases.repetitions - cases.repeats_same_resource,
-    ).relocate("service", "case_id")
+    ).relocate("service", "case_id").relocate("channels", before="channel_list")
 
 
 def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:

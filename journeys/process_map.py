@@ -1,8 +1,8 @@
 """Process maps: the directly-follows graph of some cases, with frequencies and times per edge.
 
 Computed from the store's ``steps`` table (see :mod:`journeys.build`), so that a map of any
-filter is one aggregation, not a pass over raw events in Python. The map of one service, over all
-its cases or one quarter of them, is read from the maps the build keeps.
+filter is one aggregation, not a pass over raw events in Python. The map of one service or of all
+of them, over all their cases or one quarter of them, is read from the maps the build keeps.
 """
 
 from __future__ import annotations
@@ -150,19 +150,20 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
 
 
 def _kept_map(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The edges and activities of one service's map as the build kept them (see
-    :func:`journeys.aggregates.service_maps`), when `where` asks for all the cases of one service,
-    or for those that started in one quarter read in the build's zone; else None."""
-    if not (where is not None and isinstance(where.service, str) and where.spans_only
+    """The edges and activities of a map as the build kept them (see
+    :func:`journeys.aggregates.service_maps`), when `where` asks for all the cases of one service
+    or of every service, or for those that started in one quarter read in the build's zone; else None."""
+    where = where or CaseFilter()
+    if not ((where.service is None or isinstance(where.service, str)) and where.spans_only
             and where.start is None and where.end is None and store.has_table(SERVICE_MAP_EDGES)):
         return None
     quarter = None if where.quarter is None else quarter_name(where.quarter)
     found = []
     for name, order in ((SERVICE_MAP_EDGES, _EDGE_ORDER), (SERVICE_MAP_ACTIVITIES, _ACTIVITY_ORDER)):
         table = store.backend.table(name)
+        service = table.service.isnull() if where.service is None else table.service == where.service
         period = table.quarter.isnull() if quarter is None else (table.quarter == quarter) & (table.zone == where.tz)
-        found.append(table.filter(table.service == where.service, period).drop("service", "quarter", "zone")
-                     .order_by(order).to_pandas())
+        found.append(table.filter(service, period).drop("service", "quarter", "zone").order_by(order).to_pandas())
     edges, activities = found
     return None if activities.empty else (edges, activities)  # a quarter of another zone is worked out
 
