@@ -20,6 +20,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
@@ -49,6 +50,29 @@ def write_xes(table: pa.Table, path: Path) -> None:
                           f'<string key="channel" value={quoteattr(channel)}/></event>\n')
             out.write("</trace>\n")
         out.write("</log>\n")
+
+
+class Files(NamedTuple):
+    """The generated log as (path, events) in each format."""
+
+    parquet: tuple[Path, int]
+    csv: tuple[Path, int]
+    xes: tuple[Path, int]
+
+
+def write_files(events: int, xes_events: int, folder: Path) -> Files:
+    """Generate about `events` sample events as Parquet and CSV, and about `xes_events` as XES, into `folder`."""
+    print(f"generating {events:,} events ...", flush=True)
+    started = time.perf_counter()
+    table = generate(max(1, events // 10), seed=3).events
+    print(f"  {table.num_rows:,} events generated in {time.perf_counter() - started:.1f} s", flush=True)
+    plain = plain_table(table)
+    parquet, csv, xes = folder / "events.parquet", folder / "events.csv", folder / "events.xes"
+    pq.write_table(plain, parquet)
+    pacsv.write_csv(plain, csv)
+    xes_table = generate(max(1, xes_events // 10), seed=4).events
+    write_xes(xes_table, xes)
+    return Files((parquet, table.num_rows), (csv, table.num_rows), (xes, xes_table.num_rows))
 
 
 def najma_ingest(path: Path, folder: Path) -> int:
@@ -90,18 +114,8 @@ def main() -> None:
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
         folder = Path(tmp)
-        print(f"generating {args.events:,} events ...", flush=True)
-        started = time.perf_counter()
-        table = generate(max(1, args.events // 10), seed=3).events
-        print(f"  {table.num_rows:,} events generated in {time.perf_counter() - started:.1f} s", flush=True)
-        plain = plain_table(table)
-        parquet, csv, xes = folder / "events.parquet", folder / "events.csv", folder / "events.xes"
-        pq.write_table(plain, parquet)
-        pacsv.write_csv(plain, csv)
-        xes_table = generate(max(1, args.xes_events // 10), seed=4).events
-        write_xes(xes_table, xes)
-        runs = [("parquet", parquet, table.num_rows, pm4py_frame), ("csv", csv, table.num_rows, pm4py_frame),
-                ("xes", xes, xes_table.num_rows, pm4py_xes)]
+        files = write_files(args.events, args.xes_events, folder)
+        runs = [("parquet", *files.parquet, pm4py_frame), ("csv", *files.csv, pm4py_frame), ("xes", *files.xes, pm4py_xes)]
         for name, path, events, oracle in runs:
             ours = in_child(najma_ingest, path, folder)
             assert ours[2] == events, (name, ours[2], events)
