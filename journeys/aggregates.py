@@ -83,18 +83,17 @@ def service_maps(steps: Table, zone: str, first: pd.Timestamp | None, last: pd.T
     finest = ["service", "quarter"]
     by_quarter = edge_statistics(steps, finest)
     edges, activities = by_quarter, activity_statistics(steps, finest)
+    follows = steps.filter(steps.next_activity.notnull())
+    # (DuckDB sums integers to a 128-bit integer: summing them as decimals makes the cast back explicit.)
+    summed = by_quarter.cases.cast("decimal(38, 0)").sum().cast("int64")
     for keys in (["service"], ["quarter"], []):
-        missing = {key: steps[key].type() for key in finest if key not in keys}
-        follows = steps.filter(steps.next_activity.notnull())
-        # (DuckDB sums integers to a 128-bit integer: summing them as decimals makes the cast back explicit.)
-        summed = by_quarter.cases.cast("decimal(38, 0)").sum().cast("int64")
+        blanks = {key: ibis.null(steps[key].type()) for key in finest if key not in keys}
         cases = by_quarter.group_by([*keys, "source", "target"]).aggregate(cases=summed)
         rolled = (
             _by_edge(follows, keys).aggregate(frequency=follows.count(), **_times(follows))
             .join(cases, [*keys, "source", "target"])
-            .mutate(**{key: ibis.null(kind) for key, kind in missing.items()})
+            .mutate(**blanks)
         )
         edges = edges.union(rolled.select(*by_quarter.columns))
-        whole = activity_statistics(steps, keys).mutate(**{key: ibis.null(kind) for key, kind in missing.items()})
-        activities = activities.union(whole.select(*activities.columns))
+        activities = activities.union(activity_statistics(steps, keys).mutate(**blanks).select(*activities.columns))
     return edges.mutate(zone=ibis.literal(zone)), activities.mutate(zone=ibis.literal(zone))

@@ -5,8 +5,9 @@ its case's start and key (the event_seq of the case's first event, an integer th
 in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
 ``journeys`` holds one row per case with its metrics and variant. Both are Ibis expressions over
 the store's tables, materialised in the store; :func:`build_journeys` rebuilds only the cases a
-new batch touched. Each service's process map, per quarter and over all its cases, is kept too
-(:func:`journeys.aggregates.service_maps`), worked out again from the steps on every build.
+new batch touched. The process map of each service and of all of them, per quarter and over all
+cases, is kept too (:func:`journeys.aggregates.service_maps`), worked out again from the steps on
+every build.
 
 Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
 :func:`register_catalogue`. A service the catalogue does not describe falls back on the events'
@@ -352,7 +353,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), partial)
         if progress:
             progress("maps")
-        # Each service's map per quarter and over all its cases, read back by process_map.
+        # The maps of each service and of all of them, per quarter and over all cases, read back by process_map.
         first, last = store.con.execute("SELECT min(case_start), max(case_start) FROM steps").fetchall()[0]
         maps = service_maps(backend.table("steps"), quarter_zone(store), first, last)
         for table, expression in zip((SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES), maps, strict=True):
