@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,10 +32,15 @@ from journeys.read_ahead import read_ahead
 from journeys.schema import EVENT_COLUMNS
 from journeys.sources import ROW, FrameSource, Source
 
-__all__ = ["Store", "BatchResult", "default_store_path", "STORE_ENV"]
+__all__ = ["Store", "BatchResult", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
 
 STORE_ENV = "NAJMA_STORE"
+#: Caps the memory DuckDB may use (e.g. ``2GB``); above it, DuckDB spills to a file beside the store.
+MEMORY_ENV = "NAJMA_MEMORY_LIMIT"
 SCHEMA_VERSION = "1"
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 Progress = Callable[[int, int], None]
 
 _DDL = (
@@ -53,6 +59,23 @@ _DDL = (
 )
 
 _DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
+
+
+def memory_limit() -> int | None:
+    """The bytes that ``$NAJMA_MEMORY_LIMIT`` allows (``"2GB"``, ``"1.5 GiB"``), or None when it is not set.
+
+    Raises
+    ------
+    StoreError
+        If the variable is not a size.
+    """
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if not text:
+        return None
+    size = _SIZE.fullmatch(text)
+    if size is None:
+        raise StoreError(f"{MEMORY_ENV}={text!r} is not a memory size; write it as e.g. 2GB or 1.5GiB")
+    return int(float(size.group(1)) * _UNITS[size.group(2).lower()])
 
 
 def default_store_path() -> Path:
@@ -91,6 +114,12 @@ class Store:
     read_only : bool, default False
         Open without the right to change it (the file must exist).
 
+    Attributes
+    ----------
+    memory_limit : int or None
+        The bytes DuckDB may use (``$NAJMA_MEMORY_LIMIT``), None for DuckDB's default (most of
+        the machine's memory). A journey build sizes its work to fit half of it.
+
     Examples
     --------
     >>> import pandas as pd, tempfile, os
@@ -108,8 +137,10 @@ class Store:
         self.path = Path(path) if path is not None else default_store_path()
         if read_only and not self.path.exists():
             raise StoreError(f"no store at {self.path}; load events with: najma ingest FILE --store {self.path}")
+        self.memory_limit = memory_limit()
+        limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=limits)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}") from None
         self.con.execute("SET TimeZone = 'UTC'")
@@ -134,7 +165,7 @@ class Store:
         DuckDB connections are not shared between threads; a web server's threads each take a cursor.
         """
         handle = object.__new__(Store)
-        handle.path = self.path
+        handle.path, handle.memory_limit = self.path, self.memory_limit
         handle.con = self.con.cursor()
         handle.con.execute("SET TimeZone = 'UTC'")
         return handle

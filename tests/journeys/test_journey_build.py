@@ -19,6 +19,8 @@ from journeys import (
     register_catalogue,
     variants,
 )
+from journeys import build
+from journeys.aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES
 from journeys.process_map import _kept_map
 from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
 
@@ -44,7 +46,26 @@ def test_every_sample_case_has_the_generators_steps_visits_rework_and_outcome(sa
     assert set(ours.outcome) == {"completed", "rejected", "abandoned", "open"}
 
 
+def _built_tables(store: Store) -> dict[str, pd.DataFrame]:
+    """The tables a build writes, each sorted by the columns that name its rows (never in the order of its rows)."""
+    keys = {"steps": ["event_seq"], "journeys": ["case_key"],
+            SERVICE_MAP_EDGES: ["service", "quarter", "source", "target"], SERVICE_MAP_ACTIVITIES: ["service", "quarter", "activity"]}
+    return {table: store.con.execute(f"SELECT * FROM {table}").df().sort_values(by).reset_index(drop=True)
+            for table, by in keys.items()}
+
+
+def test_a_build_in_parts_equals_a_build_in_one(sample_store: Store):
+    whole = _built_tables(sample_store)
+    sample_store.memory_limit = 2 * 40_000 * build.BUILD_BYTES_PER_EVENT  # the sample's 205k events in six parts
+    stages = []
+    build_journeys(sample_store, progress=stages.append)
+    assert stages[0] == "steps and journeys, part 1 of 6" and "steps and journeys, part 6 of 6" in stages
+    for table, frame in _built_tables(sample_store).items():
+        pd.testing.assert_frame_equal(frame, whole[table], obj=table)
+
+
 def test_an_incremental_build_equals_a_full_build(store: Store, tmp_path):
+    store.memory_limit = 2 * 60_000 * build.BUILD_BYTES_PER_EVENT  # both builds in parts
     events = pq.read_table(SAMPLE_EVENTS).to_pandas()
     cases = sorted(events.case_id.unique())
     first = events[events.case_id.isin(cases[: len(cases) // 2])]

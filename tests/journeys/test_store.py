@@ -126,3 +126,19 @@ def test_pseudonyms_computed_in_bulk_are_the_rfc2104_hmac_of_each_id(key):
     expected = [None if i is None else hmac.new(key, i.encode(), hashlib.sha256).hexdigest()[:32] for i in ids]
     assert bulk == expected
     assert [Pseudonymiser(key).pseudonym(i) for i in ids if i is not None] == [e for e in expected if e is not None]
+
+
+@pytest.mark.parametrize(("text", "size"), [("2GB", 2 * 10**9), ("1.5 GiB", int(1.5 * 2**30)), ("512mb", 512 * 10**6)])
+def test_the_memory_limit_caps_duckdb(tmp_path, monkeypatch, text: str, size: int):
+    monkeypatch.setenv("NAJMA_MEMORY_LIMIT", text)
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.memory_limit == size == store.cursor().memory_limit
+        shown = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. "1.8 GiB"
+        number, unit = shown.split()
+        assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size) < 0.05 * size
+
+
+def test_a_memory_limit_that_is_not_a_size_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("NAJMA_MEMORY_LIMIT", "lots")
+    with pytest.raises(StoreError, match="NAJMA_MEMORY_LIMIT='lots' is not a memory size"):
+        Store(tmp_path / "s.duckdb")
