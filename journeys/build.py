@@ -51,7 +51,7 @@ _ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step
 Progress = Callable[[str], None]
 #: The memory a build's window passes take per event (measured: 5.4 GB at 10.2M events). Under a
 #: memory limit (``$NAJMA_MEMORY_LIMIT``) the build works through the cases in parts that each fit
-#: half of it, so that DuckDB seldom spills: at 10.2M events and 2.5GB, five parts, peak 2.8 GB,
+#: half of it, so that DuckDB seldom spills: at 10.2M events and 2.5GB, five parts, peak 2.9 GB,
 #: 51 s (one part: 64 s; without a limit: one part, 39 s and 6.4 GB).
 BUILD_BYTES_PER_EVENT = 500
 #: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
