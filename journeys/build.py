@@ -324,7 +324,8 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     Parameters
     ----------
     store : Store
-        The store; it is changed in one transaction.
+        The store; it is changed in one transaction. Under its memory limit the cases are built
+        in parts that fit (see :data:`BUILD_BYTES_PER_EVENT`).
     batch_id : int, optional
         Rebuild only the cases that have events in this batch (after an ingest); the outcomes
         of all cases are refreshed, as they depend on the store's last event.
