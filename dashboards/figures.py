@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import textwrap
 from collections import deque
 from collections.abc import Mapping, Sequence
 
@@ -35,6 +36,8 @@ __all__ = [
 
 #: What a process map's edges can show.
 MEASURES = ("frequency", "performance")
+#: The characters per line of a Sankey node's label.
+SANKEY_LABEL_WIDTH = 16
 _SCALE = "Viridis"
 
 
@@ -317,11 +320,16 @@ def sankey_figure(flows: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     ...                       "journeys": [12, 10]})
     >>> sankey_figure(flows).data[0].node.label
     ('X', 'a', 'b')
+    >>> sankey_figure(flows, labels={"service:b": "Health insurance for a newborn"}).data[0].node.label[2]
+    'Health insurance<br>for a newborn'
     """
     nodes = list(dict.fromkeys([*flows["source"], *flows["target"]]))
     index = {node: i for i, node in enumerate(nodes)}
+    # Plotly writes the last column's labels to the left of their nodes, where they meet the labels
+    # of the column before: long names are broken over lines so that both fit between the columns.
+    names = ["<br>".join(textwrap.wrap((labels or {}).get(n, n.split(":", 1)[1]), SANKEY_LABEL_WIDTH)) for n in nodes]
     figure = go.Figure(go.Sankey(
-        node={"label": [(labels or {}).get(n, n.split(":", 1)[1]) for n in nodes], "pad": 18,
+        node={"label": names, "pad": 18,
               "color": ["#c9a227" if n.startswith("agency:") else "#1f4e79" for n in nodes]},
         link={"source": [index[s] for s in flows["source"]], "target": [index[t] for t in flows["target"]],
               "value": flows["journeys"].to_list()},
