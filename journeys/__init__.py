@@ -6,7 +6,7 @@ need pm4py (discovery and conformance) are imported on first use, as pm4py takes
 
 from importlib import import_module
 
-from journeys.build import VARIANT_SEP, build_journeys, journeys_outdated, register_catalogue
+from journeys.build import VARIANT_SEP, build_journeys, journeys_outdated, quarter_zone, register_catalogue
 from journeys.catalogue import Catalogue, load_catalogue, parse_catalogue
 from journeys.errors import CatalogueError, InvalidEventLogError, NajmaError, SourceReadError, StoreError
 from journeys.formats import open_source
@@ -59,6 +59,7 @@ __all__ = [  # noqa: RUF022 - grouped by theme
     "process_map",
     "quarter_bounds",
     "register_catalogue",
+    "quarter_zone",
     "rework_per_activity",
     "variant_activities",
     "variants",
