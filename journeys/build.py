@@ -349,7 +349,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             events = events.semi_join(backend.table("_touched"), ["service", "case_id"])
             for table in ("steps", "journeys"):
                 store.con.execute(f"DELETE FROM {table} WHERE (service, case_id) IN (SELECT service, case_id FROM _touched)")
-        parts = _parts(store, int(backend.execute(events.count())))
+        parts = _parts(store, events)
         for part in range(parts):
             if progress:
                 progress(f"steps and journeys, part {part + 1} of {parts}")
@@ -393,11 +393,12 @@ def journeys_outdated(store: Store) -> bool:
     return store.has_table("steps") and "case_key" not in store.backend.table("steps").columns
 
 
-def _parts(store: Store, events: int) -> int:
-    """In how many parts to build `events` events: one without a memory limit, else parts that fit half of it."""
+def _parts(store: Store, events: Table) -> int:
+    """In how many parts to build `events`: one without a memory limit, else parts that fit half of it."""
     if store.memory_limit is None:
         return 1
-    return max(1, math.ceil(events * BUILD_BYTES_PER_EVENT / (store.memory_limit / 2)))
+    count = int(store.backend.execute(events.count()))
+    return max(1, math.ceil(count * BUILD_BYTES_PER_EVENT / (store.memory_limit / 2)))
 
 
 def _materialise(store: Store, table: str, expression: Table, append: bool, temporary: bool = False) -> None:

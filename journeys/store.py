@@ -73,9 +73,10 @@ def memory_limit() -> int | None:
     if not text:
         return None
     size = _SIZE.fullmatch(text)
-    if size is None:
+    limit = 0 if size is None else int(float(size.group(1)) * _UNITS[size.group(2).lower()])
+    if limit <= 0:
         raise StoreError(f"{MEMORY_ENV}={text!r} is not a memory size; write it as e.g. 2GB or 1.5GiB")
-    return int(float(size.group(1)) * _UNITS[size.group(2).lower()])
+    return limit
 
 
 def default_store_path() -> Path:

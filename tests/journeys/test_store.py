@@ -138,7 +138,8 @@ def test_the_memory_limit_caps_duckdb(tmp_path, monkeypatch, text: str, size: in
         assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size) < 0.05 * size
 
 
-def test_a_memory_limit_that_is_not_a_size_names_the_variable(tmp_path, monkeypatch):
-    monkeypatch.setenv("NAJMA_MEMORY_LIMIT", "lots")
-    with pytest.raises(StoreError, match="NAJMA_MEMORY_LIMIT='lots' is not a memory size"):
+@pytest.mark.parametrize("text", ["lots", "0GB", "2 GB of it"])
+def test_a_memory_limit_that_is_not_a_size_names_the_variable(tmp_path, monkeypatch, text: str):
+    monkeypatch.setenv("NAJMA_MEMORY_LIMIT", text)
+    with pytest.raises(StoreError, match=f"NAJMA_MEMORY_LIMIT='{text}' is not a memory size"):
         Store(tmp_path / "s.duckdb")
