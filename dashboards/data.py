@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dashboards.i18n import display_names
-from journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map
-from journeys.build import quarter_zone
+from journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone
 from journeys.redesign import Transform
 from rating import KPIS, RatingConfig, case_features, default_config, star_columns, what_if
 from rating.kpis import group_statistics, point_kpis, previous_quarter

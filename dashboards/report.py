@@ -21,8 +21,7 @@ from dashboards.data import cases_per_quarter
 from dashboards.figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
 from dashboards.i18n import advice_text, change_text, direction, display_names, kpi_label, star_marks, text
 from dashboards.static_images import figures_as_svg, print_pdf
-from journeys import CaseFilter, Store, process_map
-from journeys.build import quarter_zone
+from journeys import CaseFilter, Store, process_map, quarter_zone
 from rating import (
     KPIS,
     RATED,

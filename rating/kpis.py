@@ -28,9 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.expr.types import Table
 
-from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds
+from journeys import CaseFilter, InvalidEventLogError, Store, journey_table, quarter_bounds, quarter_zone
 from journeys.tables import JourneyTables
-from journeys.build import quarter_zone
 
 __all__ = [
     "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",

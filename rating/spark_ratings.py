@@ -21,8 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from journeys import InvalidEventLogError, Store
-from journeys.build import quarter_zone
+from journeys import InvalidEventLogError, Store, quarter_zone
 from journeys.filters import quarter_expr
 from journeys.spark_engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 from rating.config import RatingConfig, default_config
