@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 
 def _clicks(data: object, rounds: int) -> list[tuple[str, object, tuple]]:
     """The callbacks of the pages and the arguments of `rounds` clicks of each, drawn with a fixed seed."""
-    from dashboards.pages import customer_journeys, data_quality, service
+    from najma.dashboards.pages import customer_journeys, data_quality, service
 
     rng = np.random.default_rng(0)
     pick = lambda values: values[int(rng.integers(len(values)))]  # noqa: E731
@@ -64,7 +64,7 @@ def _clicks(data: object, rounds: int) -> list[tuple[str, object, tuple]]:
 
 def _overview_click(quarter: str, agency: str | None, channel: str | None) -> None:
     """The overview's two callbacks, as one click runs them: the star table, then the charts of its rows."""
-    from dashboards.pages import overview
+    from najma.dashboards.pages import overview
 
     rows, *_ = overview.update_overview(quarter, agency, channel, "", "steps", "en")
     overview.update_charts(rows, channel, "en")
@@ -72,8 +72,8 @@ def _overview_click(quarter: str, agency: str | None, channel: str | None) -> No
 
 def najma_run(store_path: str, rounds: int) -> dict[str, object]:
     """Start the dashboard's data and time every callback as a function."""
-    from dashboards.app import create_app
-    from dashboards.data import DashboardData
+    from najma.dashboards._app import create_app
+    from najma.dashboards._data import DashboardData
 
     started = time.perf_counter()
     data = DashboardData(store_path)
@@ -119,7 +119,7 @@ def _free_port() -> int:
 def _serve(store_path: Path, port: int, log: Path) -> subprocess.Popen:
     """Start `najma dashboard` with its error output in `log`; return once it answers."""
     with log.open("w") as errors:  # the child keeps its own handle on the file
-        server = subprocess.Popen([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard",
+        server = subprocess.Popen([sys.executable, "-m", "najma", "dashboard",
                                    "--store", str(store_path), "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=errors, text=True)
     while True:
@@ -173,7 +173,7 @@ def main() -> None:
         folder = Path(name)
         print(f"generating, loading and building {args.events:,} events ...", flush=True)
         parquet, store_path, n = prepare(args.events, folder)
-        from journeys import Store, build_journeys
+        from najma.journeys import Store, build_journeys
 
         with Store(store_path) as store:
             build_journeys(store)
@@ -199,7 +199,7 @@ def main() -> None:
         try:
             url = f"http://127.0.0.1:{port}"
             print(f"first page in Chromium: {first_page(url):.2f} s (target 2 s)")
-            from dashboards.data import DashboardData
+            from najma.dashboards._data import DashboardData
 
             data = DashboardData(store_path, draws=0)
             choices = {"quarters": data.quarters, "services": data.services, "agencies": data.agencies(),

@@ -14,8 +14,8 @@ from typing import Any
 from dash.dependencies import Input, Output, State
 from locust import HttpUser, between, task
 
-from dashboards.pages import customer_journeys, data_quality, overview, service
-from dashboards.pages.common import Callback
+from najma.dashboards.pages import customer_journeys, data_quality, overview, service
+from najma.dashboards.pages.common import Callback
 
 #: Filled by the benchmark: the quarters, services, agencies and channels of the store.
 CHOICES: dict[str, list[str]] = json.loads(os.environ.get("NAJMA_BENCH_CHOICES", "{}"))

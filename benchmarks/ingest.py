@@ -28,10 +28,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from journeys import Store, open_source
+from najma.journeys import Store, open_source
 from measure import in_child  # benchmarks/ is on the path when this file is run
-from najma_sample import generate
-from najma_sample.writer import plain_table
+from najma.sample import generate
+from najma.sample._writer import plain_table
 
 
 def write_xes(table: pa.Table, path: Path) -> None:

@@ -38,7 +38,7 @@ def _timed(call: Callable[[], object]) -> float:
 
 def najma_run(store_path: str) -> dict[str, float]:
     """Build the journeys of the store, then time the five questions (seconds each)."""
-    from journeys import CaseFilter, Store, build_journeys, process_map, variants
+    from najma.journeys import CaseFilter, Store, build_journeys, process_map, variants
 
     with Store(store_path) as store:
         times = {"build": _timed(lambda: build_journeys(store))}
@@ -57,7 +57,7 @@ def pm4py_run(parquet: str) -> dict[str, float]:
     import pandas as pd
     import pm4py
 
-    from journeys import quarter_bounds
+    from najma.journeys import quarter_bounds
 
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -84,9 +84,9 @@ def prepare(events: int, folder: Path) -> tuple[Path, Path, int]:
     store that holds them with the sample's catalogue (journeys not built); return both and the events."""
     import pyarrow.parquet as pq
 
-    from journeys import Store, load_catalogue, open_source, register_catalogue
-    from najma_sample import SAMPLE_CATALOGUE, generate
-    from najma_sample.writer import plain_table
+    from najma.journeys import Store, load_catalogue, open_source, register_catalogue
+    from najma.sample import SAMPLE_CATALOGUE, generate
+    from najma.sample._writer import plain_table
 
     table = plain_table(generate(max(1, events // 10), seed=3).events)
     parquet, store_path = folder / "events.parquet", folder / "store.duckdb"

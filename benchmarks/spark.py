@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from journey_build import prepare  # benchmarks/ is on the path when this file is run
-from journeys import Store
+from najma.journeys import Store
 from measure import in_child
 
 DRAWS = 200
@@ -55,8 +55,8 @@ def _descendants_peak_kib() -> int:
 
 def duckdb_run(store_path: str) -> dict[str, float]:
     """Build the journeys in the store, then rate every quarter and draw the maps and variants (seconds each)."""
-    from journeys import Store, build_journeys, process_map, variants
-    from rating import rate
+    from najma.journeys import Store, build_journeys, process_map, variants
+    from najma.rating import rate
 
     times: dict[str, float] = {}
     with Store(store_path) as store:
@@ -70,9 +70,8 @@ def duckdb_run(store_path: str) -> dict[str, float]:
 
 def spark_run(events: str, store_path: str, out: str, memory: str) -> dict[str, float]:
     """The same on local Spark, stage by stage (seconds each), with the JVM's peak memory in KiB."""
-    from journeys import Store, process_map, variants
-    from journeys.spark_engine import build_on_spark, spark_session
-    from rating.spark_ratings import rate_on_spark
+    from najma.journeys import Store, process_map, variants
+    from najma.spark import build_on_spark, rate_on_spark, spark_session
 
     times: dict[str, float] = {}
     started = time.perf_counter()

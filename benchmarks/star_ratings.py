@@ -27,9 +27,9 @@ from measure import in_child
 
 def najma_run(store_path: str, draws: int) -> dict[str, float]:
     """Rate every service and quarter of the built store; return the seconds of each part."""
-    from journeys import Store
-    from rating import case_features, default_config
-    from rating.ratings import rate_features
+    from najma.journeys import Store
+    from najma.rating import case_features, default_config
+    from najma.rating._ratings import rate_features
 
     config = default_config()
     with Store(store_path, read_only=True) as store:
@@ -64,7 +64,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         print(f"generating, loading and building {args.events:,} events ...", flush=True)
         parquet, store_path, n = prepare(args.events, Path(folder))
-        from journeys import Store, build_journeys
+        from najma.journeys import Store, build_journeys
 
         with Store(store_path) as store:
             build_journeys(store)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from dashboards.cli import app
+from najma.dashboards.cli import app
 
 START, END = "<!-- cli-reference: start -->", "<!-- cli-reference: end -->"
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from journeys import Store
-from najma_sample import load_sample
+from najma.journeys import Store
+from najma.sample import load_sample
 
 CHROMIUM = "/usr/bin/chromium"
 #: Each shot: file name, page address, a selector that is there once the page has drawn, an action, its height.
@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 def _serve(store: Path, port: int) -> subprocess.Popen:
     """Start `najma dashboard` on `store` and wait until it answers."""
-    server = subprocess.Popen([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard", "--store", str(store),
+    server = subprocess.Popen([sys.executable, "-m", "najma", "dashboard", "--store", str(store),
                                "--port", str(port), "--draws", "50"])
     deadline = time.monotonic() + 180
     while True:
@@ -97,7 +97,7 @@ def dashboard_shots(store: Path, out: Path) -> None:
 def report_shot(store: Path, quarter: str, out: Path) -> None:
     """Write the report of `quarter` as PDF and render its first page to PNG with pdftoppm."""
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run([sys.executable, "-c", "from dashboards.cli import main; main()", "report", "--store", str(store), "--quarter", quarter,
+        subprocess.run([sys.executable, "-m", "najma", "report", "--store", str(store), "--quarter", quarter,
                         "--out", folder, "--draws", "50"], check=True)
         pdf = next(Path(folder).glob("*.pdf"))
         subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(pdf),

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from journeys import Store
-from najma_sample import load_sample
+from najma.journeys import Store
+from najma.sample import load_sample
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 

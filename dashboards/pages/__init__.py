@@ -4,7 +4,7 @@ Each page module gives ``KEY``, ``PATH``, ``TITLE``, a ``layout(lang, **query)``
 ``CALLBACKS`` (see :class:`dashboards.pages.common.Callback`), registered by :func:`dashboards.app.create_app`.
 """
 
-from dashboards.pages import customer_journeys, data_quality, overview, redesign, service
+from najma.dashboards.pages import customer_journeys, data_quality, overview, redesign, service
 
 PAGES = (overview, service, customer_journeys, redesign, data_quality)
 

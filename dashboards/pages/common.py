@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from flask import current_app
 
-from dashboards.data import DashboardData
-from dashboards.i18n import LANGUAGES, text
+from najma.dashboards._data import DashboardData
+from najma.dashboards._i18n import LANGUAGES, text
 
 __all__ = ["current_data", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
            "too_few", "heading", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]

@@ -8,9 +8,9 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc
 
-from dashboards.figures import sankey_figure
-from dashboards.i18n import text
-from dashboards.pages.common import (
+from najma.dashboards._figures import sankey_figure
+from najma.dashboards._i18n import text
+from najma.dashboards.pages.common import (
     PERCENT, Callback, choice, current_data, graph, grid, heading, options, rows_of, section, too_few,
 )
 

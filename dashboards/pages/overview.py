@@ -12,12 +12,12 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import Input, Output, State, dcc, html
 
-from dashboards.figures import pillar_scores_figure, trend_figure
-from dashboards.i18n import change_text, kpi_label, text
-from dashboards.pages.common import (
+from najma.dashboards._figures import pillar_scores_figure, trend_figure
+from najma.dashboards._i18n import change_text, kpi_label, text
+from najma.dashboards.pages.common import (
     NUMBER, PERCENT, STARS, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section,
 )
-from rating import KPIS, PILLARS
+from najma.rating import KPIS, PILLARS
 
 KEY = "overview"
 PATH = "/"

@@ -7,11 +7,11 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import Input, Output, State, ctx, dcc, html
 
-from dashboards.i18n import kpi_label, star_marks, text
-from dashboards.pages.common import Callback, choice, current_data, grid, heading, note, options, section
-from journeys import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity
-from journeys.redesign import Transform
-from rating import KPIS, PILLARS, RATED, format_value
+from najma.dashboards._i18n import kpi_label, star_marks, text
+from najma.dashboards.pages.common import Callback, choice, current_data, grid, heading, note, options, section
+from najma.journeys import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity
+from najma.journeys._redesign import Transform
+from najma.rating import KPIS, PILLARS, RATED, format_value
 
 KEY = "redesign"
 PATH = "/redesign"

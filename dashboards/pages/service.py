@@ -13,15 +13,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from dashboards.figures import (
+from najma.dashboards._figures import (
     MAP_STYLESHEET, MEASURES, VARIANT_MEASURES, customer_steps_figure, kpi_scores_figure, map_elements,
     star_probability_figure, variant_figure,
 )
-from dashboards.i18n import advice_text, kpi_label, star_marks, text
-from dashboards.pages.common import (
+from najma.dashboards._i18n import advice_text, kpi_label, star_marks, text
+from najma.dashboards.pages.common import (
     NUMBER, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section, too_few,
 )
-from rating import KPIS, PILLARS, RATED, format_value, kpi_breakdown, next_star_plan
+from najma.rating import KPIS, PILLARS, RATED, format_value, kpi_breakdown, next_star_plan
 
 KEY = "service"
 PATH = "/service"

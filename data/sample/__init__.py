@@ -1,4 +1,4 @@
-"""najma_sample: a seeded generator of government-service event logs, and the committed sample.
+"""najma.sample: a seeded generator of government-service event logs, and the committed sample.
 
 The committed sample lives beside this file, written by ``najma sample --out data/sample``:
 ``events.parquet`` (the log), ``truth.parquet`` (the ground truth per case), ``services.toml``
@@ -8,11 +8,14 @@ looks like).
 
 from pathlib import Path
 
-from najma_sample.generator import Sample, generate
-from najma_sample.loading import SAMPLE_TZ, load_sample
-from najma_sample.writer import catalogue_toml, write_sample
+import lazy_loader
 
-__all__ = ["Sample", "generate", "load_sample", "write_sample", "catalogue_toml", "SAMPLE_TZ", "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_TRUTH", "SAMPLE_CATALOGUE"]
+__getattr__, __dir__, _lazy = lazy_loader.attach(__name__, submod_attrs={
+    "_generator": ["Sample", "generate"],
+    "_loading": ["SAMPLE_TZ", "load_sample"],
+    "_writer": ["catalogue_toml", "write_sample"],
+})
+__all__ = [*_lazy, "SAMPLE_DIR", "SAMPLE_EVENTS", "SAMPLE_TRUTH", "SAMPLE_CATALOGUE"]
 
 SAMPLE_DIR = Path(__file__).parent
 SAMPLE_EVENTS = SAMPLE_DIR / "events.parquet"

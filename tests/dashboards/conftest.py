@@ -36,7 +36,7 @@ def dashboard_url(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) 
     port = _free_port()
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
     env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path_factory.mktemp("dashboard-key") / "k.key")}
-    command = [sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard", "--store", str(built_sample),
+    command = [sys.executable, "-m", "najma", "dashboard", "--store", str(built_sample),
                "--port", str(port), "--draws", str(DRAWS)]
     with log.open("w") as sink:
         server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)

@@ -13,9 +13,9 @@ import pytest
 
 import numpy as np
 
-from journeys import CaseFilter, RemoveActivity, Store, journey_table, life_event_journeys, variants
-from journeys.build import registered_calendar
-from rating import rate, what_if
+from najma.journeys import CaseFilter, RemoveActivity, Store, journey_table, life_event_journeys, variants
+from najma.journeys._working_time import registered_calendar
+from najma.rating import rate, what_if
 
 from tests.dashboards.conftest import DRAWS
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboards.access import Access, AccessError, hash_password
-from dashboards.app import create_app, serve
-from dashboards.data import SUPPRESSED, DashboardData
-from dashboards.pages import customer_journeys, overview, redesign, service
-from journeys import CaseFilter, RemoveActivity, Store, variants
-from rating import rate
+from najma.dashboards._access import Access, hash_password
+
+from najma.errors import AccessError
+from najma.dashboards._app import create_app, serve
+from najma.dashboards._data import SUPPRESSED, DashboardData
+from najma.dashboards.pages import customer_journeys, overview, redesign, service
+from najma.journeys import CaseFilter, RemoveActivity, Store, variants
+from najma.rating import rate
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def test_a_protected_app_asks_for_a_token_or_a_user(data: DashboardData) -> None
 def test_serving_off_loopback_without_credentials_is_refused(app: object, built_sample: Path) -> None:
     with pytest.raises(AccessError, match="open to anyone"):
         serve(app, host="0.0.0.0", port=1)
-    done = subprocess.run([sys.executable, "-c", "from dashboards.cli import main; main()", "dashboard", "--store",
+    done = subprocess.run([sys.executable, "-m", "najma", "dashboard", "--store",
                            str(built_sample), "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "give --token or --users" in done.stderr and "Traceback" not in done.stderr
 

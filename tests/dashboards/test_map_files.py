@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dashboards.cli import app
-from dashboards.figures import layered_positions
-from journeys import CaseFilter, Store, StoreError, process_map
+from najma.dashboards.cli import app
+from najma.dashboards._figures import layered_positions
+from najma.journeys import CaseFilter, Store, process_map
+from najma.errors import StoreError
 
 ACTIVITIES = {"Submit application", "Reserve trade name", "Review application"}
 

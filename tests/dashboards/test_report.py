@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboards.cli import app
-from journeys import Store
-from najma_sample.services import SERVICES
+from najma.dashboards.cli import app
+from najma.journeys import Store
+from najma.sample._services import SERVICES
 
 QUARTER = "2025Q4"
 
@@ -94,7 +94,7 @@ def test_an_unknown_quarter_or_service_is_one_clear_line(built_sample, tmp_path)
         (["explain", "--service", "nope", "--quarter", QUARTER], "no service 'nope' rated in 2025Q4"),
         (["report", "--quarter", QUARTER, "--lang", "fr", "--out", str(tmp_path)], "The 'lang' parameter must be one of en, ar"),
     ):
-        run = subprocess.run([sys.executable, "-c", "from dashboards.cli import main; main()", *args,
+        run = subprocess.run([sys.executable, "-m", "najma", *args,
                               "--store", str(built_sample)], capture_output=True, text=True)
         assert run.returncode == 2, run.stderr
         assert message in run.stderr and "Traceback" not in run.stderr

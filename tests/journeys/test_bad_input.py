@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeys import SourceReadError, Store, open_source, parse_mapping
+from najma.journeys import Store, open_source, parse_mapping
+
+from najma.errors import SourceReadError
 
 GOOD_XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xmlns="http://www.xes-standard.org/">
@@ -179,7 +181,7 @@ def test_ctrl_c_in_the_cli_exits_130_and_leaves_the_store_unchanged(tmp_path):
     pd.DataFrame({"case_id": range(n), "activity": "a", "timestamp": "2025-01-01 10:00"}).to_csv(path, index=False)
     store_path = tmp_path / "s.duckdb"
     env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path / "k.key")}
-    cli = [sys.executable, "-c", "from dashboards.cli import main; main()"]
+    cli = [sys.executable, "-m", "najma"]
     subprocess.run([*cli, "start", "--no-dashboard", "--store", str(store_path)], env=env, check=True, capture_output=True)
     with Store(store_path) as opened:
         before = _snapshot(opened)
@@ -212,7 +214,7 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, args, fragment):
     bad.write_text("a,b\n1,2\n")
     env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path / "k.key")}
     args = [a.replace("{bad}", str(bad)) for a in args]
-    done = subprocess.run([sys.executable, "-c", "from dashboards.cli import main; main()", *args,
+    done = subprocess.run([sys.executable, "-m", "najma", *args,
                            "--store", str(tmp_path / "s.duckdb")], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert fragment in done.stderr

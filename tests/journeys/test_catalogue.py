@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from journeys import CatalogueError, Store, open_source
-from journeys.catalogue import draft_catalogue, load_catalogue, parse_catalogue
-from journeys.eventlog import EventLog
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
+from najma.journeys import Store, open_source
+
+from najma.errors import CatalogueError
+from najma.journeys._catalogue import draft_catalogue, load_catalogue, parse_catalogue
+from najma.journeys._eventlog import EventLog
+from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
 SERVICE = """
 [services.trade_licence]

@@ -9,9 +9,8 @@ import pandas as pd
 import pm4py
 import pytest
 
-from journeys import (
+from najma.journeys import (
     CaseFilter,
-    InvalidEventLogError,
     Store,
     build_journeys,
     open_source,
@@ -19,8 +18,9 @@ from journeys import (
     process_map,
     register_catalogue,
 )
-from journeys.conformance_checking import conformance, designed_journeys
-from journeys.pm4py_adapter import discover_process_tree, sequence_model, to_bpmn, to_petri_net, write_bpmn
+from najma.errors import InvalidEventLogError
+from najma.journeys._conformance_checking import conformance, designed_journeys
+from najma.journeys._pm4py_adapter import discover_process_tree, sequence_model, to_bpmn, to_petri_net, write_bpmn
 
 CATALOGUE = """
 version = 1
@@ -103,13 +103,3 @@ def test_inductive_miner_on_our_dfg_equals_pm4py_on_its_own(real, store: Store, 
     path = write_bpmn(to_bpmn(tree), tmp_path / "receipt.bpmn")
     names = {node.get("name") for node in ET.parse(path).iter() if node.tag.endswith("task")}
     assert names == set(ours.activities.activity)
-
-
-def test_the_lazy_verbs_stay_functions_once_their_modules_are_imported():
-    import importlib
-
-    import journeys
-
-    for name, module in journeys._LAZY.items():
-        importlib.import_module(module)
-        assert not isinstance(getattr(journeys, name), type(journeys)), f"journeys.{name} is the module {module}"

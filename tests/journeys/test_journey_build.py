@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from journeys import (
+from najma.journeys import (
     CaseFilter,
     Store,
     build_journeys,
@@ -19,10 +19,10 @@ from journeys import (
     register_catalogue,
     variants,
 )
-from journeys import build
-from journeys.aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES
-from journeys.process_map import _kept_map
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
+from najma.journeys import _build as build
+from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES
+from najma.journeys._process_map import _kept_map
+from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
 
 TRUTH_COLUMNS = {"customer_steps": "customer_steps", "visits": "visits", "rework": "document_requests",
                  "outcome": "outcome", "events": "events", "proactive": "proactive"}

@@ -14,7 +14,7 @@ import pm4py
 import pyarrow.parquet as pq
 import pytest
 
-from journeys import (
+from najma.journeys import (
     CaseFilter,
     quarter_bounds,
     Store,
@@ -25,8 +25,8 @@ from journeys import (
     rework_per_activity,
     variants,
 )
-from journeys.variants import journey_table, variant_activities
-from najma_sample import SAMPLE_EVENTS
+from najma.journeys._variants import journey_table, variant_activities
+from najma.sample import SAMPLE_EVENTS
 
 BPI = "BPI2016_Clicks_NOT_Logged_In_sample1000.csv"
 BPI_MAP = "case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP"

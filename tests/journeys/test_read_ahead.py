@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from journeys.read_ahead import read_ahead
+from najma.journeys._read_ahead import read_ahead
 
 
 def test_results_come_in_order_and_are_prepared_in_another_thread():

@@ -8,8 +8,8 @@ import pandas as pd
 import pm4py
 import pytest
 
-from journeys import Store, open_source, parse_mapping
-from journeys.eventlog import EventLog
+from najma.journeys import Store, open_source, parse_mapping
+from najma.journeys._eventlog import EventLog
 
 BPI_MAP = "case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP"
 

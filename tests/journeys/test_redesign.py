@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeys import CaseFilter, InvalidEventLogError, Store
-from journeys.redesign import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity, project_journeys
+from najma.journeys import CaseFilter, Store
+
+from najma.errors import InvalidEventLogError
+from najma.journeys._redesign import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity, project_journeys
 
 SERVICE = "trade_licence"
 FLOATS = ("cost", "satisfaction", "processing_seconds")

@@ -8,9 +8,11 @@ import stat
 import pandas as pd
 import pytest
 
-from journeys import Store, StoreError, open_source, parse_mapping
-from journeys.eventlog import EventLog
-from journeys.pseudonym import default_key_file
+from najma.journeys import Store, open_source, parse_mapping
+
+from najma.errors import StoreError
+from najma.journeys._eventlog import EventLog
+from najma.journeys._pseudonym import default_key_file
 
 FRAME = pd.DataFrame({
     "case_id": ["1", "1", "2", "2"],
@@ -119,7 +121,7 @@ def test_pseudonyms_computed_in_bulk_are_the_rfc2104_hmac_of_each_id(key):
 
     import pyarrow as pa
 
-    from journeys.pseudonym import Pseudonymiser
+    from najma.journeys._pseudonym import Pseudonymiser
 
     ids = ["784-1990-1234567-1", "عميل-٧", "", "784-1990-1234567-1", None]
     bulk = Pseudonymiser(key).array(pa.array(ids)).to_pylist()

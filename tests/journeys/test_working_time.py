@@ -7,7 +7,9 @@ import pandas as pd
 import pm4py
 import pytest
 
-from journeys import CatalogueError, Store, build_journeys, journey_table, open_source, parse_catalogue, register_catalogue
+from najma.journeys import Store, build_journeys, journey_table, open_source, parse_catalogue, register_catalogue
+
+from najma.errors import CatalogueError
 
 SERVICE = """
 [services.{key}]

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from journeys import Store, build_journeys, parse_catalogue, register_catalogue
-from rating import describe_advice, kpi_breakdown, next_star_advice, parse_config, rate
+from najma.journeys import Store, build_journeys, parse_catalogue, register_catalogue
+from najma.rating import describe_advice, kpi_breakdown, next_star_advice, parse_config, rate
 
 CATALOGUE = """
 version = 1

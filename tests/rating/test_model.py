@@ -11,7 +11,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
-from rating import RatingConfigError, StarRater, agreement, default_config, parse_config
+from najma.rating import StarRater, agreement, default_config, parse_config
+
+from najma.errors import RatingConfigError
 
 # These checks feed arrays of any width; a StarRater reads one column per KPI of its model, so
 # they do not apply. The properties they pin are checked below on KPI tables instead.

@@ -9,10 +9,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from journeys import AutomateActivity, RemoveActivity, Store, build_journeys, load_catalogue, open_source, register_catalogue
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
-from najma_sample.services import REDESIGN_DATE, SERVICES
-from rating import RATED, default_config, kpi_table, rate, rating_history, record_ratings, star_columns, what_if
+from najma.journeys import AutomateActivity, RemoveActivity, Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
+from najma.sample._services import REDESIGN_DATE, SERVICES
+from najma.rating import RATED, default_config, kpi_table, rate, rating_history, record_ratings, star_columns, what_if
 
 RATING_COLUMNS = ["service", "quarter", "cases", "status", "stars", "score", *star_columns(default_config())]
 

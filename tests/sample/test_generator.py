@@ -6,9 +6,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from journeys import Store, open_source
-from najma_sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, generate
-from najma_sample.services import REDESIGN_DATE
+from najma.journeys import Store, open_source
+from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, generate
+from najma.sample._services import REDESIGN_DATE
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dashboards.cli import app
-from journeys import CaseFilter, SourceReadError, Store, StoreError, process_map, rework_per_activity, variants
-from rating import rate, rate_quarter, rating_history
+from najma.dashboards.cli import app
+from najma.journeys import CaseFilter, Store, process_map, rework_per_activity, variants
+from najma.errors import SourceReadError, StoreError
+from najma.rating import rate, rate_quarter, rating_history
 
 pytest.importorskip("pyspark")
 
-from journeys.spark_engine import attach_to_store, build_on_spark, spark_session  # noqa: E402 - needs pyspark
-from rating.spark_ratings import rate_on_spark  # noqa: E402
+from najma.spark import attach_to_store, build_on_spark, rate_on_spark, spark_session  # noqa: E402 - needs pyspark
 
 DRAWS = 30
 ONE_EVENT = pd.DataFrame({"case_id": ["x"], "activity": ["Apply"], "timestamp": ["2025-01-01"]})

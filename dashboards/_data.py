@@ -1,0 +1,397 @@
+"""The data behind the dashboard: what every page and callback asks, answered from the store's tables.
+
+The ratings of every service and quarter (and per channel) are computed once when the dashboard
+starts, from the journey table; a click then filters those frames, or runs a query over the
+journey and steps tables (never the raw events) whose answer is kept for the next click.
+Every answer about people is suppressed below `min_group` customers, so no one can be singled
+out; filter values are Ibis literals or query parameters, never SQL text.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from najma.journeys import Store
+>>> from najma.sample import load_sample
+>>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+'...'
+>>> path = os.path.join(tempfile.mkdtemp(), "s.duckdb")
+>>> with Store(path) as store:
+...     _ = load_sample(store)
+>>> data = DashboardData(path, draws=0)
+>>> len(data.overview(data.quarters[0], lang="en")) == len(data.services)
+True
+>>> data.overview(data.quarters[0], search="PASSPORT")["service"].to_list()
+['passport']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from najma.dashboards._i18n import display_names
+from najma.journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone
+from najma.journeys._redesign import Transform
+from najma.rating import KPIS, RatingConfig, case_features, default_config, star_columns, what_if
+from najma.rating._kpis import group_statistics, point_kpis
+from najma.journeys import previous_quarter
+from najma.rating._ratings import rate_features
+
+__all__ = ["DashboardData", "SUPPRESSED", "MIN_GROUP", "cases_per_quarter"]
+
+#: The fewest customers a figure may describe (groups below it are suppressed).
+MIN_GROUP = 10
+#: The status of a group suppressed for having too few customers.
+SUPPRESSED = "suppressed"
+Progress = Callable[[str], None]
+
+
+class DashboardData:
+    """Everything the dashboard shows, read from one store.
+
+    Parameters
+    ----------
+    store : path
+        A store whose journeys are built.
+    config : RatingConfig, optional
+        The rating model; the shipped default by default.
+    min_group : int, default 10
+        Groups of fewer customers are suppressed.
+    draws : int, default 200
+        Bootstrap draws for the uncertainty of each service's rating.
+    progress : callable, optional
+        Called with the name of each stage of the start-up.
+    """
+
+    def __init__(self, store: str | Path, *, config: RatingConfig | None = None, min_group: int = MIN_GROUP,
+                 draws: int = 200, progress: Progress | None = None) -> None:
+        if min_group < 1:
+            raise ValueError(f"The 'min_group' parameter of DashboardData must be a positive integer. Got {min_group!r} instead.")
+        say = progress or (lambda _stage: None)
+        self.path = Path(store)
+        self.min_group = min_group
+        self.config = config or default_config()
+        self.draws = draws
+        self._root = Store(self.path, read_only=True)
+        self._local = threading.local()
+        self.tz = quarter_zone(self._root)  # the zone of the quarters the build kept maps of
+        say("reading the journeys")
+        self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
+        say("rating every service and quarter")
+        self.ratings = self._suppress(rate_features(self.features, config=self.config, draws=draws), None)
+        say("rating every service, quarter and channel")
+        self.channel_ratings = self._suppress(rate_features(self.features, by="channel", config=self.config, draws=0),
+                                              "channel")
+        self.quarters: list[str] = sorted(self.features["quarter"].dropna().unique(), reverse=True)
+        self.names = {lang: display_names(self._root, lang) for lang in ("en", "ar")}
+        settings = self._root.con.execute("SELECT service, agency FROM service_settings").df()
+        self.agency_of: dict[str, str] = dict(zip(settings.service, settings.agency, strict=True))
+        self._of_service = {service: rows for service, rows in self.features.groupby("service", sort=True)}
+        self.services: list[str] = list(self._of_service)
+        # The KPIs of each service over all its cases, the first thing its page shows.
+        self._service_kpis = point_kpis(group_statistics(self.features.assign(quarter="all"), None), None).set_index(
+            "service", drop=False)
+        self.channels: list[str] = sorted(self.features["first_channel"].dropna().unique())
+        self.life_events: list[str] = [r[0] for r in self._root.con.execute(
+            "SELECT DISTINCT life_event FROM life_event_services ORDER BY 1").fetchall()] \
+            if self._root.has_table("life_event_services") else []
+        # The answers of slow questions, kept per instance (the arguments are hashable tuples).
+        self._whole_map = lru_cache(maxsize=256)(self._suppressed_map)
+        self.activities = lru_cache(maxsize=64)(self._activities)
+        self.variant_table = lru_cache(maxsize=256)(self._variant_table)
+        self.conformance = lru_cache(maxsize=64)(self._conformance)
+        self.redesign = lru_cache(maxsize=64)(self._redesign)
+        self._life_event_links_kept = lru_cache(maxsize=16)(self._life_event_links)
+        self._life_event_lock = threading.Lock()
+        self.life_event_summary = lru_cache(maxsize=16)(self._life_event_summary)
+        self.life_event_flows = lru_cache(maxsize=16)(self._life_event_flows)
+        self.ask_once = lru_cache(maxsize=16)(self._ask_once)
+        self._selected_cases = lru_cache(maxsize=256)(self._selected_case_ids)
+        self.selection_kpis = lru_cache(maxsize=256)(self._selection_kpis)
+        say("ready")
+
+    # -- the store, one handle per thread ------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """A handle on the store for the calling thread (DuckDB connections are not shared between threads)."""
+        handle = getattr(self._local, "store", None)
+        if handle is None:
+            handle = self._local.store = self._root.cursor()
+        return handle
+
+    def close(self) -> None:
+        """Close the store."""
+        self._root.close()
+
+    # -- suppression ----------------------------------------------------------------------------------
+
+    def _suppress(self, ratings: pd.DataFrame, by: str | None) -> pd.DataFrame:
+        """Count the customers of each rated group; blank the ratings and KPIs of groups below `min_group`."""
+        keys = ["service", "quarter"] + (["first_channel"] if by else [])
+        customers = self.features.groupby(keys, dropna=False)["customer_id"].nunique().rename("customers")
+        found = ratings.merge(customers.reset_index(), on=keys, how="left")
+        found["customers"] = found["customers"].fillna(0).astype("int64")
+        small = found["customers"] < self.min_group
+        hidden = ["stars", "score", "efficiency", "effectiveness", "steps", *star_columns(self.config), *KPIS]
+        found.loc[small, hidden] = np.nan
+        found.loc[small, "status"] = SUPPRESSED
+        return found
+
+    def too_few(self, customers: int) -> bool:
+        """Whether a group of `customers` customers must be suppressed."""
+        return customers < self.min_group
+
+    # -- names ------------------------------------------------------------------------------------------
+
+    def name(self, kind: str, key: str, lang: str) -> str:
+        """The display name of a service, activity, agency, channel or life event in `lang`."""
+        return self.names[lang][kind].get(key, key)
+
+    def agencies(self) -> list[str]:
+        """The agencies that own a rated service."""
+        return sorted({self.agency_of.get(s) for s in self.services if self.agency_of.get(s)})
+
+    # -- overview -----------------------------------------------------------------------------------
+
+    def overview(self, quarter: str, *, agency: str | None = None, channel: str | None = None, search: str = "",
+                 lang: str = "en") -> pd.DataFrame:
+        """One row per service rated in `quarter`: its stars, the change since the quarter before, pillars and KPIs.
+
+        Parameters
+        ----------
+        quarter : str
+            The quarter, e.g. ``"2025Q4"``.
+        agency : str, optional
+            Only the services of this agency.
+        channel : str, optional
+            Ratings of the cases that started on this channel.
+        search : str
+            Only services whose name (in `lang` or English) or key contains this text, ignoring case.
+        lang : {"en", "ar"}
+            The language of the names.
+        """
+        ratings = self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
+        now = ratings[ratings["quarter"] == quarter]
+        before = ratings[ratings["quarter"] == previous_quarter(quarter)][["service", "stars"]].rename(
+            columns={"stars": "previous_stars"})
+        rows = now.merge(before, on="service", how="left")
+        rows["change"] = rows["stars"] - rows["previous_stars"]
+        rows.insert(1, "name", [self.name("service", s, lang) for s in rows["service"]])
+        rows.insert(2, "agency", [self.name("agency", self.agency_of.get(s, ""), lang) for s in rows["service"]])
+        # Masks are arrays: a list of no booleans would pick no columns, not no rows.
+        if agency:
+            rows = rows[rows["service"].map(self.agency_of).eq(agency).to_numpy(dtype=bool)]
+        if search:
+            needle = search.casefold()
+            rows = rows[np.array([needle in f"{n} {s} {self.name('service', s, 'en')}".casefold()
+                                  for n, s in zip(rows["name"], rows["service"], strict=True)], dtype=bool)]
+        probabilities = rows[star_columns(self.config)].to_numpy(dtype=float)
+        rows["confidence"] = [
+            p[int(s) - self.config.lowest_star] if pd.notna(s) and not np.isnan(p).all() else np.nan
+            for s, p in zip(rows["stars"], probabilities, strict=True)
+        ]
+        return rows.sort_values(["stars", "score", "service"], ascending=[False, False, True],
+                                na_position="last").reset_index(drop=True)
+
+    def trend(self, services: Sequence[str], *, channel: str | None = None) -> pd.DataFrame:
+        """Stars and score of `services` in every quarter: service, quarter, stars, score, status."""
+        ratings = self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
+        rows = ratings[ratings["service"].isin(list(services))]
+        return rows[["service", "quarter", "stars", "score", "status"]].sort_values(["service", "quarter"]).reset_index(
+            drop=True)
+
+    def rating(self, service: str, quarter: str) -> pd.Series | None:
+        """The rating of `service` in `quarter` (a row of :func:`rating.rate`), or None when it has no cases then."""
+        found = self.ratings[(self.ratings["service"] == service) & (self.ratings["quarter"] == quarter)]
+        return None if found.empty else found.iloc[0]
+
+    # -- one service ------------------------------------------------------------------------------------
+
+    def where(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> CaseFilter:
+        """The cases of `service` (in `quarter`, of `variants` when given)."""
+        return CaseFilter(service=service, quarter=quarter or None, variants=list(variants) or None, tz=self.tz)
+
+    def _variant_table(self, service: str, quarter: str | None) -> tuple[pd.DataFrame, int]:
+        """The variants of a service with at least `min_group` customers, and how many variants were suppressed.
+
+        Columns: variant, label (V1, V2, ... by frequency), cases, customers, share, cumulative,
+        median_duration_seconds, median_customer_steps, events.
+        """
+        journeys = self._journeys(self.where(service, quarter))
+        grouped = journeys.group_by("variant").aggregate(
+            cases=journeys.count(), customers=journeys.customer_id.nunique(),
+            median_duration_seconds=journeys.duration_seconds.median(),
+            median_customer_steps=journeys.customer_steps.median(), events=journeys.events.max(),
+        ).order_by([ibis.desc("cases"), "variant"])
+        frame = grouped.to_pandas()
+        total = frame["cases"].sum()
+        frame["share"] = frame["cases"] / total if total else 0.0
+        frame["cumulative"] = frame["share"].cumsum()
+        frame.insert(1, "label", [f"V{i}" for i in range(1, len(frame) + 1)])
+        kept = frame[frame["customers"] >= self.min_group].reset_index(drop=True)
+        return kept, len(frame) - len(kept)
+
+    def _journeys(self, where: CaseFilter) -> ibis.Table:
+        journeys = self.store.backend.table("journeys")
+        return where.apply(journeys)
+
+    def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> frozenset[str]:
+        journeys = self._journeys(self.where(service, quarter, variants))
+        return frozenset(journeys.select("case_id").to_pandas()["case_id"])
+
+    def selection(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The case features of a service's cases in `quarter` (all quarters when None), of `variants` if given."""
+        rows = self._of_service.get(service, self.features.iloc[:0])
+        if quarter:
+            rows = rows[rows["quarter"] == quarter]
+        if variants:
+            rows = rows[rows["case_id"].isin(self._selected_cases(service, quarter, variants))]
+        return rows
+
+    def _selection_kpis(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.Series | None:
+        """Every KPI of the selected cases (see :meth:`selection`); None when they are too few customers."""
+        rows = self.selection(service, quarter, variants)
+        if rows.empty or self.too_few(rows["customer_id"].nunique()):
+            return None
+        if quarter is None and not variants:
+            return self._service_kpis.loc[service]
+        return point_kpis(group_statistics(rows.assign(quarter="all"), None), None).iloc[0]
+
+    def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
+        """The process map of the selected cases, abstracted to `coverage`; None when too few customers.
+
+        Activities and edges seen in fewer than `min_group` cases are left out. The map is read
+        once per selection; another `coverage` only abstracts it again.
+        """
+        graph = self._whole_map(service, quarter, variants)
+        return graph if graph is None or coverage >= 1 else graph.abstract(coverage)
+
+    def _suppressed_map(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> ProcessMap | None:
+        rows = self.selection(service, quarter, variants)
+        if rows.empty or self.too_few(rows["customer_id"].nunique()):
+            return None
+        graph = process_map(self.store, self.where(service, quarter, variants))
+        activities = graph.activities[graph.activities["cases"] >= self.min_group]
+        kept = set(activities["activity"])
+        edges = graph.edges[(graph.edges["cases"] >= self.min_group) & graph.edges["source"].isin(kept)
+                            & graph.edges["target"].isin(kept)]
+        return ProcessMap(activities.reset_index(drop=True), edges.reset_index(drop=True),
+                          {a: n for a, n in graph.start_activities.items() if a in kept and n >= self.min_group},
+                          {a: n for a, n in graph.end_activities.items() if a in kept and n >= self.min_group})
+
+    def _conformance(self, service: str, quarter: str | None) -> tuple[pd.Series, pd.DataFrame] | None:
+        """Fitness of the service's journeys against its designed journey, and the deviations; None without a design."""
+        from najma.journeys._conformance_checking import conformance, designed_journeys  # pm4py loads on first use
+
+        if service not in designed_journeys(self.store):
+            return None
+        found = conformance(self.store, self.where(service, quarter))
+        if found.services.empty:
+            return None
+        deviations = found.deviations[found.deviations["cases"] >= self.min_group].reset_index(drop=True)
+        return found.services.iloc[0], deviations
+
+    # -- customer journeys across services ------------------------------------------------------------
+
+    def life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The journeys of a life event (one row each) and their linked cases, worked out once: a
+        click that asks while another works them out waits for its answer."""
+        with self._life_event_lock:
+            return self._life_event_links_kept(life_event)
+
+    def _life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The journeys of a life event (one row each) and their linked cases."""
+        journeys = life_event_journeys(self.store, life_event).to_pandas()
+        cases = linked_cases(self.store, life_event).to_pandas()
+        return journeys, cases
+
+    def _life_event_summary(self, life_event: str) -> dict[str, float] | None:
+        """Journeys, customers, the mean of agencies touched, customer steps and days, and ask-once failures."""
+        journeys, _ = self.life_event_links(life_event)
+        if self.too_few(journeys["customer_id"].nunique()):
+            return None
+        return {
+            "journeys": len(journeys), "customers": int(journeys["customer_id"].nunique()),
+            "agencies": float(journeys["agencies"].mean()), "customer_steps": float(journeys["customer_steps"].mean()),
+            "days": float(journeys["elapsed_seconds"].mean() / 86400),
+            "ask_once_share": float((journeys["ask_once_failures"] > 0).mean()),
+        }
+
+    def _life_event_flows(self, life_event: str) -> pd.DataFrame:
+        """Flows between the services of a life event's journeys: source, target, journeys (from one case to the next).
+
+        The first case of each journey flows from its agency's name (so a Sankey shows agencies and
+        services); flows of fewer than `min_group` customers are left out.
+        """
+        _, cases = self.life_event_links(life_event)
+        cases = cases.sort_values(["journey_id", "step_in_journey", "case_id"])
+        following = cases.groupby("journey_id")["service"].shift(-1)
+        steps = pd.DataFrame({"source": "service:" + cases["service"], "target": "service:" + following,
+                              "customer_id": cases["customer_id"]}).dropna()
+        firsts = cases[cases["step_in_journey"] == 0]
+        entries = pd.DataFrame({"source": "agency:" + firsts["agency"].fillna("?"), "target": "service:" + firsts["service"],
+                                "customer_id": firsts["customer_id"]})
+        flows = pd.concat([entries, steps]).groupby(["source", "target"]).agg(
+            journeys=("customer_id", "size"), customers=("customer_id", "nunique")).reset_index()
+        return flows[flows["customers"] >= self.min_group].drop(columns="customers").reset_index(drop=True)
+
+    def _ask_once(self, life_event: str) -> pd.DataFrame:
+        """Per service of a life event: cases, cases asking again for data another agency had (ask-once failures), share."""
+        _, cases = self.life_event_links(life_event)
+        grouped = cases.groupby("service").agg(cases=("case_id", "size"), customers=("customer_id", "nunique"),
+                                               failures=("ask_once_failure", "sum")).reset_index()
+        grouped["share"] = grouped["failures"] / grouped["cases"]
+        grouped = grouped[grouped["customers"] >= self.min_group]
+        return grouped.drop(columns="customers").sort_values(["failures", "service"], ascending=[False, True]).reset_index(
+            drop=True)
+
+    # -- redesign -----------------------------------------------------------------------------------------
+
+    def _activities(self, service: str) -> list[str]:
+        """The activities of a service, most frequent first (served as ``activities``, cached)."""
+        rows = self.store.con.execute(
+            "SELECT activity FROM steps WHERE service = ? GROUP BY activity ORDER BY count(*) DESC, activity", [service]
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _redesign(self, service: str, transforms: tuple[Transform, ...], quarter: str) -> pd.DataFrame:
+        """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`rating.what_if`)."""
+        return what_if(self.store, service, list(transforms), quarter=quarter, config=self.config, draws=self.draws)
+
+    # -- data quality ---------------------------------------------------------------------------------------
+
+    def batches(self) -> pd.DataFrame:
+        """The import batches: batch_id, source, kind, service, rows read, loaded, quarantined, loaded_at, seconds."""
+        return self.store.con.execute(
+            "SELECT batch_id, source, kind, service, rows_read, rows_loaded, rows_quarantined, loaded_at, seconds "
+            "FROM batches ORDER BY batch_id").df()
+
+    def quarantine(self) -> pd.DataFrame:
+        """Quarantined rows per source, column and reason, with the first row or line of each."""
+        return self.store.con.execute(
+            'SELECT source, "column", reason, count(*) AS rows, min("row") AS first_row FROM quarantine '
+            'GROUP BY source, "column", reason ORDER BY rows DESC, source, reason').df()
+
+    def coverage(self, quarters: Sequence[str] | None = None) -> pd.DataFrame:
+        """Cases per service (rows) and quarter (columns), the quarters in order."""
+        return cases_per_quarter(self.features, quarters)
+
+
+def cases_per_quarter(features: pd.DataFrame, quarters: Sequence[str] | None = None) -> pd.DataFrame:
+    """Cases per service (rows) and quarter (columns) of :func:`rating.case_features`; every quarter of `quarters`.
+
+    Examples
+    --------
+    >>> features = pd.DataFrame({"service": ["a", "a", "b"], "quarter": ["2025Q1", "2025Q2", "2025Q2"]})
+    >>> cases_per_quarter(features, ["2025Q1", "2025Q2", "2025Q3"]).loc["b"].to_list()
+    [0, 1, 0]
+    """
+    rows = features if quarters is None else features[features["quarter"].isin(list(quarters))]
+    counts = rows.groupby(["service", "quarter"]).size().unstack(fill_value=0)
+    return counts.reindex(columns=list(quarters) if quarters is not None else sorted(counts.columns), fill_value=0)

@@ -1,0 +1,66 @@
+"""CLI of the dashboard: ``najma dashboard`` serves it, ``najma dashboard-user`` makes a user's password line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from najma.dashboards.cli._options import StoreOption, err, open_built_store, store_path
+
+__all__ = ["app", "run_dashboard"]
+
+app = typer.Typer()
+
+
+def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
+                  users: Path | None = None, min_group: int = 10, draws: int = 200, config: Path | None = None) -> None:
+    """Rate the store once, then serve the dashboard on `host`:`port` until interrupted."""
+    from najma.dashboards._access import Access, check_exposure, load_users
+    from najma.dashboards._app import create_app, serve
+    from najma.dashboards._data import DashboardData
+    from najma.rating import load_config
+
+    access = Access(token=token, users=load_users(users) if users is not None else {})
+    check_exposure(host, access.required)
+    open_built_store(store).close()  # a clear error for a store without journeys
+    with err.status("starting the dashboard") as status:
+        data = DashboardData(store_path(store), config=load_config(config) if config else None, min_group=min_group,
+                             draws=draws, progress=lambda stage: status.update(f"dashboard: {stage}"))
+    app = create_app(data, access=access)
+    err.print(f"najma dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
+    serve(app, host=host, port=port)
+
+
+@app.command()
+def dashboard(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="The address to listen on; off loopback, --token or --users is required.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8050,
+    token: Annotated[str | None, typer.Option(envvar="NAJMA_DASHBOARD_TOKEN",
+                                              help="A shared secret every request must bring.")] = None,
+    users: Annotated[Path | None, typer.Option(help="A TOML file of [users] name = password hash "
+                                                    "(see najma dashboard-user).")] = None,
+    min_group: Annotated[int, typer.Option(min=1, help="Groups of fewer customers are not shown.")] = 10,
+    draws: Annotated[int, typer.Option(min=0, help="Bootstrap draws per rating for its uncertainty.")] = 200,
+    config: Annotated[Path | None, typer.Option(help="A rating model TOML [default: najma's shipped model].")] = None,
+) -> None:
+    """Serve the analysts' dashboard (overview, services, customer journeys, redesign, data)."""
+    run_dashboard(store, host=host, port=port, token=token, users=users, min_group=min_group, draws=draws,
+                  config=config)
+
+@app.command("dashboard-user")
+def dashboard_user(
+    name: Annotated[str, typer.Argument(help="The user's name.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="NAJMA_NEW_PASSWORD", help="The password (asked for when not given).")],
+) -> None:
+    """Print the line that gives `name` access, to add under \\[users] in the file given to --users."""
+    from najma.dashboards._access import hash_password
+
+    if not name.strip() or any(c in name for c in "\"\n="):
+        raise typer.BadParameter(f"a user name without quotes, '=' or line breaks; got {name!r}")
+    typer.echo(f'"{name}" = "{hash_password(password)}"')
+

@@ -1,0 +1,160 @@
+"""CLI views of the journeys: ``najma journeys``, ``najma variants`` and ``najma map``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from najma.dashboards.cli._options import Measure, StoreOption, open_built_store, out
+
+if TYPE_CHECKING:
+    from najma.journeys import CaseFilter, ProcessMap
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+ServiceOption = Annotated[str | None, typer.Option(help="Only this service.")]
+QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in this quarter, e.g. 2025Q1.")]
+ChannelOption = Annotated[str | None, typer.Option(help="Only cases that started on this channel.")]
+AgencyOption = Annotated[str | None, typer.Option(help="Only cases whose first event was by this agency.")]
+AttributeOption = Annotated[str | None, typer.Option(
+    help="Only cases with an event that has this value, as name=value (a column such as resource, or a source attribute).",
+)]
+
+
+def _where(service: str | None, quarter: str | None, channel: str | None, agency: str | None,
+           attribute: str | None) -> CaseFilter:
+    """The cases a view is about; its quarter is read in the store's zone, as the ratings read it."""
+    from najma.journeys import CaseFilter
+
+    pair = None
+    if attribute is not None:
+        name, sep, value = attribute.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{attribute!r} is not name=value", param_hint="--attribute")
+        pair = (name.strip(), value)
+    return CaseFilter(service=service, quarter=quarter, channel=channel, agency=agency, attribute=pair)
+
+
+def _hours(seconds: float | None) -> str:
+    return "" if seconds is None or math.isnan(seconds) else f"{seconds / 3600:,.1f} h"
+
+
+@app.command("journeys")
+def journeys_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
+) -> None:
+    """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
+    from najma.journeys import journey_table
+
+    where = _where(service, quarter, channel, agency, attribute)
+    with open_built_store(store) as source:
+        cases = journey_table(source, where)
+        summary = cases.group_by("service").aggregate(
+            cases=cases.count(),
+            steps=cases.customer_steps.median(),
+            visits=cases.visits.mean(),
+            duration=cases.duration_seconds.median(),
+            rework=(cases.document_requests > 0).mean(),
+            handoffs=cases.agency_handoffs.mean(),
+            completed=(cases.outcome == "completed").mean(),
+            abandoned=(cases.outcome == "abandoned").mean(),
+        ).order_by("service").to_pandas()
+    table = Table("service", "cases", "median customer steps", "visits / case", "median duration",
+                  "with rework", "hand-offs / case", "completed", "abandoned", title="Journeys")
+    for row in summary.itertuples(index=False):
+        table.add_row(str(row.service), f"{row.cases:,}", f"{row.steps:g}", f"{row.visits:.2f}", _hours(row.duration),
+                      f"{row.rework:.1%}", f"{row.handoffs:.2f}", _percent(row.completed), _percent(row.abandoned))
+    out.print(table)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+@app.command("variants")
+def variants_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
+    top: Annotated[int, typer.Option(min=1, help="Show the most frequent variants.")] = 10,
+) -> None:
+    """The most frequent variants with their share, coverage, median duration and customer steps."""
+    from najma.journeys import variants
+
+    where = _where(service, quarter, channel, agency, attribute)
+    with open_built_store(store) as source:
+        frame = variants(source, where, top_k=top)
+    table = Table("#", "cases", "share", "cumulative", "median duration", "customer steps", "variant", title="Variants")
+    for rank, row in enumerate(frame.itertuples(index=False), start=1):
+        table.add_row(str(rank), f"{row.cases:,}", f"{row.share:.1%}", f"{row.cumulative:.1%}",
+                      _hours(row.median_duration_seconds), f"{row.median_customer_steps:g}", row.variant)
+    out.print(table)
+
+
+#: What ``najma map --out`` can write, by file suffix.
+MAP_FORMATS = {
+    ".csv": "the edges as a table",
+    ".html": "an interactive map (self-contained; opens in any browser)",
+    ".svg": "a vector picture (needs kaleido and Chromium)",
+    ".png": "a picture (needs kaleido and Chromium)",
+    ".pdf": "a printable picture (needs kaleido and Chromium)",
+    ".bpmn": "a BPMN model discovered by the inductive miner (pm4py)",
+}
+
+
+@app.command("map")
+def map_view(
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
+    coverage: Annotated[float, typer.Option(min=0.01, max=1.0, help="Keep activities and edges covering this share.")] = 1.0,
+    measure: Annotated[Measure, typer.Option(help="Edges show frequency or performance (median time).")] = Measure.frequency,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the map to a file: " + "; ".join(f"{k} {v}" for k, v in MAP_FORMATS.items()) + ".",
+    )] = None,
+) -> None:
+    """The directly-follows graph: edges with their frequency and median and p90 time between."""
+    from najma.errors import NajmaError
+    from najma.journeys import process_map
+
+    if out_file is not None and out_file.suffix.lower() not in MAP_FORMATS:
+        raise typer.BadParameter(f"{out_file}: the file name must end in {', '.join(MAP_FORMATS)}", param_hint="--out")
+    where = _where(service, quarter, channel, agency, attribute)
+    with open_built_store(store) as source:
+        graph = process_map(source, where, coverage=coverage)
+    if graph.activities.empty:
+        raise NajmaError("no case passes the filter: nothing to map")
+    if out_file is not None:
+        _write_map(graph, out_file, measure.value, title=service or "All services")
+        return
+    table = Table("from", "to", "times", "cases", "median", "p90", title="Process map")
+    for row in graph.edges.itertuples(index=False):
+        table.add_row(row.source, row.target, f"{row.frequency:,}", f"{row.cases:,}",
+                      _hours(row.median_seconds), _hours(row.p90_seconds))
+    out.print(table)
+    starts = ", ".join(f"{a} ({n:,})" for a, n in sorted(graph.start_activities.items(), key=lambda x: -x[1]))
+    out.print(f"Start activities: {starts}")
+
+
+def _write_map(graph: ProcessMap, path: Path, measure: str, title: str) -> None:
+    from najma.dashboards._figures import process_map_figure
+    from najma.dashboards._static_images import write_static_image
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        graph.edges.to_csv(path, index=False)
+    elif suffix == ".bpmn":
+        from najma.journeys import discover_process_tree, to_bpmn, write_bpmn  # pm4py loads only when asked for
+
+        write_bpmn(to_bpmn(discover_process_tree(graph)), path)
+    elif suffix == ".html":
+        process_map_figure(graph, measure, title=title).write_html(path, include_plotlyjs=True)
+    else:
+        write_static_image(process_map_figure(graph, measure, title=title), path)
+    out.print(f"wrote the map of {len(graph.activities):,} activities and {len(graph.edges):,} edges to {path}")
+

@@ -1,0 +1,62 @@
+"""The root of the ``najma`` command line and its one way of ending on an error.
+
+Every error najma expects (a file it cannot read, a bad option, a bad catalogue) ends with one
+line on standard error and exit code 2; an interrupt ends with exit code 130 and the store as it
+was. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _rating, _store
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+for theme in (_store, _journeys, _rating, _dashboard):
+    app.add_typer(theme.app)
+app.add_typer(_catalogue.app, name="catalogue")
+
+
+def main() -> None:
+    """Run the CLI, turning najma's errors into one line and exit code 2."""
+    from najma.errors import NajmaError
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="najma", standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors and bad parameters, from typer's own click
+        context = getattr(exc, "ctx", None)
+        hint = f" (see {context.command_path} --help)" if context is not None else ""
+        sys.stderr.write(f"najma: error: {exc.format_message()}{hint}\n")
+        sys.exit(getattr(exc, "exit_code", 2))
+    except NajmaError as exc:
+        sys.stderr.write(f"najma: error: {exc}\n")
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        _interrupted()
+    except Exception as exc:
+        if not _is_interrupt(exc):
+            raise
+        _interrupted()
+    if code == 130:  # typer turns KeyboardInterrupt into this exit code
+        _interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _is_interrupt(exc: Exception) -> bool:
+    """Whether `exc` is an interrupt as DuckDB reports it (loaded only if a command used it)."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
+def _interrupted() -> None:
+    sys.stderr.write("najma: interrupted; the store is as it was before this load.\n")
+    sys.exit(130)

@@ -1,0 +1,174 @@
+"""CLI views of the ratings: ``najma rate``, ``najma explain`` and ``najma report``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from najma.dashboards.cli._options import Engine, Language, StoreOption, err, open_built_store, out, store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from najma.rating import RatingConfig
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+QuarterArgument = Annotated[str, typer.Option(help="The quarter to rate, e.g. 2025Q4.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML [default: najma's shipped model].")]
+DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
+
+
+@app.command("rate")
+def rate_command(
+    quarter: QuarterArgument, store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the whole rating table as CSV.")] = None,
+    record: Annotated[bool, typer.Option(help="Keep the ratings in the store's rating history.")] = True,
+    engine: Annotated[Engine, typer.Option(help="duckdb: the store's journeys; spark: build them from --events on Spark.")] = Engine.duckdb,
+    events: Annotated[list[str] | None, typer.Option(help="Spark: Parquet events in najma's schema (files, folders, globs; repeatable).")] = None,
+    spark_out: Annotated[str | None, typer.Option(help="Spark: the folder for steps, journeys and quarantine [default: STORE.spark].")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark: master URL [default: spark-submit's, else local[*]].")] = None,
+    remote: Annotated[str | None, typer.Option(help="Spark: a Spark Connect URL (sc://host:15002) instead of a master.")] = None,
+    conf: Annotated[list[str] | None, typer.Option(help="Spark: a setting KEY=VALUE (repeatable).")] = None,
+) -> None:
+    """Print the star table of a quarter: every service, its stars and the change since last quarter.
+
+    With --engine spark the journeys are first built on Spark from --events and written where the
+    dashboard and reports read them (the store then reads the Parquet files Spark wrote).
+    """
+    import pandas as pd
+
+    from najma.dashboards._i18n import change_text, star_marks
+    from najma.errors import NajmaError
+    from najma.rating import RATED, load_config, rate_quarter, record_ratings
+
+    model = load_config(config)
+    if engine is Engine.spark:
+        ratings = _rate_on_spark(quarter, store, model, draws, record, events or [], spark_out, master, remote, conf or [])
+    else:
+        if events or spark_out or master or remote or conf:
+            raise NajmaError("--events, --spark-out, --master, --remote and --conf need --engine spark")
+        with open_built_store(store, read_only=not record) as source:
+            ratings, _ = rate_quarter(source, quarter, model, draws)
+            if record:
+                record_ratings(source, ratings)
+    table = Table("service", "cases", "stars", "change", "score", "efficiency", "effectiveness", "steps",
+                  "confidence", title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
+    for row in ratings.itertuples(index=False):
+        confidence = "" if pd.isna(row.stars) or draws == 0 else f"{getattr(row, f'p_{int(row.stars)}'):.0%}"
+        table.add_row(str(row.service), f"{row.cases:,}", star_marks(row.stars) if row.status == RATED else row.status,
+                      change_text(row.change, "en"), _number(row.score), _number(row.efficiency),
+                      _number(row.effectiveness), _number(row.steps), confidence)
+    out.print(table)
+    if out_file is not None:
+        ratings.to_csv(out_file, index=False)
+        out.print(f"wrote {out_file}")
+
+
+def _rate_on_spark(
+    quarter: str, store: Path | None, model: RatingConfig, draws: int, record: bool, events: list[str],
+    spark_out: str | None, master: str | None, remote: str | None, conf: list[str],
+) -> pd.DataFrame:
+    from najma.errors import NajmaError
+    from najma.journeys import Store
+    from najma.spark import rate_events_on_spark, spark_session
+
+    if not events:
+        raise NajmaError("--engine spark needs --events: Parquet files in najma's schema (najma export writes them)")
+    settings = [item.split("=", 1) for item in conf]
+    if any(len(pair) != 2 for pair in settings):
+        raise NajmaError(f"--conf takes KEY=VALUE; got {', '.join(c for c in conf if '=' not in c)}")
+    target = store_path(store)
+    results = spark_out or f"{target}.spark"
+    with Store(target) as opened, err.status("Spark: starting") as status:
+        session = spark_session(master, remote=remote, conf=[(k, v) for k, v in settings])
+        ratings, build, notes = rate_events_on_spark(opened, session, events, results, quarter, config=model, draws=draws,
+                                              record=record, progress=lambda stage: status.update(f"Spark: {stage}"))
+    err.print(f"Spark read {build.read:,} events: {build.loaded:,} loaded, {build.quarantined:,} quarantined "
+              f"(najma quarantine --store {target}); {build.journeys:,} journeys written to {results}; "
+              f"the store {target} reads them")
+    for note in notes:
+        err.print(f"note: {note}")
+    return ratings
+
+
+def _number(value: float) -> str:
+    return "" if value is None or math.isnan(value) else f"{value:.1f}"
+
+
+@app.command("explain")
+def explain_command(
+    service: Annotated[str, typer.Option(help="The service to explain.")], quarter: QuarterArgument,
+    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+) -> None:
+    """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
+    from najma.dashboards._i18n import change_text, star_marks
+    from najma.errors import NajmaError
+    from najma.journeys import previous_quarter
+    from najma.rating import KPIS, RATED, describe_advice, format_value, load_config, next_star_plan, quarter_change, rate_quarter
+
+    model = load_config(config)
+    with open_built_store(store) as source:
+        ratings, before = rate_quarter(source, quarter, model, draws)
+    if service not in set(ratings["service"]):
+        raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
+    row = ratings[ratings["service"] == service].iloc[0]
+    if row.status != RATED:
+        out.print(f"{service} {quarter}: {row.status} ({row.cases} cases; the model needs {model.min_cases})")
+        return
+    out.print(f"[bold]{service} {quarter}[/]: {star_marks(row.stars)} {int(row.stars)} stars, score {row.score:.1f} "
+              f"(efficiency {row.efficiency:.1f}, effectiveness {row.effectiveness:.1f}, steps {row.steps:.1f})")
+    if draws:
+        chances = ", ".join(f"{star[2:]}★ {row[star]:.0%}" for star in ratings.columns
+                            if star.startswith("p_") and row[star] > 0)
+        out.print(f"bootstrap over cases ({draws} draws): {chances}")
+    _print_breakdown(row, model)
+    previous = before[before["service"] == service]
+    if len(previous) and previous.iloc[0].status == RATED:
+        moved = quarter_change(row, previous.iloc[0], model).head(5)
+        out.print(f"since {previous_quarter(quarter)} ({change_text(row.change, 'en')} stars): " + "; ".join(
+            f"{KPIS[r.kpi].label} {format_value(r.before, KPIS[r.kpi].unit)} → {format_value(r.now, KPIS[r.kpi].unit)} "
+            f"({r.points:+.1f} points)" for r in moved.itertuples()))
+    plan = next_star_plan(row, model)
+    if plan:
+        out.print("next star: " + " and ".join(describe_advice(a, model) for a in plan))
+    elif row.stars < model.highest_star:
+        out.print("next star: no change of the KPIs within their curves earns it")
+
+
+def _print_breakdown(row: pd.Series, model: RatingConfig) -> None:
+    from najma.rating import KPIS, format_value, kpi_breakdown
+
+    table = Table("pillar", "KPI", "value", "floor", "target", "score", "weight", "points")
+    for kpi in kpi_breakdown(row, model).itertuples():
+        unit = KPIS[kpi.kpi].unit
+        value = format_value(kpi.value, unit) if not kpi.missing else f"no data (needs {kpi.missing})"
+        table.add_row(kpi.pillar, kpi.label, value, format_value(kpi.floor, unit), format_value(kpi.target, unit),
+                      _number(kpi.score), f"{kpi.weight:.1%}", _number(kpi.points))
+    out.print(table)
+
+
+@app.command("report")
+def report_command(
+    quarter: QuarterArgument,
+    out_dir: Annotated[Path, typer.Option("--out", help="The folder to write the HTML and PDF into.")],
+    lang: Annotated[Language, typer.Option(help="The report's language (Arabic reads right to left).")] = Language.en,
+    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+    pdf: Annotated[bool, typer.Option(help="Also print the PDF with Chromium.")] = True,
+) -> None:
+    """Write the quarterly rating report as HTML and PDF."""
+    from najma.dashboards._report import write_report
+    from najma.rating import load_config
+
+    model = load_config(config)
+    with open_built_store(store) as source, err.status("writing the report") as status:
+        files = write_report(source, quarter, out_dir, lang=lang.value, config=model, draws=draws, pdf=pdf,
+                             progress=lambda stage: status.update(f"report: {stage}"))
+    out.print(f"wrote {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
+

@@ -1,0 +1,213 @@
+"""Commands that fill the store and say what it holds: ``ingest``, ``info``, ``quarantine``, ``export``, ``sample``, ``start``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from najma.dashboards.cli._options import SampleFormat, StoreOption, err, out, store_path
+
+if TYPE_CHECKING:
+    from najma.journeys import Store
+
+__all__ = ["app", "print_info"]
+
+app = typer.Typer()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder), XES or XES.gz files.")],
+    store: StoreOption = None,
+    service: Annotated[str | None, typer.Option(help="The service of every event [default: a mapped service column, else the file name].")] = None,
+    map_: Annotated[str | None, typer.Option("--map", help="Source columns onto canonical ones, e.g. case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP.")] = None,
+    sep: Annotated[str | None, typer.Option(help="CSV delimiter [default: ',' ('\\t' for .tsv)].")] = None,
+    tz: Annotated[str, typer.Option(help="Zone of times written without an offset (IANA name).")] = "UTC",
+    time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' [default: ISO 8601].")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
+    catalogue: Annotated[Path | None, typer.Option(help="A service catalogue to register first (roles of activities).")] = None,
+) -> None:
+    """Load event logs into the store, once each; print read / loaded / quarantined.
+
+    The journeys of the cases each new file touches are rebuilt after it is loaded.
+    """
+    from najma.journeys import Store, build_journeys, load_catalogue, open_source, parse_mapping, register_catalogue
+
+    mapping = parse_mapping(map_)
+    registered = load_catalogue(catalogue) if catalogue is not None else None
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err.print("stopping after the current batch; the store will be left as it was (Ctrl-C again to stop now)")
+
+    def advance(task: TaskID, done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None)
+        if stop.is_set():
+            raise KeyboardInterrupt
+
+    table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
+    quarantined = 0
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        with Store(store_path(store)) as target, _progress() as bar:
+            if registered is not None:
+                register_catalogue(target, registered)
+            for path in paths:
+                source = open_source(path, sep=sep, encoding=encoding)
+                task = bar.add_task(path.name, total=None)
+                result = target.ingest(
+                    source, mapping=mapping, service=service, tz=tz, time_format=time_format,
+                    progress=lambda done, total, task=task: advance(task, done, total),
+                )
+                bar.remove_task(task)
+                if not result.skipped:
+                    build_journeys(target, batch_id=result.batch_id)
+                skipped = f"already loaded as batch {result.batch_id}; nothing added"
+                table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
+                              f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
+                quarantined += 0 if result.skipped else result.quarantined
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    out.print(table)
+    if quarantined:
+        out.print(f"Quarantined rows and their reasons: najma quarantine --store {store_path(store)}")
+
+
+@app.command()
+def info(store: StoreOption = None) -> None:
+    """Show what the store holds: batches, services, cases, events, time span, quarantined rows."""
+    from najma.journeys import Store
+
+    with Store(_existing(store_path(store)), read_only=True) as source:
+        print_info(source)
+
+
+def _existing(path: Path) -> Path:
+    from najma.errors import StoreError
+
+    if not path.exists():
+        raise StoreError(f"no store at {path}; load events with: najma ingest FILE --store {path}")
+    return path
+
+
+def print_info(source: Store) -> None:
+    """Print the store's batches, its services and its totals."""
+    from najma.journeys import EventLog
+
+    batches = source.batches()
+    table = Table("batch", "source", "read", "loaded", "quarantined", "loaded at (UTC)", title=f"Store {source.path}")
+    for row in batches.itertuples(index=False):
+        table.add_row(str(row.batch_id), row.source, f"{row.rows_read:,}", f"{row.rows_loaded:,}",
+                      f"{row.rows_quarantined:,}", f"{row.loaded_at:%Y-%m-%d %H:%M}")
+    out.print(table)
+    log = EventLog(source)
+    summary = log.summary()
+    services = Table("service", "cases", "events", "activities", "first (UTC)", "last (UTC)", title="Services")
+    for row in summary.itertuples(index=False):
+        services.add_row(str(row.service), f"{row.cases:,}", f"{row.events:,}", str(row.activities),
+                         f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}")
+    out.print(services)
+    out.print(
+        f"{len(batches)} batches, {len(summary)} services, {log.n_cases():,} cases, {int(summary['events'].sum()):,} events, "
+        f"{source.n_rows('quarantine'):,} quarantined rows."
+    )
+
+
+@app.command()
+def quarantine(
+    store: StoreOption = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many rows (0: all).")] = 50,
+    batch: Annotated[int | None, typer.Option(help="Only this batch.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write all the matching rows to this CSV file instead.")] = None,
+) -> None:
+    """List quarantined rows: file, place (line, row or event), column, reason and the record as read."""
+    from najma.journeys import Store
+
+    with Store(_existing(store_path(store)), read_only=True) as source:
+        rows = source.quarantined(batch)
+        total = int(rows.count().to_pyarrow().as_py())
+        if csv is not None:
+            rows.to_csv(csv)
+            out.print(f"wrote {total:,} rows to {csv}")
+            return
+        shown = (rows.limit(limit) if limit else rows).to_pandas()
+    table = Table("batch", "source", "where", "column", "reason", "record", title=f"Quarantine: {total:,} rows")
+    for row in shown.itertuples(index=False):
+        place = row.unit if row.row is None or row.row != row.row else f"{row.unit} {int(row.row)}"
+        table.add_row(str(row.batch_id), Path(row.source).name, place, row.column or "", row.reason, (row.record or "")[:80])
+    out.print(table)
+
+
+@app.command()
+def export(
+    out_dir: Annotated[Path, typer.Option("--out", help="A new folder for the Parquet files.")],
+    store: StoreOption = None,
+) -> None:
+    """Write the store's events as Parquet files in najma's schema: the input of najma rate --engine spark."""
+    from najma.errors import NajmaError
+    from najma.journeys import Store
+
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise NajmaError(f"{out_dir} is not empty; export into a new folder")
+    with Store(_existing(store_path(store)), read_only=True) as source:
+        total = source.export_events(out_dir)
+    out.print(f"wrote {total:,} events to {out_dir}; rate them on Spark with: "
+              f"najma rate --engine spark --events '{out_dir}/*.parquet' --quarter Q --store NEW.duckdb")
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write events, truth.parquet and services.toml.")],
+    cases: Annotated[int, typer.Option(min=1, help="Number of cases (about 10 events each).")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same log.")] = 7,
+    fmt: Annotated[SampleFormat, typer.Option("--format", help="The file format of the log.")] = SampleFormat.parquet,
+) -> None:
+    """Generate a log of the sample government services, with its ground truth and catalogue."""
+    from najma.sample import generate, write_sample
+
+    with err.status(f"generating {cases:,} cases"):
+        generated = generate(cases, seed=seed)
+        written = write_sample(generated, out_dir, fmt=fmt.value)
+    out.print(f"{generated.events.num_rows:,} events of {len(generated.truth):,} cases:")
+    for path in written:
+        out.print(f"  {path}")
+
+
+@app.command()
+def start(
+    store: StoreOption = None,
+    dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard on http://127.0.0.1:8050/.")] = True,
+) -> None:
+    """Load the bundled sample into the store if it is empty (or rebuild journeys an earlier najma built), show
+    what the store holds, and open the dashboard."""
+    from najma.dashboards.cli._dashboard import run_dashboard
+    from najma.journeys import Store, build_journeys, journeys_outdated
+    from najma.sample import load_sample
+
+    path = store_path(store)
+    with Store(path) as target:
+        if target.n_rows("events") == 0:
+            with err.status(f"loading the bundled sample into {path}"):
+                load_sample(target)
+        elif journeys_outdated(target):
+            with err.status("rebuilding the journeys, which an earlier najma built"):
+                build_journeys(target)
+        print_info(target)
+    if dashboard:
+        run_dashboard(path)

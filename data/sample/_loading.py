@@ -1,0 +1,42 @@
+"""Load the committed sample into a store, as `najma start` does."""
+
+from __future__ import annotations
+
+from najma.journeys import BatchResult, Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma.sample._services import WORK_CALENDAR
+
+#: The zone the sample's local times are written in: its work calendar's.
+SAMPLE_TZ = str(WORK_CALENDAR["time_zone"])
+
+
+def load_sample(store: Store) -> BatchResult:
+    """Load the sample's events, register its catalogue and build the journeys.
+
+    Parameters
+    ----------
+    store : Store
+        The store to load into; a store that already holds the sample skips the file.
+
+    Returns
+    -------
+    BatchResult
+        What the ingest read, loaded and quarantined.
+
+    Examples
+    --------
+    >>> import os
+    >>> from najma.journeys import Store
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> with Store(":memory:") as store:
+    ...     result = load_sample(store)
+    ...     services = store.con.execute("SELECT count(DISTINCT service) FROM journeys").fetchone()[0]
+    >>> result.read == result.loaded + result.quarantined, services
+    (True, 9)
+    """
+    from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
+
+    result = store.ingest(open_source(SAMPLE_EVENTS), tz=SAMPLE_TZ)
+    register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+    build_journeys(store)
+    return result

@@ -1,0 +1,324 @@
+"""The service catalogue: a TOML file in which analysts describe their services.
+
+It names each service in English and Arabic, its agency and SLA target, its designed (to-be)
+journey, and the roles of its activities; it also names agencies, channels, activities in Arabic
+and the life-event bundles. It is what turns a raw process log into a customer journey.
+
+A minimal catalogue::
+
+    version = 1
+
+    [services.trade_licence]
+    name_en = "Trade licence"
+    name_ar = "الرخصة التجارية"
+    agency = "Economic Development Department"
+    sla_hours = 240
+    open_days = 30        # optional: an undecided case idle this long counts as abandoned
+    designed_journey = ["Submit application", "Pay fees", "Issue document"]
+
+    [services.trade_licence.activities]
+    "Submit application" = ["customer_step", "application"]
+    "Pay fees" = ["customer_step", "payment"]
+    "Issue document" = ["system_step"]
+
+    [calendar]            # optional: working hours, for journeys' working time
+    time_zone = "Asia/Dubai"
+    work_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    hours = ["07:30", "15:30"]
+    holidays = ["2025-03-30"]
+
+    [life_events.newborn]
+    name_en = "A newborn"
+    name_ar = "مولود جديد"
+    services = ["birth_certificate", "national_id"]
+    window_days = 180
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from najma.errors import CatalogueError
+from najma.journeys._working_time import WorkCalendar, calendar_problems
+
+__all__ = ["DEFAULT_OPEN_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
+
+#: The roles an activity can have in a customer journey.
+ROLES: dict[str, str] = {
+    "customer_step": "a step the customer takes",
+    "staff_step": "a step staff take",
+    "system_step": "a step a system takes",
+    "application": "the customer applies (absent when the government starts the case)",
+    "proactive_start": "the government starts the case itself",
+    "visit": "the customer comes to a service centre",
+    "document_request": "the customer is asked for a document",
+    "document_submission": "the customer hands in documents",
+    "payment": "the customer pays",
+    "delivery": "the outcome reaches the customer",
+    "rework": "work done again",
+    "approval": "the request is approved",
+    "rejection": "the request is rejected",
+    "notification": "the customer is told of progress",
+}
+
+_SERVICE_KEYS = {"name_en", "name_ar", "agency", "sla_hours", "open_days", "designed_journey", "activities"}
+#: Days without an event after which an undecided case counts as abandoned rather than open.
+DEFAULT_OPEN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service of the catalogue."""
+
+    key: str
+    name_en: str
+    name_ar: str
+    agency: str
+    sla_hours: float
+    designed_journey: tuple[str, ...]
+    activities: Mapping[str, tuple[str, ...]]
+    open_days: float = DEFAULT_OPEN_DAYS
+
+    def activities_with(self, role: str) -> list[str]:
+        """The activities that have `role`."""
+        return [a for a, roles in self.activities.items() if role in roles]
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    """A bundle of services one customer passes through for one event of life."""
+
+    key: str
+    name_en: str
+    name_ar: str
+    services: tuple[str, ...]
+    window_days: int
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A validated service catalogue (see the module docstring for the file format)."""
+
+    services: Mapping[str, ServiceSpec]
+    life_events: Mapping[str, LifeEvent] = field(default_factory=dict)
+    agencies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    activity_names_ar: Mapping[str, str] = field(default_factory=dict)
+    calendar: WorkCalendar | None = None
+    source: str = "<catalogue>"
+
+    def check_against(self, activities_by_service: Mapping[str, Iterable[str]]) -> None:
+        """Check the catalogue against a loaded log: every activity it names must occur there.
+
+        Parameters
+        ----------
+        activities_by_service : mapping of str to iterable of str
+            The activities the log holds, per service.
+
+        Raises
+        ------
+        CatalogueError
+            Listing each service missing from the log and each activity not in it.
+        """
+        problems = []
+        for key, spec in self.services.items():
+            if key not in activities_by_service:
+                problems.append(f"service {key!r} is not in the log")
+                continue
+            present = set(activities_by_service[key])
+            named = list(spec.activities) + [a for a in spec.designed_journey if a not in spec.activities]
+            problems.extend(
+                f"service {key!r}: activity {a!r} is not in the log" for a in named if a not in present
+            )
+        if problems:
+            raise CatalogueError(f"{self.source}: " + "; ".join(problems))
+
+
+def _text(value: object, where: str, problems: list[str]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where} must be a non-empty string, got {value!r}")
+        return ""
+    return value
+
+
+def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
+    where = f"[services.{key}]"
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a table")
+        return None
+    unknown = sorted(set(raw) - _SERVICE_KEYS)
+    if unknown:
+        problems.append(f"{where} has unknown keys {', '.join(unknown)}; expected {', '.join(sorted(_SERVICE_KEYS))}")
+    sla = raw.get("sla_hours")
+    if not isinstance(sla, (int, float)) or isinstance(sla, bool) or sla <= 0:
+        problems.append(f"{where} sla_hours must be a positive number of hours, got {sla!r}")
+    open_days = raw.get("open_days", DEFAULT_OPEN_DAYS)
+    if not isinstance(open_days, (int, float)) or isinstance(open_days, bool) or open_days <= 0:
+        problems.append(f"{where} open_days must be a positive number of days, got {open_days!r}")
+        open_days = DEFAULT_OPEN_DAYS
+    activities: dict[str, tuple[str, ...]] = {}
+    for activity, roles in (raw.get("activities") or {}).items():
+        if isinstance(roles, str):
+            roles = [roles]
+        if not isinstance(roles, list):
+            problems.append(f"{where} activity {activity!r}: roles must be a list of strings")
+            continue
+        for role in roles:
+            if role not in ROLES:
+                problems.append(f"{where} activity {activity!r}: unknown role {role!r}; roles are {', '.join(ROLES)}")
+        activities[activity] = tuple(roles)
+    journey = raw.get("designed_journey", [])
+    if not isinstance(journey, list) or not all(isinstance(a, str) for a in journey):
+        problems.append(f"{where} designed_journey must be a list of activity names")
+        journey = []
+    for activity in journey:
+        if activities and activity not in activities:
+            problems.append(f"{where} designed_journey names {activity!r}, which is not among its activities")
+    return ServiceSpec(
+        key=key,
+        name_en=_text(raw.get("name_en"), f"{where} name_en", problems),
+        name_ar=_text(raw.get("name_ar"), f"{where} name_ar", problems),
+        agency=_text(raw.get("agency"), f"{where} agency", problems),
+        sla_hours=float(sla) if isinstance(sla, (int, float)) else 0.0,
+        designed_journey=tuple(journey),
+        activities=activities,
+        open_days=float(open_days),
+    )
+
+
+_CALENDAR_KEYS = {"time_zone", "work_days", "hours", "holidays"}
+
+
+def _calendar(raw: object, problems: list[str]) -> WorkCalendar | None:
+    if not isinstance(raw, dict):
+        problems.append("[calendar] must be a table")
+        return None
+    unknown = sorted(set(raw) - _CALENDAR_KEYS)
+    if unknown:
+        problems.append(f"[calendar] has unknown keys {', '.join(unknown)}; expected {', '.join(sorted(_CALENDAR_KEYS))}")
+    default = WorkCalendar()
+    hours = raw.get("hours", [default.opens, default.closes])
+    if not (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours)):
+        problems.append(f"[calendar] hours must be two times such as [\"07:30\", \"15:30\"], got {hours!r}")
+        return None
+    fields = {"time_zone": raw.get("time_zone", default.time_zone), "work_days": raw.get("work_days", list(default.work_days)),
+              "opens": hours[0], "closes": hours[1], "holidays": raw.get("holidays", list(default.holidays))}
+    found = [f"[calendar] {problem}" for problem in calendar_problems(**fields)]
+    problems.extend(found)
+    return None if found else WorkCalendar(**fields)
+
+
+def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
+    """Parse and validate catalogue TOML `text`; `source` names it in messages.
+
+    Raises
+    ------
+    CatalogueError
+        With every problem found, each naming where it is.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if "Cannot overwrite a value" in message or "Cannot declare" in message:
+            message = f"a service, activity or key is declared twice ({message})"
+        raise CatalogueError(f"{source}: {message}") from None
+    problems: list[str] = []
+    if raw.get("version", 1) != 1:
+        problems.append(f"version must be 1, got {raw.get('version')!r}")
+    services = {}
+    for key, value in (raw.get("services") or {}).items():
+        spec = _service(key, value, problems)
+        if spec is not None:
+            services[key] = spec
+    if not services:
+        problems.append("no [services.NAME] tables: describe at least one service")
+    life_events = {}
+    for key, value in (raw.get("life_events") or {}).items():
+        members = value.get("services", []) if isinstance(value, dict) else []
+        for member in members:
+            if member not in services:
+                problems.append(f"[life_events.{key}] names the service {member!r}, which the catalogue does not describe")
+        window = value.get("window_days", 365) if isinstance(value, dict) else 365
+        life_events[key] = LifeEvent(
+            key,
+            _text(value.get("name_en"), f"[life_events.{key}] name_en", problems) if isinstance(value, dict) else "",
+            _text(value.get("name_ar"), f"[life_events.{key}] name_ar", problems) if isinstance(value, dict) else "",
+            tuple(members),
+            int(window),
+        )
+    calendar = _calendar(raw.get("calendar"), problems) if "calendar" in raw else None
+    if problems:
+        raise CatalogueError(f"{source}: " + "; ".join(problems))
+    return Catalogue(
+        services=services,
+        life_events=life_events,
+        agencies=raw.get("agencies", {}),
+        channels=raw.get("channels", {}),
+        activity_names_ar={k: v.get("name_ar", "") for k, v in (raw.get("activities") or {}).items()},
+        calendar=calendar,
+        source=source,
+    )
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    """Read and validate the catalogue at `path` (see :func:`parse_catalogue`)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: cannot be read ({exc})") from None
+    return parse_catalogue(text, str(path))
+
+
+def draft_catalogue(profile: Mapping[str, Mapping[str, Mapping[str, object]]]) -> str:
+    """Draft catalogue TOML from a log's profile, for the analyst to correct.
+
+    Parameters
+    ----------
+    profile : mapping
+        service -> activity -> facts: ``actor`` (the most frequent actor, or None),
+        ``agency`` (the most frequent agency, or None), ``share`` (share of the service's cases
+        with the activity), ``first`` (share of cases it starts), ``repeats`` (share of cases
+        where it occurs more than once), ``position`` (its median position in a case).
+
+    Returns
+    -------
+    str
+        TOML text: roles guessed from the actor and from repetition, the designed journey
+        drafted as the activities that most cases go through, in their usual order, and
+        placeholders (``TODO``) where only the analyst can know the answer.
+    """
+    services = {}
+    for key, activities in sorted(profile.items()):
+        agencies = [facts.get("agency") for facts in activities.values() if facts.get("agency")]
+        roles = {}
+        for activity, facts in sorted(activities.items()):
+            actor = facts.get("actor")
+            guessed = [f"{actor}_step"] if actor in ("customer", "staff", "system") else []
+            if facts.get("first", 0) >= 0.5 and actor == "customer":
+                guessed.append("application")
+            if facts.get("repeats", 0) >= 0.05:
+                guessed.append("rework")
+            roles[activity] = guessed
+        journey = sorted((a for a, f in activities.items() if f.get("share", 0) >= 0.5), key=lambda a: activities[a]["position"])
+        services[key] = {
+            "name_en": key.replace("_", " ").capitalize(),
+            "name_ar": "TODO",
+            "agency": max(set(agencies), key=agencies.count) if agencies else "TODO",
+            "sla_hours": 120,
+            "designed_journey": journey,
+            "activities": roles,
+        }
+    header = (
+        "# Drafted by `najma catalogue draft` from the loaded log. Correct it before use:\n"
+        "# Arabic names, SLA targets (hours), the designed journey and the roles of each activity.\n"
+        f"# Roles: {', '.join(ROLES)}.\n"
+    )
+    return header + tomli_w.dumps({"version": 1, "services": services})

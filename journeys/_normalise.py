@@ -1,0 +1,203 @@
+"""Map one Arrow batch of a source onto the canonical columns, finding the rows to quarantine.
+
+Everything here is a DuckDB expression built from column references and constants, never SQL
+text made from user input: column names, formats and zones travel as identifiers and values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from duckdb import CaseExpression, CoalesceOperator, ColumnExpression, ConstantExpression, Expression, FunctionExpression
+
+from najma.journeys._schema import ACTORS, EVENT_COLUMNS, MAPPABLE
+from najma.journeys._sources import ROW
+
+__all__ = ["Normaliser", "STAGE_COLUMNS", "clean_text", "with_clean_text"]
+
+#: Columns of the staging table: the canonical ones (but event_seq, batch_id) and the row.
+STAGE_COLUMNS: tuple[str, ...] = (*MAPPABLE, "attributes", ROW)
+
+
+def _fn(name: str, *args: Expression) -> Expression:
+    return FunctionExpression(name, *args)
+
+
+def _const(value: object) -> Expression:
+    return ConstantExpression(value)
+
+
+def _null(sql_type: str) -> Expression:
+    return ConstantExpression(None).cast(sql_type)
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _cleaned_name(source: str) -> str:
+    return f"{ROW}.clean.{source}"
+
+
+def clean_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Return text `values` trimmed, with blank text as null."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+
+
+def with_clean_text(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Append to `batch` a cleaned copy of each text column: trimmed, blank text as null.
+
+    Arrow's kernels do this several times faster than SQL string functions; the original
+    columns stay as they were, for the record of a quarantined row.
+    """
+    for name in list(batch.schema.names):
+        column = batch.column(name)
+        if name != ROW and _is_text(column.type):
+            batch = batch.append_column(_cleaned_name(name), clean_text(column))
+    return batch
+
+
+def _text(source: str, arrow_type: pa.DataType) -> Expression:
+    """The source column as trimmed text, blank text as NULL (see :func:`with_clean_text`)."""
+    if _is_text(arrow_type):
+        return ColumnExpression(_cleaned_name(source))
+    return ColumnExpression(source).cast("VARCHAR")
+
+
+def _absent(source: str, arrow_type: pa.DataType) -> Expression:
+    """True where the source has no value: NULL, or blank text."""
+    return _text(source, arrow_type).isnull()
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """Build the canonical columns and the quarantine reason for batches of one source.
+
+    Parameters
+    ----------
+    mapping : mapping of str to str
+        Canonical column -> source column, as resolved by :class:`journeys.ColumnMapping`.
+    service : str or None
+        The service given to every event (overrides a mapped column); None keeps the column.
+    default_service : str
+        The service of events that have none.
+    tz : str
+        The time zone of times written without an offset.
+    time_format : str or None
+        A strptime format for times given as text; None accepts ISO 8601 and dates.
+    """
+
+    mapping: Mapping[str, str]
+    service: str | None
+    default_service: str
+    tz: str
+    time_format: str | None
+
+    def _time(self, source: str, arrow_type: pa.DataType) -> tuple[Expression, Expression]:
+        """Return (parsed time, raw text) for a time column of type `arrow_type`."""
+        raw = _text(source, arrow_type)
+        if pa.types.is_timestamp(arrow_type):
+            column = ColumnExpression(source)
+            parsed = column.cast("TIMESTAMPTZ") if arrow_type.tz else _fn("timezone", _const(self.tz), column)
+            return parsed, column
+        if pa.types.is_date(arrow_type):
+            column = ColumnExpression(source)
+            return _fn("timezone", _const(self.tz), column.cast("TIMESTAMP")), column
+        if self.time_format:
+            parsed = _fn("try_strptime", raw, _const(self.time_format))
+            if "%z" not in self.time_format and "%Z" not in self.time_format:
+                parsed = _fn("timezone", _const(self.tz), parsed)
+            return parsed, raw
+        # Text without an offset is read in the session's zone, which the store sets to `tz`.
+        return raw.try_cast("TIMESTAMPTZ"), raw
+
+    def select(self, schema: pa.Schema) -> list[Expression]:
+        """Return the expressions that turn a batch with `schema` into staged rows.
+
+        The result has the columns of :data:`STAGE_COLUMNS`, then ``_column`` and ``_reason``
+        (both NULL for a good row) and ``_record`` (the source row as JSON, for bad rows only).
+        """
+        types = {name: schema.field(name).type for name in schema.names}
+        values: dict[str, Expression] = {}
+        problems: list[tuple[Expression, str, Expression]] = []
+        for spec in EVENT_COLUMNS:
+            if spec.kind == "internal":
+                continue
+            source = self.mapping.get(spec.name)
+            if source is None or source not in types:
+                values[spec.name] = _null(spec.sql_type)
+                if spec.required:
+                    problems.append((_const(True), spec.name, _const(f"no {spec.name} column in this part of the file")))
+                continue
+            if spec.kind == "time":
+                parsed, raw = self._time(source, types[source])
+                values[spec.name] = parsed
+                if spec.required:
+                    problems.append((raw.isnull(), source, _const(f"missing {spec.name}")))
+                shown = self.time_format or "ISO 8601"
+                problems.append(
+                    (
+                        raw.isnotnull() & parsed.isnull(),
+                        source,
+                        _fn("concat", _const(f"{spec.name} '"), raw, _const(f"' does not parse as a time ({shown})")),
+                    )
+                )
+            elif spec.kind == "number" and (pa.types.is_floating(types[source]) or pa.types.is_integer(types[source])):
+                values[spec.name] = ColumnExpression(source).cast("DOUBLE")
+            elif spec.kind == "number":
+                raw = _text(source, types[source])
+                parsed = raw.try_cast("DOUBLE")
+                values[spec.name] = parsed
+                problems.append(
+                    (
+                        raw.isnotnull() & parsed.isnull(),
+                        source,
+                        _fn("concat", _const(f"{spec.name} '"), raw, _const("' is not a number")),
+                    )
+                )
+            else:
+                value = _text(source, types[source])
+                if spec.name == "actor":
+                    value = _fn("lower", value)
+                    problems.append(
+                        (
+                            value.isnotnull() & ~value.isin(*[_const(a) for a in ACTORS]),
+                            source,
+                            _fn("concat", _const("actor '"), value, _const(f"' is not one of {', '.join(ACTORS)}")),
+                        )
+                    )
+                values[spec.name] = value
+                if spec.required:
+                    problems.append((value.isnull(), source, _const(f"missing {spec.name}")))
+        service = _const(self.service) if self.service else CoalesceOperator(values["service"], _const(self.default_service))
+        values["service"] = service.cast("VARCHAR")
+
+        data_columns = [n for n in schema.names if n != ROW]
+        unmapped = [n for n in data_columns if n not in self.mapping.values()]
+        values["attributes"] = (
+            _fn("json_object", *[e for n in unmapped for e in (_const(n), ColumnExpression(n))]) if unmapped else _null("JSON")
+        )
+
+        empty = _const(True)
+        for name in data_columns:
+            empty = empty & _absent(name, types[name])
+        problems.insert(0, (empty, "", _const("empty record: no value in any column")))
+
+        column_case: Expression = CaseExpression(problems[0][0], _const(problems[0][1]))
+        reason_case: Expression = CaseExpression(problems[0][0], problems[0][2])
+        for condition, column, reason in problems[1:]:
+            column_case = column_case.when(condition, _const(column))
+            reason_case = reason_case.when(condition, reason)
+        record = _fn("json_object", *[e for n in data_columns for e in (_const(n), ColumnExpression(n))])
+        return [
+            *(values[name].alias(name) for name in MAPPABLE),
+            values["attributes"].cast("JSON").alias("attributes"),
+            ColumnExpression(ROW).cast("BIGINT").alias(ROW),
+            column_case.cast("VARCHAR").alias("_column"),
+            reason_case.cast("VARCHAR").alias("_reason"),
+            CaseExpression(reason_case.isnotnull(), record).cast("JSON").alias("_record"),
+        ]

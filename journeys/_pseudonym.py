@@ -1,0 +1,118 @@
+"""Pseudonymise customer ids with a keyed hash (HMAC-SHA256) before they reach the store.
+
+The key is taken from the environment variable ``NAJMA_PSEUDONYM_KEY`` or, failing that, from a
+key file (``NAJMA_KEY_FILE``, by default ``~/.config/najma/pseudonym.key``) that is created on
+first use with a random key, readable by its owner only. The key never enters the database; the
+store keeps only its fingerprint, so that loading with another key is refused instead of
+silently producing pseudonyms that do not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from najma.errors import StoreError
+
+__all__ = ["Pseudonymiser", "load_key", "default_key_file"]
+
+KEY_ENV = "NAJMA_PSEUDONYM_KEY"
+KEY_FILE_ENV = "NAJMA_KEY_FILE"
+PSEUDONYM_HEX_CHARS = 32
+SHA256_BLOCK_BYTES = 64
+
+
+def default_key_file() -> Path:
+    """Return the key file's path: ``$NAJMA_KEY_FILE`` or ``~/.config/najma/pseudonym.key``."""
+    if os.environ.get(KEY_FILE_ENV):
+        return Path(os.environ[KEY_FILE_ENV]).expanduser()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config / "najma" / "pseudonym.key"
+
+
+def load_key() -> bytes:
+    """Return the pseudonymisation key, creating the key file (mode 0600) on first use.
+
+    Raises
+    ------
+    StoreError
+        If the key file exists but is readable by others, or cannot be created.
+    """
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV].encode()
+    path = default_key_file()
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot create the pseudonymisation key file {path}: {exc.strerror}") from None
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:
+        raise StoreError(f"the key file {path} is readable by others; run: chmod 600 {path}")
+    key = path.read_text().strip().encode()
+    if not key:
+        raise StoreError(f"the key file {path} is empty")
+    return key
+
+
+class Pseudonymiser:
+    """Replace customer ids by HMAC-SHA256 pseudonyms (the first 128 bits, in hex).
+
+    Parameters
+    ----------
+    key : bytes
+        The secret key.
+
+    Examples
+    --------
+    >>> p = Pseudonymiser(b"secret")
+    >>> p.pseudonym("784-1990-1234567-1") == p.pseudonym("784-1990-1234567-1")
+    True
+    >>> len(p.pseudonym("784-1990-1234567-1"))
+    32
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        block = (hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK_BYTES else key).ljust(SHA256_BLOCK_BYTES, b"\0")
+        self._pads = [bytes(b ^ 0x5C for b in block), bytes(b ^ 0x36 for b in block)]
+        self._engine: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the key that identifies it without revealing it."""
+        return hmac.new(self._key, b"najma key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+    def pseudonym(self, value: str) -> str:
+        """Return the pseudonym of one customer id."""
+        return hmac.digest(self._key, value.encode(), "sha256").hex()[:PSEUDONYM_HEX_CHARS]
+
+    def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Pseudonymise an Arrow array of ids, hashing each distinct id once.
+
+        The HMAC is computed by DuckDB over the distinct ids, as
+        ``sha256(outer pad || sha256(inner pad || id))`` (RFC 2104), equal to :meth:`pseudonym`.
+        """
+        encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        if self._engine is None:
+            self._engine = duckdb.connect()
+        ids = pa.table({"id": encoded.dictionary})  # noqa: F841 - read by the query below (order kept)
+        mapped = self._engine.sql(
+            "SELECT left(sha256(?::BLOB || unhex(sha256(?::BLOB || encode(id)))), ?) AS pseudonym FROM ids",
+            params=[*self._pads, PSEUDONYM_HEX_CHARS],
+        ).to_arrow_table().column(0)
+        return pc.take(mapped.combine_chunks(), encoded.indices)

@@ -1,0 +1,270 @@
+"""Redesign transforms: the journeys a service would have if a step were removed, merged, automated
+or moved to another channel.
+
+Each transform rewrites one service's events and the roles of its activities;
+:func:`project_journeys` then builds the journey table from them with the very expressions that
+:func:`journeys.build.build_journeys` uses, so a projected journey is measured exactly as an
+observed one (steps, visits, rework, outcome, variant, duration).
+
+Time
+----
+A projection only ever takes waiting away; it never adds any. Where a transform removes the wait
+before a step (the time from the case's previous event to it), every later event of the case
+moves earlier by that wait, and the time between all other steps stays as observed. Each
+transform says which waits it removes. The outcome is judged at the store's last event, as for
+the observed journeys.
+
+Examples
+--------
+>>> steps = (RemoveActivity("Visit service centre"), AutomateActivity("Security check"))
+>>> [type(step).__name__ for step in steps]
+['RemoveActivity', 'AutomateActivity']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import ibis
+import pandas as pd
+from ibis.expr.builders import LegacyWindowBuilder
+from ibis.expr.types import BooleanValue, NumericValue, Table
+
+from najma.journeys._build import journeys_expr, steps_expr, with_outcome
+
+from najma.journeys._working_time import registered_calendar
+from najma.errors import InvalidEventLogError
+from najma.journeys._filters import CaseFilter
+from najma.journeys._store import Store
+from najma.journeys._variants import journey_table
+from najma.journeys._working_time import covering_days, days_by_utc_day, with_working_time
+
+__all__ = [
+    "Transform", "RemoveActivity", "MergeActivities", "AutomateActivity", "MoveToChannel", "project_journeys",
+]
+
+#: Roles an automated step no longer has: nobody takes it, nobody comes in, nothing is handed in.
+_NOT_AUTOMATED = ("customer_step", "staff_step", "visit", "document_request", "document_submission")
+
+
+class Transform(Protocol):
+    """A redesign of one service's journey."""
+
+    def activities(self) -> tuple[str, ...]:
+        """The observed activities the transform names."""
+
+    def events(self, events: Table) -> Table:
+        """Rewrite the service's events (canonical event columns)."""
+
+    def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
+        """Rewrite the service's (service, activity, role) rows."""
+
+
+def _case_window(events: Table, *, upto: bool = False) -> LegacyWindowBuilder:
+    """Each case's events in order; with `upto`, the frame from the case's first event to this one."""
+    order = [events.timestamp, events.event_seq]
+    if upto:
+        return ibis.window(group_by=[events.service, events.case_id], order_by=order, rows=(None, 0))
+    return ibis.window(group_by=[events.service, events.case_id], order_by=order)
+
+
+def _wait_before(events: Table) -> NumericValue:
+    """Microseconds from the case's previous event to each event (0 for the first)."""
+    previous = events.timestamp.lag().over(_case_window(events))
+    return ibis.coalesce(events.timestamp.delta(previous, unit="microsecond").cast("float64"), 0.0)
+
+
+def _retime(events: Table, saved: NumericValue, drop: BooleanValue) -> Table:
+    """Move each event earlier by the waits `saved` up to and including it; then leave out `drop`."""
+    marked = events.mutate(_saved=saved, _drop=drop)
+    shift = ibis.coalesce(marked._saved.sum().over(_case_window(marked, upto=True)), 0.0)
+    interval = shift.cast("int64").as_interval("us")
+    moved = marked.mutate(timestamp=marked.timestamp - interval, start_timestamp=marked.start_timestamp - interval)
+    return moved.filter(~moved._drop).drop("_saved", "_drop")
+
+
+@dataclass(frozen=True)
+class RemoveActivity:
+    """Remove every occurrence of `activity` (the step is no longer needed).
+
+    Time: the wait before each removed step is saved; the step after it follows the step
+    before it after the time the removed step's successor took.
+    """
+
+    activity: str
+
+    def activities(self) -> tuple[str, ...]:
+        return (self.activity,)
+
+    def events(self, events: Table) -> Table:
+        removed = events.activity == self.activity
+        return _retime(events, ibis.ifelse(removed, _wait_before(events), 0.0), removed)
+
+    def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
+        return roles[roles.activity != self.activity]
+
+
+@dataclass(frozen=True)
+class MergeActivities:
+    """Merge `merged` activities into one step called `into` (one form instead of several).
+
+    Consecutive occurrences of the merged activities in a case become one step, at the time of
+    the first of them, with the roles of all of them and the sum of their costs; its resource,
+    channel and agency are those of the first. Occurrences apart from each other stay apart.
+
+    Time: the waits before the second and later steps of each merged run are saved.
+    """
+
+    merged: Sequence[str]
+    into: str
+
+    def __post_init__(self) -> None:
+        if not self.merged or not self.into:
+            raise ValueError(
+                "The 'merged' and 'into' parameters of MergeActivities must name activities. "
+                f"Got {self.merged!r} and {self.into!r} instead."
+            )
+        object.__setattr__(self, "merged", tuple(self.merged))
+
+    def activities(self) -> tuple[str, ...]:
+        return tuple(self.merged)
+
+    def events(self, events: Table) -> Table:
+        merged = events.activity.isin(list(self.merged))
+        marked = events.mutate(_merged=merged)
+        continues = marked._merged & ibis.coalesce(marked._merged.lag().over(_case_window(marked)), False)
+        marked = marked.mutate(_continues=continues)
+        runs = marked.mutate(_run=(~marked._continues).cast("int64").sum().over(_case_window(marked, upto=True)))
+        run_cost = runs.cost.sum().over(ibis.window(group_by=[runs.service, runs.case_id, runs._run]))
+        renamed = runs.mutate(
+            activity=ibis.ifelse(runs._merged, self.into, runs.activity),
+            cost=ibis.ifelse(runs._merged, run_cost, runs.cost),
+        )
+        return _retime(renamed, ibis.ifelse(renamed._continues, _wait_before(renamed), 0.0), renamed._continues).drop(
+            "_merged", "_continues", "_run"
+        )
+
+    def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
+        merged = roles.activity.isin(self.merged) | (roles.activity == self.into)
+        into = roles[merged].assign(activity=self.into).drop_duplicates()
+        return pd.concat([roles[~merged], into], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class AutomateActivity:
+    """Automate `activity`: a system does it at once, with no one waiting or coming in.
+
+    The step keeps its place in the journey but becomes a system step: it is no longer a
+    customer or staff step, a visit, a document request or a submission, and its actor is
+    ``system``.
+
+    Time: the wait before each occurrence is saved and its processing time (from a start time)
+    becomes zero.
+    """
+
+    activity: str
+
+    def activities(self) -> tuple[str, ...]:
+        return (self.activity,)
+
+    def events(self, events: Table) -> Table:
+        automated = events.activity == self.activity
+        retimed = _retime(events, ibis.ifelse(automated, _wait_before(events), 0.0), ibis.literal(False))
+        automated = retimed.activity == self.activity
+        return retimed.mutate(
+            start_timestamp=ibis.ifelse(automated & retimed.start_timestamp.notnull(), retimed.timestamp,
+                                        retimed.start_timestamp),
+            actor=ibis.ifelse(automated, "system", retimed.actor),
+        )
+
+    def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
+        if roles.empty:  # an uncatalogued service: its steps come from the actor column
+            return roles
+        kept = roles[(roles.activity != self.activity) | ~roles.role.isin(_NOT_AUTOMATED)]
+        system = pd.DataFrame({"service": [roles.service.iloc[0]], "activity": [self.activity], "role": ["system_step"]})
+        return pd.concat([kept, system.astype(roles.dtypes.to_dict())], ignore_index=True).drop_duplicates()
+
+
+@dataclass(frozen=True)
+class MoveToChannel:
+    """Move `activity` to `channel` (for example from the service centre to the smart app).
+
+    Unless `in_person` is true, the step is no longer a visit. Channel switches are counted
+    afresh from the new channels.
+
+    Time: unchanged; the step is assumed to take as long on the new channel.
+    """
+
+    activity: str
+    channel: str
+    in_person: bool = False
+
+    def activities(self) -> tuple[str, ...]:
+        return (self.activity,)
+
+    def events(self, events: Table) -> Table:
+        return events.mutate(channel=ibis.ifelse(events.activity == self.activity, self.channel, events.channel))
+
+    def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
+        if self.in_person:
+            return roles
+        return roles[(roles.activity != self.activity) | (roles.role != "visit")]
+
+
+def project_journeys(
+    store: Store, service: str, transforms: Sequence[Transform], where: CaseFilter | None = None
+) -> Table:
+    """Return the journey table `service` would have after `transforms`, applied in order.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys were built.
+    service : str
+        The service to redesign.
+    transforms : sequence of Transform
+        :class:`RemoveActivity`, :class:`MergeActivities`, :class:`AutomateActivity`,
+        :class:`MoveToChannel`; none gives the observed journeys.
+    where : CaseFilter, optional
+        Project only the cases that pass it (for example one quarter).
+
+    Returns
+    -------
+    ibis Table
+        The columns of the store's journey table, one row per projected case.
+
+    Raises
+    ------
+    InvalidEventLogError
+        When the service has no journeys, or a transform names an activity it does not have.
+    """
+    observed = {row[0] for row in store.con.execute(
+        "SELECT DISTINCT activity FROM steps WHERE service = ?", [service]).fetchall()}
+    if not observed:
+        raise InvalidEventLogError(f"The service {service!r} has no journeys in the store {store.path}.")
+    for transform in transforms:
+        unknown = [a for a in transform.activities() if a not in observed]
+        if unknown:
+            raise InvalidEventLogError(
+                f"{type(transform).__name__} names {', '.join(map(repr, unknown))}, which the service {service!r} "
+                f"does not have; its activities are {', '.join(sorted(observed))}."
+            )
+    backend = store.backend
+    events = backend.table("events").filter(ibis._.service == service)
+    if where is not None and not where.is_empty:
+        cases = journey_table(store, where).filter(ibis._.service == service).select("service", "case_id")
+        events = events.semi_join(cases, ["service", "case_id"])
+    roles = store.con.execute(
+        "SELECT service, activity, role FROM activity_roles WHERE service = ?", [service]).df().astype("string")
+    for transform in transforms:
+        events = transform.events(events)
+        roles = transform.roles(roles)
+    role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
+    as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
+    projected = with_outcome(journeys_expr(steps_expr(events, role_table)), role_table,
+                             backend.table("service_settings"), as_of)
+    first, last = store.con.execute('SELECT min(start), max("end") FROM journeys WHERE service = ?', [service]).fetchall()[0]
+    days = covering_days(registered_calendar(store), first, last)
+    return with_working_time(projected, None if days is None else ibis.memtable(days_by_utc_day(days)))

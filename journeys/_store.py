@@ -1,0 +1,416 @@
+"""The event store: a DuckDB file with the events, import batches, quarantined rows and metadata.
+
+Loading a source is one transaction: an error or an interrupt at any point leaves the store as
+it was. A source whose content was loaded before is skipped. Rows that cannot be loaded are
+quarantined with their file, place (CSV line, row, or XES event number), column and reason, so loaded + quarantined = read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from duckdb import ColumnExpression, ConstantExpression
+
+from najma.errors import SourceReadError, StoreError
+from najma.journeys._mapping import XES_MAPPING, ColumnMapping
+from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
+from najma.journeys._pseudonym import Pseudonymiser, load_key
+from najma.journeys._read_ahead import read_ahead
+from najma.journeys._schema import EVENT_COLUMNS
+from najma.journeys._sources import ROW, FrameSource, Source
+
+__all__ = ["Store", "BatchResult", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
+
+STORE_ENV = "NAJMA_STORE"
+#: Caps the memory DuckDB may use (e.g. ``2GB``); above it, DuckDB spills to a file beside the store.
+MEMORY_ENV = "NAJMA_MEMORY_LIMIT"
+SCHEMA_VERSION = "1"
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+Progress = Callable[[int, int], None]
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS events ("
+    + ", ".join(f"{c.name} {c.sql_type}" for c in EVENT_COLUMNS)
+    + ")",
+    """CREATE TABLE IF NOT EXISTS batches (
+        batch_id INTEGER PRIMARY KEY, source VARCHAR, kind VARCHAR, fingerprint VARCHAR UNIQUE,
+        service VARCHAR, mapping JSON, tz VARCHAR, time_format VARCHAR,
+        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+        first_seq BIGINT, loaded_at TIMESTAMPTZ, seconds DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id INTEGER, source VARCHAR, row BIGINT, unit VARCHAR, "column" VARCHAR,
+        reason VARCHAR, record JSON)""",
+)
+
+_DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
+
+
+def memory_limit() -> int | None:
+    """The bytes that ``$NAJMA_MEMORY_LIMIT`` allows (``"2GB"``, ``"1.5 GiB"``), or None when it is not set.
+
+    Raises
+    ------
+    StoreError
+        If the variable is not a size.
+    """
+    text = os.environ.get(MEMORY_ENV, "").strip()
+    if not text:
+        return None
+    size = _SIZE.fullmatch(text)
+    limit = 0 if size is None else int(float(size.group(1)) * _UNITS[size.group(2).lower()])
+    if limit <= 0:
+        raise StoreError(f"{MEMORY_ENV}={text!r} is not a memory size; write it as e.g. 2GB or 1.5GiB")
+    return limit
+
+
+def default_store_path() -> Path:
+    """Return the store's path: ``$NAJMA_STORE`` or ``./najma.duckdb``."""
+    return Path(os.environ.get(STORE_ENV) or "najma.duckdb")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one load did.
+
+    ``read`` counts every record of the source; ``loaded + quarantined == read`` always holds.
+    ``skipped`` is True when the same content had been loaded before, as ``batch_id``.
+    """
+
+    batch_id: int
+    source: str
+    read: int
+    loaded: int
+    quarantined: int
+    skipped: bool
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the result as a plain dict."""
+        return asdict(self)
+
+
+class Store:
+    """An event store in a DuckDB file.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The DuckDB file; by default ``$NAJMA_STORE`` or ``./najma.duckdb``.
+    read_only : bool, default False
+        Open without the right to change it (the file must exist).
+
+    Attributes
+    ----------
+    memory_limit : int or None
+        The bytes DuckDB may use (``$NAJMA_MEMORY_LIMIT``), None for DuckDB's default (most of
+        the machine's memory). A journey build sizes its work to fit half of it.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> os.environ["NAJMA_PSEUDONYM_KEY"] = "example-key"
+    >>> frame = pd.DataFrame({"case_id": ["a", "a"], "activity": ["Apply", "Pay"],
+    ...                       "timestamp": ["2025-01-05 09:00", "2025-01-05 09:30"]})
+    >>> with Store(os.path.join(folder, "s.duckdb")) as store:
+    ...     result = store.ingest_frame(frame, service="Trade licence")
+    >>> (result.read, result.loaded, result.quarantined)
+    (2, 2, 0)
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        if read_only and not self.path.exists():
+            raise StoreError(f"no store at {self.path}; load events with: najma ingest FILE --store {self.path}")
+        self.memory_limit = memory_limit()
+        limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only, config=limits)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}") from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            for statement in _DDL:
+                self.con.execute(statement)
+            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def cursor(self) -> Store:
+        """Another handle on the same open database, to be used from another thread.
+
+        DuckDB connections are not shared between threads; a web server's threads each take a cursor.
+        """
+        handle = object.__new__(Store)
+        handle.path, handle.memory_limit = self.path, self.memory_limit
+        handle.con = self.con.cursor()
+        handle.con.execute("SET TimeZone = 'UTC'")
+        return handle
+
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """The store as an Ibis backend, on which journeys, maps, variants and KPIs are expressions."""
+        return ibis.duckdb.from_connection(self.con)
+
+    def export_events(self, folder: str | os.PathLike[str]) -> int:
+        """Write the events as Parquet files in the canonical schema into `folder` (the input of the
+        Spark engine, see :mod:`journeys.spark_engine`); return how many were written."""
+        events = self.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
+        total = events.count("*").fetchall()[0][0]
+        events.write_parquet(str(folder), per_thread_output=True, overwrite=True)
+        return total
+
+    def batches(self) -> pd.DataFrame:
+        """The import batches, in the order they were loaded: source, rows read, loaded and quarantined, when."""
+        batches = self.backend.table("batches")
+        return batches.select("batch_id", "source", "kind", "rows_read", "rows_loaded", "rows_quarantined", "loaded_at",
+                              "seconds").order_by("batch_id").to_pandas()
+
+    def quarantined(self, batch: int | None = None) -> ibis.Table:
+        """The quarantined rows (of one batch, or all), by batch and row: source, place, column, reason, record."""
+        rows = self.backend.table("quarantine")
+        if batch is not None:
+            rows = rows.filter(rows.batch_id == batch)
+        return rows.mutate(record=rows.record.cast("string")).order_by(["batch_id", "row"])
+
+    def n_rows(self, table: str) -> int:
+        """How many rows the store's table `table` holds (0 for a table it does not have)."""
+        return int(self.backend.table(table).count().to_pyarrow().as_py()) if self.has_table(table) else 0
+
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table (or temporary table) called `name`."""
+        found = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+        return bool(found[0][0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: committed at its end, rolled back on any exception."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def ingest_frame(self, frame: pd.DataFrame, *, name: str = "<DataFrame>", **options: object) -> BatchResult:
+        """Load a pandas frame (see :meth:`ingest`); the frame is not modified."""
+        return self.ingest(FrameSource(name=name, kind="frame", frame=frame), **options)
+
+    def ingest(
+        self,
+        source: Source,
+        *,
+        mapping: ColumnMapping | None = None,
+        service: str | None = None,
+        tz: str = "UTC",
+        time_format: str | None = None,
+        progress: Progress | None = None,
+    ) -> BatchResult:
+        """Load `source` in one transaction.
+
+        Parameters
+        ----------
+        source : Source
+            What to load (see :func:`journeys.open_source`).
+        mapping : ColumnMapping, optional
+            Source columns onto canonical ones; XES sources start from :data:`XES_MAPPING`.
+        service : str, optional
+            The service of every event; by default a mapped ``service`` column, else the
+            source's file name.
+        tz : str, default "UTC"
+            The zone of times written without an offset.
+        time_format : str, optional
+            A strptime format for times, e.g. ``"%d/%m/%Y %H:%M"``.
+        progress : callable, optional
+            Called as ``progress(done, total)`` after each batch and once before committing;
+            an exception it raises (such as KeyboardInterrupt) cancels the whole load.
+
+        Returns
+        -------
+        BatchResult
+
+        Raises
+        ------
+        SourceReadError
+            If the source cannot be read at all; nothing of it is loaded.
+        """
+        started = time.perf_counter()
+        self._check_zone(tz)
+        if self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'events' AND table_type = 'VIEW'"
+                            ).fetchall()[0][0]:
+            raise StoreError(f"{self.path} reads the events of a Spark build (najma rate --engine spark); "
+                             "load new events into the Spark run's Parquet folder, or into another store")
+        fingerprint = source.fingerprint()
+        previous = next(iter(self.con.execute(
+            "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]
+        ).fetchall()), None)
+        if previous:
+            return BatchResult(previous[0], source.name, previous[1], previous[2], previous[3], True, 0.0)
+        pseudonymiser = self._pseudonymiser()
+        user_mapping = mapping or ColumnMapping()
+        try:
+            with self.transaction():
+                self.con.execute("SET TimeZone = ?", [tz])
+                batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
+                first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
+                seen_columns: set[str] = set()
+
+                def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
+                    resolved = self._resolve(source, user_mapping, batch.schema.names)
+                    if "customer_id" in resolved:
+                        batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                    return batch, with_clean_text(batch), resolved
+
+                for batch, cleaned, resolved in read_ahead(source.batches(), prepare):
+                    seen_columns.update(batch.schema.names)
+                    normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
+                    self._stage(batch, cleaned, normaliser, batch_id, first_seq, source)
+                    if progress:
+                        progress(source.progress(), source.progress_total)
+                unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
+                if unseen and source.kind == "xes":
+                    raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
+                self._quarantine_rejects(source, batch_id)
+                self._quarantine_duplicates(source, batch_id, first_seq)
+                loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+                quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+                seconds = time.perf_counter() - started
+                self.con.execute(
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                    [
+                        batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
+                        tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
+                    ],
+                )
+                if progress:
+                    progress(source.progress_total, source.progress_total)  # last chance to cancel
+        finally:
+            self.con.execute("SET TimeZone = 'UTC'")
+        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, False, seconds)
+
+    def _check_zone(self, tz: str) -> None:
+        known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
+        if not known:
+            raise SourceReadError("--tz", f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'")
+
+    def _pseudonymiser(self) -> Pseudonymiser:
+        pseudonymiser = Pseudonymiser(load_key())
+        stored = next(iter(self.con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchall()), None)
+        if stored is None:
+            self.con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudonymiser.fingerprint])
+        elif stored[0] != pseudonymiser.fingerprint:
+            raise StoreError(
+                f"the pseudonymisation key differs from the one this store was loaded with ({self.path}); "
+                "set NAJMA_PSEUDONYM_KEY or NAJMA_KEY_FILE to that key"
+            )
+        return pseudonymiser
+
+    @staticmethod
+    def _resolve(source: Source, mapping: ColumnMapping, names: list[str]) -> dict[str, str]:
+        data = [n for n in names if n != ROW]
+        if source.kind == "xes" or "case:concept:name" in data:
+            preset = ColumnMapping({k: v for k, v in XES_MAPPING.columns.items() if v in data})
+            mapping = preset.merged(mapping)
+            if source.kind == "xes":
+                # A batch of traces may lack an attribute: its rows get NULL (checked at the end).
+                return dict(mapping.columns)
+        try:
+            return mapping.resolve(data)
+        except ValueError as exc:
+            raise source.fail(str(exc)) from None
+
+    def _stage(self, batch: pa.RecordBatch, cleaned: pa.RecordBatch, normaliser: Normaliser, batch_id: int,
+               first_seq: int, source: Source) -> None:
+        """Normalise one batch: good rows into the events, bad rows into quarantine.
+
+        `cleaned` is the batch with its text cleaned (:func:`journeys.normalise.with_clean_text`).
+        The good rows are inserted in one pass; the batch is read a second time only when some
+        rows were left out, to quarantine them.
+        """
+        if not batch.num_rows:
+            return
+        relation = self.con.from_arrow(pa.Table.from_batches([cleaned])).select(*normaliser.select(batch.schema))
+        seq = (ColumnExpression(ROW) + ConstantExpression(first_seq)).cast("BIGINT")
+        relation.filter("_reason IS NULL").select(
+            *(name for name in STAGE_COLUMNS if name != ROW),
+            seq.alias("event_seq"),
+            ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
+        ).insert_into("events")
+        lowest = pc.min(batch.column(ROW)).as_py() + first_seq
+        loaded = self.con.execute("SELECT count(*) FROM events WHERE event_seq >= ?", [lowest]).fetchall()[0][0]
+        if loaded == batch.num_rows:
+            return
+        relation.filter("_reason IS NOT NULL").select(
+            ConstantExpression(batch_id).cast("INTEGER"),
+            ConstantExpression(source.name).cast("VARCHAR"),
+            ColumnExpression(ROW),
+            ConstantExpression(source.unit).cast("VARCHAR"),
+            ColumnExpression("_column"),
+            ColumnExpression("_reason"),
+            ColumnExpression("_record"),
+        ).insert_into("quarantine")
+
+    def _quarantine_rejects(self, source: Source, batch_id: int) -> None:
+        for reject in source.rejects:
+            self.con.execute(
+                "INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, ?, json_object('text', ?))",
+                [batch_id, source.name, reject.row, source.unit, reject.reason, reject.text],
+            )
+
+    def _quarantine_duplicates(self, source: Source, batch_id: int, first_seq: int) -> None:
+        """Move events equal in every column to an earlier event of the same source to quarantine."""
+        repeated = self.con.execute(
+            f"SELECT count(*) - count(DISTINCT hash({_DUPLICATE_KEY})) FROM events WHERE batch_id = ?", [batch_id]
+        ).fetchall()[0][0]
+        if not repeated:
+            return
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _duplicates AS
+            SELECT event_seq, first_seq FROM (
+                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_DUPLICATE_KEY}) AS first_seq
+                FROM events WHERE batch_id = ?)
+            WHERE event_seq <> first_seq""",
+            [batch_id],
+        )
+        self.con.execute(
+            """INSERT INTO quarantine
+            SELECT ?, ?, e.event_seq - ?, ?, NULL, 'duplicate of ' || ? || ' ' || (d.first_seq - ?),
+                   to_json(e) FROM _duplicates d JOIN events e USING (event_seq)""",
+            [batch_id, source.name, first_seq, source.unit, source.unit, first_seq],
+        )
+        self.con.execute("DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM _duplicates)")
+        self.con.execute("DROP TABLE _duplicates")
+
+
+def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymiser) -> pa.RecordBatch:
+    index = batch.schema.get_field_index(column)
+    values = clean_text(pc.cast(batch.column(index), pa.string()))
+    return batch.set_column(index, column, pseudonymiser.array(values))

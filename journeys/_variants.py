@@ -1,0 +1,91 @@
+"""Variants: the distinct sequences of activities, how many cases follow each, and what they cost."""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from najma.journeys._build import VARIANT_SEP
+from najma.journeys._filters import CaseFilter
+from najma.journeys._tables import JourneyTables
+
+__all__ = ["variants", "journey_table", "variant_activities"]
+
+
+def journey_table(store: JourneyTables, where: CaseFilter | None = None) -> Table:
+    """The journey table (one row per case) of the cases that pass `where`, as an Ibis table."""
+    journeys = store.backend.table("journeys")
+    return journeys if where is None else where.in_zone_of(store).apply(journeys, store.backend.table("events"))
+
+
+def variant_activities(variant: str) -> tuple[str, ...]:
+    """Split a variant's text form into its activities.
+
+    Examples
+    --------
+    >>> variant_activities("Apply → Pay → Issue")
+    ('Apply', 'Pay', 'Issue')
+    """
+    return tuple(variant.split(VARIANT_SEP))
+
+
+def variants(
+    store: JourneyTables, where: CaseFilter | None = None, *, top_k: int | None = None, coverage: float | None = None
+) -> pd.DataFrame:
+    """Return the variants of the cases that pass `where`, most frequent first.
+
+    Parameters
+    ----------
+    store : Store or SparkTables
+        A store whose journeys were built, or the tables of a Spark build.
+    where : CaseFilter, optional
+        Which cases; by default all.
+    top_k : int, optional
+        Keep the `top_k` most frequent variants.
+    coverage : float, optional
+        Keep the most frequent variants until they cover this share of the cases.
+
+    Returns
+    -------
+    pandas.DataFrame
+        variant, cases, share, cumulative (share of cases covered up to this variant),
+        median_duration_seconds, median_customer_steps, events (per case). Ties in frequency are
+        ordered by the variant's text, so the order is deterministic.
+
+    Examples
+    --------
+    >>> import os, pandas as pd
+    >>> from najma.journeys import build_journeys
+    >>> from najma.journeys._eventlog import EventLog
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> log = EventLog.from_frame(pd.DataFrame({
+    ...     "case_id": ["a", "a", "b", "b", "c"], "activity": ["Apply", "Pay", "Apply", "Pay", "Apply"],
+    ...     "timestamp": pd.date_range("2025-01-05", periods=5, freq="h", tz="UTC")}), service="permit")
+    >>> _ = build_journeys(log.store)
+    >>> table = variants(log.store)
+    >>> [(v, int(c), float(s)) for v, c, s in zip(table.variant, table.cases, table.share)]
+    [('Apply → Pay', 2, 0.6666666666666666), ('Apply', 1, 0.3333333333333333)]
+    """
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")
+    if coverage is not None and not 0 < coverage <= 1:
+        raise ValueError(f"The 'coverage' parameter of variants must be in (0, 1]. Got {coverage!r} instead.")
+    journeys = journey_table(store, where)
+    grouped = journeys.group_by("variant").aggregate(
+        cases=journeys.count(),
+        median_duration_seconds=journeys.duration_seconds.median(),
+        median_customer_steps=journeys.customer_steps.median(),
+        events=journeys.events.max(),
+    ).order_by([ibis.desc("cases"), "variant"])
+    frame = grouped.to_pandas()
+    total = frame.cases.sum()
+    frame["share"] = frame.cases / total if total else 0.0
+    frame["cumulative"] = frame.share.cumsum()
+    if coverage is not None:
+        frame = frame[(frame.cumulative - frame.share) < coverage - 1e-12]
+    if top_k is not None:
+        frame = frame.head(top_k)
+    columns = ["variant", "cases", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
+    return frame[columns].reset_index(drop=True)

@@ -1,0 +1,38 @@
+"""najma: customer-journey analytics and star ratings of government services, from their event logs.
+
+The flat facade of what the README teaches. Load logs into a store, build the journeys, ask for
+maps and variants, rate every service and quarter, and publish::
+
+    import najma
+
+    with najma.Store("najma.duckdb") as store:
+        najma.load_sample(store)
+        ratings = najma.rate(store, quarters=["2025Q4"])
+
+Every name is imported on first use, so ``import najma`` is quick and the command line answers at
+once; the floors are :mod:`najma.journeys`, :mod:`najma.rating` and :mod:`najma.dashboards`, and
+:mod:`najma.errors` holds the one family of errors najma raises.
+"""
+
+import lazy_loader
+
+__version__ = "0.1.0"
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors", "journeys", "rating", "dashboards", "sample"], submod_attrs={
+    "errors": ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "CatalogueError", "RatingConfigError", "AccessError"],
+    "journeys": [
+        "Store", "open_source", "parse_mapping", "ColumnMapping", "EventLog",
+        "Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue", "register_catalogue", "build_journeys",
+        "CaseFilter", "quarter_bounds", "quarter_zone", "previous_quarter", "next_quarter",
+        "journey_table", "variants", "process_map", "rework_per_activity", "life_event_journeys", "linked_cases",
+        "conformance", "discover_process_tree", "to_bpmn", "write_bpmn",
+        "AutomateActivity", "MergeActivities", "MoveToChannel", "RemoveActivity", "project_journeys",
+    ],
+    "rating": [
+        "rate", "rate_quarter", "kpi_table", "case_features", "what_if", "StarRater", "agreement",
+        "kpi_breakdown", "next_star_plan", "describe_advice", "rating_history",
+        "RatingConfig", "default_config", "load_config",
+    ],
+    "dashboards": ["create_app", "serve", "DashboardData", "write_report"],
+    "sample": ["load_sample", "generate"],
+})

@@ -1,0 +1,46 @@
+"""Exceptions raised by najma: each also inherits the builtin it refines."""
+
+from __future__ import annotations
+
+__all__ = ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "CatalogueError", "RatingConfigError", "AccessError"]
+
+
+class NajmaError(Exception):
+    """Base class of every error najma raises on purpose."""
+
+
+class InvalidEventLogError(NajmaError, ValueError):
+    """An argument describing an event log (a mapping, an option) is not valid."""
+
+
+class SourceReadError(NajmaError, ValueError):
+    """A source file cannot be read at all; nothing of it was loaded.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``<DataFrame>``) that failed.
+    problem : str
+        What is wrong with it, in one sentence.
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")
+
+
+class StoreError(NajmaError, RuntimeError):
+    """The event store cannot be opened or is not in the expected state."""
+
+
+class CatalogueError(NajmaError, ValueError):
+    """A service catalogue is not valid; the message lists every problem found."""
+
+
+class RatingConfigError(NajmaError, ValueError):
+    """A rating configuration is not valid; the message lists every problem found."""
+
+
+class AccessError(NajmaError, ValueError):
+    """The dashboard cannot be served safely as asked (no authentication off loopback, a bad users file)."""

@@ -1,0 +1,223 @@
+"""Rate every service and quarter: KPIs, pillars, stars, trust in each rating.
+
+A group (a service in a quarter, optionally per channel or agency) with fewer cases than the
+model's ``min_cases`` is not rated: its status is ``insufficient data`` and its stars are empty.
+The uncertainty of a rating comes from a bootstrap over its cases: the cases are drawn again with
+replacement (multinomial weights, seeded by the group's name, so a rating never depends on the
+order of rows or groups), the KPIs and stars are worked out for each draw, and the share of draws
+giving each star is its probability.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from najma.journeys import CaseFilter, Store
+
+from najma.errors import InvalidEventLogError
+from najma.rating._config import PILLARS, RatingConfig, default_config
+from najma.rating._kpis import KPIS, GroupStatistics, case_features, group_statistics, point_kpis
+from najma.journeys import previous_quarter
+from najma.rating._model import StarRater
+
+__all__ = ["rate", "rate_quarter", "rate_features", "quarter_with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT", "RATED", "star_columns"]
+
+RATED = "rated"
+INSUFFICIENT = "insufficient data"
+Progress = Callable[[int, int], None]
+
+
+def star_columns(config: RatingConfig) -> list[str]:
+    """The names of the columns holding the probability of each star (``p_2`` ... ``p_7``)."""
+    return [f"p_{star}" for star in range(config.lowest_star, config.highest_star + 1)]
+
+
+def rate(
+    store: Store, *, quarters: Sequence[str] | None = None, by: str | None = None, where: CaseFilter | None = None,
+    config: RatingConfig | None = None, draws: int = 200, seed: int = 0, progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rate every service and quarter of the store.
+
+    Parameters
+    ----------
+    store : Store
+        A store whose journeys are built.
+    quarters : sequence of str, optional
+        Rate only these quarters, e.g. ``["2025Q4"]``.
+    by : {"channel", "agency"}, optional
+        Rate each service and quarter per channel or per agency (of the case's first event).
+    where : CaseFilter, optional
+        Rate only the cases that pass it.
+    config : RatingConfig, optional
+        The model; the shipped default by default.
+    draws : int, default 200
+        Bootstrap draws per group; 0 skips the uncertainty.
+    seed : int, default 0
+        Seeds the bootstrap.
+    progress : callable, optional
+        Called with (groups done, groups) as the groups are rated.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: its keys, cases, status, stars (empty when not rated), score, the
+        pillar scores, the probability of each star, ``missing_kpis`` (those without data),
+        the model's version and config hash, then every KPI.
+
+    Examples
+    --------
+    >>> import os
+    >>> from najma.journeys import Store
+    >>> from najma.sample import load_sample
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> ratings = rate(store, quarters=["2025Q4"], draws=50).set_index("service")
+    >>> row = ratings.loc["birth_notification"]
+    >>> int(row["cases"]), row["status"], int(row["stars"])
+    (102, 'rated', 7)
+    >>> bool((ratings[star_columns(default_config())].sum(axis=1).round(9) == 1).all())  # each star's probability
+    True
+    """
+    config = config or default_config()
+    features = case_features(store, where=where, satisfied_at=config.satisfied_at)
+    if quarters is not None:
+        features = features[features["quarter"].isin(list(quarters))]
+    return rate_features(features, by=by, config=config, draws=draws, seed=seed, progress=progress)
+
+
+def rate_quarter(
+    store: Store, quarter: str, config: RatingConfig | None = None, draws: int = 200, *,
+    features: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rate `quarter` and the quarter before it, in one pass.
+
+    `features` are the store's case features when already read (see :func:`rating.case_features`).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The rows of `quarter`, with ``stars_before`` and ``change`` beside ``stars``; and the rows
+        of the quarter before (empty when it has no cases), to explain the change.
+
+    Raises
+    ------
+    InvalidEventLogError
+        When no case started in `quarter`, naming the quarters the store has.
+    """
+    config = config or default_config()
+    before = previous_quarter(quarter)
+    if features is None:
+        features = case_features(store, satisfied_at=config.satisfied_at)
+    rated = rate_features(features[features["quarter"].isin([before, quarter])], config=config, draws=draws)
+    return quarter_with_change(rated, quarter, features["quarter"].unique())
+
+
+def quarter_with_change(rated: pd.DataFrame, quarter: str, found: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the ratings of `quarter` and the quarter before it as :func:`rate_quarter` returns them.
+
+    `found` are the quarters that have cases, named in the error when `quarter` has none.
+    """
+    before = previous_quarter(quarter)
+    now = rated[rated["quarter"] == quarter].reset_index(drop=True)
+    if now.empty:
+        found = sorted(found)
+        span = f"{found[0]} to {found[-1]}" if found else "none"
+        raise InvalidEventLogError(f"no cases started in {quarter}; the store's quarters are {span}")
+    earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
+    now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
+    now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
+    return now, rated[rated["quarter"] == before].reset_index(drop=True)
+
+
+def rate_features(
+    features: pd.DataFrame, *, by: str | None = None, config: RatingConfig | None = None, draws: int = 200,
+    seed: int = 0, progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rate groups of case features as read by :func:`rating.kpis.case_features` (see :func:`rate`)."""
+    config = config or default_config()
+    kpi_columns = list(KPIS)
+    groups = group_statistics(features, by)
+    table = point_kpis(groups, by)
+    if table.empty:
+        return _finish(table.assign(**{c: pd.Series(dtype=float) for c in star_columns(config)}), None, config)
+    rater = StarRater(config).fit(table[kpi_columns])
+    probabilities = np.full((len(groups), len(star_columns(config))), np.nan)
+
+    def uncertainty(index: int) -> None:
+        key, group = groups[index]
+        probabilities[index] = star_probabilities(group, key, rater, draws, seed)
+
+    # numpy releases the GIL in its loops and products: groups are drawn side by side, each with its own
+    # seed, and each product on one BLAS thread (BLAS's own threads would contend with the pool's).
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for done, _ in enumerate(pool.map(uncertainty, range(len(groups))), start=1):
+            if progress:
+                progress(done, len(groups))
+    table[star_columns(config)] = probabilities
+    return _finish(table, rater, config)
+
+
+def star_probabilities(group: GroupStatistics, key: tuple, rater: StarRater, draws: int, seed: int) -> np.ndarray:
+    """The probability of each star of one group, by a bootstrap seeded by the group's key; NaN when
+    `draws` is 0 or the group has too few cases to be rated."""
+    if not draws or group.cases < rater.config_.min_cases:
+        return np.full(len(rater.classes_), np.nan)
+    return _bootstrap(group, rater, draws, _group_seed(seed, key))
+
+
+def finish_ratings(table: pd.DataFrame, config: RatingConfig) -> pd.DataFrame:
+    """Score and star a table of groups (keys, cases, every KPI, then the probability of each star)."""
+    return _finish(table, StarRater(config).fit(table[list(KPIS)]) if len(table) else None, config)
+
+
+def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) -> pd.DataFrame:
+    kpi_columns = list(KPIS)
+    kpis = table[kpi_columns]
+    if rater is None:
+        score, stars = pd.Series(np.nan, index=table.index), pd.Series(pd.NA, index=table.index, dtype="Int64")
+        pillars = pd.DataFrame(np.nan, index=table.index, columns=list(PILLARS))
+    else:
+        score = pd.Series(rater.score_samples(kpis), index=table.index)
+        stars = pd.Series(rater.predict(kpis), index=table.index, dtype="Int64")
+        pillars = rater.pillar_scores(kpis).set_index(table.index)
+    rated = (table["cases"] >= config.min_cases) & score.notna()  # a score needs some KPI with data
+    out = table.drop(columns=kpi_columns)
+    out.insert(out.columns.get_loc("cases") + 1, "status", np.where(rated, RATED, INSUFFICIENT))
+    out.insert(out.columns.get_loc("status") + 1, "stars", stars.where(rated))
+    out.insert(out.columns.get_loc("stars") + 1, "score", score.where(rated))
+    for offset, pillar in enumerate(PILLARS, start=1):
+        out.insert(out.columns.get_loc("score") + offset, pillar, pillars[pillar].where(rated))
+    out["missing_kpis"] = [", ".join(n for n in config.kpis if pd.isna(row[n])) for _, row in kpis.iterrows()]
+    out["model_version"] = config.version
+    out["config_hash"] = config.config_hash
+    return pd.concat([out, kpis], axis=1)
+
+
+def _group_seed(seed: int, key: tuple) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
+
+
+#: Bootstrap draws whose weights are held in memory at once.
+_CHUNK = 50
+
+
+def _bootstrap(group: GroupStatistics, rater: StarRater, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """The probability of each star over `draws` resamples of the group's cases."""
+    n = group.cases
+    counts = np.zeros(len(rater.classes_))
+    for start in range(0, draws, _CHUNK):
+        size = min(_CHUNK, draws - start)
+        picks = rng.integers(0, n, size=(size, n), dtype=np.int64) + (np.arange(size, dtype=np.int64) * n)[:, None]
+        weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(np.float32)
+        kpis = pd.DataFrame(group.values(weights), columns=list(KPIS))
+        stars = rater.predict(kpis)
+        counts += np.bincount(stars - rater.classes_[0], minlength=len(rater.classes_))
+    return counts / draws
