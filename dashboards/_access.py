@@ -66,11 +66,11 @@ def check_exposure(host: str, protected: bool) -> None:
     >>> check_exposure("0.0.0.0", protected=False)
     Traceback (most recent call last):
     ...
-    dashboards.access.AccessError: the dashboard would be open to anyone who can reach 0.0.0.0; give --token or --users (or bind to 127.0.0.1)
+    najma.errors.AccessError: the dashboard would be open to anyone who can reach 0.0.0.0; give a token or users (or bind to 127.0.0.1)
     """
     if not is_loopback(host) and not protected:
-        raise AccessError(f"the dashboard would be open to anyone who can reach {host}; give --token or --users "
-                          "(or bind to 127.0.0.1)")
+        raise AccessError(f"the dashboard would be open to anyone who can reach {host}; give a token or users "
+                          "(or bind to 127.0.0.1)", parameter="token")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ page's address (``?lang=ar``); Arabic pages read right to left.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlencode
 
 import dash
@@ -98,8 +100,20 @@ def navigation(pathname: str | None, search: str | None) -> list[str]:
             text("app_title", lang)]
 
 
-def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
+def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads: int = 8,
+          ready: Callable[[str], None] | None = None) -> None:
     """Serve the app with waitress until interrupted.
+
+    Parameters
+    ----------
+    app : dash.Dash
+        From :func:`create_app`.
+    host, port : str, int
+        Where to listen.
+    threads : int, default 8
+        Waitress's worker threads.
+    ready : callable, optional
+        Called with the app's address once the server listens, before it serves the first request.
 
     Raises
     ------
@@ -107,9 +121,16 @@ def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads:
         When asked to bind to an address other than loopback without credentials.
     """
     check_exposure(host, bool(app.server.config.get("NAJMA_PROTECTED")))
-    from waitress import serve as waitress_serve
+    from waitress import create_server
 
+    logging.basicConfig()  # waitress's warnings (a full task queue, say) reach the terminal, as waitress.serve has them
     try:
-        waitress_serve(app.server, host=host, port=port, threads=threads, ident="najma")
+        server = create_server(app.server, host=host, port=port, threads=threads, ident="najma")
     except OSError as exc:
         raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if ready is not None:
+        ready(f"http://{host}:{port}/")
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -37,9 +37,10 @@ import pandas as pd
 from najma.dashboards._i18n import display_names
 from najma.journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone
 from najma.journeys._redesign import Transform
-from najma.rating import KPIS, RatingConfig, case_features, default_config, star_columns, what_if
+from najma.rating import (
+    KPIS, RatingCard, RatingConfig, case_features, default_config, quarter_with_change, rating_cards, star_columns, what_if,
+)
 from najma.rating._kpis import group_statistics, point_kpis
-from najma.journeys import previous_quarter
 from najma.rating._ratings import rate_features
 
 __all__ = ["DashboardData", "SUPPRESSED", "MIN_GROUP", "cases_per_quarter"]
@@ -89,7 +90,7 @@ class DashboardData:
                                               "channel")
         self.quarters: list[str] = sorted(self.features["quarter"].dropna().unique(), reverse=True)
         self.names = {lang: display_names(self._root, lang) for lang in ("en", "ar")}
-        settings = self._root.con.execute("SELECT service, agency FROM service_settings").df()
+        settings = self._root.backend.table("service_settings").select("service", "agency").to_pandas()
         self.agency_of: dict[str, str] = dict(zip(settings.service, settings.agency, strict=True))
         self._of_service = {service: rows for service, rows in self.features.groupby("service", sort=True)}
         self.services: list[str] = list(self._of_service)
@@ -97,15 +98,16 @@ class DashboardData:
         self._service_kpis = point_kpis(group_statistics(self.features.assign(quarter="all"), None), None).set_index(
             "service", drop=False)
         self.channels: list[str] = sorted(self.features["first_channel"].dropna().unique())
-        self.life_events: list[str] = [r[0] for r in self._root.con.execute(
-            "SELECT DISTINCT life_event FROM life_event_services ORDER BY 1").fetchall()] \
-            if self._root.has_table("life_event_services") else []
+        bundles = self._root.backend.table("life_event_services")
+        self.life_events: list[str] = bundles.select("life_event").distinct().order_by("life_event").life_event \
+            .to_pyarrow().to_pylist()
         # The answers of slow questions, kept per instance (the arguments are hashable tuples).
         self._whole_map = lru_cache(maxsize=256)(self._suppressed_map)
         self.activities = lru_cache(maxsize=64)(self._activities)
         self.variant_table = lru_cache(maxsize=256)(self._variant_table)
         self.conformance = lru_cache(maxsize=64)(self._conformance)
         self.redesign = lru_cache(maxsize=64)(self._redesign)
+        self.cards = lru_cache(maxsize=64)(self._cards)
         self._life_event_links_kept = lru_cache(maxsize=16)(self._life_event_links)
         self._life_event_lock = threading.Lock()
         self.life_event_summary = lru_cache(maxsize=16)(self._life_event_summary)
@@ -176,12 +178,11 @@ class DashboardData:
         lang : {"en", "ar"}
             The language of the names.
         """
-        ratings = self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
-        now = ratings[ratings["quarter"] == quarter]
-        before = ratings[ratings["quarter"] == previous_quarter(quarter)][["service", "stars"]].rename(
-            columns={"stars": "previous_stars"})
-        rows = now.merge(before, on="service", how="left")
-        rows["change"] = rows["stars"] - rows["previous_stars"]
+        cards = self.cards(quarter, channel)
+        rows = self._ratings_of(channel)
+        rows = rows[rows["quarter"] == quarter].reset_index(drop=True)
+        rows["change"] = [cards[s].change for s in rows["service"]]
+        rows["confidence"] = [cards[s].confidence for s in rows["service"]]
         rows.insert(1, "name", [self.name("service", s, lang) for s in rows["service"]])
         rows.insert(2, "agency", [self.name("agency", self.agency_of.get(s, ""), lang) for s in rows["service"]])
         # Masks are arrays: a list of no booleans would pick no columns, not no rows.
@@ -191,25 +192,32 @@ class DashboardData:
             needle = search.casefold()
             rows = rows[np.array([needle in f"{n} {s} {self.name('service', s, 'en')}".casefold()
                                   for n, s in zip(rows["name"], rows["service"], strict=True)], dtype=bool)]
-        probabilities = rows[star_columns(self.config)].to_numpy(dtype=float)
-        rows["confidence"] = [
-            p[int(s) - self.config.lowest_star] if pd.notna(s) and not np.isnan(p).all() else np.nan
-            for s, p in zip(rows["stars"], probabilities, strict=True)
-        ]
         return rows.sort_values(["stars", "score", "service"], ascending=[False, False, True],
                                 na_position="last").reset_index(drop=True)
 
     def trend(self, services: Sequence[str], *, channel: str | None = None) -> pd.DataFrame:
         """Stars and score of `services` in every quarter: service, quarter, stars, score, status."""
-        ratings = self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
+        ratings = self._ratings_of(channel)
         rows = ratings[ratings["service"].isin(list(services))]
         return rows[["service", "quarter", "stars", "score", "status"]].sort_values(["service", "quarter"]).reset_index(
             drop=True)
 
-    def rating(self, service: str, quarter: str) -> pd.Series | None:
-        """The rating of `service` in `quarter` (a row of :func:`rating.rate`), or None when it has no cases then."""
-        found = self.ratings[(self.ratings["service"] == service) & (self.ratings["quarter"] == quarter)]
-        return None if found.empty else found.iloc[0]
+    def _ratings_of(self, channel: str | None) -> pd.DataFrame:
+        """The ratings of every service and quarter, of the cases that started on `channel` when given."""
+        return self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
+
+    def _cards(self, quarter: str, channel: str | None) -> dict[str, RatingCard]:
+        """The rating card of every service rated in `quarter` (on the cases of `channel` when given), by service
+        (served as ``cards``, cached)."""
+        ratings = self._ratings_of(channel)
+        if not (ratings["quarter"] == quarter).any():
+            return {}
+        now, before = quarter_with_change(ratings, quarter, self.quarters)
+        return {card.service: card for card in rating_cards(now, before, self.config)}
+
+    def card(self, service: str, quarter: str) -> RatingCard | None:
+        """The rating card of `service` in `quarter`, or None when it has no cases then."""
+        return self.cards(quarter, None).get(service)
 
     # -- one service ------------------------------------------------------------------------------------
 
@@ -355,10 +363,9 @@ class DashboardData:
 
     def _activities(self, service: str) -> list[str]:
         """The activities of a service, most frequent first (served as ``activities``, cached)."""
-        rows = self.store.con.execute(
-            "SELECT activity FROM steps WHERE service = ? GROUP BY activity ORDER BY count(*) DESC, activity", [service]
-        ).fetchall()
-        return [r[0] for r in rows]
+        steps = self.store.backend.table("steps").filter(ibis._.service == service)
+        counted = steps.group_by("activity").aggregate(n=steps.count())
+        return counted.order_by([ibis.desc("n"), "activity"]).activity.to_pyarrow().to_pylist()
 
     def _redesign(self, service: str, transforms: tuple[Transform, ...], quarter: str) -> pd.DataFrame:
         """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`rating.what_if`)."""
@@ -368,15 +375,13 @@ class DashboardData:
 
     def batches(self) -> pd.DataFrame:
         """The import batches: batch_id, source, kind, service, rows read, loaded, quarantined, loaded_at, seconds."""
-        return self.store.con.execute(
-            "SELECT batch_id, source, kind, service, rows_read, rows_loaded, rows_quarantined, loaded_at, seconds "
-            "FROM batches ORDER BY batch_id").df()
+        return self.store.batches()
 
     def quarantine(self) -> pd.DataFrame:
         """Quarantined rows per source, column and reason, with the first row or line of each."""
-        return self.store.con.execute(
-            'SELECT source, "column", reason, count(*) AS rows, min("row") AS first_row FROM quarantine '
-            'GROUP BY source, "column", reason ORDER BY rows DESC, source, reason').df()
+        rows = self.store.quarantined()
+        grouped = rows.group_by(["source", "column", "reason"]).aggregate(rows=rows.count(), first_row=rows.row.min())
+        return grouped.order_by([ibis.desc("rows"), "source", "reason"]).to_pandas()
 
     def coverage(self, quarters: Sequence[str] | None = None) -> pd.DataFrame:
         """Cases per service (rows) and quarter (columns), the quarters in order."""

@@ -12,14 +12,16 @@ Examples
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from najma.journeys import Store
 
 from najma.errors import InvalidEventLogError
-from najma.rating import KPIS, Advice, RatingConfig, describe_advice, format_value
+from najma.rating import KPIS, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
 
-__all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "kpi_label", "advice_text", "display_names"]
+__all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
+           "move_text", "advice_text", "plan_text", "display_names"]
 
 LANGUAGES = ("en", "ar")
 
@@ -187,6 +189,28 @@ def change_text(change: object, lang: str) -> str:
     return "=" if change == 0 else f"{int(change):+d}"
 
 
+def number_text(value: float | None) -> str:
+    """A score with one decimal; empty without one.
+
+    Examples
+    --------
+    >>> number_text(71.175), number_text(None), number_text(float("nan"))
+    ('71.2', '', '')
+    """
+    return "" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
+def percent_text(value: float | None) -> str:
+    """A probability in whole per cent; empty without one.
+
+    Examples
+    --------
+    >>> percent_text(0.944), percent_text(None)
+    ('94%', '')
+    """
+    return "" if value is None else f"{value:.0%}"
+
+
 def kpi_label(kpi: str, lang: str) -> str:
     """The name of a KPI in `lang`.
 
@@ -209,6 +233,28 @@ def advice_text(advice: Advice, config: RatingConfig, lang: str) -> str:
             f"{format_value(advice.needed, unit)} لنيل {advice.stars} نجوم")
 
 
+def move_text(move: KpiMove, lang: str) -> str:
+    """A KPI's move since last quarter, with the points it moved the rating.
+
+    Examples
+    --------
+    >>> move_text(KpiMove("median_customer_steps", 5.0, 4.0, 1.333), "en")
+    'Median customer steps: 5 → 4 (+1.3)'
+    """
+    unit = KPIS[move.kpi].unit
+    return f"{kpi_label(move.kpi, lang)}: {format_value(move.before, unit)} → {format_value(move.now, unit)} ({move.points:+.1f})"
+
+
+def plan_text(card: RatingCard, config: RatingConfig, lang: str) -> list[str]:
+    """What earns the next star, a sentence a line; or why nothing is proposed (not rated, the highest star, no
+    change within the KPIs' curves)."""
+    if not card.rated:
+        return [text("insufficient", lang)]
+    if card.at_highest_star:
+        return [text("highest_star", lang)]
+    return [advice_text(a, config, lang) for a in card.plan] or [text("no_advice", lang)]
+
+
 def display_names(store: Store, lang: str) -> dict[str, dict[str, str]]:
     """The names to show, in `lang`, from the registered catalogue; a name not given falls back to its key.
 
@@ -219,19 +265,20 @@ def display_names(store: Store, lang: str) -> dict[str, dict[str, str]]:
         ``service_agency``: service to the name of its agency.
     """
     arabic = lang == "ar"
+    backend = store.backend
 
-    def pairs(query: str, parameters: list[str] | None = None) -> dict[str, str]:
-        return {key: name for key, name in store.con.execute(query, parameters or []).fetchall() if name}
+    def pairs(table: ibis.Table, key: str, name: str) -> dict[str, str]:
+        return {row[key]: row[name] for row in table.select(key, name).to_pyarrow().to_pylist() if row[name]}
 
     column = "name_ar" if arabic else "name_en"
+    settings, display = backend.table("service_settings"), backend.table("display_names")
     names = {
-        "service": pairs(f"SELECT service, {column} FROM service_settings"),  # fixed column names
-        "activity": pairs("SELECT activity, name_ar FROM activity_names") if arabic else {},
-        "channel": pairs("SELECT channel, name_ar FROM channel_settings") if arabic else {},
+        "service": pairs(settings, "service", column),
+        "activity": pairs(backend.table("activity_names"), "activity", "name_ar") if arabic else {},
+        "channel": pairs(backend.table("channel_settings"), "channel", "name_ar") if arabic else {},
     }
     for kind in ("agency", "life_event"):
-        names[kind] = pairs(f"SELECT key, {column} FROM display_names WHERE kind = ?", [kind]) \
-            if store.has_table("display_names") else {}
-    agencies = store.con.execute("SELECT service, agency FROM service_settings").fetchall()
-    names["service_agency"] = {service: names["agency"].get(agency, agency) for service, agency in agencies if agency}
+        names[kind] = pairs(display.filter(display.kind == kind), "key", column)
+    agencies = pairs(settings, "service", "agency")
+    names["service_agency"] = {service: names["agency"].get(agency, agency) for service, agency in agencies.items()}
     return names

@@ -13,26 +13,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import ibis
 import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
 from najma.dashboards._data import cases_per_quarter
 from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
-from najma.dashboards._i18n import advice_text, change_text, direction, display_names, kpi_label, star_marks, text
+from najma.dashboards._i18n import (
+    change_text, direction, display_names, kpi_label, move_text, number_text, percent_text, plan_text, star_marks, text,
+)
 from najma.dashboards._static_images import figures_as_svg, print_pdf
 from najma.journeys import CaseFilter, Store, process_map, quarter_zone
 from najma.rating import (
     KPIS,
-    RATED,
+    PILLARS,
+    RatingCard,
     RatingConfig,
     case_features,
     default_config,
     format_value,
-    kpi_breakdown,
-    next_star_plan,
-    quarter_change,
     rate_quarter,
+    rating_cards,
 )
 from najma.journeys import previous_quarter
 
@@ -46,7 +48,7 @@ MAP_HEIGHT = 520
 _FONTS = {"en": "Noto Sans, DejaVu Sans, Arial, sans-serif",
           "ar": "Noto Sans Arabic, Noto Naskh Arabic, Noto Sans, sans-serif"}
 _TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("dashboards", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+    loader=jinja2.PackageLoader("najma.dashboards", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
 
 
@@ -89,9 +91,10 @@ def write_report(
     say("rating")
     features = case_features(store, satisfied_at=config.satisfied_at)
     ratings, before = rate_quarter(store, quarter, config, draws, features=features)
+    cards = rating_cards(ratings, before, config)
     names = display_names(store, lang)
     say("journey maps")
-    pages = [_service_page(store, row, before, features, quarter, config, names, lang) for _, row in ratings.iterrows()]
+    pages = [_service_page(store, card, features, config, names, lang) for card in cards]
     say("charts")
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
                                      y_title=text("service", lang))
@@ -108,7 +111,7 @@ def write_report(
     html = out / f"rating-report-{quarter}-{lang}.html"
     html.write_text(_TEMPLATES.get_template("report.html.j2").render(
         t=lambda key: text(key, lang), lang=lang, dir=direction(lang), font=_FONTS[lang], quarter=quarter,
-        rows=_overview_rows(ratings, names, lang), stars_svg=overview_svg, pages=pages, config=config,
+        rows=_overview_rows(cards, names, lang), stars_svg=overview_svg, pages=pages, config=config,
         coverage=_coverage(features, quarter, names), quarantine=_quarantine(store),
     ), encoding="utf-8")
     printed = None
@@ -118,29 +121,22 @@ def write_report(
     return ReportFiles(html, printed)
 
 
-def _overview_rows(ratings: pd.DataFrame, names: dict, lang: str) -> list[dict[str, str]]:
-    rows = []
-    for row in ratings.itertuples(index=False):
-        rated = row.status == RATED
-        rows.append({
-            "service": names["service"].get(row.service, row.service), "key": row.service, "cases": f"{row.cases:,}",
-            "stars": star_marks(row.stars) if rated else text("insufficient", lang),
-            "number": "" if not rated else str(int(row.stars)), "change": change_text(row.change, lang),
-            "score": "" if not rated else f"{row.score:.1f}",
-            **{p: "" if not rated else f"{getattr(row, p):.1f}" for p in ("efficiency", "effectiveness", "steps")},
-            "confidence": "" if not rated or pd.isna(getattr(row, f"p_{int(row.stars)}"))
-            else f"{getattr(row, f'p_{int(row.stars)}'):.0%}",
-        })
-    return rows
+def _overview_rows(cards: list[RatingCard], names: dict, lang: str) -> list[dict[str, str]]:
+    return [{
+        "service": names["service"].get(card.service, card.service), "key": card.service, "cases": f"{card.cases:,}",
+        "stars": star_marks(card.stars) if card.rated else text("insufficient", lang),
+        "number": str(card.stars) if card.rated else "", "change": change_text(card.change, lang),
+        "score": number_text(card.score), **{p: number_text(card.pillars.get(p)) for p in PILLARS},
+        "confidence": percent_text(card.confidence),
+    } for card in cards]
 
 
-def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: pd.DataFrame, quarter: str,
-                  config: RatingConfig, names: dict, lang: str) -> dict[str, object]:
-    where = CaseFilter(service=row.service, quarter=quarter, tz=quarter_zone(store))
+def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config: RatingConfig, names: dict,
+                  lang: str) -> dict[str, object]:
+    where = CaseFilter(service=card.service, quarter=card.quarter, tz=quarter_zone(store))
     graph = process_map(store, where).abstract(MAP_COVERAGE)
-    cases = features[(features["service"] == row.service) & (features["quarter"] == quarter)]
-    breakdown = kpi_breakdown(row, config)
-    breakdown["label"] = [kpi_label(k, lang) for k in breakdown["kpi"]]
+    cases = features[(features["service"] == card.service) & (features["quarter"] == card.quarter)]
+    breakdown = card.breakdown.assign(label=[kpi_label(k, lang) for k in card.breakdown["kpi"]])
     journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
     journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
     figures: list[go.Figure] = [
@@ -149,28 +145,15 @@ def _service_page(store: Store, row: pd.Series, before: pd.DataFrame, features: 
                               y_title=text("cases", lang)),
         kpi_scores_figure(breakdown, x_title=f"{text('score', lang)} (100 = {text('target', lang)})"),
     ]
-    rated = row.status == RATED
-    previous = before[before["service"] == row.service]
-    changes = []
-    if rated and len(previous) and previous.iloc[0].status == RATED:
-        for change in quarter_change(row, previous.iloc[0], config).head(3).itertuples():
-            unit = KPIS[change.kpi].unit
-            changes.append(f"{kpi_label(change.kpi, lang)}: {format_value(change.before, unit)} → {format_value(change.now, unit)} "
-                           f"({change.points:+.1f})")
-    if not rated:
-        advice = [text("insufficient", lang)]
-    elif int(row.stars) >= config.highest_star:
-        advice = [text("highest_star", lang)]
-    else:
-        advice = [advice_text(a, config, lang) for a in next_star_plan(row, config)] or [text("no_advice", lang)]
     return {
-        "key": row.service, "name": names["service"].get(row.service, row.service),
-        "agency": names["service_agency"].get(row.service, ""), "cases": f"{row.cases:,}",
-        "stars": star_marks(row.stars) if rated else text("insufficient", lang),
-        "score": f"{row.score:.1f}" if rated else "", "changes": changes, "advice": advice,
-        "probabilities": [(c[2:], f"{row[c]:.0%}") for c in row.index if c.startswith("p_") and row[c] > 0],
+        "key": card.service, "name": names["service"].get(card.service, card.service),
+        "agency": names["service_agency"].get(card.service, ""), "cases": f"{card.cases:,}",
+        "stars": star_marks(card.stars) if card.rated else text("insufficient", lang),
+        "score": number_text(card.score), "change": change_text(card.change, lang),
+        "moves": [move_text(m, lang) for m in card.moves], "advice": plan_text(card, config, lang),
+        "probabilities": [(star, percent_text(p)) for star, p in card.probabilities.items()],
         "kpis": [
-            {"label": kpi_label(k.kpi, lang), "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
+            {"label": k.label, "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
              else f"{text('no_data', lang)} {k.missing}", "target": format_value(k.target, KPIS[k.kpi].unit),
              "score": "" if pd.isna(k.score) else f"{k.score:.0f}", "points": f"{k.points:.1f}"}
             for k in breakdown.itertuples()
@@ -190,7 +173,6 @@ def _coverage(features: pd.DataFrame, quarter: str, names: dict) -> dict[str, ob
 
 
 def _quarantine(store: Store) -> list[tuple[str, str, str]]:
-    rows = store.con.execute(
-        "SELECT source, reason, count(*) FROM quarantine GROUP BY source, reason ORDER BY source, count(*) DESC"
-    ).fetchall()
-    return [(source, reason, f"{count:,}") for source, reason, count in rows]
+    rows = store.quarantined()
+    counted = rows.group_by(["source", "reason"]).aggregate(n=rows.count()).order_by(["source", ibis.desc("n")])
+    return [(row["source"], row["reason"], f"{row['n']:,}") for row in counted.to_pyarrow().to_pylist()]

@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_mapping": ["ColumnMapping", "XES_MAPPING", "parse_mapping"],
     "_schema": ["EVENT_COLUMNS"],
     "_catalogue": ["Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue"],
-    "_build": ["build_journeys", "journeys_outdated", "register_catalogue", "VARIANT_SEP"],
+    "_build": ["build_journeys", "register_catalogue", "VARIANT_SEP"],
     "_quarter": ["quarter_bounds", "quarter_name", "previous_quarter", "next_quarter", "quarter_of", "quarter_expr", "quarter_zone"],
     "_filters": ["CaseFilter"],
     "_variants": ["journey_table", "variants", "variant_activities"],

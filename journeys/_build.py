@@ -41,7 +41,7 @@ from najma.journeys._store import Store
 from najma.journeys._quarter import quarter_zone
 from najma.journeys._working_time import covering_days, days_by_utc_day, registered_calendar, with_working_time
 
-__all__ = ["build_journeys", "journeys_outdated", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
+__all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -115,29 +115,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
               ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
-            store.con.register("_catalogue_part", frame)
-            store.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _catalogue_part")  # fixed names
-            store.con.unregister("_catalogue_part")
-
-
-def ensure_catalogue_tables(store: Store) -> None:
-    """Create the catalogue's tables, empty, where the store has none yet."""
-    store.con.execute("CREATE TABLE IF NOT EXISTS activity_roles (service VARCHAR, activity VARCHAR, role VARCHAR)")
-    store.con.execute(
-        "CREATE TABLE IF NOT EXISTS service_settings "
-        "(service VARCHAR, name_en VARCHAR, name_ar VARCHAR, agency VARCHAR, sla_hours DOUBLE, open_days DOUBLE)"
-    )
-    store.con.execute("CREATE TABLE IF NOT EXISTS channel_settings (channel VARCHAR, name_ar VARCHAR, digital BOOLEAN)")
-    store.con.execute("CREATE TABLE IF NOT EXISTS activity_names (activity VARCHAR, name_ar VARCHAR)")
-    store.con.execute(
-        "CREATE TABLE IF NOT EXISTS display_names (kind VARCHAR, key VARCHAR, name_en VARCHAR, name_ar VARCHAR)")
-    store.con.execute("CREATE TABLE IF NOT EXISTS designed_journeys (service VARCHAR, position BIGINT, activity VARCHAR)")
-    store.con.execute(
-        "CREATE TABLE IF NOT EXISTS life_event_services (life_event VARCHAR, service VARCHAR, window_days BIGINT)")
-    store.con.execute(
-        "CREATE TABLE IF NOT EXISTS work_calendar "
-        "(time_zone VARCHAR, work_days VARCHAR[], opens VARCHAR, closes VARCHAR, holidays VARCHAR[])"
-    )
+            store.replace_rows(name, frame)
 
 
 def steps_expr(events: Table, roles: Table) -> Table:
@@ -315,23 +293,19 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
-    ensure_catalogue_tables(store)
     backend = store.backend
     events = backend.table("events")
-    partial = (
-        batch_id is not None and store.has_table("steps") and store.has_table("journeys")
-        and not journeys_outdated(store)  # those of an earlier najma are rebuilt whole
-    )
-    as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
+    # Journeys an earlier najma built are rebuilt whole.
+    partial = (batch_id is not None and store.has_table("steps") and store.has_table("journeys")
+               and not store.journeys_outdated())
+    as_of = events.timestamp.max().to_pyarrow().as_py()
     with store.transaction():
         if partial:
-            store.con.execute(
-                "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT service, case_id FROM events WHERE batch_id = ?",
-                [batch_id],
-            )
+            touched = events.filter(events.batch_id == batch_id).select("service", "case_id").distinct()
+            store.replace_table("_touched", touched, temporary=True)
             events = events.semi_join(backend.table("_touched"), ["service", "case_id"])
             for table in ("steps", "journeys"):
-                store.con.execute(f"DELETE FROM {table} WHERE (service, case_id) IN (SELECT service, case_id FROM _touched)")
+                store.delete_matching(table, backend.table("_touched"), ["service", "case_id"])
         parts = _parts(store, events)
         for part in range(parts):
             if progress:
@@ -340,40 +314,33 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             chosen = events if parts == 1 else events.filter((events.case_id.hash() % parts + parts) % parts == part)
             # All the step facts live in memory for the journeys; the store keeps the columns that
             # maps and variants read, which saves writing the events' text columns a second time.
-            _materialise(store, "_steps", steps_expr(chosen, backend.table("activity_roles")), append=False, temporary=True)
-            _materialise(store, "steps", backend.table("_steps").select(*STEPS_KEPT), append=partial or part > 0)
-            _materialise(store, "_fresh", journeys_expr(backend.table("_steps")), append=part > 0, temporary=True)
+            store.replace_table("_steps", steps_expr(chosen, backend.table("activity_roles")), temporary=True)
+            _write(store, "steps", backend.table("_steps").select(*STEPS_KEPT), append=partial or part > 0)
+            _write(store, "_fresh", journeys_expr(backend.table("_steps")), append=part > 0, temporary=True)
         if progress:
             progress("maps")
         # The maps of each service and of all of them, per quarter and over all cases, read back by process_map.
-        first, last = store.con.execute("SELECT min(case_start), max(case_start) FROM steps").fetchall()[0]
+        first, last = _bounds(backend.table("steps"), "case_start", "case_start")
         maps = service_maps(backend.table("steps"), quarter_zone(store), first, last)
         for table, expression in zip((SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES), maps, strict=True):
-            _materialise(store, table, expression, append=False)
+            store.replace_table(table, expression)
         if progress:
             progress("outcomes")
+        fresh = backend.table("_fresh")
         if partial:
             # Outcomes of every case depend on the store's last event: all are worked out again.
-            store.con.execute("INSERT INTO _fresh BY NAME SELECT * EXCLUDE (outcome, working_seconds) FROM journeys")
-        outcomes = with_outcome(
-            backend.table("_fresh"), backend.table("activity_roles"), backend.table("service_settings"), as_of
-        )
-        first, last = store.con.execute('SELECT min(start), max("end") FROM _fresh').fetchall()[0]
-        days = covering_days(registered_calendar(store), first, last)
+            store.append("_fresh", backend.table("journeys").drop("outcome", "working_seconds"))
+        outcomes = with_outcome(fresh, backend.table("activity_roles"), backend.table("service_settings"), as_of)
+        days = covering_days(registered_calendar(store), *_bounds(fresh, "start", "end"))
+        working = ["_steps", "_fresh", *(["_touched"] if partial else [])]
         if days is not None:
-            store.con.register("_calendar_days", days_by_utc_day(days))
-        finished = with_working_time(outcomes, None if days is None else backend.table("_calendar_days"))
-        store.con.execute("CREATE OR REPLACE TABLE journeys AS " + ibis.to_sql(finished, dialect="duckdb"))
-        if days is not None:
-            store.con.unregister("_calendar_days")
-        for temporary in ("_steps", "_fresh"):
-            store.con.execute(f"DROP TABLE {temporary}")
-        return store.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
-
-
-def journeys_outdated(store: Store) -> bool:
-    """True when the store's journeys were built by an earlier najma, whose steps lack columns this one reads."""
-    return store.has_table("steps") and "case_key" not in store.backend.table("steps").columns
+            store.replace_table("_calendar_days", days_by_utc_day(days), temporary=True)
+            working.append("_calendar_days")
+        store.replace_table("journeys", with_working_time(outcomes, None if days is None else backend.table("_calendar_days")))
+        for temporary in working:
+            store.drop_table(temporary)
+        store.note_journeys_built()
+        return store.n_rows("journeys")
 
 
 def _parts(store: Store, events: Table) -> int:
@@ -384,8 +351,15 @@ def _parts(store: Store, events: Table) -> int:
     return max(1, math.ceil(count * BUILD_BYTES_PER_EVENT / (store.memory_limit / 2)))
 
 
-def _materialise(store: Store, table: str, expression: Table, append: bool, temporary: bool = False) -> None:
-    """Create `table` from `expression` (or append to it); the SQL is compiled by Ibis."""
-    sql = ibis.to_sql(expression, dialect="duckdb")
-    kind = "TEMP TABLE" if temporary else "TABLE"
-    store.con.execute(f"INSERT INTO {table} BY NAME {sql}" if append else f"CREATE OR REPLACE {kind} {table} AS {sql}")
+def _write(store: Store, table: str, expression: Table, append: bool, temporary: bool = False) -> None:
+    """Create `table` from `expression`, or append to it."""
+    if append:
+        store.append(table, expression)
+    else:
+        store.replace_table(table, expression, temporary=temporary)
+
+
+def _bounds(table: Table, low: str, high: str) -> tuple[object, object]:
+    """The least value of column `low` and the greatest of `high` of `table` (None when it is empty)."""
+    row = table.aggregate(first=table[low].min(), last=table[high].max()).to_pyarrow().to_pylist()[0]
+    return row["first"], row["last"]

@@ -66,12 +66,11 @@ class Conformance:
 
 def designed_journeys(store: Store) -> dict[str, tuple[str, ...]]:
     """The designed journey of each service, as registered from the catalogue."""
-    if not store.has_table("designed_journeys"):
-        return {}
-    rows = store.con.execute("SELECT service, activity FROM designed_journeys ORDER BY service, position").fetchall()
+    designed = store.backend.table("designed_journeys")
+    rows = designed.order_by(["service", "position"]).select("service", "activity").to_pyarrow().to_pylist()
     found: dict[str, tuple[str, ...]] = {}
-    for service, activity in rows:
-        found[service] = (*found.get(service, ()), activity)
+    for row in rows:
+        found[row["service"]] = (*found.get(row["service"], ()), row["activity"])
     return found
 
 

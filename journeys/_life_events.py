@@ -12,8 +12,8 @@ was asked again by a second agency.
 
 Examples
 --------
->>> import najma.journeys
->>> callable(journeys.life_event_journeys)
+>>> import najma
+>>> callable(najma.life_event_journeys)
 True
 """
 
@@ -56,7 +56,7 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
     """
     backend = store.backend
     bundles = backend.table("life_event_services")
-    known = {row[0] for row in store.con.execute("SELECT DISTINCT life_event FROM life_event_services").fetchall()}
+    known = set(bundles.select("life_event").distinct().life_event.to_pyarrow().to_pylist())
     if not known:
         raise InvalidEventLogError(
             f"The store {store.path} has no life events: register a catalogue with [life_events.NAME] tables."

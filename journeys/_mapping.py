@@ -82,8 +82,8 @@ class ColumnMapping:
         absent = [name for name in REQUIRED if name not in resolved]
         if absent:
             raise InvalidEventLogError(
-                f"no column for {', '.join(absent)}: map one with --map {absent[0].removesuffix('_id')}=COLUMN; "
-                f"columns available: {', '.join(available)}"
+                f"no column for {', '.join(absent)}: map one, e.g. {absent[0].removesuffix('_id')}=COLUMN; "
+                f"columns available: {', '.join(available)}", parameter="mapping"
             )
         return resolved
 
@@ -118,6 +118,7 @@ def parse_mapping(text: str | None) -> ColumnMapping:
     for part in text.split(","):
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise InvalidEventLogError(f"The --map option must be NAME=COLUMN pairs separated by commas. Got {part!r} instead.")
+            raise InvalidEventLogError(f"A column mapping must be NAME=COLUMN pairs separated by commas. Got {part!r} instead.",
+                                       parameter="mapping")
         pairs[key.strip()] = value.strip()
     return ColumnMapping(pairs)

@@ -240,8 +240,9 @@ def project_journeys(
     InvalidEventLogError
         When the service has no journeys, or a transform names an activity it does not have.
     """
-    observed = {row[0] for row in store.con.execute(
-        "SELECT DISTINCT activity FROM steps WHERE service = ?", [service]).fetchall()}
+    backend = store.backend
+    steps = backend.table("steps")
+    observed = set(steps.filter(steps.service == service).select("activity").distinct().activity.to_pyarrow().to_pylist())
     if not observed:
         raise InvalidEventLogError(f"The service {service!r} has no journeys in the store {store.path}.")
     for transform in transforms:
@@ -251,20 +252,20 @@ def project_journeys(
                 f"{type(transform).__name__} names {', '.join(map(repr, unknown))}, which the service {service!r} "
                 f"does not have; its activities are {', '.join(sorted(observed))}."
             )
-    backend = store.backend
     events = backend.table("events").filter(ibis._.service == service)
     if where is not None and not where.is_empty:
         cases = journey_table(store, where).filter(ibis._.service == service).select("service", "case_id")
         events = events.semi_join(cases, ["service", "case_id"])
-    roles = store.con.execute(
-        "SELECT service, activity, role FROM activity_roles WHERE service = ?", [service]).df().astype("string")
+    roles = backend.table("activity_roles")
+    roles = roles.filter(roles.service == service).select("service", "activity", "role").to_pandas().astype("string")
     for transform in transforms:
         events = transform.events(events)
         roles = transform.roles(roles)
     role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
-    as_of = store.con.execute("SELECT max(timestamp) FROM events").fetchall()[0][0]
+    as_of = backend.table("events").timestamp.max().to_pyarrow().as_py()
     projected = with_outcome(journeys_expr(steps_expr(events, role_table)), role_table,
                              backend.table("service_settings"), as_of)
-    first, last = store.con.execute('SELECT min(start), max("end") FROM journeys WHERE service = ?', [service]).fetchall()[0]
+    journeys = backend.table("journeys").filter(ibis._.service == service)
+    first, last = journeys.aggregate(first=journeys.start.min(), last=journeys.end.max()).to_pyarrow().to_pylist()[0].values()
     days = covering_days(registered_calendar(store), first, last)
     return with_working_time(projected, None if days is None else ibis.memtable(days_by_utc_day(days)))

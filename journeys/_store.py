@@ -11,7 +11,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,41 +22,30 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
 from duckdb import ColumnExpression, ConstantExpression
+from ibis.expr.types import Table
 
-from najma.errors import SourceReadError, StoreError
+from najma.errors import InvalidEventLogError, OutdatedStoreError, StoreError
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
 from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
 from najma.journeys._read_ahead import read_ahead
 from najma.journeys._schema import EVENT_COLUMNS
 from najma.journeys._sources import ROW, FrameSource, Source
+from najma.journeys._store_schema import MIGRATIONS, SCHEMA_VERSION, TABLES, create_statement
 
-__all__ = ["Store", "BatchResult", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
+__all__ = ["Store", "BatchResult", "Rows", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
 
 STORE_ENV = "NAJMA_STORE"
 #: Caps the memory DuckDB may use (e.g. ``2GB``); above it, DuckDB spills to a file beside the store.
 MEMORY_ENV = "NAJMA_MEMORY_LIMIT"
-SCHEMA_VERSION = "1"
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 Progress = Callable[[int, int], None]
-
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-    "CREATE TABLE IF NOT EXISTS events ("
-    + ", ".join(f"{c.name} {c.sql_type}" for c in EVENT_COLUMNS)
-    + ")",
-    """CREATE TABLE IF NOT EXISTS batches (
-        batch_id INTEGER PRIMARY KEY, source VARCHAR, kind VARCHAR, fingerprint VARCHAR UNIQUE,
-        service VARCHAR, mapping JSON, tz VARCHAR, time_format VARCHAR,
-        rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-        first_seq BIGINT, loaded_at TIMESTAMPTZ, seconds DOUBLE)""",
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        batch_id INTEGER, source VARCHAR, row BIGINT, unit VARCHAR, "column" VARCHAR,
-        reason VARCHAR, record JSON)""",
-)
+#: Rows to write into a table of the store: an Ibis expression over the store's tables, or a frame.
+Rows = Table | pd.DataFrame | pa.Table
 
 _DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
 
@@ -120,6 +109,13 @@ class Store:
     memory_limit : int or None
         The bytes DuckDB may use (``$NAJMA_MEMORY_LIMIT``), None for DuckDB's default (most of
         the machine's memory). A journey build sizes its work to fit half of it.
+    schema_version : str
+        The version of the store's layout (:data:`journeys._store_schema.SCHEMA_VERSION`). A store
+        of an older version is brought up to date when it is opened for writing; read-only, it is
+        refused with an :class:`~najma.errors.OutdatedStoreError`.
+    con : duckdb.DuckDBPyConnection
+        The connection, which only the store uses: other modules ask the store's methods, or Ibis
+        expressions over :attr:`backend`.
 
     Examples
     --------
@@ -137,7 +133,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         if read_only and not self.path.exists():
-            raise StoreError(f"no store at {self.path}; load events with: najma ingest FILE --store {self.path}")
+            raise StoreError(f"no store at {self.path}; make one with najma.Store(path) and load events into it")
         self.memory_limit = memory_limit()
         limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
         try:
@@ -145,10 +141,53 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}") from None
         self.con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            for statement in _DDL:
-                self.con.execute(statement)
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        try:
+            self.schema_version = self._up_to_date(read_only)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _up_to_date(self, read_only: bool) -> str:
+        """Read the store's version; make a new store's tables, or bring an older store up to date.
+
+        Raises
+        ------
+        OutdatedStoreError
+            If the store is older and opened read-only.
+        StoreError
+            If the store is of a version this najma cannot bring up to date.
+        """
+        version = self._meta("schema_version") if self.has_table("meta") else None
+        if version == SCHEMA_VERSION:
+            return version
+        if read_only and version is None:
+            raise StoreError(f"{self.path} is not a najma store; make one with najma.Store(path)")
+        if version is not None and version not in MIGRATIONS:
+            newer = version.isdigit() and int(version) > int(SCHEMA_VERSION)
+            raise StoreError(
+                f"{self.path} is a store of version {version}, " + (
+                    f"written by a newer najma; open it with that najma, this one reads version {SCHEMA_VERSION}"
+                    if newer else "which this najma cannot bring up to date; load its events into a new store"))
+        if read_only:
+            raise OutdatedStoreError(
+                f"{self.path} is a store of an earlier najma (version {version}, this one writes {SCHEMA_VERSION}); "
+                "open it once with najma.Store(path), not read-only, to bring it up to date, then rebuild its "
+                "journeys with najma.build_journeys(store)")
+        with self.transaction():
+            if version is None:
+                for name in TABLES:
+                    self.con.execute(create_statement(name))
+            while version in MIGRATIONS:
+                for statement in MIGRATIONS[version]:
+                    self.con.execute(statement)
+                version = str(int(version) + 1)
+            self.con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        return SCHEMA_VERSION
+
+    def _meta(self, key: str) -> str | None:
+        """The value kept under `key` in the ``meta`` table, or None."""
+        found = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return found[0][0] if found else None
 
     def __enter__(self) -> Store:
         return self
@@ -166,7 +205,7 @@ class Store:
         DuckDB connections are not shared between threads; a web server's threads each take a cursor.
         """
         handle = object.__new__(Store)
-        handle.path, handle.memory_limit = self.path, self.memory_limit
+        handle.path, handle.memory_limit, handle.schema_version = self.path, self.memory_limit, self.schema_version
         handle.con = self.con.cursor()
         handle.con.execute("SET TimeZone = 'UTC'")
         return handle
@@ -178,19 +217,22 @@ class Store:
 
     def export_events(self, folder: str | os.PathLike[str]) -> int:
         """Write the events as Parquet files in the canonical schema into `folder` (the input of the
-        Spark engine, see :mod:`journeys.spark_engine`); return how many were written."""
+        Spark engine, see :mod:`najma.spark`); return how many were written."""
         events = self.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
         total = events.count("*").fetchall()[0][0]
         events.write_parquet(str(folder), per_thread_output=True, overwrite=True)
         return total
 
-    def batches(self) -> pd.DataFrame:
-        """The import batches, in the order they were loaded: source, rows read, loaded and quarantined, when."""
-        batches = self.backend.table("batches")
-        return batches.select("batch_id", "source", "kind", "rows_read", "rows_loaded", "rows_quarantined", "loaded_at",
-                              "seconds").order_by("batch_id").to_pandas()
+    # -- reading ---------------------------------------------------------------------------------
 
-    def quarantined(self, batch: int | None = None) -> ibis.Table:
+    def batches(self) -> pd.DataFrame:
+        """The import batches, in the order they were loaded: source, kind, service, rows read, loaded and
+        quarantined, when and in how many seconds."""
+        batches = self.backend.table("batches")
+        return batches.select("batch_id", "source", "kind", "service", "rows_read", "rows_loaded", "rows_quarantined",
+                              "loaded_at", "seconds").order_by("batch_id").to_pandas()
+
+    def quarantined(self, batch: int | None = None) -> Table:
         """The quarantined rows (of one batch, or all), by batch and row: source, place, column, reason, record."""
         rows = self.backend.table("quarantine")
         if batch is not None:
@@ -202,10 +244,20 @@ class Store:
         return int(self.backend.table(table).count().to_pyarrow().as_py()) if self.has_table(table) else 0
 
     def has_table(self, name: str) -> bool:
-        """Whether the store holds a table (or temporary table) called `name`."""
+        """Whether the store holds a table, view or temporary table called `name`."""
+        return self.table_kind(name) is not None
+
+    def table_kind(self, name: str) -> str | None:
+        """``"BASE TABLE"``, ``"LOCAL TEMPORARY"`` or ``"VIEW"`` for the store's table `name`, None without one."""
         found = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-        return bool(found[0][0])
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+        return found[0][0] if found else None
+
+    def journeys_outdated(self) -> bool:
+        """True when the store's journeys were built by an earlier najma (under an older version of the store)."""
+        return self.has_table("journeys") and self._meta("journeys_version") != SCHEMA_VERSION
+
+    # -- writing ---------------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -217,6 +269,103 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    def replace_table(self, name: str, rows: Rows, *, temporary: bool = False) -> None:
+        """Make the table `name` (a temporary one if asked) hold `rows`, whatever it held before.
+
+        For the tables a build writes whole (steps, journeys, maps) and its working tables; an
+        Ibis expression is compiled to SQL and run by DuckDB, never brought into Python.
+        """
+        with self._select(rows) as select:
+            self.con.execute(f"CREATE OR REPLACE {'TEMP TABLE' if temporary else 'TABLE'} {name} AS {select}")
+
+    def replace_rows(self, name: str, rows: Rows) -> None:
+        """Make the store's own table `name` (its columns fixed by the store) hold `rows`, matched by column name."""
+        self.con.execute(f"DELETE FROM {name}")
+        self.append(name, rows)
+
+    def append(self, name: str, rows: Rows) -> None:
+        """Add `rows` to the table `name`, matched by column name."""
+        with self._select(rows) as select:
+            self.con.execute(f"INSERT INTO {name} BY NAME {select}")
+
+    def delete_matching(self, name: str, rows: Rows, columns: Sequence[str]) -> None:
+        """Delete the rows of table `name` whose `columns` equal those of a row of `rows`."""
+        listed = ", ".join(f'"{column}"' for column in columns)
+        with self._select(rows) as select:
+            self.con.execute(f"DELETE FROM {name} WHERE ({listed}) IN (SELECT {listed} FROM ({select}))")
+
+    def drop_table(self, name: str) -> None:
+        """Drop the table (or temporary table) `name`."""
+        self.con.execute(f"DROP TABLE {name}")
+
+    def note_journeys_built(self) -> None:
+        """Record that the journeys were built by this najma (see :meth:`journeys_outdated`)."""
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('journeys_version', ?)", [SCHEMA_VERSION])
+
+    @contextmanager
+    def _select(self, rows: Rows) -> Iterator[str]:
+        """A SELECT of `rows`: the SQL Ibis compiles, or a frame registered for the block's length."""
+        if isinstance(rows, Table):
+            yield ibis.to_sql(rows, dialect="duckdb")
+            return
+        self.con.register("_rows", rows)
+        try:
+            yield "SELECT * FROM _rows"
+        finally:
+            self.con.unregister("_rows")
+
+    # -- Parquet built elsewhere -------------------------------------------------------------------
+
+    def parquet_columns(self, files: Sequence[str]) -> set[str]:
+        """The columns of the Parquet `files` (unioned by name).
+
+        Raises
+        ------
+        StoreError
+            If the files cannot be read.
+        """
+        try:
+            return set(self.con.execute("SELECT * FROM read_parquet(?, union_by_name = true) LIMIT 0", [list(files)])
+                       .fetchdf().columns)
+        except duckdb.Error as exc:
+            raise StoreError(f"the store cannot read {', '.join(files)} ({str(exc).splitlines()[0]})") from None
+
+    def view_parquet(self, name: str, files: Sequence[str], *, events: bool = False) -> None:
+        """Make `name` a view of the Parquet `files`, read in place, in place of a table of that name.
+
+        With `events`, the files are events in the canonical schema: a column they lack is empty,
+        and the rows without case, activity, time or sequence number are left out.
+        """
+        if self.table_kind(name) == "BASE TABLE":
+            self.drop_table(name)
+        listed = "[" + ", ".join(_quoted(path) for path in files) + "]"  # a view cannot take parameters
+        select = "*"
+        where = ""
+        if events:
+            present = self.parquet_columns(files)
+            select = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" if c.name in present else
+                               f"NULL::{c.sql_type} AS {c.name}" for c in EVENT_COLUMNS)
+            where = (" WHERE case_id IS NOT NULL AND trim(case_id) <> '' AND activity IS NOT NULL"
+                     " AND trim(activity) <> '' AND timestamp IS NOT NULL AND event_seq IS NOT NULL")
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {select} "
+                         f"FROM read_parquet({listed}, union_by_name = true){where}")
+
+    def record_parquet_batch(self, source: str, fingerprint: str, counts: tuple[int, int, int], quarantine: str) -> int:
+        """Record a batch loaded elsewhere (a Spark build) with its quarantined rows, read from the Parquet
+        files `quarantine`; `counts` are its rows read, loaded and quarantined. Return its batch id."""
+        batch_id = self._next_batch_id()
+        self.con.execute(
+            "INSERT INTO batches VALUES (?, ?, 'spark', ?, NULL, NULL, 'UTC', NULL, ?, ?, ?, 0, now(), NULL)",
+            [batch_id, source, fingerprint, *counts],
+        )
+        self.con.execute(
+            "INSERT INTO quarantine SELECT ?, source, row, unit, \"column\", reason, record::JSON FROM read_parquet("
+            + _quoted(quarantine) + ")", [batch_id])
+        return batch_id
+
+    def _next_batch_id(self) -> int:
+        return self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -264,10 +413,9 @@ class Store:
         """
         started = time.perf_counter()
         self._check_zone(tz)
-        if self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'events' AND table_type = 'VIEW'"
-                            ).fetchall()[0][0]:
-            raise StoreError(f"{self.path} reads the events of a Spark build (najma rate --engine spark); "
-                             "load new events into the Spark run's Parquet folder, or into another store")
+        if self.table_kind("events") == "VIEW":
+            raise StoreError(f"{self.path} reads the events of a Spark build; add new events to the Spark run's Parquet "
+                             "folder and build again, or load them into another store")
         fingerprint = source.fingerprint()
         previous = next(iter(self.con.execute(
             "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]
@@ -279,7 +427,7 @@ class Store:
         try:
             with self.transaction():
                 self.con.execute("SET TimeZone = ?", [tz])
-                batch_id = self.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
+                batch_id = self._next_batch_id()
                 first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
                 seen_columns: set[str] = set()
 
@@ -319,14 +467,14 @@ class Store:
     def _check_zone(self, tz: str) -> None:
         known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
         if not known:
-            raise SourceReadError("--tz", f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'")
+            raise InvalidEventLogError(f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'", parameter="tz")
 
     def _pseudonymiser(self) -> Pseudonymiser:
         pseudonymiser = Pseudonymiser(load_key())
-        stored = next(iter(self.con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchall()), None)
+        stored = self._meta("key_fingerprint")
         if stored is None:
             self.con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [pseudonymiser.fingerprint])
-        elif stored[0] != pseudonymiser.fingerprint:
+        elif stored != pseudonymiser.fingerprint:
             raise StoreError(
                 f"the pseudonymisation key differs from the one this store was loaded with ({self.path}); "
                 "set NAJMA_PSEUDONYM_KEY or NAJMA_KEY_FILE to that key"
@@ -414,3 +562,8 @@ def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymis
     index = batch.schema.get_field_index(column)
     values = clean_text(pc.cast(batch.column(index), pa.string()))
     return batch.set_column(index, column, pseudonymiser.array(values))
+
+
+def _quoted(path: str) -> str:
+    """`path` (absolute when local) as an SQL string literal built by sqlglot: never pasted raw."""
+    return sqlglot.exp.Literal.string(path if "://" in path else os.path.abspath(path)).sql("duckdb")

@@ -19,7 +19,7 @@ import lazy_loader
 __version__ = "0.1.0"
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors", "journeys", "rating", "dashboards", "sample"], submod_attrs={
-    "errors": ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "CatalogueError", "RatingConfigError", "AccessError"],
+    "errors": ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"],
     "journeys": [
         "Store", "open_source", "parse_mapping", "ColumnMapping", "EventLog",
         "Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue", "register_catalogue", "build_journeys",
@@ -30,7 +30,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors
     ],
     "rating": [
         "rate", "rate_quarter", "kpi_table", "case_features", "what_if", "StarRater", "agreement",
-        "kpi_breakdown", "next_star_plan", "describe_advice", "rating_history",
+        "kpi_breakdown", "next_star_plan", "describe_advice", "rating_history", "RatingCard", "rating_cards",
         "RatingConfig", "default_config", "load_config",
     ],
     "dashboards": ["create_app", "serve", "DashboardData", "write_report"],

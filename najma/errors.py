@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-__all__ = ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "CatalogueError", "RatingConfigError", "AccessError"]
+__all__ = ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"]
 
 
 class NajmaError(Exception):
-    """Base class of every error najma raises on purpose."""
+    """Base class of every error najma raises on purpose.
+
+    Parameters
+    ----------
+    *args
+        The message, as for any exception.
+    parameter : str, optional
+        The parameter of najma's API the error is about (``"mapping"``, ``"tz"``, ``"store"``,
+        ``"token"``), so that a front end can name its own option for it.
+    """
+
+    def __init__(self, *args: object, parameter: str | None = None) -> None:
+        super().__init__(*args)
+        self.parameter = parameter
 
 
 class InvalidEventLogError(NajmaError, ValueError):
@@ -32,6 +45,10 @@ class SourceReadError(NajmaError, ValueError):
 
 class StoreError(NajmaError, RuntimeError):
     """The event store cannot be opened or is not in the expected state."""
+
+
+class OutdatedStoreError(StoreError):
+    """The store was written by an earlier najma: it is brought up to date when opened for writing."""
 
 
 class CatalogueError(NajmaError, ValueError):

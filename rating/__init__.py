@@ -2,14 +2,16 @@
 
 The flat API: :func:`rate` rates every service and quarter of a store; :class:`StarRater` is the
 model as a scikit-learn estimator, calibratable against expert ratings; :func:`what_if` rates a
-redesign; the explanation verbs say why a rating is what it is and what earns the next star.
+redesign; the explanation verbs say why a rating is what it is and what earns the next star; and
+:func:`rating_cards` gathers all that people are shown of each rating into a :class:`RatingCard`.
 """
 
 import lazy_loader
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
-    "_ratings": ["rate", "rate_quarter", "rate_features", "INSUFFICIENT", "RATED", "star_columns"],
+    "_ratings": ["rate", "rate_quarter", "rate_features", "INSUFFICIENT", "RATED", "star_columns", "quarter_with_change"],
     "_what_if": ["what_if"],
+    "_card": ["KpiMove", "RatingCard", "rating_card", "rating_cards"],
     "_kpis": ["KPIS", "Kpi", "case_features", "kpi_table"],
     "_model": ["StarRater", "agreement"],
     "_explain": ["Advice", "describe_advice", "format_value", "kpi_breakdown", "next_star_advice", "next_star_plan", "quarter_change"],

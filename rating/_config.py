@@ -129,7 +129,7 @@ class RatingConfig:
 
 def default_config() -> RatingConfig:
     """The documented default model shipped with najma."""
-    text = resources.files("rating").joinpath("default_rating.toml").read_text(encoding="utf-8")
+    text = resources.files("najma.rating").joinpath("default_rating.toml").read_text(encoding="utf-8")
     return parse_config(text, "rating/default_rating.toml")
 
 

@@ -9,21 +9,9 @@ from __future__ import annotations
 import pandas as pd
 
 from najma.journeys import Store
-from najma.rating._config import PILLARS
+from najma.journeys._store_schema import HISTORY_COLUMNS
 
 __all__ = ["record_ratings", "rating_history", "HISTORY_COLUMNS"]
-
-#: The columns of the ``rating_history`` table.
-HISTORY_COLUMNS: dict[str, str] = {
-    "service": "VARCHAR", "quarter": "VARCHAR", "model_version": "VARCHAR", "config_hash": "VARCHAR",
-    "cases": "BIGINT", "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE",
-    **{pillar: "DOUBLE" for pillar in PILLARS}, "rated_at": "TIMESTAMPTZ",
-}
-
-
-def _ensure(store: Store) -> None:
-    columns = ", ".join(f"{name} {kind}" for name, kind in HISTORY_COLUMNS.items())  # fixed names, never user text
-    store.con.execute(f"CREATE TABLE IF NOT EXISTS rating_history ({columns})")
 
 
 def record_ratings(store: Store, ratings: pd.DataFrame) -> int:
@@ -33,22 +21,15 @@ def record_ratings(store: Store, ratings: pd.DataFrame) -> int:
     frame = ratings[[c for c in HISTORY_COLUMNS if c != "rated_at"]].copy()
     frame["stars"] = frame["stars"].astype("Int32")
     frame["rated_at"] = pd.Timestamp.now(tz="UTC")
-    _ensure(store)
     with store.transaction():
-        store.con.register("_ratings", frame)
-        store.con.execute(
-            "DELETE FROM rating_history WHERE (service, quarter, model_version) IN "
-            "(SELECT service, quarter, model_version FROM _ratings)"
-        )
-        store.con.execute("INSERT INTO rating_history BY NAME SELECT * FROM _ratings")
-        store.con.unregister("_ratings")
+        store.delete_matching("rating_history", frame, ["service", "quarter", "model_version"])
+        store.append("rating_history", frame)
     return len(frame)
 
 
 def rating_history(store: Store, service: str | None = None) -> pd.DataFrame:
     """The kept ratings, oldest quarter first; of one `service` if given."""
-    if not store.has_table("rating_history"):
-        return pd.DataFrame(columns=list(HISTORY_COLUMNS))
-    query = "SELECT * FROM rating_history" + (" WHERE service = ?" if service is not None else "")
-    query += " ORDER BY service, quarter, model_version"
-    return store.con.execute(query, [] if service is None else [service]).df()
+    history = store.backend.table("rating_history")
+    if service is not None:
+        history = history.filter(history.service == service)
+    return history.order_by(["service", "quarter", "model_version"]).to_pandas()

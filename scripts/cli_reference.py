@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -29,7 +30,7 @@ def _option(param: object) -> str:
     elif param.default is None or param.default == () or flag and not param.default:
         default = ""
     else:
-        default = f"`{param.default}`"
+        default = f"`{param.default.value if isinstance(param.default, Enum) else param.default}`"
     env = f" (env `{param.envvar}`)" if param.envvar else ""
     return f"| {names} | {(param.help or '').replace('|', '/')}{env} | {default} |"
 

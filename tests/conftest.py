@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,28 @@ def real() -> Path:
     if not REAL.is_dir():
         pytest.fail(f"the real logs are missing: expected them in {REAL}")
     return REAL
+
+
+def started(command: Sequence[str], sign: str, log: Path, env: Mapping[str, str]) -> subprocess.Popen:
+    """Start `command` and return once it prints a line holding `sign` (its output is copied to `log`).
+
+    The wait is for the process's own sign that it is ready, never for a fixed time, so a busy
+    machine only makes it longer; a process that exits before the sign fails the test with its output.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), text=True)
+    ready = threading.Event()
+
+    def copy() -> None:
+        with log.open("w") as sink:
+            for line in process.stdout:
+                sink.write(line)
+                sink.flush()
+                if sign in line:
+                    ready.set()
+        ready.set()  # the output ended: the process exited
+
+    threading.Thread(target=copy, daemon=True).start()
+    ready.wait()
+    if process.poll() is not None and sign not in log.read_text():
+        pytest.fail(f"{' '.join(command)} exited with {process.returncode} before saying {sign!r}:\n{log.read_text()}")
+    return process

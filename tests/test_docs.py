@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import najma.dashboards._app
+import najma
 
 from najma.journeys._catalogue import _CALENDAR_KEYS, _SERVICE_KEYS, ROLES
 from najma.rating._config import _CURVE_KEYS, _TOP_KEYS
@@ -81,7 +81,7 @@ def test_python_example_runs(heading: str, code: str, workdir: Path, built_sampl
     if "ingest(" not in code:  # the examples that read a store read the sample's, as command (1) leaves it
         shutil.copy(built_sample, workdir / "najma.duckdb")
     served = []
-    monkeypatch.setattr(najma.dashboards._app, "serve", lambda app, **options: served.append((app, options)))
+    monkeypatch.setattr(najma, "serve", lambda app, **options: served.append((app, options)))
     exec(compile(code, f"README.md ({heading})", "exec"), {"__name__": "__readme__"})
     if "serve(" in code:
         assert served and served[0][0].server.config["NAJMA_DATA"] is not None

@@ -29,8 +29,7 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
         data = DashboardData(store_path(store), config=load_config(config) if config else None, min_group=min_group,
                              draws=draws, progress=lambda stage: status.update(f"dashboard: {stage}"))
     app = create_app(data, access=access)
-    err.print(f"najma dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
-    serve(app, host=host, port=port)
+    serve(app, host=host, port=port, ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
 
 
 @app.command()

@@ -13,7 +13,10 @@ import typer
 
 from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _rating, _store
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "OPTIONS"]
+
+#: The option of the command line that gives each parameter named by the library's errors.
+OPTIONS = {"mapping": "--map", "tz": "--tz", "store": "--store", "token": "--token or --users"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -35,7 +38,8 @@ def main() -> None:
         sys.stderr.write(f"najma: error: {exc.format_message()}{hint}\n")
         sys.exit(getattr(exc, "exit_code", 2))
     except NajmaError as exc:
-        sys.stderr.write(f"najma: error: {exc}\n")
+        option = OPTIONS.get(exc.parameter or "")
+        sys.stderr.write(f"najma: error: {exc}" + (f" (see {option})" if option else "") + "\n")
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         _interrupted()

@@ -59,20 +59,22 @@ def store_path(store: Path | None) -> Path:
 
 def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
     """Open the store of a command that reads journeys; a store without journeys is an error."""
-    from najma.errors import StoreError
-    from najma.journeys import Store, journeys_outdated
+    from najma.errors import OutdatedStoreError, StoreError
+    from najma.journeys import Store
 
     path = store_path(store)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path}; load events with: najma ingest FILE --store {path}")
-    opened = Store(path, read_only=read_only)
+    rebuild = StoreError(f"the journeys of {path} were built by an earlier najma; rebuild them with: "
+                         f"najma start --no-dashboard --store {path}")
+    try:
+        opened = Store(path, read_only=read_only)
+    except OutdatedStoreError:
+        raise rebuild from None
     if not opened.has_table("journeys"):
         opened.close()
         raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
-    if journeys_outdated(opened):
+    if opened.journeys_outdated():
         opened.close()
-        raise StoreError(
-            f"the journeys of {opened.path} were built by an earlier najma; rebuild them with: "
-            f"najma start --no-dashboard --store {opened.path}"
-        )
+        raise rebuild
     return opened

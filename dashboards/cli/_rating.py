@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,11 +41,9 @@ def rate_command(
     With --engine spark the journeys are first built on Spark from --events and written where the
     dashboard and reports read them (the store then reads the Parquet files Spark wrote).
     """
-    import pandas as pd
-
-    from najma.dashboards._i18n import change_text, star_marks
+    from najma.dashboards._i18n import change_text, number_text, percent_text, star_marks
     from najma.errors import NajmaError
-    from najma.rating import RATED, load_config, rate_quarter, record_ratings
+    from najma.rating import PILLARS, load_config, rate_quarter, rating_cards, record_ratings
 
     model = load_config(config)
     if engine is Engine.spark:
@@ -58,13 +55,12 @@ def rate_command(
             ratings, _ = rate_quarter(source, quarter, model, draws)
             if record:
                 record_ratings(source, ratings)
-    table = Table("service", "cases", "stars", "change", "score", "efficiency", "effectiveness", "steps",
-                  "confidence", title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
-    for row in ratings.itertuples(index=False):
-        confidence = "" if pd.isna(row.stars) or draws == 0 else f"{getattr(row, f'p_{int(row.stars)}'):.0%}"
-        table.add_row(str(row.service), f"{row.cases:,}", star_marks(row.stars) if row.status == RATED else row.status,
-                      change_text(row.change, "en"), _number(row.score), _number(row.efficiency),
-                      _number(row.effectiveness), _number(row.steps), confidence)
+    table = Table("service", "cases", "stars", "change", "score", *PILLARS, "confidence",
+                  title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
+    for card in rating_cards(ratings, None, model):
+        table.add_row(card.service, f"{card.cases:,}", star_marks(card.stars) if card.rated else card.status,
+                      change_text(card.change, "en"), number_text(card.score),
+                      *(number_text(card.pillars.get(p)) for p in PILLARS), percent_text(card.confidence))
     out.print(table)
     if out_file is not None:
         ratings.to_csv(out_file, index=False)
@@ -98,59 +94,51 @@ def _rate_on_spark(
     return ratings
 
 
-def _number(value: float) -> str:
-    return "" if value is None or math.isnan(value) else f"{value:.1f}"
-
-
 @app.command("explain")
 def explain_command(
     service: Annotated[str, typer.Option(help="The service to explain.")], quarter: QuarterArgument,
     store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
 ) -> None:
     """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
-    from najma.dashboards._i18n import change_text, star_marks
+    from najma.dashboards._i18n import change_text, move_text, percent_text, star_marks
     from najma.errors import NajmaError
-    from najma.journeys import previous_quarter
-    from najma.rating import KPIS, RATED, describe_advice, format_value, load_config, next_star_plan, quarter_change, rate_quarter
+    from najma.rating import describe_advice, load_config, rate_quarter, rating_cards
 
     model = load_config(config)
     with open_built_store(store) as source:
         ratings, before = rate_quarter(source, quarter, model, draws)
-    if service not in set(ratings["service"]):
+    chosen = ratings[ratings["service"] == service]
+    if chosen.empty:
         raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
-    row = ratings[ratings["service"] == service].iloc[0]
-    if row.status != RATED:
-        out.print(f"{service} {quarter}: {row.status} ({row.cases} cases; the model needs {model.min_cases})")
+    card = rating_cards(chosen, before, model)[0]
+    if not card.rated:
+        out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; the model needs {model.min_cases})")
         return
-    out.print(f"[bold]{service} {quarter}[/]: {star_marks(row.stars)} {int(row.stars)} stars, score {row.score:.1f} "
-              f"(efficiency {row.efficiency:.1f}, effectiveness {row.effectiveness:.1f}, steps {row.steps:.1f})")
-    if draws:
-        chances = ", ".join(f"{star[2:]}★ {row[star]:.0%}" for star in ratings.columns
-                            if star.startswith("p_") and row[star] > 0)
+    out.print(f"[bold]{service} {quarter}[/]: {star_marks(card.stars)} {card.stars} stars, score {card.score:.1f} ("
+              + ", ".join(f"{pillar} {score:.1f}" for pillar, score in card.pillars.items()) + ")")
+    if card.probabilities:
+        chances = ", ".join(f"{star}★ {percent_text(p)}" for star, p in card.probabilities.items())
         out.print(f"bootstrap over cases ({draws} draws): {chances}")
-    _print_breakdown(row, model)
-    previous = before[before["service"] == service]
-    if len(previous) and previous.iloc[0].status == RATED:
-        moved = quarter_change(row, previous.iloc[0], model).head(5)
-        out.print(f"since {previous_quarter(quarter)} ({change_text(row.change, 'en')} stars): " + "; ".join(
-            f"{KPIS[r.kpi].label} {format_value(r.before, KPIS[r.kpi].unit)} → {format_value(r.now, KPIS[r.kpi].unit)} "
-            f"({r.points:+.1f} points)" for r in moved.itertuples()))
-    plan = next_star_plan(row, model)
-    if plan:
-        out.print("next star: " + " and ".join(describe_advice(a, model) for a in plan))
-    elif row.stars < model.highest_star:
+    _print_breakdown(card.breakdown)
+    if card.moves:
+        out.print(f"since {card.previous_quarter} ({change_text(card.change, 'en')} stars): "
+                  + "; ".join(move_text(m, "en") for m in card.moves))
+    if card.plan:
+        out.print("next star: " + " and ".join(describe_advice(a, model) for a in card.plan))
+    elif not card.at_highest_star:
         out.print("next star: no change of the KPIs within their curves earns it")
 
 
-def _print_breakdown(row: pd.Series, model: RatingConfig) -> None:
-    from najma.rating import KPIS, format_value, kpi_breakdown
+def _print_breakdown(breakdown: pd.DataFrame) -> None:
+    from najma.dashboards._i18n import number_text
+    from najma.rating import KPIS, format_value
 
     table = Table("pillar", "KPI", "value", "floor", "target", "score", "weight", "points")
-    for kpi in kpi_breakdown(row, model).itertuples():
+    for kpi in breakdown.itertuples():
         unit = KPIS[kpi.kpi].unit
         value = format_value(kpi.value, unit) if not kpi.missing else f"no data (needs {kpi.missing})"
         table.add_row(kpi.pillar, kpi.label, value, format_value(kpi.floor, unit), format_value(kpi.target, unit),
-                      _number(kpi.score), f"{kpi.weight:.1%}", _number(kpi.points))
+                      number_text(kpi.score), f"{kpi.weight:.1%}", number_text(kpi.points))
     out.print(table)
 
 
@@ -158,7 +146,7 @@ def _print_breakdown(row: pd.Series, model: RatingConfig) -> None:
 def report_command(
     quarter: QuarterArgument,
     out_dir: Annotated[Path, typer.Option("--out", help="The folder to write the HTML and PDF into.")],
-    lang: Annotated[Language, typer.Option(help="The report's language (Arabic reads right to left).")] = Language.en,
+    lang: Annotated[Language, typer.Option(help="en or ar (Arabic reads right to left).")] = Language.en,
     store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
     pdf: Annotated[bool, typer.Option(help="Also print the PDF with Chromium.")] = True,
 ) -> None:

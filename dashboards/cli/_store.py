@@ -71,6 +71,8 @@ def ingest(
             for path in paths:
                 source = open_source(path, sep=sep, encoding=encoding)
                 task = bar.add_task(path.name, total=None)
+                if bar.disable:  # no bar off a terminal: one line per file says what is being loaded
+                    err.print(f"loading {path} into {target.path}")
                 result = target.ingest(
                     source, mapping=mapping, service=service, tz=tz, time_format=time_format,
                     progress=lambda done, total, task=task: advance(task, done, total),
@@ -176,7 +178,7 @@ def sample(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write events, truth.parquet and services.toml.")],
     cases: Annotated[int, typer.Option(min=1, help="Number of cases (about 10 events each).")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same log.")] = 7,
-    fmt: Annotated[SampleFormat, typer.Option("--format", help="The file format of the log.")] = SampleFormat.parquet,
+    fmt: Annotated[SampleFormat, typer.Option("--format", help="parquet or csv.")] = SampleFormat.parquet,
 ) -> None:
     """Generate a log of the sample government services, with its ground truth and catalogue."""
     from najma.sample import generate, write_sample
@@ -197,7 +199,7 @@ def start(
     """Load the bundled sample into the store if it is empty (or rebuild journeys an earlier najma built), show
     what the store holds, and open the dashboard."""
     from najma.dashboards.cli._dashboard import run_dashboard
-    from najma.journeys import Store, build_journeys, journeys_outdated
+    from najma.journeys import Store, build_journeys
     from najma.sample import load_sample
 
     path = store_path(store)
@@ -205,7 +207,7 @@ def start(
         if target.n_rows("events") == 0:
             with err.status(f"loading the bundled sample into {path}"):
                 load_sample(target)
-        elif journeys_outdated(target):
+        elif target.journeys_outdated():
             with err.status("rebuilding the journeys, which an earlier najma built"):
                 build_journeys(target)
         print_info(target)

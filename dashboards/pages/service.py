@@ -17,11 +17,12 @@ from najma.dashboards._figures import (
     MAP_STYLESHEET, MEASURES, VARIANT_MEASURES, customer_steps_figure, kpi_scores_figure, map_elements,
     star_probability_figure, variant_figure,
 )
-from najma.dashboards._i18n import advice_text, kpi_label, star_marks, text
+from najma.dashboards._data import SUPPRESSED
+from najma.dashboards._i18n import change_text, kpi_label, move_text, number_text, plan_text, star_marks, text
 from najma.dashboards.pages.common import (
     NUMBER, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section, too_few,
 )
-from najma.rating import KPIS, PILLARS, RATED, format_value, kpi_breakdown, next_star_plan
+from najma.rating import KPIS, RatingCard, format_value
 
 KEY = "service"
 PATH = "/service"
@@ -105,34 +106,31 @@ def update_service(service: str | None, quarter: str | None, lang: str) -> tuple
     choices = [{"value": v, "label": f"{label} · {cases:,} {text('cases', lang)}"}
                for v, label, cases in zip(variants["variant"], variants["label"], variants["cases"], strict=True)]
     rated_quarter = period or data.quarters[0]
-    rating = data.rating(service, rated_quarter)
-    card, probabilities, scores = _rating(rating, rated_quarter, lang)
-    return choices, [], card, probabilities, scores
+    shown, probabilities, scores = _rating(data.card(service, rated_quarter), rated_quarter, lang)
+    return choices, [], shown, probabilities, scores
 
 
-def _rating(rating: pd.Series | None, quarter: str, lang: str) -> tuple[Any, go.Figure, go.Figure]:
+def _rating(card: RatingCard | None, quarter: str, lang: str) -> tuple[Any, go.Figure, go.Figure]:
     data = current_data()
     title = dmc.Text(text("rating_of", lang).format(quarter=quarter), fw=700)
-    if rating is None or rating["status"] != RATED:
-        reason = too_few(lang, data) if rating is not None and rating["status"] == "suppressed" else text("insufficient", lang)
+    if card is None or not card.rated:
+        reason = too_few(lang, data) if card is not None and card.status == SUPPRESSED else text("insufficient", lang)
         return [title, dmc.Text(reason, id="sv-stars")], go.Figure(), go.Figure()
-    config = data.config
-    stars = int(rating["stars"])
-    advice = ([text("highest_star", lang)] if stars >= config.highest_star else
-              [advice_text(a, config, lang) for a in next_star_plan(rating, config)] or [text("no_advice", lang)])
-    card = [
+    moves = [dmc.Text(f"{text('since_last_quarter', lang)}: {change_text(card.change, lang)}", id="sv-change", fw=700,
+                      mt="sm"),
+             html.Ul([html.Li(move_text(m, lang)) for m in card.moves], id="sv-moves")] if card.moves else []
+    shown = [
         title,
-        dmc.Text(star_marks(stars), id="sv-stars", size="xl", c="#c9a227", fw=700),
-        dmc.Text(f"{text('score', lang)} {rating['score']:.1f} · " + " · ".join(
-            f"{text(p, lang)} {rating[p]:.1f}" for p in PILLARS) + f" · {text('cases', lang)} {int(rating['cases']):,}"),
+        dmc.Text(star_marks(card.stars), id="sv-stars", size="xl", c="#c9a227", fw=700),
+        dmc.Text(f"{text('score', lang)} {number_text(card.score)} · " + " · ".join(
+            f"{text(p, lang)} {number_text(s)}" for p, s in card.pillars.items()) + f" · {text('cases', lang)} {card.cases:,}",
+            id="sv-score"),
+        *moves,
         dmc.Text(text("next_star", lang), fw=700, mt="sm"),
-        html.Ul([html.Li(line) for line in advice], id="sv-advice"),
+        html.Ul([html.Li(line) for line in plan_text(card, data.config, lang)], id="sv-advice"),
     ]
-    probabilities = {int(c[2:]): float(rating[c]) for c in rating.index
-                     if c.startswith("p_") and pd.notna(rating[c]) and rating[c] > 0}
-    breakdown = kpi_breakdown(rating, config)
-    breakdown["label"] = [kpi_label(k, lang) for k in breakdown["kpi"]]
-    return (card, star_probability_figure(probabilities, title=text("bootstrap", lang), y_title=text("probability", lang)),
+    breakdown = card.breakdown.assign(label=[kpi_label(k, lang) for k in card.breakdown["kpi"]])
+    return (shown, star_probability_figure(card.probabilities, title=text("bootstrap", lang), y_title=text("probability", lang)),
             kpi_scores_figure(breakdown, title=text("kpis_against_targets", lang),
                               x_title=f"{text('score', lang)} (100 = {text('target', lang)})"))
 

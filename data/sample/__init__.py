@@ -10,7 +10,7 @@ from pathlib import Path
 
 import lazy_loader
 
-__getattr__, __dir__, _lazy = lazy_loader.attach(__name__, submod_attrs={
+__getattr__, _, _lazy = lazy_loader.attach(__name__, submod_attrs={
     "_generator": ["Sample", "generate"],
     "_loading": ["SAMPLE_TZ", "load_sample"],
     "_writer": ["catalogue_toml", "write_sample"],
@@ -21,3 +21,7 @@ SAMPLE_DIR = Path(__file__).parent
 SAMPLE_EVENTS = SAMPLE_DIR / "events.parquet"
 SAMPLE_TRUTH = SAMPLE_DIR / "truth.parquet"
 SAMPLE_CATALOGUE = SAMPLE_DIR / "services.toml"
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

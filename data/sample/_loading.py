@@ -30,7 +30,7 @@ def load_sample(store: Store) -> BatchResult:
     '...'
     >>> with Store(":memory:") as store:
     ...     result = load_sample(store)
-    ...     services = store.con.execute("SELECT count(DISTINCT service) FROM journeys").fetchone()[0]
+    ...     services = store.backend.table("journeys").service.nunique().to_pyarrow().as_py()
     >>> result.read == result.loaded + result.quarantined, services
     (True, 9)
     """

@@ -28,13 +28,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import duckdb
 import ibis
 import pandas as pd
-import sqlglot
 from ibis.expr.types import Table
 
-from najma.journeys._build import STEPS_KEPT, ensure_catalogue_tables, journeys_expr, steps_expr, with_outcome
+from najma.journeys._build import STEPS_KEPT, journeys_expr, steps_expr, with_outcome
 
 from najma.journeys._working_time import registered_calendar
 from najma.errors import NajmaError, SourceReadError, StoreError
@@ -178,8 +176,6 @@ def _read_events(session: object, events: Sequence[str]) -> object:
 
 def _copy_catalogue(store: Store, tables: SparkTables) -> None:
     """Copy the catalogue's tables from the store onto the session (they are small)."""
-    if not all(store.has_table(name) for name in CATALOGUE_TABLES):
-        ensure_catalogue_tables(store)
     for name in CATALOGUE_TABLES:
         table = store.backend.table(name)
         tables.backend.create_view(name, ibis.memtable(table.to_pandas(), schema=table.schema()), overwrite=True)
@@ -278,58 +274,33 @@ def attach_to_store(store: Store, build: SparkBuild) -> list[str]:
     StoreError
         When the store holds events it loaded itself.
     """
-    kinds = ensure_attachable(store)
+    ensure_attachable(store)
     parquet = {name: _output(build.out, name) + "/*.parquet" for name in ("steps", "journeys", "quarantine")}
     files = [path if "://" in path else os.path.abspath(path) for path in build.events]
     try:
-        present = set(store.con.execute("SELECT * FROM read_parquet(?, union_by_name = true) LIMIT 0", [files]).fetchdf().columns)
-    except duckdb.Error as exc:
-        present, notes = set(), [f"the store cannot read {', '.join(files)} ({str(exc).splitlines()[0]}): "
-                                 "its events stay empty, so filters on event attributes and redesigns find nothing"]
+        store.parquet_columns(files)
+    except StoreError as exc:
+        readable, notes = False, [f"{exc}: its events stay empty, so filters on event attributes and redesigns find nothing"]
     else:
-        notes = []
-    columns = ", ".join(f"{c.name}::{c.sql_type} AS {c.name}" if c.name in present else f"NULL::{c.sql_type} AS {c.name}"
-                        for c in EVENT_COLUMNS)
+        readable, notes = True, []
     with store.transaction():
-        for name in ("steps", "journeys", "events"):
-            if kinds.get(name) == "BASE TABLE" and (name != "events" or present):
-                store.con.execute(f"DROP TABLE {name}")  # fixed names
-        for name in ("steps", "journeys"):  # a view cannot take parameters: the path is a quoted literal
-            store.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_quoted(parquet[name])})")
-        if present:
-            listed = "[" + ", ".join(_quoted(path) for path in files) + "]"
-            store.con.execute(f"CREATE OR REPLACE VIEW events AS SELECT {columns} FROM read_parquet({listed}, union_by_name = true)"
-                              " WHERE case_id IS NOT NULL AND trim(case_id) <> '' AND activity IS NOT NULL AND trim(activity) <> ''"
-                              " AND timestamp IS NOT NULL AND event_seq IS NOT NULL")
-        batch_id = store.con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchall()[0][0]
-        store.con.execute(
-            "INSERT INTO batches VALUES (?, ?, 'spark', ?, NULL, NULL, 'UTC', NULL, ?, ?, ?, 0, now(), NULL)",
-            [batch_id, ", ".join(build.events), f"spark:{build.out}:{pd.Timestamp.now(tz='UTC').isoformat()}",
-             build.read, build.loaded, build.quarantined],
-        )
-        store.con.execute(
-            "INSERT INTO quarantine SELECT ?, source, row, unit, \"column\", reason, record::JSON FROM read_parquet("
-            + _quoted(parquet["quarantine"]) + ")", [batch_id])
+        for name in ("steps", "journeys"):
+            store.view_parquet(name, [parquet[name]])
+        if readable:
+            store.view_parquet("events", files, events=True)
+        store.record_parquet_batch(", ".join(build.events), f"spark:{build.out}:{pd.Timestamp.now(tz='UTC').isoformat()}",
+                                   (build.read, build.loaded, build.quarantined), parquet["quarantine"])
+        store.note_journeys_built()
     return notes
 
 
-def ensure_attachable(store: Store) -> dict[str, str]:
-    """Refuse a store that holds events of its own (loaded by ``najma ingest``); return the kind of its
-    ``events``, ``steps`` and ``journeys`` (``BASE TABLE`` or ``VIEW``).
+def ensure_attachable(store: Store) -> None:
+    """Refuse a store that holds events of its own (loaded by an ingest).
 
     Raises
     ------
     StoreError
         Naming the store, so that the user picks another before a long Spark run.
     """
-    kinds = dict(store.con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('events', 'steps', 'journeys')"
-    ).fetchall())
-    if kinds.get("events") == "BASE TABLE" and store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]:
-        raise StoreError(f"{store.path} holds events loaded by najma ingest; give the Spark run a store of its own (--store)")
-    return kinds
-
-
-def _quoted(path: str) -> str:
-    """`path` (absolute when local) as an SQL string literal built by sqlglot: never pasted raw."""
-    return sqlglot.exp.Literal.string(path if "://" in path else os.path.abspath(path)).sql("duckdb")
+    if store.table_kind("events") == "BASE TABLE" and store.n_rows("events"):
+        raise StoreError(f"{store.path} holds events loaded by najma ingest; give the Spark run a store of its own")

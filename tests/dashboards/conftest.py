@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import started
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
@@ -38,19 +37,8 @@ def dashboard_url(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) 
     env = {**os.environ, "NAJMA_KEY_FILE": str(tmp_path_factory.mktemp("dashboard-key") / "k.key")}
     command = [sys.executable, "-m", "najma", "dashboard", "--store", str(built_sample),
                "--port", str(port), "--draws", str(DRAWS)]
-    with log.open("w") as sink:
-        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    server = started(command, "najma dashboard on", log, env)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"najma dashboard did not start:\n{log.read_text()}")
-            time.sleep(0.3)
     yield url
     server.terminate()
     server.wait(timeout=20)

@@ -125,7 +125,7 @@ def test_serving_off_loopback_without_credentials_is_refused(app: object, built_
         serve(app, host="0.0.0.0", port=1)
     done = subprocess.run([sys.executable, "-m", "najma", "dashboard", "--store",
                            str(built_sample), "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "give --token or --users" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "(see --token or --users)" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_no_filter_value_reaches_sql_as_text(data: DashboardData) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -73,8 +74,10 @@ def test_layers_follow_the_fewest_steps_from_a_start(built_sample: Path):
 def test_journeys_built_by_an_earlier_najma_ask_for_a_rebuild_and_start_rebuilds_them(built_sample: Path, tmp_path: Path):
     old = tmp_path / "old.duckdb"
     old.write_bytes(built_sample.read_bytes())
-    with Store(old) as store:
-        store.con.execute("ALTER TABLE steps DROP COLUMN case_key")
+    with duckdb.connect(str(old)) as con:  # as a najma of store version 1 left it
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        con.execute("DELETE FROM meta WHERE key = 'journeys_version'")
+        con.execute("ALTER TABLE steps DROP COLUMN case_key")
     result = CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")])
     assert isinstance(result.exception, StoreError)  # najma's entry point prints it as one line
     assert "built by an earlier najma" in str(result.exception) and "najma start --no-dashboard" in str(result.exception)

@@ -92,7 +92,7 @@ def test_an_unknown_quarter_or_service_is_one_clear_line(built_sample, tmp_path)
     for args, message in (
         (["rate", "--quarter", "2030Q1", "--no-record"], "no cases started in 2030Q1; the store's quarters are 2024Q1 to 2025Q4"),
         (["explain", "--service", "nope", "--quarter", QUARTER], "no service 'nope' rated in 2025Q4"),
-        (["report", "--quarter", QUARTER, "--lang", "fr", "--out", str(tmp_path)], "The 'lang' parameter must be one of en, ar"),
+        (["report", "--quarter", QUARTER, "--lang", "fr", "--out", str(tmp_path)], "Invalid value for '--lang': Value error, 'fr' is not one of 'en', 'ar'"),
     ):
         run = subprocess.run([sys.executable, "-m", "najma", *args,
                               "--store", str(built_sample)], capture_output=True, text=True)

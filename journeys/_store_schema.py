@@ -1,0 +1,77 @@
+"""The store's layout: the tables the :class:`journeys.Store` creates, and how an older store is brought up to date.
+
+The store's own tables are created, empty, when a store is made: its metadata, the events, the
+import batches, the quarantined rows, the registered catalogue and the rating history. The tables
+a journey build writes whole (steps, journeys and the kept maps) are made by the build, through
+the store. ``meta`` keeps the layout's version (``schema_version``) and the version under which
+the journeys were built (``journeys_version``).
+
+A store of an older version is brought up to date when it is opened for writing, by the steps of
+:data:`MIGRATIONS`; every step so far only adds tables. Journeys built under an older version are
+rebuilt by the next build.
+
+Versions
+--------
+1
+    meta, events, batches and quarantine; the catalogue's tables were made by a build, the
+    rating history when ratings were first recorded.
+2
+    Every table above made by the store; ``journeys_version`` kept with the journeys.
+"""
+
+from __future__ import annotations
+
+from najma.journeys._schema import EVENT_COLUMNS
+
+__all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
+
+SCHEMA_VERSION = "2"
+
+#: The registered catalogue's tables (see :func:`journeys.register_catalogue`).
+CATALOGUE_TABLES: dict[str, dict[str, str]] = {
+    "activity_roles": {"service": "VARCHAR", "activity": "VARCHAR", "role": "VARCHAR"},
+    "service_settings": {"service": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR", "agency": "VARCHAR",
+                         "sla_hours": "DOUBLE", "open_days": "DOUBLE"},
+    "channel_settings": {"channel": "VARCHAR", "name_ar": "VARCHAR", "digital": "BOOLEAN"},
+    "activity_names": {"activity": "VARCHAR", "name_ar": "VARCHAR"},
+    "display_names": {"kind": "VARCHAR", "key": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR"},
+    "designed_journeys": {"service": "VARCHAR", "position": "BIGINT", "activity": "VARCHAR"},
+    "life_event_services": {"life_event": "VARCHAR", "service": "VARCHAR", "window_days": "BIGINT"},
+    "work_calendar": {"time_zone": "VARCHAR", "work_days": "VARCHAR[]", "opens": "VARCHAR", "closes": "VARCHAR",
+                      "holidays": "VARCHAR[]"},
+}
+
+#: The columns of the ``rating_history`` table; its pillar columns are those of :data:`rating.PILLARS`.
+HISTORY_COLUMNS: dict[str, str] = {
+    "service": "VARCHAR", "quarter": "VARCHAR", "model_version": "VARCHAR", "config_hash": "VARCHAR",
+    "cases": "BIGINT", "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE",
+    "efficiency": "DOUBLE", "effectiveness": "DOUBLE", "steps": "DOUBLE", "rated_at": "TIMESTAMPTZ",
+}
+
+#: Every table the store owns: its name and its columns (name to DuckDB type and constraints).
+TABLES: dict[str, dict[str, str]] = {
+    "meta": {"key": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
+    "events": {c.name: c.sql_type for c in EVENT_COLUMNS},
+    "batches": {
+        "batch_id": "INTEGER PRIMARY KEY", "source": "VARCHAR", "kind": "VARCHAR", "fingerprint": "VARCHAR UNIQUE",
+        "service": "VARCHAR", "mapping": "JSON", "tz": "VARCHAR", "time_format": "VARCHAR", "rows_read": "BIGINT",
+        "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "first_seq": "BIGINT", "loaded_at": "TIMESTAMPTZ",
+        "seconds": "DOUBLE",
+    },
+    "quarantine": {"batch_id": "INTEGER", "source": "VARCHAR", "row": "BIGINT", "unit": "VARCHAR",
+                   "column": "VARCHAR", "reason": "VARCHAR", "record": "JSON"},
+    **CATALOGUE_TABLES,
+    "rating_history": HISTORY_COLUMNS,
+}
+
+
+def create_statement(name: str) -> str:
+    """The ``CREATE TABLE IF NOT EXISTS`` statement of the store's table `name` (fixed names, never user text)."""
+    columns = ", ".join(f'"{column}" {kind}' for column, kind in TABLES[name].items())
+    return f"CREATE TABLE IF NOT EXISTS {name} ({columns})"
+
+
+#: The steps that bring a store of each older version to the next: statements run in one transaction.
+MIGRATIONS: dict[str, tuple[str, ...]] = {
+    "1": tuple(create_statement(name) for name in (*CATALOGUE_TABLES, "rating_history")),
+}

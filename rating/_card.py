@@ -1,0 +1,187 @@
+"""A rating's card: all that people are shown of one service's rating in one quarter, worked out once.
+
+The command line, the quarterly report and the dashboard's service page each show cards, so they
+show the same stars, trust, change and next-star plan; they only choose the words and the language.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from najma.journeys import previous_quarter
+from najma.rating._config import PILLARS, RatingConfig
+from najma.rating._explain import Advice, kpi_breakdown, next_star_plan, quarter_change
+from najma.rating._ratings import RATED
+
+__all__ = ["KpiMove", "RatingCard", "rating_card", "rating_cards", "MOVES"]
+
+#: The KPIs a card names as having moved the rating since the quarter before, largest move first.
+MOVES = 3
+
+
+@dataclass(frozen=True)
+class KpiMove:
+    """One KPI's move between two quarters and the points it moved the rating.
+
+    Attributes
+    ----------
+    kpi : str
+        The KPI.
+    before, now : float
+        Its value in the quarter before and in this one (NaN without data).
+    points : float
+        Its points now minus its points then.
+    """
+
+    kpi: str
+    before: float
+    now: float
+    points: float
+
+
+@dataclass(frozen=True)
+class RatingCard:
+    """The rating of one service in one quarter, as people are shown it.
+
+    Attributes
+    ----------
+    service, quarter : str
+        What was rated.
+    status : str
+        ``"rated"``, ``"insufficient data"``, or a status set by whoever made the row (the
+        dashboard's ``"suppressed"``); the values below that need a rating are empty otherwise.
+    cases : int
+        The cases rated.
+    stars : int or None
+        The stars.
+    score : float or None
+        The total score (0 to 100).
+    pillars : dict of str to float
+        The score of each pillar; empty when not rated.
+    confidence : float or None
+        The probability of the stars shown, from the bootstrap over cases; None without a bootstrap.
+    probabilities : dict of int to float
+        The probability of each star the bootstrap gave (stars it never gave are left out).
+    previous_quarter : str
+        The quarter before.
+    stars_before : int or None
+        The stars of the quarter before; None when it was not rated.
+    change : int or None
+        The stars gained since the quarter before; None when either quarter is not rated.
+    moves : list of KpiMove
+        The :data:`MOVES` KPIs that moved the rating most since the quarter before; empty when
+        either quarter is not rated or the quarter before was not given.
+    plan : list of Advice
+        The changes that earn the next star (see :func:`rating.next_star_plan`); empty when not
+        rated, at the highest star, or when no change of the KPIs within their curves earns it.
+    at_highest_star : bool
+        Whether the stars are the model's highest, so there is no next star.
+    breakdown : DataFrame
+        Each KPI against its target, with its score and points (see :func:`rating.kpi_breakdown`).
+    """
+
+    service: str
+    quarter: str
+    status: str
+    cases: int
+    stars: int | None
+    score: float | None
+    pillars: dict[str, float]
+    confidence: float | None
+    probabilities: dict[int, float]
+    previous_quarter: str
+    stars_before: int | None
+    change: int | None
+    moves: list[KpiMove]
+    plan: list[Advice]
+    at_highest_star: bool
+    breakdown: pd.DataFrame = field(compare=False, repr=False)
+
+    @property
+    def rated(self) -> bool:
+        """Whether the service was rated (its stars, score and plan are set)."""
+        return self.status == RATED
+
+
+def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfig) -> RatingCard:
+    """The card of one rated row.
+
+    Parameters
+    ----------
+    rating : Series
+        A row of :func:`rating.rate_quarter` (with ``stars_before`` and ``change``).
+    before : Series, optional
+        The row of the same service in the quarter before, when it has one.
+    config : RatingConfig
+        The model that rated both.
+
+    Returns
+    -------
+    RatingCard
+    """
+    rated = rating["status"] == RATED
+    stars = int(rating["stars"]) if rated else None
+    probabilities = {} if not rated else {
+        star: float(rating[f"p_{star}"]) for star in range(config.lowest_star, config.highest_star + 1)
+        if rating[f"p_{star}"] > 0  # NaN (no bootstrap) is not
+    }
+    moves = []
+    if rated and before is not None and before["status"] == RATED:
+        moves = [KpiMove(m.kpi, m.before, m.now, m.points)
+                 for m in quarter_change(rating, before, config).head(MOVES).itertuples()]
+    return RatingCard(
+        service=rating["service"], quarter=rating["quarter"], status=rating["status"], cases=int(rating["cases"]),
+        stars=stars, score=float(rating["score"]) if rated else None,
+        pillars={p: float(rating[p]) for p in PILLARS} if rated else {},
+        confidence=None if not rated or math.isnan(rating[f"p_{stars}"]) else float(rating[f"p_{stars}"]),
+        probabilities=probabilities, previous_quarter=previous_quarter(rating["quarter"]),
+        stars_before=_whole(rating["stars_before"]), change=_whole(rating["change"]) if rated else None,
+        moves=moves, plan=next_star_plan(rating, config) if rated else [],
+        at_highest_star=rated and stars >= config.highest_star, breakdown=kpi_breakdown(rating, config),
+    )
+
+
+def rating_cards(ratings: pd.DataFrame, before: pd.DataFrame | None, config: RatingConfig) -> list[RatingCard]:
+    """The card of every row of a quarter's ratings, in their order.
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        A quarter's ratings, as :func:`rating.rate_quarter` returns them (or :func:`rating.quarter_with_change`).
+    before : DataFrame, optional
+        The ratings of the quarter before, returned beside them; without them the cards name no KPI moves.
+    config : RatingConfig
+        The model that rated them.
+
+    Returns
+    -------
+    list of RatingCard
+
+    Examples
+    --------
+    >>> import os
+    >>> from najma.journeys import Store
+    >>> from najma.rating import default_config, rate_quarter
+    >>> from najma.sample import load_sample
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> ratings, before = rate_quarter(store, "2025Q4", draws=50)
+    >>> card = {c.service: c for c in rating_cards(ratings, before, default_config())}["passport"]
+    >>> card.stars, card.confidence, card.probabilities, card.change
+    (5, 0.94, {5: 0.94, 6: 0.06}, -1)
+    >>> [m.kpi for m in card.moves]
+    ['within_sla', 'satisfied_share', 'first_time_right']
+    >>> [(a.kpi, a.stars) for a in card.plan]
+    [('digital_take_up', 6)]
+    """
+    previous: Mapping[str, pd.Series] = {} if before is None else {row["service"]: row for _, row in before.iterrows()}
+    return [rating_card(row, previous.get(row["service"]), config) for _, row in ratings.iterrows()]
+
+
+def _whole(value: object) -> int | None:
+    return None if pd.isna(value) else int(value)
