@@ -7,10 +7,10 @@ of the top-level imports). The store is loaded once beforehand (not timed). Run:
 
     python benchmarks/startup.py --repeat 5
 
-To time another checkout of najma in the same run (say, before a change), give the Python
-arguments that start its command line and the folder to put on ``PYTHONPATH``::
+To time another checkout of najma in the same run (say, before a change), give the Python code
+that starts its command line and the folder to put on ``PYTHONPATH``; the two take turns::
 
-    python benchmarks/startup.py --other-cli "-c" "from dashboards.cli import main; main()" --other-path ../old
+    python benchmarks/startup.py --other-code "from dashboards.cli import main; main()" --other-path ../old
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ def import_seconds(stderr: str) -> float:
     return total / 1e6
 
 
-def run(cli: list[str], args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run ``python -X importtime CLI ARGS``; return (wall seconds, import seconds)."""
+def run(cli: list[str], args: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Run ``python -X importtime CLI ARGS`` in `cwd`; return (wall seconds, import seconds)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-X", "importtime", *cli, *args], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-X", "importtime", *cli, *args], env=env, capture_output=True, text=True, cwd=cwd)
     wall = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"{' '.join(cli + args)} failed with exit code {done.returncode}:\n{done.stderr[-2000:]}")
@@ -62,7 +62,7 @@ def run(cli: list[str], args: list[str], env: dict[str, str]) -> tuple[float, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="Runs of each command; medians are printed.")
-    parser.add_argument("--other-cli", nargs="+", help="Python arguments that start another najma's command line.")
+    parser.add_argument("--other-code", help="Python code (for python -c) that starts another najma's command line.")
     parser.add_argument("--other-path", type=Path, help="The folder to put on PYTHONPATH for --other-cli.")
     options = parser.parse_args()
 
@@ -72,15 +72,18 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "najma", "start", "--no-dashboard", "--store", store], env=env, check=True,
                        capture_output=True)
         clis = {"this najma": (["-m", "najma"], env)}
-        if options.other_cli:
-            clis["other"] = (options.other_cli, {**env, "PYTHONPATH": str(options.other_path or "")})
+        if options.other_code:
+            clis["other"] = (["-c", options.other_code], {**env, "PYTHONPATH": str(options.other_path or "")})
         print(f"{'command':<10} {'cli':<12} {'wall s (median)':>16} {'imports s (median)':>19}")
         for name, args in COMMANDS.items():
             full = args if name == "--help" else [*args, "--store", store]
-            for label, (cli, cli_env) in clis.items():
-                runs = [run(cli, full, cli_env) for _ in range(options.repeat)]
-                wall = statistics.median(r[0] for r in runs)
-                imports = statistics.median(r[1] for r in runs)
+            runs: dict[str, list[tuple[float, float]]] = {label: [] for label in clis}
+            for _ in range(options.repeat):  # the two command lines take turns, so both see the same machine
+                for label, (cli, cli_env) in clis.items():
+                    runs[label].append(run(cli, full, cli_env, folder))  # not in a checkout: its folders would shadow
+            for label, found in runs.items():
+                wall = statistics.median(r[0] for r in found)
+                imports = statistics.median(r[1] for r in found)
                 print(f"{name:<10} {label:<12} {wall:>16.2f} {imports:>19.2f}")
 
 

@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from najma.dashboards._i18n import display_names
-from najma.journeys import CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone
+from najma.journeys import (
+    CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone, variants as variants_of,
+)
 from najma.journeys._redesign import Transform
 from najma.rating import (
     KPIS, RatingCard, RatingConfig, case_features, default_config, quarter_with_change, rating_cards, star_columns, what_if,
@@ -231,16 +233,7 @@ class DashboardData:
         Columns: variant, label (V1, V2, ... by frequency), cases, customers, share, cumulative,
         median_duration_seconds, median_customer_steps, events.
         """
-        journeys = self._journeys(self.where(service, quarter))
-        grouped = journeys.group_by("variant").aggregate(
-            cases=journeys.count(), customers=journeys.customer_id.nunique(),
-            median_duration_seconds=journeys.duration_seconds.median(),
-            median_customer_steps=journeys.customer_steps.median(), events=journeys.events.max(),
-        ).order_by([ibis.desc("cases"), "variant"])
-        frame = grouped.to_pandas()
-        total = frame["cases"].sum()
-        frame["share"] = frame["cases"] / total if total else 0.0
-        frame["cumulative"] = frame["share"].cumsum()
+        frame = variants_of(self.store, self.where(service, quarter))
         frame.insert(1, "label", [f"V{i}" for i in range(1, len(frame) + 1)])
         kept = frame[frame["customers"] >= self.min_group].reset_index(drop=True)
         return kept, len(frame) - len(kept)
@@ -375,7 +368,7 @@ class DashboardData:
 
     def batches(self) -> pd.DataFrame:
         """The import batches: batch_id, source, kind, service, rows read, loaded, quarantined, loaded_at, seconds."""
-        return self.store.batches()
+        return pd.DataFrame(self.store.batches())
 
     def quarantine(self) -> pd.DataFrame:
         """Quarantined rows per source, column and reason, with the first row or line of each."""

@@ -1,29 +1,13 @@
 """Build the steps and journey tables of a store: the work done once, so that questions are quick.
 
-``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
-its case's start and key (the event_seq of the case's first event, an integer that names the case
-in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
-``journeys`` holds one row per case with its metrics and variant. Both are Ibis expressions over
-the store's tables, materialised in the store; :func:`build_journeys` rebuilds only the cases a
-new batch touched. The process map of each service and of all of them, per quarter and over all
-cases, is kept too (:func:`journeys.aggregates.service_maps`), worked out again from the steps on
-every build.
+The store keeps each stage of the journey pipeline (:class:`journeys.pipeline.JourneyPipeline`,
+which defines the steps, journeys, outcome and working time) in a table: ``steps`` (the columns
+of :data:`journeys.pipeline.STEPS_KEPT`) and ``journeys``; :func:`build_journeys` rebuilds only
+the cases a new batch touched. The process map of each service and of all of them, per quarter
+and over all cases, is kept too (:func:`journeys.aggregates.service_maps`), worked out again from
+the steps on every build.
 
-Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
-:func:`register_catalogue`. A service the catalogue does not describe falls back on the events'
-``actor`` column for its customer, staff and system steps and has no other roles.
-
-Outcome
--------
-A case is *rejected* or *completed* once an activity with the role ``rejection`` or
-``approval`` is in it. An undecided case is *open* while its last event is less than the
-service's ``open_days`` (default 30) before the last event of the store, *abandoned* after that.
-A service without decision roles has no outcome (NULL).
-
-Working time
-------------
-``working_seconds`` is the part of a journey's duration within the working hours of the
-catalogue's work calendar (see :mod:`journeys.working_time`); empty without a calendar.
+The catalogue (see :mod:`journeys.catalogue`) is written into the store by :func:`register_catalogue`.
 """
 
 from __future__ import annotations
@@ -31,23 +15,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, count_true, service_maps
-from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES, Catalogue
-from najma.journeys._store import Store
+from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, service_maps
+from najma.journeys._catalogue import Catalogue
+from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline
 from najma.journeys._quarter import quarter_zone
-from najma.journeys._working_time import covering_days, days_by_utc_day, registered_calendar, with_working_time
+from najma.journeys._store import Store
 
-__all__ = ["build_journeys", "register_catalogue", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS"]
+__all__ = ["build_journeys", "register_catalogue"]
 
-#: Separates the activities of a variant in its text form.
-VARIANT_SEP = " → "
-#: The roles kept as boolean columns of the steps table.
-ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
-_ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
 Progress = Callable[[str], None]
 #: The memory a build's window passes take per event (measured: 5.4 GB at 10.2M events). Under a
 #: memory limit (``$NAJMA_MEMORY_LIMIT``) the build works through the cases in parts that each fit
@@ -59,13 +37,6 @@ SERVICE_SETTINGS: dict[str, str] = {
     "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
     "open_days": "float64",
 }
-#: The columns of the steps table kept in the store. The role flags are counted into the journeys
-#: and not kept: no map, variant or conformance question reads them, and they were a third of the
-#: time it takes to write the table.
-STEPS_KEPT: tuple[str, ...] = (
-    "service", "case_id", "event_seq", "activity", "timestamp", "case_start", "case_key", "position", "next_activity", "seconds_to_next",
-    "occurrence", "self_loop", "repetition",
-)
 
 
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
@@ -118,167 +89,6 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
             store.replace_rows(name, frame)
 
 
-def steps_expr(events: Table, roles: Table) -> Table:
-    """Return every event with its position, successor, predecessor facts and role flags.
-
-    Parameters
-    ----------
-    events : ibis Table
-        Events in the store's schema.
-    roles : ibis Table
-        (service, activity, role) rows of the catalogue.
-    """
-    # The window passes sort every column they carry, so the role flags are joined after them.
-    events = events.select(
-        "service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
-        "agency", "resource", "satisfaction", "cost", "actor",
-    )
-    case = ibis.window(group_by=[events.service, events.case_id], order_by=[events.timestamp, events.event_seq])
-    same = ibis.window(
-        group_by=[events.service, events.case_id, events.activity], order_by=[events.timestamp, events.event_seq]
-    )
-    ordered = events.mutate(
-        position=ibis.row_number().over(case),
-        case_start=events.timestamp.first().over(case),
-        case_key=events.event_seq.first().over(case),
-        next_activity=events.activity.lead().over(case),
-        next_timestamp=events.timestamp.lead().over(case),
-        previous_activity=events.activity.lag().over(case),
-        previous_channel=events.channel.lag().over(case),
-        previous_agency=events.agency.lag().over(case),
-        occurrence=ibis.row_number().over(same),
-        previous_resource_same_activity=events.resource.lag().over(same),
-    )
-    flags = roles.group_by(["service", "activity"]).aggregate(
-        **{role: (roles.role == role).any() for role in ROLE_FLAGS}
-    )
-    catalogued = roles.select("service").distinct().mutate(catalogued=ibis.literal(True))
-    steps = (
-        ordered.left_join(flags, ["service", "activity"])
-        .left_join(catalogued, "service")
-        .select(
-            ordered,
-            **{
-                role: (
-                    ibis.coalesce(flags[role], False)
-                    if role not in _ACTOR_ROLES
-                    else ibis.ifelse(
-                        catalogued.catalogued.notnull(), ibis.coalesce(flags[role], False),
-                        ibis.coalesce(ordered.actor == _ACTOR_ROLES[role], False),
-                    )
-                )
-                for role in ROLE_FLAGS
-            },
-        )
-    )
-    return steps.mutate(
-        seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
-        self_loop=ibis.coalesce(steps.previous_activity == steps.activity, False),
-        repetition=steps.occurrence > 0,
-        repeat_same_resource=(steps.occurrence > 0)
-        & ibis.coalesce(steps.previous_resource_same_activity == steps.resource, False),
-        channel_switch=ibis.coalesce(steps.previous_channel != steps.channel, False),
-        agency_handoff=ibis.coalesce(steps.previous_agency != steps.agency, False),
-    ).drop("actor", "previous_channel", "previous_agency", "previous_resource_same_activity")
-
-
-def journeys_expr(steps: Table) -> Table:
-    """Return one row per case (service, case_id) with its metrics and variant, but no outcome.
-
-    Parameters
-    ----------
-    steps : ibis Table
-        As made by :func:`steps_expr`.
-    """
-    has_processing = steps.start_timestamp.notnull()
-    # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
-    # that the costly ordered text of a variant is built once per variant, not once per case.
-    step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
-    # A case is grouped by its integer key, which names it as (service, case_id) does but hashes
-    # and compares much faster than two strings.
-    cases = steps.group_by("case_key").aggregate(
-        service=steps.service.arbitrary(),
-        case_id=steps.case_id.arbitrary(),
-        customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
-        first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
-        first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
-        channel_list=steps.channel.collect(distinct=True).sort(),
-        start=steps.timestamp.min(),
-        end=steps.timestamp.max(),
-        events=steps.count().cast("int64"),
-        customer_steps=count_true(steps.customer_step),
-        staff_steps=count_true(steps.staff_step),
-        system_steps=count_true(steps.system_step),
-        visits=count_true(steps.visit),
-        document_requests=count_true(steps.document_request),
-        document_submissions=count_true(steps.document_submission),
-        payments=count_true(steps.payment),
-        channel_switches=count_true(steps.channel_switch),
-        agency_handoffs=count_true(steps.agency_handoff),
-        agencies=steps.agency.nunique(),
-        self_loops=count_true(steps.self_loop),
-        repetitions=count_true(steps.repetition),
-        customer_repeats=count_true(steps.customer_step & steps.repetition),
-        repeats_same_resource=count_true(steps.repeat_same_resource),
-        processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
-            where=has_processing
-        ),
-        approved=steps.approval.any(),
-        rejected=steps.rejection.any(),
-        proactive=steps.proactive_start.any(),
-        satisfaction=steps.satisfaction.mean(),
-        cost=steps.cost.sum(),
-        variant_key=step_hash.cast("decimal(38, 0)").sum(),
-    )
-    representatives = cases.group_by(["variant_key", "events"]).aggregate(case_key=cases.case_key.min())
-    texts = (
-        steps.semi_join(representatives, "case_key")
-        .group_by("case_key")
-        .aggregate(ordered=ibis.struct({"position": steps.position, "activity": steps.activity}).collect())
-    )
-    # Sorting the collected (position, activity) pairs orders them portably (no ordered aggregate on every engine).
-    variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
-    names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
-    cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
-    return cases.mutate(
-        channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
-        duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
-        documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
-        redos_other_resource=cases.repetitions - cases.repeats_same_resource,
-    ).relocate("service", "case_id").relocate("channels", before="channel_list")
-
-
-def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:
-    """Add the ``outcome`` of each case, as the module docstring defines it.
-
-    Parameters
-    ----------
-    journeys : ibis Table
-        As made by :func:`journeys_expr`.
-    roles, settings : ibis Table
-        The catalogue's (service, activity, role) and (service, open_days) rows.
-    as_of : timestamp
-        The store's last event.
-    """
-    deciding = roles.filter(roles.role.isin(["approval", "rejection"])).select("service").distinct()
-    deciding = deciding.mutate(has_decisions=ibis.literal(True))
-    joined = (
-        journeys.left_join(settings, "service")
-        .left_join(deciding, "service")
-        .select(journeys, settings.open_days, deciding.has_decisions)
-    )
-    open_days = ibis.coalesce(joined.open_days, float(DEFAULT_OPEN_DAYS))
-    idle_days = (ibis.literal(as_of).cast("timestamp('UTC')").epoch_seconds() - joined.end.epoch_seconds()) / 86400
-    outcome = ibis.cases(
-        (joined.has_decisions.isnull(), ibis.null("string")),
-        (joined.rejected, "rejected"),
-        (joined.approved, "completed"),
-        (idle_days >= open_days, "abandoned"),
-        else_="open",
-    )
-    return joined.mutate(outcome=outcome).drop("open_days", "has_decisions")
-
-
 def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
     """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of journeys.
 
@@ -295,6 +105,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     """
     backend = store.backend
     events = backend.table("events")
+    pipeline = JourneyPipeline.of(store)
     # Journeys an earlier najma built are rebuilt whole.
     partial = (batch_id is not None and store.has_table("steps") and store.has_table("journeys")
                and not store.journeys_outdated())
@@ -314,9 +125,9 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             chosen = events if parts == 1 else events.filter((events.case_id.hash() % parts + parts) % parts == part)
             # All the step facts live in memory for the journeys; the store keeps the columns that
             # maps and variants read, which saves writing the events' text columns a second time.
-            store.replace_table("_steps", steps_expr(chosen, backend.table("activity_roles")), temporary=True)
+            store.replace_table("_steps", pipeline.steps(chosen), temporary=True)
             _write(store, "steps", backend.table("_steps").select(*STEPS_KEPT), append=partial or part > 0)
-            _write(store, "_fresh", journeys_expr(backend.table("_steps")), append=part > 0, temporary=True)
+            _write(store, "_fresh", pipeline.journeys(backend.table("_steps")), append=part > 0, temporary=True)
         if progress:
             progress("maps")
         # The maps of each service and of all of them, per quarter and over all cases, read back by process_map.
@@ -330,13 +141,12 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         if partial:
             # Outcomes of every case depend on the store's last event: all are worked out again.
             store.append("_fresh", backend.table("journeys").drop("outcome", "working_seconds"))
-        outcomes = with_outcome(fresh, backend.table("activity_roles"), backend.table("service_settings"), as_of)
-        days = covering_days(registered_calendar(store), *_bounds(fresh, "start", "end"))
+        days = pipeline.calendar_days(*_bounds(fresh, "start", "end"))
         working = ["_steps", "_fresh", *(["_touched"] if partial else [])]
         if days is not None:
-            store.replace_table("_calendar_days", days_by_utc_day(days), temporary=True)
+            store.replace_table("_calendar_days", days, temporary=True)
             working.append("_calendar_days")
-        store.replace_table("journeys", with_working_time(outcomes, None if days is None else backend.table("_calendar_days")))
+        store.replace_table("journeys", pipeline.outcome(fresh, as_of, None if days is None else backend.table("_calendar_days")))
         for temporary in working:
             store.drop_table(temporary)
         store.note_journeys_built()

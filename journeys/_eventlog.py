@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 
 import ibis
@@ -12,7 +13,7 @@ from ibis.expr.types import Table
 
 from najma.journeys._formats import open_source
 from najma.journeys._mapping import ColumnMapping
-from najma.journeys._store import Store
+from najma.journeys._store import ServiceSummary, Store
 
 __all__ = ["EventLog"]
 
@@ -40,6 +41,7 @@ class EventLog:
 
     def __init__(self, store: Store, services: Sequence[str] | None = None) -> None:
         self.store = store
+        self._services = None if services is None else list(services)
         self._backend = store.backend
         table = self._backend.table("events")
         if services is not None:
@@ -99,19 +101,8 @@ class EventLog:
 
     def summary(self) -> pd.DataFrame:
         """One row per service: cases, events, activities, first and last timestamp."""
-        t = self.events
-        return (
-            t.group_by("service")
-            .aggregate(
-                cases=t.case_id.nunique(),
-                events=t.count(),
-                activities=t.activity.nunique(),
-                first=t.timestamp.min(),
-                last=t.timestamp.max(),
-            )
-            .order_by("service")
-            .to_pandas()
-        )
+        rows = [asdict(row) for row in self.store.service_summary(self._services)]
+        return pd.DataFrame(rows, columns=[f.name for f in fields(ServiceSummary)])
 
     def to_pandas(self) -> pd.DataFrame:
         """The events as a pandas frame, ordered by case, timestamp and event_seq."""

@@ -16,8 +16,10 @@ import secrets
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
+from najma._lazy import lazy_module
+
+pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
+pc = lazy_module("pyarrow.compute")
 
 from najma.errors import StoreError
 

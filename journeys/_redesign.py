@@ -2,8 +2,8 @@
 or moved to another channel.
 
 Each transform rewrites one service's events and the roles of its activities;
-:func:`project_journeys` then builds the journey table from them with the very expressions that
-:func:`journeys.build.build_journeys` uses, so a projected journey is measured exactly as an
+:func:`project_journeys` then runs the journey pipeline on them (:class:`journeys.pipeline.JourneyPipeline`,
+which :func:`journeys.build.build_journeys` runs too), so a projected journey is measured exactly as an
 observed one (steps, visits, rework, outcome, variant, duration).
 
 Time
@@ -32,14 +32,11 @@ import pandas as pd
 from ibis.expr.builders import LegacyWindowBuilder
 from ibis.expr.types import BooleanValue, NumericValue, Table
 
-from najma.journeys._build import journeys_expr, steps_expr, with_outcome
-
-from najma.journeys._working_time import registered_calendar
 from najma.errors import InvalidEventLogError
 from najma.journeys._filters import CaseFilter
+from najma.journeys._pipeline import JourneyPipeline
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
-from najma.journeys._working_time import covering_days, days_by_utc_day, with_working_time
 
 __all__ = [
     "Transform", "RemoveActivity", "MergeActivities", "AutomateActivity", "MoveToChannel", "project_journeys",
@@ -263,9 +260,6 @@ def project_journeys(
         roles = transform.roles(roles)
     role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
     as_of = backend.table("events").timestamp.max().to_pyarrow().as_py()
-    projected = with_outcome(journeys_expr(steps_expr(events, role_table)), role_table,
-                             backend.table("service_settings"), as_of)
     journeys = backend.table("journeys").filter(ibis._.service == service)
     first, last = journeys.aggregate(first=journeys.start.min(), last=journeys.end.max()).to_pyarrow().to_pylist()[0].values()
-    days = covering_days(registered_calendar(store), first, last)
-    return with_working_time(projected, None if days is None else ibis.memtable(days_by_utc_day(days)))
+    return JourneyPipeline.of(store, roles=role_table).run(events, as_of, first, last)

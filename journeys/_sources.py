@@ -13,11 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
+from najma._lazy import lazy_module
+
+# Loaded at first use, so opening a store does not load them.
+np = lazy_module("numpy")
+pd = lazy_module("pandas")
+pa = lazy_module("pyarrow")
+pacsv = lazy_module("pyarrow.csv")
+pads = lazy_module("pyarrow.dataset")
 
 from najma.errors import SourceReadError
 
@@ -270,7 +273,7 @@ class FrameSource(Source):
         The events.
     """
 
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    frame: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
 
     @property
     def progress_total(self) -> int:

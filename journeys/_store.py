@@ -13,18 +13,15 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, TypeAlias
 
 import duckdb
-import ibis
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import sqlglot
+from najma._lazy import lazy_module
 from duckdb import ColumnExpression, ConstantExpression
-from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError, OutdatedStoreError, StoreError
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
@@ -35,7 +32,17 @@ from najma.journeys._schema import EVENT_COLUMNS
 from najma.journeys._sources import ROW, FrameSource, Source
 from najma.journeys._store_schema import MIGRATIONS, SCHEMA_VERSION, TABLES, create_statement
 
-__all__ = ["Store", "BatchResult", "Rows", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
+if TYPE_CHECKING:
+    from ibis.expr.types import Table
+
+# Loaded at first use: opening a store and reading its batches needs DuckDB alone, so `najma info` starts at once.
+ibis = lazy_module("ibis")
+pd = lazy_module("pandas")
+pa = lazy_module("pyarrow")
+pc = lazy_module("pyarrow.compute")
+sqlglot = lazy_module("sqlglot")
+
+__all__ = ["Store", "Batch", "BatchResult", "ServiceSummary", "Rows", "default_store_path", "memory_limit", "STORE_ENV", "MEMORY_ENV"]
 
 STORE_ENV = "NAJMA_STORE"
 #: Caps the memory DuckDB may use (e.g. ``2GB``); above it, DuckDB spills to a file beside the store.
@@ -45,7 +52,7 @@ _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 Progress = Callable[[int, int], None]
 #: Rows to write into a table of the store: an Ibis expression over the store's tables, or a frame.
-Rows = Table | pd.DataFrame | pa.Table
+Rows: TypeAlias = "Table | pd.DataFrame | pa.Table"
 
 _DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
 
@@ -92,6 +99,34 @@ class BatchResult:
     def as_dict(self) -> dict[str, object]:
         """Return the result as a plain dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One import batch: a source loaded once, its counts (``rows_loaded + rows_quarantined == rows_read``)
+    and when it was loaded."""
+
+    batch_id: int
+    source: str
+    kind: str
+    service: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    loaded_at: datetime
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ServiceSummary:
+    """What the store holds of one service: cases, events, distinct activities, first and last event (UTC)."""
+
+    service: str
+    cases: int
+    events: int
+    activities: int
+    first: datetime
+    last: datetime
 
 
 class Store:
@@ -225,12 +260,21 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def batches(self) -> pd.DataFrame:
-        """The import batches, in the order they were loaded: source, kind, service, rows read, loaded and
-        quarantined, when and in how many seconds."""
-        batches = self.backend.table("batches")
-        return batches.select("batch_id", "source", "kind", "service", "rows_read", "rows_loaded", "rows_quarantined",
-                              "loaded_at", "seconds").order_by("batch_id").to_pandas()
+    def batches(self) -> list[Batch]:
+        """The import batches, in the order they were loaded (read with DuckDB alone: no frame library loads)."""
+        rows = self.con.table("batches").order("batch_id").select(*(f.name for f in fields(Batch))).fetchall()
+        return [Batch(*row) for row in rows]
+
+    def service_summary(self, services: Sequence[str] | None = None) -> list[ServiceSummary]:
+        """Per service (of `services`, or all), by name: its cases, events, activities, first and last event (UTC)."""
+        events = self.con.table("events")
+        if services is not None:
+            wanted = duckdb.FunctionExpression("list_value", *(ConstantExpression(s) for s in services))
+            events = events.filter(duckdb.FunctionExpression("list_contains", wanted, ColumnExpression("service")))
+        rows = events.aggregate(
+            "service, count(DISTINCT case_id), count(*), count(DISTINCT activity), min(timestamp), max(timestamp)", "service",
+        ).order("service").fetchall()
+        return [ServiceSummary(*row) for row in rows]
 
     def quarantined(self, batch: int | None = None) -> Table:
         """The quarantined rows (of one batch, or all), by batch and row: source, place, column, reason, record."""
@@ -241,7 +285,7 @@ class Store:
 
     def n_rows(self, table: str) -> int:
         """How many rows the store's table `table` holds (0 for a table it does not have)."""
-        return int(self.backend.table(table).count().to_pyarrow().as_py()) if self.has_table(table) else 0
+        return self.con.table(table).count("*").fetchall()[0][0] if self.has_table(table) else 0
 
     def has_table(self, name: str) -> bool:
         """Whether the store holds a table, view or temporary table called `name`."""
@@ -306,7 +350,7 @@ class Store:
     @contextmanager
     def _select(self, rows: Rows) -> Iterator[str]:
         """A SELECT of `rows`: the SQL Ibis compiles, or a frame registered for the block's length."""
-        if isinstance(rows, Table):
+        if isinstance(rows, ibis.expr.types.Table):
             yield ibis.to_sql(rows, dialect="duckdb")
             return
         self.con.register("_rows", rows)

@@ -6,7 +6,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.journeys._build import VARIANT_SEP
+from najma.journeys._pipeline import VARIANT_SEP
 from najma.journeys._filters import CaseFilter
 from najma.journeys._tables import JourneyTables
 
@@ -49,9 +49,9 @@ def variants(
     Returns
     -------
     pandas.DataFrame
-        variant, cases, share, cumulative (share of cases covered up to this variant),
-        median_duration_seconds, median_customer_steps, events (per case). Ties in frequency are
-        ordered by the variant's text, so the order is deterministic.
+        variant, cases, customers (distinct), share, cumulative (share of cases covered up to this
+        variant), median_duration_seconds, median_customer_steps, events (per case). Ties in
+        frequency are ordered by the variant's text, so the order is deterministic.
 
     Examples
     --------
@@ -75,6 +75,7 @@ def variants(
     journeys = journey_table(store, where)
     grouped = journeys.group_by("variant").aggregate(
         cases=journeys.count(),
+        customers=journeys.customer_id.nunique(),
         median_duration_seconds=journeys.duration_seconds.median(),
         median_customer_steps=journeys.customer_steps.median(),
         events=journeys.events.max(),
@@ -87,5 +88,5 @@ def variants(
         frame = frame[(frame.cumulative - frame.share) < coverage - 1e-12]
     if top_k is not None:
         frame = frame.head(top_k)
-    columns = ["variant", "cases", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
+    columns = ["variant", "cases", "customers", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
     return frame[columns].reset_index(drop=True)

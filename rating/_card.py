@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -75,13 +76,14 @@ class RatingCard:
     moves : list of KpiMove
         The :data:`MOVES` KPIs that moved the rating most since the quarter before; empty when
         either quarter is not rated or the quarter before was not given.
-    plan : list of Advice
-        The changes that earn the next star (see :func:`rating.next_star_plan`); empty when not
-        rated, at the highest star, or when no change of the KPIs within their curves earns it.
     at_highest_star : bool
         Whether the stars are the model's highest, so there is no next star.
     breakdown : DataFrame
         Each KPI against its target, with its score and points (see :func:`rating.kpi_breakdown`).
+    rating : Series
+        The row of ratings the card was made from.
+    config : RatingConfig
+        The model that rated it.
     """
 
     service: str
@@ -97,14 +99,25 @@ class RatingCard:
     stars_before: int | None
     change: int | None
     moves: list[KpiMove]
-    plan: list[Advice]
     at_highest_star: bool
     breakdown: pd.DataFrame = field(compare=False, repr=False)
+    rating: pd.Series = field(compare=False, repr=False)
+    config: RatingConfig = field(compare=False, repr=False)
 
     @property
     def rated(self) -> bool:
         """Whether the service was rated (its stars, score and plan are set)."""
         return self.status == RATED
+
+    @cached_property
+    def plan(self) -> list[Advice]:
+        """The changes that earn the next star (see :func:`rating.next_star_plan`); empty when not
+        rated, at the highest star, or when no change of the KPIs within their curves earns it.
+
+        Worked out when first read (it searches the model's curves), so a star table that shows no
+        plan does not pay for one.
+        """
+        return next_star_plan(self.rating, self.config) if self.rated else []
 
 
 def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfig) -> RatingCard:
@@ -140,8 +153,8 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
         confidence=None if not rated or math.isnan(rating[f"p_{stars}"]) else float(rating[f"p_{stars}"]),
         probabilities=probabilities, previous_quarter=previous_quarter(rating["quarter"]),
         stars_before=_whole(rating["stars_before"]), change=_whole(rating["change"]) if rated else None,
-        moves=moves, plan=next_star_plan(rating, config) if rated else [],
-        at_highest_star=rated and stars >= config.highest_star, breakdown=kpi_breakdown(rating, config),
+        moves=moves, at_highest_star=rated and stars >= config.highest_star, breakdown=kpi_breakdown(rating, config),
+        rating=rating, config=config,
     )
 
 

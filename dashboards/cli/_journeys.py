@@ -19,7 +19,7 @@ __all__ = ["app"]
 app = typer.Typer()
 
 ServiceOption = Annotated[str | None, typer.Option(help="Only this service.")]
-QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in this quarter, e.g. 2025Q1.")]
+QuarterOption = Annotated[str | None, typer.Option(help="Only cases started in this quarter, e.g. 2025Q1, read in the store's zone (its catalogue's).")]
 ChannelOption = Annotated[str | None, typer.Option(help="Only cases that started on this channel.")]
 AgencyOption = Annotated[str | None, typer.Option(help="Only cases whose first event was by this agency.")]
 AttributeOption = Annotated[str | None, typer.Option(

@@ -110,23 +110,21 @@ def _existing(path: Path) -> Path:
 
 def print_info(source: Store) -> None:
     """Print the store's batches, its services and its totals."""
-    from najma.journeys import EventLog
-
     batches = source.batches()
     table = Table("batch", "source", "read", "loaded", "quarantined", "loaded at (UTC)", title=f"Store {source.path}")
-    for row in batches.itertuples(index=False):
+    for row in batches:
         table.add_row(str(row.batch_id), row.source, f"{row.rows_read:,}", f"{row.rows_loaded:,}",
                       f"{row.rows_quarantined:,}", f"{row.loaded_at:%Y-%m-%d %H:%M}")
     out.print(table)
-    log = EventLog(source)
-    summary = log.summary()
+    summary = source.service_summary()
     services = Table("service", "cases", "events", "activities", "first (UTC)", "last (UTC)", title="Services")
-    for row in summary.itertuples(index=False):
+    for row in summary:
         services.add_row(str(row.service), f"{row.cases:,}", f"{row.events:,}", str(row.activities),
                          f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}")
     out.print(services)
     out.print(
-        f"{len(batches)} batches, {len(summary)} services, {log.n_cases():,} cases, {int(summary['events'].sum()):,} events, "
+        f"{len(batches)} batches, {len(summary)} services, {sum(s.cases for s in summary):,} cases, "
+        f"{sum(s.events for s in summary):,} events, "
         f"{source.n_rows('quarantine'):,} quarantined rows."
     )
 

@@ -1,12 +1,11 @@
 """The Spark engine: the journey build on a Spark session, for event logs that outgrow one machine.
 
-The steps and journey tables are the same Ibis expressions as in the DuckDB store
-(:func:`journeys.build.steps_expr`, :func:`journeys.build.journeys_expr`,
-:func:`journeys.build.with_outcome`, :func:`journeys.working_time.with_working_time`), compiled by
-Ibis's PySpark backend and run on the cluster. The events are read from Parquet files in the
-canonical schema (:mod:`journeys.schema`); the results are written as Parquet beside them and
-attached to a najma store (:func:`attach_to_store`), where the dashboard, reports and notebooks
-read them.
+The steps and journey tables come from the same journey pipeline as in the DuckDB store
+(:class:`journeys.pipeline.JourneyPipeline`), whose Ibis expressions are compiled by Ibis's
+PySpark backend and run on the cluster; the steps are kept in a persisted frame. The events are
+read from Parquet files in the canonical schema (:mod:`journeys.schema`); the results are written
+as Parquet beside them and attached to a najma store (:func:`attach_to_store`), where the
+dashboard, reports and notebooks read them.
 
 What runs where
 ---------------
@@ -32,13 +31,10 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.journeys._build import STEPS_KEPT, journeys_expr, steps_expr, with_outcome
-
-from najma.journeys._working_time import registered_calendar
 from najma.errors import NajmaError, SourceReadError, StoreError
+from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline
 from najma.journeys._schema import EVENT_COLUMNS
 from najma.journeys._store import Store
-from najma.journeys._working_time import covering_days, days_by_utc_day, with_working_time
 
 __all__ = ["SparkTables", "SparkBuild", "spark_session", "build_on_spark", "attach_to_store", "ensure_attachable", "CATALOGUE_TABLES"]
 
@@ -212,6 +208,7 @@ def build_on_spark(
 
     tables = SparkTables(session, out)
     _copy_catalogue(store, tables)
+    pipeline = JourneyPipeline.of(tables)
     if progress:
         progress("events")
     checked = _read_events(session, events).persist(StorageLevel.MEMORY_AND_DISK)
@@ -231,19 +228,17 @@ def build_on_spark(
         checked.filter(F.col("_reason").isNull()).drop("_file", "_reason", "_column").createOrReplaceTempView("events")
         if progress:
             progress("steps")
-        steps = tables.to_spark(steps_expr(tables.backend.table("events"), tables.backend.table("activity_roles")))
-        steps = steps.persist(StorageLevel.MEMORY_AND_DISK)
+        steps = tables.to_spark(pipeline.steps(tables.backend.table("events"))).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             steps.select(*STEPS_KEPT).write.mode("overwrite").parquet(_output(out, "steps"))
             steps.createOrReplaceTempView("_steps")
             if progress:
                 progress("journeys")
-            outcomes = with_outcome(journeys_expr(tables.backend.table("_steps")), tables.backend.table("activity_roles"),
-                                    tables.backend.table("service_settings"), last)
-            days = covering_days(registered_calendar(tables), first, last)
+            days = pipeline.calendar_days(first, last)
             if days is not None:
-                session.createDataFrame(days_by_utc_day(days)).createOrReplaceTempView("_calendar_days")
-            finished = with_working_time(outcomes, None if days is None else tables.backend.table("_calendar_days"))
+                session.createDataFrame(days).createOrReplaceTempView("_calendar_days")
+            finished = pipeline.outcome(pipeline.journeys(tables.backend.table("_steps")), last,
+                                        None if days is None else tables.backend.table("_calendar_days"))
             tables.to_spark(finished).write.mode("overwrite").parquet(_output(out, "journeys"))
         finally:
             steps.unpersist()

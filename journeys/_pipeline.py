@@ -1,0 +1,317 @@
+"""The journey pipeline: events -> steps -> journeys -> outcome and working time, described once.
+
+One description, :class:`JourneyPipeline`, run by every engine: the DuckDB store's build
+(:func:`journeys.build_journeys`) keeps each stage in a table, the Spark engine
+(:func:`najma.spark.build_on_spark`) in a persisted frame, and the redesign projection
+(:func:`journeys.project_journeys`) runs it as one expression. Each stage is an Ibis expression,
+so an engine only decides where a stage's result is kept.
+
+``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
+its case's start and key (the event_seq of the case's first event, an integer that names the case
+in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
+``journeys`` holds one row per case with its metrics and variant.
+
+Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
+:func:`journeys.register_catalogue`. A service the catalogue does not describe falls back on the
+events' ``actor`` column for its customer, staff and system steps and has no other roles.
+
+Outcome
+-------
+A case is *rejected* or *completed* once an activity with the role ``rejection`` or
+``approval`` is in it. An undecided case is *open* while its last event is less than the
+service's ``open_days`` (default 30) before the last event of the store, *abandoned* after that.
+A service without decision roles has no outcome (NULL).
+
+Working time
+------------
+``working_seconds`` is the part of a journey's duration within the working hours of the
+catalogue's work calendar (see :mod:`journeys.working_time`); empty without a calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+from ibis.expr.types import Table
+
+from najma.journeys._aggregates import count_true
+from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
+from najma.journeys._tables import JourneyTables
+from najma.journeys._working_time import (
+    WorkCalendar, covering_days, days_by_utc_day, registered_calendar, with_working_time,
+)
+
+__all__ = ["JourneyPipeline", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
+
+#: Separates the activities of a variant in its text form.
+VARIANT_SEP = " → "
+#: The roles kept as boolean columns of the steps table.
+ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
+_ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
+#: The columns of the steps table an engine keeps. The role flags are counted into the journeys
+#: and not kept: no map, variant or conformance question reads them, and they were a third of the
+#: time it takes to write the table.
+STEPS_KEPT: tuple[str, ...] = (
+    "service", "case_id", "event_seq", "activity", "timestamp", "case_start", "case_key", "position", "next_activity", "seconds_to_next",
+    "occurrence", "self_loop", "repetition",
+)
+
+
+@dataclass(frozen=True)
+class JourneyPipeline:
+    """Steps -> journeys -> outcome and working time, with the catalogue of one engine's tables.
+
+    Parameters
+    ----------
+    roles : ibis Table
+        The catalogue's (service, activity, role) rows.
+    settings : ibis Table
+        The catalogue's settings per service (``service_settings``: service, open_days, ...).
+    calendar : WorkCalendar, optional
+        The work calendar; None leaves the working time empty.
+
+    Examples
+    --------
+    >>> import os, pandas as pd
+    >>> from najma.journeys._eventlog import EventLog
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> log = EventLog.from_frame(pd.DataFrame({
+    ...     "case_id": ["a", "a", "b"], "activity": ["Apply", "Pay", "Apply"],
+    ...     "timestamp": pd.date_range("2025-01-05", periods=3, freq="h", tz="UTC")}), service="permit")
+    >>> pipeline = JourneyPipeline.of(log.store)
+    >>> events = log.store.backend.table("events")
+    >>> journeys = pipeline.run(events, pd.Timestamp("2025-01-06", tz="UTC"), None, None).order_by("case_id")
+    >>> journeys.select("variant", "events").to_pandas().to_dict("list")
+    {'variant': ['Apply → Pay', 'Apply'], 'events': [2, 1]}
+    """
+
+    roles: Table
+    settings: Table
+    calendar: WorkCalendar | None
+
+    @classmethod
+    def of(cls, tables: JourneyTables, roles: Table | None = None) -> JourneyPipeline:
+        """The pipeline with the catalogue registered in `tables` (a Store or SparkTables).
+
+        Parameters
+        ----------
+        tables : Store or SparkTables
+            Tables holding ``activity_roles``, ``service_settings`` and ``work_calendar``.
+        roles : ibis Table, optional
+            (service, activity, role) rows to use instead of the registered ones (a redesign's).
+        """
+        backend = tables.backend
+        return cls(backend.table("activity_roles") if roles is None else roles, backend.table("service_settings"),
+                   registered_calendar(tables))
+
+    def steps(self, events: Table) -> Table:
+        """The steps of `events` (in the store's event schema); see :func:`steps_expr`."""
+        return steps_expr(events, self.roles)
+
+    def journeys(self, steps: Table) -> Table:
+        """One row per case of `steps`, without outcome or working time; see :func:`journeys_expr`."""
+        return journeys_expr(steps)
+
+    def calendar_days(self, first: object, last: object) -> pd.DataFrame | None:
+        """The calendar's days covering instants `first` to `last`, keyed by UTC day (see
+        :func:`journeys.working_time.days_by_utc_day`); None without a calendar or instants.
+
+        An engine keeps them where :meth:`outcome` reads them: a table, a view, a memtable.
+        """
+        days = covering_days(self.calendar, first, last)
+        return None if days is None else days_by_utc_day(days)
+
+    def outcome(self, journeys: Table, as_of: object, days: Table | None) -> Table:
+        """The finished journeys: `journeys` with their ``outcome`` at `as_of` and their ``working_seconds``.
+
+        Parameters
+        ----------
+        journeys : ibis Table
+            As made by :meth:`journeys`.
+        as_of : timestamp
+            The store's last event.
+        days : ibis Table, optional
+            :meth:`calendar_days` over a span covering every journey, as a table of the journeys'
+            engine; None leaves the working time empty.
+        """
+        return with_working_time(with_outcome(journeys, self.roles, self.settings, as_of), days)
+
+    def run(self, events: Table, as_of: object, first: object, last: object) -> Table:
+        """The finished journeys of `events` as one expression, the calendar's days (from `first` to
+        `last`) in memory.
+
+        Parameters
+        ----------
+        events : ibis Table
+            Events in the store's schema.
+        as_of : timestamp
+            The store's last event.
+        first, last : timestamp
+            Instants that span every journey, for the working time.
+        """
+        days = self.calendar_days(first, last)
+        return self.outcome(self.journeys(self.steps(events)), as_of, None if days is None else ibis.memtable(days))
+
+
+def steps_expr(events: Table, roles: Table) -> Table:
+    """Return every event with its position, successor, predecessor facts and role flags.
+
+    Parameters
+    ----------
+    events : ibis Table
+        Events in the store's schema.
+    roles : ibis Table
+        (service, activity, role) rows of the catalogue.
+    """
+    # The window passes sort every column they carry, so the role flags are joined after them.
+    events = events.select(
+        "service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
+        "agency", "resource", "satisfaction", "cost", "actor",
+    )
+    case = ibis.window(group_by=[events.service, events.case_id], order_by=[events.timestamp, events.event_seq])
+    same = ibis.window(
+        group_by=[events.service, events.case_id, events.activity], order_by=[events.timestamp, events.event_seq]
+    )
+    ordered = events.mutate(
+        position=ibis.row_number().over(case),
+        case_start=events.timestamp.first().over(case),
+        case_key=events.event_seq.first().over(case),
+        next_activity=events.activity.lead().over(case),
+        next_timestamp=events.timestamp.lead().over(case),
+        previous_activity=events.activity.lag().over(case),
+        previous_channel=events.channel.lag().over(case),
+        previous_agency=events.agency.lag().over(case),
+        occurrence=ibis.row_number().over(same),
+        previous_resource_same_activity=events.resource.lag().over(same),
+    )
+    flags = roles.group_by(["service", "activity"]).aggregate(
+        **{role: (roles.role == role).any() for role in ROLE_FLAGS}
+    )
+    catalogued = roles.select("service").distinct().mutate(catalogued=ibis.literal(True))
+    steps = (
+        ordered.left_join(flags, ["service", "activity"])
+        .left_join(catalogued, "service")
+        .select(
+            ordered,
+            **{
+                role: (
+                    ibis.coalesce(flags[role], False)
+                    if role not in _ACTOR_ROLES
+                    else ibis.ifelse(
+                        catalogued.catalogued.notnull(), ibis.coalesce(flags[role], False),
+                        ibis.coalesce(ordered.actor == _ACTOR_ROLES[role], False),
+                    )
+                )
+                for role in ROLE_FLAGS
+            },
+        )
+    )
+    return steps.mutate(
+        seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
+        self_loop=ibis.coalesce(steps.previous_activity == steps.activity, False),
+        repetition=steps.occurrence > 0,
+        repeat_same_resource=(steps.occurrence > 0)
+        & ibis.coalesce(steps.previous_resource_same_activity == steps.resource, False),
+        channel_switch=ibis.coalesce(steps.previous_channel != steps.channel, False),
+        agency_handoff=ibis.coalesce(steps.previous_agency != steps.agency, False),
+    ).drop("actor", "previous_channel", "previous_agency", "previous_resource_same_activity")
+
+
+def journeys_expr(steps: Table) -> Table:
+    """Return one row per case (service, case_id) with its metrics and variant, but no outcome.
+
+    Parameters
+    ----------
+    steps : ibis Table
+        As made by :func:`steps_expr`.
+    """
+    has_processing = steps.start_timestamp.notnull()
+    # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
+    # that the costly ordered text of a variant is built once per variant, not once per case.
+    step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
+    # A case is grouped by its integer key, which names it as (service, case_id) does but hashes
+    # and compares much faster than two strings.
+    cases = steps.group_by("case_key").aggregate(
+        service=steps.service.arbitrary(),
+        case_id=steps.case_id.arbitrary(),
+        customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
+        first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
+        first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
+        channel_list=steps.channel.collect(distinct=True).sort(),
+        start=steps.timestamp.min(),
+        end=steps.timestamp.max(),
+        events=steps.count().cast("int64"),
+        customer_steps=count_true(steps.customer_step),
+        staff_steps=count_true(steps.staff_step),
+        system_steps=count_true(steps.system_step),
+        visits=count_true(steps.visit),
+        document_requests=count_true(steps.document_request),
+        document_submissions=count_true(steps.document_submission),
+        payments=count_true(steps.payment),
+        channel_switches=count_true(steps.channel_switch),
+        agency_handoffs=count_true(steps.agency_handoff),
+        agencies=steps.agency.nunique(),
+        self_loops=count_true(steps.self_loop),
+        repetitions=count_true(steps.repetition),
+        customer_repeats=count_true(steps.customer_step & steps.repetition),
+        repeats_same_resource=count_true(steps.repeat_same_resource),
+        processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
+            where=has_processing
+        ),
+        approved=steps.approval.any(),
+        rejected=steps.rejection.any(),
+        proactive=steps.proactive_start.any(),
+        satisfaction=steps.satisfaction.mean(),
+        cost=steps.cost.sum(),
+        variant_key=step_hash.cast("decimal(38, 0)").sum(),
+    )
+    representatives = cases.group_by(["variant_key", "events"]).aggregate(case_key=cases.case_key.min())
+    texts = (
+        steps.semi_join(representatives, "case_key")
+        .group_by("case_key")
+        .aggregate(ordered=ibis.struct({"position": steps.position, "activity": steps.activity}).collect())
+    )
+    # Sorting the collected (position, activity) pairs orders them portably (no ordered aggregate on every engine).
+    variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
+    names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
+    cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
+    return cases.mutate(
+        channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
+        duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
+        documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
+        redos_other_resource=cases.repetitions - cases.repeats_same_resource,
+    ).relocate("service", "case_id").relocate("channels", before="channel_list")
+
+
+def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:
+    """Add the ``outcome`` of each case, as the module docstring defines it.
+
+    Parameters
+    ----------
+    journeys : ibis Table
+        As made by :func:`journeys_expr`.
+    roles, settings : ibis Table
+        The catalogue's (service, activity, role) and (service, open_days) rows.
+    as_of : timestamp
+        The store's last event.
+    """
+    deciding = roles.filter(roles.role.isin(["approval", "rejection"])).select("service").distinct()
+    deciding = deciding.mutate(has_decisions=ibis.literal(True))
+    joined = (
+        journeys.left_join(settings, "service")
+        .left_join(deciding, "service")
+        .select(journeys, settings.open_days, deciding.has_decisions)
+    )
+    open_days = ibis.coalesce(joined.open_days, float(DEFAULT_OPEN_DAYS))
+    idle_days = (ibis.literal(as_of).cast("timestamp('UTC')").epoch_seconds() - joined.end.epoch_seconds()) / 86400
+    outcome = ibis.cases(
+        (joined.has_decisions.isnull(), ibis.null("string")),
+        (joined.rejected, "rejected"),
+        (joined.approved, "completed"),
+        (idle_days >= open_days, "abandoned"),
+        else_="open",
+    )
+    return joined.mutate(outcome=outcome).drop("open_days", "has_decisions")
