@@ -1,6 +1,6 @@
-"""The analysts' Dash app: an app factory, the pages of :mod:`dashboards.pages`, and a server to run it.
+"""The analysts' Dash app: an app factory, the pages of :mod:`najma.dashboards.pages`, and a server to run it.
 
-Nothing is read at import time: :func:`create_app` takes the :class:`~dashboards.data.DashboardData`
+Nothing is read at import time: :func:`create_app` takes the :class:`~najma.dashboards.DashboardData`
 of a store and registers the pages and their callbacks on a new app. The language is part of each
 page's address (``?lang=ar``); Arabic pages read right to left.
 """

@@ -361,7 +361,7 @@ class DashboardData:
         return counted.order_by([ibis.desc("n"), "activity"]).activity.to_pyarrow().to_pylist()
 
     def _redesign(self, service: str, transforms: tuple[Transform, ...], quarter: str) -> pd.DataFrame:
-        """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`rating.what_if`)."""
+        """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`najma.rating.what_if`)."""
         return what_if(self.store, service, list(transforms), quarter=quarter, config=self.config, draws=self.draws)
 
     # -- data quality ---------------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ class DashboardData:
 
 
 def cases_per_quarter(features: pd.DataFrame, quarters: Sequence[str] | None = None) -> pd.DataFrame:
-    """Cases per service (rows) and quarter (columns) of :func:`rating.case_features`; every quarter of `quarters`.
+    """Cases per service (rows) and quarter (columns) of :func:`najma.rating.case_features`; every quarter of `quarters`.
 
     Examples
     --------

@@ -88,7 +88,7 @@ def process_map_figure(
     Parameters
     ----------
     graph : ProcessMap
-        From :func:`journeys.process_map` (abstract it first for a readable picture).
+        From :func:`najma.journeys.process_map` (abstract it first for a readable picture).
     measure : {"frequency", "performance"}
         What the edge labels and widths show: how often an edge was followed, or the median
         time between its two steps.
@@ -196,7 +196,7 @@ def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
     ----------
     breakdown : DataFrame
         Columns ``kpi``, ``label``, ``pillar``, ``value`` and ``score`` (NaN for a KPI without
-        data), one row per KPI, as from :func:`rating.kpi_breakdown`. Each bar is labelled with
+        data), one row per KPI, as from :func:`najma.rating.kpi_breakdown`. Each bar is labelled with
         the KPI's value as people read it.
 
     Examples

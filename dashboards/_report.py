@@ -3,7 +3,7 @@
 It holds the services and their stars with the change since last quarter, the distribution of
 stars, a page per service (journey map, customer steps, KPIs against targets, the explanation and
 next-star advice), data coverage and quarantined rows, and the model's version and config hash.
-The charts are the figures of :mod:`dashboards.figures`, drawn by kaleido through Chromium; the
+The charts are the figures of :mod:`najma.dashboards._figures`, drawn by kaleido through Chromium; the
 PDF is printed by the same Chromium. In Arabic the pages read right to left in Noto Arabic fonts.
 """
 

@@ -1,6 +1,6 @@
 """The aggregations of a process map over a steps table, shared by the map of a filter and the maps the build keeps.
 
-Both group the steps (see :mod:`journeys.build`) by `keys` beside the edge or the activity, so the
+Both group the steps (see :mod:`najma.journeys._build`) by `keys` beside the edge or the activity, so the
 same expression answers one filter (no keys) or every service and quarter at once
 (:func:`service_maps`).
 """

@@ -1,13 +1,13 @@
 """Build the steps and journey tables of a store: the work done once, so that questions are quick.
 
-The store keeps each stage of the journey pipeline (:class:`journeys.pipeline.JourneyPipeline`,
+The store keeps each stage of the journey pipeline (:class:`najma.journeys.JourneyPipeline`,
 which defines the steps, journeys, outcome and working time) in a table: ``steps`` (the columns
-of :data:`journeys.pipeline.STEPS_KEPT`) and ``journeys``; :func:`build_journeys` rebuilds only
+of :data:`najma.journeys._pipeline.STEPS_KEPT`) and ``journeys``; :func:`build_journeys` rebuilds only
 the cases a new batch touched. The process map of each service and of all of them, per quarter
-and over all cases, is kept too (:func:`journeys.aggregates.service_maps`), worked out again from
+and over all cases, is kept too (:func:`najma.journeys._aggregates.service_maps`), worked out again from
 the steps on every build.
 
-The catalogue (see :mod:`journeys.catalogue`) is written into the store by :func:`register_catalogue`.
+The catalogue (see :mod:`najma.journeys._catalogue`) is written into the store by :func:`register_catalogue`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Conformance: how far observed journeys stray from each service's designed journey, and what it costs.
 
 The designed journey of a service comes from its catalogue (``designed_journey``, registered in
-the store by :func:`journeys.register_catalogue`). Each distinct variant is aligned once against
-it through pm4py (:mod:`journeys.pm4py_adapter`) and weighted by its number of cases, so the work
+the store by :func:`najma.journeys.register_catalogue`). Each distinct variant is aligned once against
+it through pm4py (:mod:`najma.journeys._pm4py_adapter`) and weighted by its number of cases, so the work
 grows with the variants, not with the cases.
 
 Deviations

@@ -63,7 +63,7 @@ class EventLog:
     ) -> EventLog:
         """Load a CSV, Parquet (file or folder), XES or XES.gz file into an in-memory store.
 
-        Options are those of :meth:`journeys.Store.ingest` (mapping, service, tz, time_format).
+        Options are those of :meth:`najma.journeys.Store.ingest` (mapping, service, tz, time_format).
         """
         store = Store(":memory:")
         store.ingest(open_source(path, sep=sep, encoding=encoding), **options)

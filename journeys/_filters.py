@@ -36,7 +36,7 @@ class CaseFilter:
     agency : str, optional
         The agency of the case's first event.
     variants : sequence of str, optional
-        The case's variant is one of these (in the text form of :data:`journeys.VARIANT_SEP`).
+        The case's variant is one of these (in the text form of :data:`najma.journeys.VARIANT_SEP`).
     outcome : str, optional
         completed, rejected, abandoned or open.
     attribute : (str, str), optional

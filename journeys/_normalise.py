@@ -82,7 +82,7 @@ class Normaliser:
     Parameters
     ----------
     mapping : mapping of str to str
-        Canonical column -> source column, as resolved by :class:`journeys.ColumnMapping`.
+        Canonical column -> source column, as resolved by :class:`najma.journeys.ColumnMapping`.
     service : str or None
         The service given to every event (overrides a mapped column); None keeps the column.
     default_service : str

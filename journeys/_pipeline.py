@@ -1,9 +1,9 @@
 """The journey pipeline: events -> steps -> journeys -> outcome and working time, described once.
 
 One description, :class:`JourneyPipeline`, run by every engine: the DuckDB store's build
-(:func:`journeys.build_journeys`) keeps each stage in a table, the Spark engine
+(:func:`najma.journeys.build_journeys`) keeps each stage in a table, the Spark engine
 (:func:`najma.spark.build_on_spark`) in a persisted frame, and the redesign projection
-(:func:`journeys.project_journeys`) runs it as one expression. Each stage is an Ibis expression,
+(:func:`najma.journeys.project_journeys`) runs it as one expression. Each stage is an Ibis expression,
 so an engine only decides where a stage's result is kept.
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
@@ -11,8 +11,8 @@ its case's start and key (the event_seq of the case's first event, an integer th
 in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
 ``journeys`` holds one row per case with its metrics and variant.
 
-Roles come from the service catalogue (see :mod:`journeys.catalogue`) registered with
-:func:`journeys.register_catalogue`. A service the catalogue does not describe falls back on the
+Roles come from the service catalogue (see :mod:`najma.journeys._catalogue`) registered with
+:func:`najma.journeys.register_catalogue`. A service the catalogue does not describe falls back on the
 events' ``actor`` column for its customer, staff and system steps and has no other roles.
 
 Outcome
@@ -25,7 +25,7 @@ A service without decision roles has no outcome (NULL).
 Working time
 ------------
 ``working_seconds`` is the part of a journey's duration within the working hours of the
-catalogue's work calendar (see :mod:`journeys.working_time`); empty without a calendar.
+catalogue's work calendar (see :mod:`najma.journeys._working_time`); empty without a calendar.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class JourneyPipeline:
     Examples
     --------
     >>> import os, pandas as pd
-    >>> from najma.journeys._eventlog import EventLog
+    >>> from najma.journeys import EventLog
     >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
     '...'
     >>> log = EventLog.from_frame(pd.DataFrame({
@@ -117,7 +117,7 @@ class JourneyPipeline:
 
     def calendar_days(self, first: object, last: object) -> pd.DataFrame | None:
         """The calendar's days covering instants `first` to `last`, keyed by UTC day (see
-        :func:`journeys.working_time.days_by_utc_day`); None without a calendar or instants.
+        :func:`najma.journeys._working_time.days_by_utc_day`); None without a calendar or instants.
 
         An engine keeps them where :meth:`outcome` reads them: a table, a view, a memtable.
         """

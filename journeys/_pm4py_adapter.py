@@ -2,7 +2,7 @@
 
 pm4py is licensed under the AGPL-3.0; najma (Apache-2.0) calls it only from this module, so that
 a deployment that must avoid it knows exactly what it loses (discovery and conformance) and where.
-Nothing here sees raw events: discovery starts from a :class:`~journeys.process_map.ProcessMap`
+Nothing here sees raw events: discovery starts from a :class:`~najma.journeys.ProcessMap`
 (the engine's DFG) and alignments from the distinct variants, one trace each.
 """
 

@@ -1,6 +1,6 @@
 """Process maps: the directly-follows graph of some cases, with frequencies and times per edge.
 
-Computed from the store's ``steps`` table (see :mod:`journeys.build`), so that a map of any
+Computed from the store's ``steps`` table (see :mod:`najma.journeys._build`), so that a map of any
 filter is one aggregation, not a pass over raw events in Python. The map of one service or of all
 of them, over all their cases or one quarter of them, is read from the maps the build keeps.
 """
@@ -108,8 +108,8 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     Parameters
     ----------
     store : Store or SparkTables
-        A store whose journeys were built (:func:`journeys.build_journeys`), or the tables of a
-        Spark build (:func:`journeys.spark_engine.build_on_spark`).
+        A store whose journeys were built (:func:`najma.journeys.build_journeys`), or the tables of a
+        Spark build (:func:`najma.spark.build_on_spark`).
     where : CaseFilter, optional
         Which cases; by default all.
     coverage : float, default 1.0
@@ -153,7 +153,7 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
 
 def _kept_map(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """The edges and activities of a map as the build kept them (see
-    :func:`journeys.aggregates.service_maps`), when `where` asks for all the cases of one service
+    :func:`najma.journeys._aggregates.service_maps`), when `where` asks for all the cases of one service
     or of every service, or for those that started in one quarter read in the build's zone; else None."""
     where = (where or CaseFilter()).in_zone_of(store)
     if not ((where.service is None or isinstance(where.service, str)) and where.spans_only

@@ -2,8 +2,8 @@
 or moved to another channel.
 
 Each transform rewrites one service's events and the roles of its activities;
-:func:`project_journeys` then runs the journey pipeline on them (:class:`journeys.pipeline.JourneyPipeline`,
-which :func:`journeys.build.build_journeys` runs too), so a projected journey is measured exactly as an
+:func:`project_journeys` then runs the journey pipeline on them (:class:`najma.journeys.JourneyPipeline`,
+which :func:`najma.journeys.build_journeys` runs too), so a projected journey is measured exactly as an
 observed one (steps, visits, rework, outcome, variant, duration).
 
 Time

@@ -145,7 +145,7 @@ class Store:
         The bytes DuckDB may use (``$NAJMA_MEMORY_LIMIT``), None for DuckDB's default (most of
         the machine's memory). A journey build sizes its work to fit half of it.
     schema_version : str
-        The version of the store's layout (:data:`journeys._store_schema.SCHEMA_VERSION`). A store
+        The version of the store's layout (:data:`najma.journeys._store_schema.SCHEMA_VERSION`). A store
         of an older version is brought up to date when it is opened for writing; read-only, it is
         refused with an :class:`~najma.errors.OutdatedStoreError`.
     con : duckdb.DuckDBPyConnection
@@ -432,7 +432,7 @@ class Store:
         Parameters
         ----------
         source : Source
-            What to load (see :func:`journeys.open_source`).
+            What to load (see :func:`najma.journeys.open_source`).
         mapping : ColumnMapping, optional
             Source columns onto canonical ones; XES sources start from :data:`XES_MAPPING`.
         service : str, optional
@@ -543,7 +543,7 @@ class Store:
                first_seq: int, source: Source) -> None:
         """Normalise one batch: good rows into the events, bad rows into quarantine.
 
-        `cleaned` is the batch with its text cleaned (:func:`journeys.normalise.with_clean_text`).
+        `cleaned` is the batch with its text cleaned (:func:`najma.journeys._normalise.with_clean_text`).
         The good rows are inserted in one pass; the batch is read a second time only when some
         rows were left out, to quarantine them.
         """

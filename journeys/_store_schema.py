@@ -1,4 +1,4 @@
-"""The store's layout: the tables the :class:`journeys.Store` creates, and how an older store is brought up to date.
+"""The store's layout: the tables the :class:`najma.journeys.Store` creates, and how an older store is brought up to date.
 
 The store's own tables are created, empty, when a store is made: its metadata, the events, the
 import batches, the quarantined rows, the registered catalogue and the rating history. The tables
@@ -27,7 +27,7 @@ __all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "M
 
 SCHEMA_VERSION = "2"
 
-#: The registered catalogue's tables (see :func:`journeys.register_catalogue`).
+#: The registered catalogue's tables (see :func:`najma.journeys.register_catalogue`).
 CATALOGUE_TABLES: dict[str, dict[str, str]] = {
     "activity_roles": {"service": "VARCHAR", "activity": "VARCHAR", "role": "VARCHAR"},
     "service_settings": {"service": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR", "agency": "VARCHAR",
@@ -41,7 +41,7 @@ CATALOGUE_TABLES: dict[str, dict[str, str]] = {
                       "holidays": "VARCHAR[]"},
 }
 
-#: The columns of the ``rating_history`` table; its pillar columns are those of :data:`rating.PILLARS`.
+#: The columns of the ``rating_history`` table; its pillar columns are those of :data:`najma.rating.PILLARS`.
 HISTORY_COLUMNS: dict[str, str] = {
     "service": "VARCHAR", "quarter": "VARCHAR", "model_version": "VARCHAR", "config_hash": "VARCHAR",
     "cases": "BIGINT", "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE",

@@ -1,8 +1,8 @@
 """Where the journey tables are read: the DuckDB store or a Spark session's tables.
 
 Process maps, variants and KPIs are Ibis expressions over the tables ``steps``, ``journeys``,
-``events`` and the catalogue's; they run on whichever engine holds them. A :class:`journeys.Store`
-holds them in a DuckDB file; :class:`journeys.spark_engine.SparkTables` on a Spark session.
+``events`` and the catalogue's; they run on whichever engine holds them. A :class:`najma.journeys.Store`
+holds them in a DuckDB file; :class:`najma.spark.SparkTables` on a Spark session.
 """
 
 from __future__ import annotations

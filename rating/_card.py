@@ -79,7 +79,7 @@ class RatingCard:
     at_highest_star : bool
         Whether the stars are the model's highest, so there is no next star.
     breakdown : DataFrame
-        Each KPI against its target, with its score and points (see :func:`rating.kpi_breakdown`).
+        Each KPI against its target, with its score and points (see :func:`najma.rating.kpi_breakdown`).
     rating : Series
         The row of ratings the card was made from.
     config : RatingConfig
@@ -111,7 +111,7 @@ class RatingCard:
 
     @cached_property
     def plan(self) -> list[Advice]:
-        """The changes that earn the next star (see :func:`rating.next_star_plan`); empty when not
+        """The changes that earn the next star (see :func:`najma.rating.next_star_plan`); empty when not
         rated, at the highest star, or when no change of the KPIs within their curves earns it.
 
         Worked out when first read (it searches the model's curves), so a star table that shows no
@@ -126,7 +126,7 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
     Parameters
     ----------
     rating : Series
-        A row of :func:`rating.rate_quarter` (with ``stars_before`` and ``change``).
+        A row of :func:`najma.rating.rate_quarter` (with ``stars_before`` and ``change``).
     before : Series, optional
         The row of the same service in the quarter before, when it has one.
     config : RatingConfig
@@ -164,7 +164,7 @@ def rating_cards(ratings: pd.DataFrame, before: pd.DataFrame | None, config: Rat
     Parameters
     ----------
     ratings : DataFrame
-        A quarter's ratings, as :func:`rating.rate_quarter` returns them (or :func:`rating.quarter_with_change`).
+        A quarter's ratings, as :func:`najma.rating.rate_quarter` returns them (or :func:`najma.rating.quarter_with_change`).
     before : DataFrame, optional
         The ratings of the quarter before, returned beside them; without them the cards name no KPI moves.
     config : RatingConfig

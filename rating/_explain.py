@@ -1,7 +1,7 @@
 """Why a service has its stars, what would earn the next one, and what changed since last quarter.
 
 Explanations are data (frames and dataclasses), so the dashboard, the report and the CLI show the
-same facts. The points of a KPI are its effective weight (see :mod:`rating.scoring`) times its
+same facts. The points of a KPI are its effective weight (see :mod:`najma.rating._scoring`) times its
 score; the points of all KPIs add up to the total score, so every point of a rating is accounted for.
 
 Next-star advice holds every other KPI still and asks, KPI by KPI, what value would lift the
@@ -63,7 +63,7 @@ def kpi_breakdown(rating: pd.Series, config: RatingConfig) -> pd.DataFrame:
     Parameters
     ----------
     rating : Series
-        A row of :func:`rating.rate` (or any row with the configuration's KPI columns).
+        A row of :func:`najma.rating.rate` (or any row with the configuration's KPI columns).
     config : RatingConfig
         The model that rated it.
     """
@@ -188,7 +188,7 @@ def quarter_change(now: pd.Series, before: pd.Series, config: RatingConfig) -> p
     Parameters
     ----------
     now, before : Series
-        Rows of :func:`rating.rate` for the same service in two quarters, rated by `config`.
+        Rows of :func:`najma.rating.rate` for the same service in two quarters, rated by `config`.
 
     Returns
     -------

@@ -15,7 +15,7 @@ __all__ = ["record_ratings", "rating_history", "HISTORY_COLUMNS"]
 
 
 def record_ratings(store: Store, ratings: pd.DataFrame) -> int:
-    """Keep the ratings of :func:`rating.rate` (by service and quarter) in the store; return the rows kept."""
+    """Keep the ratings of :func:`najma.rating.rate` (by service and quarter) in the store; return the rows kept."""
     if "channel" in ratings or "first_channel" in ratings or "first_agency" in ratings:
         raise ValueError("record_ratings keeps ratings per service and quarter; got ratings split further.")
     frame = ratings[[c for c in HISTORY_COLUMNS if c != "rated_at"]].copy()

@@ -201,7 +201,7 @@ def case_features(
         The zone in which quarters are read; by default the catalogue calendar's, else UTC.
     journeys : ibis Table, optional
         A journey table to read instead of the store's (a projected one, see
-        :func:`journeys.project_journeys`).
+        :func:`najma.journeys.project_journeys`).
     """
     expression = case_features_expr(store, where=where, satisfied_at=satisfied_at, journeys=journeys)
     frame = expression.to_pyarrow().to_pandas()  # through Arrow: a fraction of Ibis's own conversion at 1M cases

@@ -99,7 +99,7 @@ def rate_quarter(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rate `quarter` and the quarter before it, in one pass.
 
-    `features` are the store's case features when already read (see :func:`rating.case_features`).
+    `features` are the store's case features when already read (see :func:`najma.rating.case_features`).
 
     Returns
     -------
@@ -141,7 +141,7 @@ def rate_features(
     features: pd.DataFrame, *, by: str | None = None, config: RatingConfig | None = None, draws: int = 200,
     seed: int = 0, progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Rate groups of case features as read by :func:`rating.kpis.case_features` (see :func:`rate`)."""
+    """Rate groups of case features as read by :func:`najma.rating.case_features` (see :func:`rate`)."""
     config = config or default_config()
     kpi_columns = list(KPIS)
     groups = group_statistics(features, by)

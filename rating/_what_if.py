@@ -1,6 +1,6 @@
 """What-if: a service's KPIs and stars today beside those it would have after a redesign.
 
-The redesign transforms of :mod:`journeys.redesign` give the journey table the service would have;
+The redesign transforms of :mod:`najma.journeys._redesign` give the journey table the service would have;
 the same KPI definitions and the same model rate both, so the difference is the redesign's alone.
 Each transform's docstring states what it assumes about time.
 """
@@ -33,18 +33,18 @@ def what_if(
     service : str
         The service to redesign.
     transforms : sequence of Transform
-        Applied in order (see :func:`journeys.project_journeys`).
+        Applied in order (see :func:`najma.journeys.project_journeys`).
     quarter : str, optional
         Only this quarter (e.g. ``"2025Q4"``); by default every quarter.
     config : RatingConfig, optional
         The model; the shipped default by default.
     draws, seed : int
-        The bootstrap, as in :func:`rating.rate`.
+        The bootstrap, as in :func:`najma.rating.rate`.
 
     Returns
     -------
     DataFrame
-        The rows of :func:`rating.rate` for the service, with a first column ``scenario``:
+        The rows of :func:`najma.rating.rate` for the service, with a first column ``scenario``:
         ``today`` or ``redesign``.
 
     Examples

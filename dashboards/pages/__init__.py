@@ -1,7 +1,7 @@
 """The dashboard's pages, in the order of its menu.
 
 Each page module gives ``KEY``, ``PATH``, ``TITLE``, a ``layout(lang, **query)`` function, and its
-``CALLBACKS`` (see :class:`dashboards.pages.common.Callback`), registered by :func:`dashboards.app.create_app`.
+``CALLBACKS`` (see :class:`najma.dashboards.pages.common.Callback`), registered by :func:`najma.dashboards.create_app`.
 """
 
 from najma.dashboards.pages import customer_journeys, data_quality, overview, redesign, service

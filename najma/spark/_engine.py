@@ -1,9 +1,9 @@
 """The Spark engine: the journey build on a Spark session, for event logs that outgrow one machine.
 
 The steps and journey tables come from the same journey pipeline as in the DuckDB store
-(:class:`journeys.pipeline.JourneyPipeline`), whose Ibis expressions are compiled by Ibis's
+(:class:`najma.journeys.JourneyPipeline`), whose Ibis expressions are compiled by Ibis's
 PySpark backend and run on the cluster; the steps are kept in a persisted frame. The events are
-read from Parquet files in the canonical schema (:mod:`journeys.schema`); the results are written
+read from Parquet files in the canonical schema (:mod:`najma.journeys._schema`); the results are written
 as Parquet beside them and attached to a najma store (:func:`attach_to_store`), where the
 dashboard, reports and notebooks read them.
 
@@ -11,7 +11,7 @@ What runs where
 ---------------
 On the cluster: reading and checking the events, the window functions of the steps, the
 per-case aggregation of the journeys, outcomes and working time, the writing of every output,
-and (see :func:`rating.spark_ratings.rate_on_spark`) the KPIs and bootstrap of each service and
+and (see :func:`najma.spark.rate_on_spark`) the KPIs and bootstrap of each service and
 quarter. On the driver: the catalogue (a few hundred rows), the calendar's days, two
 one-row aggregates (the span of the log), and one row per rated service and quarter. Nothing
 collects events or cases on the driver.
@@ -92,8 +92,8 @@ def spark_session(
 
 
 class SparkTables:
-    """The journey tables on a Spark session: what :func:`journeys.process_map`, :func:`journeys.variants`
-    and :func:`rating.case_features` read when they run on Spark.
+    """The journey tables on a Spark session: what :func:`najma.journeys.process_map`, :func:`najma.journeys.variants`
+    and :func:`najma.rating.case_features` read when they run on Spark.
 
     Parameters
     ----------

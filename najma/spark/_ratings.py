@@ -1,15 +1,15 @@
 """Ratings on Spark: the KPIs, bootstrap and stars of every service and quarter of a Spark build.
 
-The case features are the same Ibis expression as on DuckDB (:func:`rating.kpis.case_features_expr`).
+The case features are the same Ibis expression as on DuckDB (:func:`najma.rating._kpis.case_features_expr`).
 The quarter of each case is read on the cluster (a chain of comparisons with the quarters' first
 instants in the calendar's zone, since Spark and DuckDB convert zones differently). Then each
 service and quarter goes to one executor (``groupBy(...).applyInPandas``), which works out its
-KPIs and its bootstrap with the same numpy code as on DuckDB (:class:`rating.kpis.GroupStatistics`,
-:func:`rating.ratings.star_probabilities`, seeded by the group's name), and returns one row. Only
-those rows reach the driver, where they are scored and starred (:func:`rating.ratings.finish_ratings`).
+KPIs and its bootstrap with the same numpy code as on DuckDB (:class:`najma.rating._kpis.GroupStatistics`,
+:func:`najma.rating._ratings.star_probabilities`, seeded by the group's name), and returns one row. Only
+those rows reach the driver, where they are scored and starred (:func:`najma.rating._ratings.finish_ratings`).
 
 The executors need najma installed (``pip install najma`` on the cluster's Python, or the wheel
-through ``spark-submit --py-files``), since they import :mod:`rating`.
+through ``spark-submit --py-files``), since they import :mod:`najma.rating`.
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ def rate_on_spark(
     tables: SparkTables, *, quarters: Sequence[str] | None = None, config: RatingConfig | None = None, draws: int = 200,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Rate every service and quarter of a Spark build (see :func:`rating.rate`, whose table it returns).
+    """Rate every service and quarter of a Spark build (see :func:`najma.rating.rate`, whose table it returns).
 
     Parameters
     ----------
     tables : SparkTables
-        The tables of :func:`journeys.spark_engine.build_on_spark`.
+        The tables of :func:`najma.spark.build_on_spark`.
     quarters : sequence of str, optional
         Rate only these quarters.
     config : RatingConfig, optional
@@ -71,7 +71,7 @@ def rate_on_spark(
     draws : int, default 200
         Bootstrap draws per group; 0 skips the uncertainty.
     seed : int, default 0
-        Seeds the bootstrap, as :func:`rating.rate` does: both engines give the same probabilities.
+        Seeds the bootstrap, as :func:`najma.rating.rate` does: both engines give the same probabilities.
     """
     config = config or default_config()
     features = _features_with_quarter(tables, config)
@@ -98,7 +98,7 @@ def _features_with_quarter(tables: SparkTables, config: RatingConfig) -> ibis.ex
 def rate_quarter_on_spark(
     tables: SparkTables, quarter: str, config: RatingConfig | None = None, draws: int = 200
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rate `quarter` and the quarter before it on Spark, as :func:`rating.rate_quarter` does on DuckDB."""
+    """Rate `quarter` and the quarter before it on Spark, as :func:`najma.rating.rate_quarter` does on DuckDB."""
     config = config or default_config()
     rated = rate_on_spark(tables, quarters=[previous_quarter(quarter), quarter], config=config, draws=draws)
     found = [] if (rated["quarter"] == quarter).any() else _quarters(tables, config)
@@ -117,14 +117,14 @@ def rate_events_on_spark(
     """Build the journeys of Parquet events on Spark, rate `quarter`, and leave the results in `store`.
 
     The steps and journeys are written as Parquet to `out` and the store reads them from there
-    (:func:`journeys.spark_engine.attach_to_store`); the ratings join the store's rating history.
+    (:func:`najma.spark.attach_to_store`); the ratings join the store's rating history.
     The store's catalogue (``najma catalogue use``) gives the roles, SLAs and calendar.
 
     Returns
     -------
     (DataFrame, SparkBuild, list of str)
-        The ratings as :func:`rating.rate_quarter` returns them (its first table), the build, and
-        what the user should know about the store (see :func:`journeys.spark_engine.attach_to_store`).
+        The ratings as :func:`najma.rating.rate_quarter` returns them (its first table), the build, and
+        what the user should know about the store (see :func:`najma.spark.attach_to_store`).
     """
     ensure_attachable(store)
     build = build_on_spark(session, events, store, out, progress=progress)
