@@ -32,7 +32,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-
 from journey_build import prepare  # benchmarks/ is on the path when this file is run
 from measure import in_child
 

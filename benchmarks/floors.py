@@ -27,9 +27,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.csv as pacsv
-from lxml import etree
-
 from ingest import write_files  # benchmarks/ is on the path when this file is run
+from lxml import etree
 from measure import in_child
 
 #: The targets of the issues, in events per second: loads and reads alone, and a whole journey build

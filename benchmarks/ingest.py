@@ -27,9 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from measure import in_child  # benchmarks/ is on the path when this file is run
 
 from najma.journeys import Store, open_source
-from measure import in_child  # benchmarks/ is on the path when this file is run
 from najma.sample import generate
 from najma.sample._writer import plain_table
 

@@ -4,9 +4,9 @@ does not hide the next one's peak (resident memory rarely shrinks back after a l
 from __future__ import annotations
 
 import multiprocessing
-from queue import Empty
 import time
 from collections.abc import Callable
+from queue import Empty
 from typing import Any
 
 __all__ = ["in_child"]

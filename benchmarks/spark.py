@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 from journey_build import prepare  # benchmarks/ is on the path when this file is run
-from najma.journeys import Store
 from measure import in_child
+
+from najma.journeys import Store
 
 DRAWS = 200
 QUARTER = "2025Q4"

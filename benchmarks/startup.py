@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="Runs of each command; medians are printed.")
     parser.add_argument("--other-code", help="Python code (for python -c) that starts another najma's command line.")
-    parser.add_argument("--other-path", type=Path, help="The folder to put on PYTHONPATH for --other-cli.")
+    parser.add_argument("--other-path", type=Path, help="The folder to put on PYTHONPATH for --other-code.")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:

@@ -43,7 +43,7 @@ def load_users(path: str | Path) -> dict[str, str]:
     users = raw.get("users")
     if not isinstance(users, dict) or not users or not all(isinstance(v, str) and ":" in v for v in users.values()):
         raise AccessError(f"{path}: expected a [users] table of name = \"password hash\" lines "
-                          "(made by najma dashboard-user NAME)")
+                          "(hashes made by najma.dashboards.hash_password)", parameter="users")
     return users
 
 

@@ -16,12 +16,11 @@ import dash_mantine_components as dmc
 from dash import Input, Output, dcc, html
 
 from najma.dashboards._access import Access, check_exposure, protect
-
-from najma.errors import AccessError
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import direction, text
 from najma.dashboards.pages import PAGES
 from najma.dashboards.pages.common import language
+from najma.errors import AccessError
 
 __all__ = ["create_app", "serve"]
 

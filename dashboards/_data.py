@@ -35,12 +35,31 @@ import numpy as np
 import pandas as pd
 
 from najma.dashboards._i18n import display_names
+from najma.errors import InvalidParameterError
 from najma.journeys import (
-    CaseFilter, ProcessMap, Store, life_event_journeys, linked_cases, process_map, quarter_zone, variants as variants_of,
+    CaseFilter,
+    ProcessMap,
+    Store,
+    life_event_journeys,
+    linked_cases,
+    process_map,
+    quarter_zone,
+)
+from najma.journeys import (
+    variants as variants_of,
 )
 from najma.journeys._redesign import Transform
 from najma.rating import (
-    KPIS, RatingCard, RatingConfig, case_features, default_config, quarter_with_change, rating_cards, star_columns, what_if,
+    KPIS,
+    PILLARS,
+    RatingCard,
+    RatingConfig,
+    case_features,
+    default_config,
+    quarter_with_change,
+    rating_cards,
+    star_columns,
+    what_if,
 )
 from najma.rating._kpis import group_statistics, point_kpis
 from najma.rating._ratings import rate_features
@@ -74,7 +93,7 @@ class DashboardData:
     def __init__(self, store: str | Path, *, config: RatingConfig | None = None, min_group: int = MIN_GROUP,
                  draws: int = 200, progress: Progress | None = None) -> None:
         if min_group < 1:
-            raise ValueError(f"The 'min_group' parameter of DashboardData must be a positive integer. Got {min_group!r} instead.")
+            raise InvalidParameterError(f"The 'min_group' parameter of DashboardData must be a positive integer. Got {min_group!r} instead.")
         say = progress or (lambda _stage: None)
         self.path = Path(store)
         self.min_group = min_group
@@ -142,7 +161,7 @@ class DashboardData:
         found = ratings.merge(customers.reset_index(), on=keys, how="left")
         found["customers"] = found["customers"].fillna(0).astype("int64")
         small = found["customers"] < self.min_group
-        hidden = ["stars", "score", "efficiency", "effectiveness", "steps", *star_columns(self.config), *KPIS]
+        hidden = ["stars", "score", *PILLARS, *star_columns(self.config), *KPIS]
         found.loc[small, hidden] = np.nan
         found.loc[small, "status"] = SUPPRESSED
         return found

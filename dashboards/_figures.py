@@ -25,6 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from najma.errors import InvalidParameterError
 from najma.journeys import ProcessMap
 from najma.rating import KPIS, format_value
 
@@ -98,7 +99,7 @@ def process_map_figure(
         The name to show for an activity (for example in Arabic); by default its own.
     """
     if measure not in MEASURES:
-        raise ValueError(f"The 'measure' parameter of process_map_figure must be one of {MEASURES}. Got {measure!r} instead.")
+        raise InvalidParameterError(f"The 'measure' parameter of process_map_figure must be one of {MEASURES}. Got {measure!r} instead.")
     positions = layered_positions(graph)
     edges = graph.edges[graph.edges.source != graph.edges.target]
     medians = edges.median_seconds.astype(float)
@@ -290,7 +291,7 @@ def variant_figure(variants: pd.DataFrame, measure: str = "cases", *, selected: 
     [1.0, 0.0]
     """
     if measure not in VARIANT_MEASURES:
-        raise ValueError(f"The 'measure' parameter of variant_figure must be one of {list(VARIANT_MEASURES)}. "
+        raise InvalidParameterError(f"The 'measure' parameter of variant_figure must be one of {list(VARIANT_MEASURES)}. "
                          f"Got {measure!r} instead.")
     values = variants[VARIANT_MEASURES[measure]].astype(float)
     if measure == "duration":
@@ -386,7 +387,7 @@ def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mappi
     ['A (3)', 'B (2)', '1 min']
     """
     if measure not in MEASURES:
-        raise ValueError(f"The 'measure' parameter of map_elements must be one of {MEASURES}. Got {measure!r} instead.")
+        raise InvalidParameterError(f"The 'measure' parameter of map_elements must be one of {MEASURES}. Got {measure!r} instead.")
     positions = layered_positions(graph)
     nodes = [
         {"data": {"id": f"n{i}", "activity": a, "label": f"{(labels or {}).get(a, a)} ({f:,})"},

@@ -15,9 +15,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from najma.journeys import Store
-
 from najma.errors import InvalidEventLogError
+from najma.journeys import Store
 from najma.rating import KPIS, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",

@@ -21,10 +21,19 @@ import plotly.graph_objects as go
 from najma.dashboards._data import cases_per_quarter
 from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
-    change_text, direction, display_names, kpi_label, move_text, number_text, percent_text, plan_text, star_marks, text,
+    change_text,
+    direction,
+    display_names,
+    kpi_label,
+    move_text,
+    number_text,
+    percent_text,
+    plan_text,
+    star_marks,
+    text,
 )
 from najma.dashboards._static_images import figures_as_svg, print_pdf
-from najma.journeys import CaseFilter, Store, process_map, quarter_zone
+from najma.journeys import CaseFilter, Store, previous_quarter, process_map
 from najma.rating import (
     KPIS,
     PILLARS,
@@ -36,7 +45,6 @@ from najma.rating import (
     rate_quarter,
     rating_cards,
 )
-from najma.journeys import previous_quarter
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -133,7 +141,7 @@ def _overview_rows(cards: list[RatingCard], names: dict, lang: str) -> list[dict
 
 def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config: RatingConfig, names: dict,
                   lang: str) -> dict[str, object]:
-    where = CaseFilter(service=card.service, quarter=card.quarter, tz=quarter_zone(store))
+    where = CaseFilter(service=card.service, quarter=card.quarter)  # read in the store's zone
     graph = process_map(store, where).abstract(MAP_COVERAGE)
     cases = features[(features["service"] == card.service) & (features["quarter"] == card.quarter)]
     breakdown = card.breakdown.assign(label=[kpi_label(k, lang) for k in card.breakdown["kpi"]])

@@ -118,7 +118,7 @@ def conformance(
     if not designed:
         raise InvalidEventLogError(
             f"The store {store.path} has no designed journeys: register a catalogue whose services have a "
-            "designed_journey (najma catalogue use FILE)."
+            "designed_journey (najma.register_catalogue)."
         )
     journeys = journey_table(store, where)
     journeys = journeys.filter(journeys.service.isin(list(designed)))

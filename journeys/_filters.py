@@ -9,7 +9,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import BooleanValue, Table, TimestampValue
 
-from najma.errors import InvalidEventLogError
+from najma.errors import InvalidEventLogError, InvalidParameterError
 from najma.journeys._quarter import quarter_bounds, quarter_zone
 from najma.journeys._tables import JourneyTables
 
@@ -125,7 +125,7 @@ class CaseFilter:
         if self.attribute is None:
             return kept
         if events is None:
-            raise ValueError("CaseFilter.apply needs the events table to filter on an attribute.")
+            raise InvalidParameterError("CaseFilter.apply needs the events table to filter on an attribute.")
         name, value = self.attribute
         column = events[name] if name in _EVENT_TEXT else events.attributes[name].str
         having = events.filter(column == value).select("service", "case_id")

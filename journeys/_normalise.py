@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from najma._lazy import lazy_module
 from duckdb import CaseExpression, CoalesceOperator, ColumnExpression, ConstantExpression, Expression, FunctionExpression
+
+from najma._lazy import lazy_module
+from najma.journeys._schema import ACTORS, EVENT_COLUMNS, MAPPABLE
+from najma.journeys._sources import ROW
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
-
-from najma.journeys._schema import ACTORS, EVENT_COLUMNS, MAPPABLE
-from najma.journeys._sources import ROW
 
 __all__ = ["Normaliser", "STAGE_COLUMNS", "clean_text", "with_clean_text"]
 

@@ -40,7 +40,11 @@ from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
 from najma.journeys._tables import JourneyTables
 from najma.journeys._working_time import (
-    WorkCalendar, covering_days, days_by_utc_day, registered_calendar, with_working_time,
+    WorkCalendar,
+    covering_days,
+    days_by_utc_day,
+    registered_calendar,
+    with_working_time,
 )
 
 __all__ = ["JourneyPipeline", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]

@@ -20,6 +20,7 @@ from pm4py.objects.log.obj import Event, EventLog, Trace
 from pm4py.objects.petri_net.obj import Marking, PetriNet
 from pm4py.objects.process_tree.obj import Operator, ProcessTree
 
+from najma.errors import InvalidParameterError
 from najma.journeys._process_map import ProcessMap
 
 __all__ = [
@@ -43,11 +44,11 @@ def discover_process_tree(process_map: ProcessMap, noise_threshold: float = 0.0)
         Share of the behaviour the miner may treat as noise, in [0, 1).
     """
     if not 0 <= noise_threshold < 1:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'noise_threshold' parameter of discover_process_tree must be in [0, 1). Got {noise_threshold!r} instead."
         )
     if not process_map.start_activities:
-        raise ValueError("The process map is empty: no case passed the filter, so there is nothing to discover.")
+        raise InvalidParameterError("The process map is empty: no case passed the filter, so there is nothing to discover.")
     dfg = DFG(process_map.dfg, process_map.start_activities, process_map.end_activities)
     return pm4py.discover_process_tree_inductive(dfg, noise_threshold=noise_threshold, multi_processing=False)
 
@@ -76,7 +77,7 @@ def write_bpmn(diagram: BPMN, path: str | Path) -> Path:
 def sequence_model(activities: Sequence[str]) -> PetriNetModel:
     """The Petri net of a designed journey: its activities once each, in order."""
     if not activities:
-        raise ValueError("The designed journey is empty: name its activities in the catalogue's designed_journey.")
+        raise InvalidParameterError("The designed journey is empty: name its activities in the catalogue's designed_journey.")
     root = ProcessTree(operator=Operator.SEQUENCE)
     for activity in activities:
         root.children.append(ProcessTree(label=activity, parent=root))

@@ -13,6 +13,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from najma.errors import InvalidParameterError
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, activity_statistics, edge_statistics
 from najma.journeys._filters import CaseFilter
 from najma.journeys._quarter import quarter_name
@@ -62,7 +63,7 @@ class ProcessMap:
             A share in (0, 1]; 1 keeps everything.
         """
         if not 0 < coverage <= 1:
-            raise ValueError(f"The 'coverage' parameter of ProcessMap.abstract must be in (0, 1]. Got {coverage!r} instead.")
+            raise InvalidParameterError(f"The 'coverage' parameter of ProcessMap.abstract must be in (0, 1]. Got {coverage!r} instead.")
         activities = _covering(self.activities, coverage)
         kept = set(activities.activity)
         edges = self.edges[self.edges.source.isin(kept) & self.edges.target.isin(kept)]

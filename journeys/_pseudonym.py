@@ -16,12 +16,12 @@ import secrets
 from pathlib import Path
 
 import duckdb
+
 from najma._lazy import lazy_module
+from najma.errors import StoreError
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
-
-from najma.errors import StoreError
 
 __all__ = ["Pseudonymiser", "load_key", "default_key_file"]
 

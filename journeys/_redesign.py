@@ -32,7 +32,7 @@ import pandas as pd
 from ibis.expr.builders import LegacyWindowBuilder
 from ibis.expr.types import BooleanValue, NumericValue, Table
 
-from najma.errors import InvalidEventLogError
+from najma.errors import InvalidEventLogError, InvalidParameterError
 from najma.journeys._filters import CaseFilter
 from najma.journeys._pipeline import JourneyPipeline
 from najma.journeys._store import Store
@@ -119,7 +119,7 @@ class MergeActivities:
 
     def __post_init__(self) -> None:
         if not self.merged or not self.into:
-            raise ValueError(
+            raise InvalidParameterError(
                 "The 'merged' and 'into' parameters of MergeActivities must name activities. "
                 f"Got {self.merged!r} and {self.into!r} instead."
             )
@@ -261,5 +261,6 @@ def project_journeys(
     role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
     as_of = backend.table("events").timestamp.max().to_pyarrow().as_py()
     journeys = backend.table("journeys").filter(ibis._.service == service)
-    first, last = journeys.aggregate(first=journeys.start.min(), last=journeys.end.max()).to_pyarrow().to_pylist()[0].values()
+    span = journeys.aggregate(first=journeys.start.min(), last=journeys.end.max()).to_pyarrow().to_pylist()[0]
+    first, last = span["first"], span["last"]
     return JourneyPipeline.of(store, roles=role_table).run(events, as_of, first, last)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from najma._lazy import lazy_module
+from najma.errors import SourceReadError
 
 # Loaded at first use, so opening a store does not load them.
 np = lazy_module("numpy")
@@ -21,8 +22,6 @@ pd = lazy_module("pandas")
 pa = lazy_module("pyarrow")
 pacsv = lazy_module("pyarrow.csv")
 pads = lazy_module("pyarrow.dataset")
-
-from najma.errors import SourceReadError
 
 __all__ = ["Reject", "Source", "CsvSource", "ParquetSource", "FrameSource", "ROW"]
 
@@ -211,7 +210,7 @@ def _iterate(reader: pa.RecordBatchReader, source: Source) -> Iterator[pa.Record
 def _arrow_problem(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
-        return f"bytes that do not decode as text ({text}); give the right --encoding"
+        return f"bytes that do not decode as text ({text}); read it with its own encoding"
     if "Parquet magic bytes" in text or "not a parquet file" in text.lower():
         return "not a Parquet file (its magic bytes are missing or it is truncated)"
     return text

@@ -7,6 +7,7 @@ quarantined with their file, place (CSV line, row, or XES event number), column 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,9 +21,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypeAlias
 
 import duckdb
-from najma._lazy import lazy_module
 from duckdb import ColumnExpression, ConstantExpression
 
+from najma._lazy import lazy_module
 from najma.errors import InvalidEventLogError, OutdatedStoreError, StoreError
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
 from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
@@ -168,13 +169,13 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         if read_only and not self.path.exists():
-            raise StoreError(f"no store at {self.path}; make one with najma.Store(path) and load events into it")
+            raise StoreError(f"no store at {self.path}; make one with najma.Store(path) and load events into it", parameter="store")
         self.memory_limit = memory_limit()
         limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only, config=limits)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}") from None
+            raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}", parameter="store") from None
         self.con.execute("SET TimeZone = 'UTC'")
         try:
             self.schema_version = self._up_to_date(read_only)
@@ -196,18 +197,18 @@ class Store:
         if version == SCHEMA_VERSION:
             return version
         if read_only and version is None:
-            raise StoreError(f"{self.path} is not a najma store; make one with najma.Store(path)")
+            raise StoreError(f"{self.path} is not a najma store; make one with najma.Store(path)", parameter="store")
         if version is not None and version not in MIGRATIONS:
             newer = version.isdigit() and int(version) > int(SCHEMA_VERSION)
             raise StoreError(
                 f"{self.path} is a store of version {version}, " + (
                     f"written by a newer najma; open it with that najma, this one reads version {SCHEMA_VERSION}"
-                    if newer else "which this najma cannot bring up to date; load its events into a new store"))
+                    if newer else "which this najma cannot bring up to date; load its events into a new store"), parameter="store")
         if read_only:
             raise OutdatedStoreError(
                 f"{self.path} is a store of an earlier najma (version {version}, this one writes {SCHEMA_VERSION}); "
                 "open it once with najma.Store(path), not read-only, to bring it up to date, then rebuild its "
-                "journeys with najma.build_journeys(store)")
+                "journeys with najma.build_journeys(store)", path=self.path)
         with self.transaction():
             if version is None:
                 for name in TABLES:
@@ -357,7 +358,8 @@ class Store:
         try:
             yield "SELECT * FROM _rows"
         finally:
-            self.con.unregister("_rows")
+            with contextlib.suppress(duckdb.Error):  # in an aborted transaction: the statement's own error is the one to see
+                self.con.unregister("_rows")
 
     # -- Parquet built elsewhere -------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ Versions
     meta, events, batches and quarantine; the catalogue's tables were made by a build, the
     rating history when ratings were first recorded.
 2
-    Every table above made by the store; ``journeys_version`` kept with the journeys.
+    Every table above made by the store, with its declared columns; ``journeys_version`` kept
+    with the journeys.
 """
 
 from __future__ import annotations
@@ -71,7 +72,14 @@ def create_statement(name: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} ({columns})"
 
 
+def _retyped(name: str) -> tuple[str, ...]:
+    """Statements that give the table `name` its declared columns, keeping its rows (an earlier najma made it
+    from a frame, so a column that held no value there has DuckDB's type NULL and takes nothing else)."""
+    return (create_statement(name), f"ALTER TABLE {name} RENAME TO _old_{name}", create_statement(name),
+            f"INSERT INTO {name} BY NAME SELECT * FROM _old_{name}", f"DROP TABLE _old_{name}")
+
+
 #: The steps that bring a store of each older version to the next: statements run in one transaction.
 MIGRATIONS: dict[str, tuple[str, ...]] = {
-    "1": tuple(create_statement(name) for name in (*CATALOGUE_TABLES, "rating_history")),
+    "1": (*(statement for name in CATALOGUE_TABLES for statement in _retyped(name)), create_statement("rating_history")),
 }

@@ -6,8 +6,9 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.journeys._pipeline import VARIANT_SEP
+from najma.errors import InvalidParameterError
 from najma.journeys._filters import CaseFilter
+from najma.journeys._pipeline import VARIANT_SEP
 from najma.journeys._tables import JourneyTables
 
 __all__ = ["variants", "journey_table", "variant_activities"]
@@ -69,9 +70,9 @@ def variants(
     [('Apply → Pay', 2, 0.6666666666666666), ('Apply', 1, 0.3333333333333333)]
     """
     if top_k is not None and top_k < 1:
-        raise ValueError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")
+        raise InvalidParameterError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")
     if coverage is not None and not 0 < coverage <= 1:
-        raise ValueError(f"The 'coverage' parameter of variants must be in (0, 1]. Got {coverage!r} instead.")
+        raise InvalidParameterError(f"The 'coverage' parameter of variants must be in (0, 1]. Got {coverage!r} instead.")
     journeys = journey_table(store, where)
     grouped = journeys.group_by("variant").aggregate(
         cases=journeys.count(),

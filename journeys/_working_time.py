@@ -32,6 +32,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from najma.errors import InvalidParameterError
 from najma.journeys._tables import JourneyTables
 
 __all__ = ["WorkCalendar", "WEEKDAYS", "calendar_problems", "covering_days", "days_by_utc_day", "with_working_time"]
@@ -64,7 +65,7 @@ class WorkCalendar:
     def __post_init__(self) -> None:
         problems = calendar_problems(self.time_zone, self.work_days, self.opens, self.closes, self.holidays)
         if problems:
-            raise ValueError("The work calendar is not valid: " + "; ".join(problems) + ".")
+            raise InvalidParameterError("The work calendar is not valid: " + "; ".join(problems) + ".")
         object.__setattr__(self, "work_days", tuple(self.work_days))
         object.__setattr__(self, "holidays", tuple(self.holidays))
 

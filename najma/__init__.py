@@ -18,8 +18,8 @@ import lazy_loader
 
 __version__ = "0.1.0"
 
-__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors", "journeys", "rating", "dashboards", "sample"], submod_attrs={
-    "errors": ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"],
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors", "journeys", "rating", "dashboards", "sample", "spark"], submod_attrs={
+    "errors": ["NajmaError", "InvalidParameterError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"],
     "journeys": [
         "Store", "open_source", "parse_mapping", "ColumnMapping", "EventLog",
         "Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue", "register_catalogue", "build_journeys",

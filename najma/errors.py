@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["NajmaError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"]
+import os
+from pathlib import Path
+
+__all__ = ["NajmaError", "InvalidParameterError", "InvalidEventLogError", "SourceReadError", "StoreError", "OutdatedStoreError", "CatalogueError", "RatingConfigError", "AccessError"]
 
 
 class NajmaError(Exception):
@@ -20,6 +23,10 @@ class NajmaError(Exception):
     def __init__(self, *args: object, parameter: str | None = None) -> None:
         super().__init__(*args)
         self.parameter = parameter
+
+
+class InvalidParameterError(NajmaError, ValueError):
+    """A parameter of najma's API is not valid: a value out of its range, an unknown choice, data a model cannot use."""
 
 
 class InvalidEventLogError(NajmaError, ValueError):
@@ -48,7 +55,19 @@ class StoreError(NajmaError, RuntimeError):
 
 
 class OutdatedStoreError(StoreError):
-    """The store was written by an earlier najma: it is brought up to date when opened for writing."""
+    """The store was written by an earlier najma: it is brought up to date when opened for writing.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    path : path-like
+        The store.
+    """
+
+    def __init__(self, message: str, *, path: str | os.PathLike[str]) -> None:
+        super().__init__(message, parameter="store")
+        self.path = Path(path)
 
 
 class CatalogueError(NajmaError, ValueError):

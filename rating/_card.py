@@ -16,7 +16,7 @@ import pandas as pd
 from najma.journeys import previous_quarter
 from najma.rating._config import PILLARS, RatingConfig
 from najma.rating._explain import Advice, kpi_breakdown, next_star_plan, quarter_change
-from najma.rating._ratings import RATED
+from najma.rating._ratings import RATED, star_columns
 
 __all__ = ["KpiMove", "RatingCard", "rating_card", "rating_cards", "MOVES"]
 
@@ -139,8 +139,8 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
     rated = rating["status"] == RATED
     stars = int(rating["stars"]) if rated else None
     probabilities = {} if not rated else {
-        star: float(rating[f"p_{star}"]) for star in range(config.lowest_star, config.highest_star + 1)
-        if rating[f"p_{star}"] > 0  # NaN (no bootstrap) is not
+        int(column.removeprefix("p_")): float(rating[column]) for column in star_columns(config)
+        if rating[column] > 0  # NaN (no bootstrap) is not
     }
     moves = []
     if rated and before is not None and before["status"] == RATED:

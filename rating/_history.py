@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from najma.errors import InvalidParameterError
 from najma.journeys import Store
 from najma.journeys._store_schema import HISTORY_COLUMNS
 
@@ -17,7 +18,7 @@ __all__ = ["record_ratings", "rating_history", "HISTORY_COLUMNS"]
 def record_ratings(store: Store, ratings: pd.DataFrame) -> int:
     """Keep the ratings of :func:`najma.rating.rate` (by service and quarter) in the store; return the rows kept."""
     if "channel" in ratings or "first_channel" in ratings or "first_agency" in ratings:
-        raise ValueError("record_ratings keeps ratings per service and quarter; got ratings split further.")
+        raise InvalidParameterError("record_ratings keeps ratings per service and quarter; got ratings split further.")
     frame = ratings[[c for c in HISTORY_COLUMNS if c != "rated_at"]].copy()
     frame["stars"] = frame["stars"].astype("Int32")
     frame["rated_at"] = pd.Timestamp.now(tz="UTC")

@@ -28,9 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.expr.types import Table
 
-from najma.journeys import CaseFilter, Store, journey_table, quarter_of, quarter_zone
-
-from najma.errors import InvalidEventLogError
+from najma.errors import InvalidEventLogError, StoreError
+from najma.journeys import CaseFilter, Store, journey_table, quarter_name, quarter_of, quarter_zone
 from najma.journeys._tables import JourneyTables
 
 __all__ = [
@@ -179,7 +178,7 @@ def case_features_expr(
 ) -> Table:
     """The case features of :func:`case_features`, without the quarter, as an Ibis expression on the store's engine."""
     if not store.has_table("journeys"):
-        raise InvalidEventLogError(f"{store.path}: the journeys are not built; run `najma ingest` or build_journeys first.")
+        raise StoreError(f"{store.path}: the journeys are not built; build them with najma.build_journeys(store)", parameter="store")
     return _features_expr(store, journeys if journeys is not None else journey_table(store, where), satisfied_at)
 
 
@@ -357,7 +356,7 @@ def kpi_table(
     if features is None:
         features = case_features(store, where=where, satisfied_at=satisfied_at)
     if quarters is not None:
-        features = features[features["quarter"].isin(list(quarters))]
+        features = features[features["quarter"].isin([quarter_name(q) for q in quarters])]
     return point_kpis(group_statistics(features, by), by)
 
 

@@ -30,6 +30,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from najma.errors import InvalidParameterError
 from najma.rating._config import RatingConfig, load_config
 from najma.rating._scoring import contributions, kpi_scores, pillar_scores, total_scores
 
@@ -96,7 +97,7 @@ class StarRater(ClassifierMixin, BaseEstimator):
         if y is not None:
             check_classification_targets(y)
             if len(np.unique(y)) < 2:
-                raise ValueError("StarRater.fit needs expert ratings of at least 2 classes (different stars) to calibrate.")
+                raise InvalidParameterError("StarRater.fit needs expert ratings of at least 2 classes (different stars) to calibrate.")
         kpis = self._kpis(X, config, fitting=True)
         self.classes_ = np.arange(config.lowest_star, config.highest_star + 1)
         self.cv_agreement_ = None
@@ -134,7 +135,7 @@ class StarRater(ClassifierMixin, BaseEstimator):
             return self.config
         if self.config is None or isinstance(self.config, (str, Path)):
             return load_config(self.config)
-        raise ValueError(
+        raise InvalidParameterError(
             f"The 'config' parameter of StarRater must be a RatingConfig, a path or None. Got {self.config!r} instead."
         )
 
@@ -143,7 +144,7 @@ class StarRater(ClassifierMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             missing = [n for n in names if n not in X.columns]
             if missing:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"The KPI table given to StarRater lacks the KPIs {', '.join(missing)} of model {config.version}; "
                     f"its columns are {', '.join(map(str, X.columns))}."
                 )
@@ -153,7 +154,7 @@ class StarRater(ClassifierMixin, BaseEstimator):
         else:
             array = validate_data(self, X, ensure_all_finite="allow-nan", reset=fitting)
             if array.shape[1] != len(names):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"StarRater expects a 2-d array with one column per KPI of model {config.version} "
                     f"({len(names)}: {', '.join(names)}). Got an array of shape {array.shape} instead."
                 )
@@ -161,9 +162,9 @@ class StarRater(ClassifierMixin, BaseEstimator):
         if fitting:
             self.n_features_in_ = len(names)
         if not len(frame):
-            raise ValueError("StarRater needs at least one row of KPIs. Got 0 rows instead.")
+            raise InvalidParameterError("StarRater needs at least one row of KPIs. Got 0 rows instead.")
         if np.isinf(frame.to_numpy()).any():
-            raise ValueError("The KPI table given to StarRater holds infinite values; use NaN for a KPI without data.")
+            raise InvalidParameterError("The KPI table given to StarRater holds infinite values; use NaN for a KPI without data.")
         return frame.reset_index(drop=True)
 
     @staticmethod
@@ -175,7 +176,7 @@ class StarRater(ClassifierMixin, BaseEstimator):
             and np.all((stars >= config.lowest_star) & (stars <= config.highest_star))
         )
         if not valid:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"The expert ratings given to StarRater.fit must be {rows} whole stars from {config.lowest_star} "
                 f"to {config.highest_star}. Got {np.unique(stars)[:10]!r} (shape {stars.shape}) instead."
             )
@@ -199,7 +200,7 @@ def _calibrate(config: RatingConfig, kpis: pd.DataFrame, stars: np.ndarray) -> R
     coefficients = dict(zip(usable, regression.coef_, strict=True))
     total = sum(coefficients.values())
     if total <= 0:
-        raise ValueError("The expert ratings do not rise with any KPI score; StarRater cannot be calibrated to them.")
+        raise InvalidParameterError("The expert ratings do not rise with any KPI score; StarRater cannot be calibrated to them.")
     weights = {name: float(coefficients.get(name, 0.0)) / total for name in config.kpis}
     weighted = config.with_weights(weights, config.bands, f"{config.version}+calibrated")
     totals = total_scores(kpis, weighted).fillna(0.0).to_numpy()

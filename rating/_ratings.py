@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from najma.journeys import CaseFilter, Store
-
 from najma.errors import InvalidEventLogError
+from najma.journeys import CaseFilter, Store, previous_quarter, quarter_name
 from najma.rating._config import PILLARS, RatingConfig, default_config
 from najma.rating._kpis import KPIS, GroupStatistics, case_features, group_statistics, point_kpis
-from najma.journeys import previous_quarter
 from najma.rating._model import StarRater
 
 __all__ = ["rate", "rate_quarter", "rate_features", "quarter_with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT", "RATED", "star_columns"]
@@ -89,7 +87,7 @@ def rate(
     config = config or default_config()
     features = case_features(store, where=where, satisfied_at=config.satisfied_at)
     if quarters is not None:
-        features = features[features["quarter"].isin(list(quarters))]
+        features = features[features["quarter"].isin([quarter_name(q) for q in quarters])]
     return rate_features(features, by=by, config=config, draws=draws, seed=seed, progress=progress)
 
 
@@ -113,6 +111,7 @@ def rate_quarter(
         When no case started in `quarter`, naming the quarters the store has.
     """
     config = config or default_config()
+    quarter = quarter_name(quarter)
     before = previous_quarter(quarter)
     if features is None:
         features = case_features(store, satisfied_at=config.satisfied_at)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from najma.journeys import CaseFilter, Store, project_journeys
+from najma.journeys import CaseFilter, Store, project_journeys, quarter_name
 from najma.journeys._redesign import Transform
 from najma.rating._config import RatingConfig, default_config
 from najma.rating._kpis import case_features
@@ -69,7 +69,7 @@ def what_if(
     frames = []
     for scenario, features in (("today", observed), ("redesign", projected)):
         if quarter is not None:
-            features = features[features["quarter"] == quarter]
+            features = features[features["quarter"] == quarter_name(quarter)]
         rated = rate_features(features, config=config, draws=draws, seed=seed)
         frames.append(rated.assign(scenario=scenario))
     table = pd.concat(frames, ignore_index=True)

@@ -61,7 +61,7 @@ def started(command: Sequence[str], sign: str, log: Path, env: Mapping[str, str]
     machine only makes it longer; a process that exits before the sign fails the test with its output.
     """
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), text=True)
-    ready = threading.Event()
+    seen, done = threading.Event(), threading.Event()  # pytest-timeout bounds a process that neither says it nor ends
 
     def copy() -> None:
         with log.open("w") as sink:
@@ -69,11 +69,13 @@ def started(command: Sequence[str], sign: str, log: Path, env: Mapping[str, str]
                 sink.write(line)
                 sink.flush()
                 if sign in line:
-                    ready.set()
-        ready.set()  # the output ended: the process exited
+                    seen.set()
+                    done.set()
+        done.set()  # the output ended: the process is ending
 
     threading.Thread(target=copy, daemon=True).start()
-    ready.wait()
-    if process.poll() is not None and sign not in log.read_text():
+    done.wait()
+    if not seen.is_set():
+        process.wait()
         pytest.fail(f"{' '.join(command)} exited with {process.returncode} before saying {sign!r}:\n{log.read_text()}")
     return process

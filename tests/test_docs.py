@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import najma
-
 from najma.journeys._catalogue import _CALENDAR_KEYS, _SERVICE_KEYS, ROLES
 from najma.rating._config import _CURVE_KEYS, _TOP_KEYS
 

@@ -53,7 +53,7 @@ def test_the_old_generic_names_are_not_importable(old: str, tmp_path: Path):
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_listed_name_is_served_and_none_is_a_stray_module(package: str):
     module = __import__(package, fromlist=["__all__"])
-    submodules = {"errors", "journeys", "rating", "dashboards", "sample"} if package == "najma" else set()
+    submodules = {"errors", "journeys", "rating", "dashboards", "sample", "spark"} if package == "najma" else set()
     for name in module.__all__:
         value = getattr(module, name)
         assert name in submodules or not isinstance(value, types.ModuleType), f"{package}.{name} is a module"

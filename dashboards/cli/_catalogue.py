@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from najma.dashboards.cli._options import StoreOption, err, out, store_path
+from najma.dashboards.cli._options import StoreOption, err, existing_store, out, store_path
 
 __all__ = ["app"]
 
@@ -25,7 +25,7 @@ def draft(
     from najma.errors import NajmaError
     from najma.journeys import EventLog, Store, draft_catalogue
 
-    with Store(store_path(store), read_only=True) as source:
+    with Store(existing_store(store), read_only=True) as source:
         profile = EventLog(source).activity_profile()
     if not profile:
         raise NajmaError(f"the store {store_path(store)} holds no events to draft a catalogue from")

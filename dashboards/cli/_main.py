@@ -12,11 +12,13 @@ import sys
 import typer
 
 from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _rating, _store
+from najma.dashboards.cli._options import OUTDATED
 
 __all__ = ["app", "main", "OPTIONS"]
 
 #: The option of the command line that gives each parameter named by the library's errors.
-OPTIONS = {"mapping": "--map", "tz": "--tz", "store": "--store", "token": "--token or --users"}
+OPTIONS = {"mapping": "--map", "tz": "--tz", "encoding": "--encoding", "store": "--store", "token": "--token or --users",
+           "users": "--users; najma dashboard-user NAME prints a line"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -27,7 +29,7 @@ app.add_typer(_catalogue.app, name="catalogue")
 
 def main() -> None:
     """Run the CLI, turning najma's errors into one line and exit code 2."""
-    from najma.errors import NajmaError
+    from najma.errors import NajmaError, OutdatedStoreError
 
     command = typer.main.get_command(app)
     try:
@@ -37,6 +39,9 @@ def main() -> None:
         hint = f" (see {context.command_path} --help)" if context is not None else ""
         sys.stderr.write(f"najma: error: {exc.format_message()}{hint}\n")
         sys.exit(getattr(exc, "exit_code", 2))
+    except OutdatedStoreError as exc:
+        sys.stderr.write(f"najma: error: {OUTDATED.format(path=exc.path)}\n")
+        sys.exit(2)
     except NajmaError as exc:
         option = OPTIONS.get(exc.parameter or "")
         sys.stderr.write(f"najma: error: {exc}" + (f" (see {option})" if option else "") + "\n")

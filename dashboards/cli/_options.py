@@ -12,10 +12,14 @@ from rich.console import Console
 if TYPE_CHECKING:
     from najma.journeys import Store
 
-__all__ = ["StoreOption", "store_path", "open_built_store", "out", "err", "Engine", "Measure", "Language", "SampleFormat"]
+__all__ = ["StoreOption", "store_path", "existing_store", "open_built_store", "OUTDATED", "out", "err", "Engine", "Measure", "Language", "SampleFormat"]
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a line of its own, whatever the width: tests and logs read it whole
+
+#: What the command line says of a store an earlier najma wrote, instead of the library's Python advice.
+OUTDATED = ("{path} was written by an earlier najma; bring it up to date and rebuild its journeys with: "
+            "najma start --no-dashboard --store {path}")
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
@@ -57,24 +61,26 @@ def store_path(store: Path | None) -> Path:
     return store if store is not None else default_store_path()
 
 
-def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
-    """Open the store of a command that reads journeys; a store without journeys is an error."""
-    from najma.errors import OutdatedStoreError, StoreError
-    from najma.journeys import Store
+def existing_store(store: Path | None) -> Path:
+    """The store a command reads, which must exist (a command that only reads never makes an empty one)."""
+    from najma.errors import StoreError
 
     path = store_path(store)
-    if read_only and not path.exists():
+    if not path.exists():
         raise StoreError(f"no store at {path}; load events with: najma ingest FILE --store {path}")
-    rebuild = StoreError(f"the journeys of {path} were built by an earlier najma; rebuild them with: "
-                         f"najma start --no-dashboard --store {path}")
-    try:
-        opened = Store(path, read_only=read_only)
-    except OutdatedStoreError:
-        raise rebuild from None
+    return path
+
+
+def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
+    """Open the store of a command that reads journeys; a store without journeys is an error."""
+    from najma.errors import StoreError
+    from najma.journeys import Store
+
+    opened = Store(existing_store(store), read_only=read_only)
     if not opened.has_table("journeys"):
         opened.close()
         raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
     if opened.journeys_outdated():
         opened.close()
-        raise rebuild
+        raise StoreError(OUTDATED.format(path=opened.path))
     return opened

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from najma.dashboards.cli._options import SampleFormat, StoreOption, err, out, store_path
+from najma.dashboards.cli._options import SampleFormat, StoreOption, err, existing_store, out, store_path
 
 if TYPE_CHECKING:
     from najma.journeys import Store
@@ -96,16 +96,8 @@ def info(store: StoreOption = None) -> None:
     """Show what the store holds: batches, services, cases, events, time span, quarantined rows."""
     from najma.journeys import Store
 
-    with Store(_existing(store_path(store)), read_only=True) as source:
+    with Store(existing_store(store), read_only=True) as source:
         print_info(source)
-
-
-def _existing(path: Path) -> Path:
-    from najma.errors import StoreError
-
-    if not path.exists():
-        raise StoreError(f"no store at {path}; load events with: najma ingest FILE --store {path}")
-    return path
 
 
 def print_info(source: Store) -> None:
@@ -139,7 +131,7 @@ def quarantine(
     """List quarantined rows: file, place (line, row or event), column, reason and the record as read."""
     from najma.journeys import Store
 
-    with Store(_existing(store_path(store)), read_only=True) as source:
+    with Store(existing_store(store), read_only=True) as source:
         rows = source.quarantined(batch)
         total = int(rows.count().to_pyarrow().as_py())
         if csv is not None:
@@ -165,7 +157,7 @@ def export(
 
     if out_dir.exists() and any(out_dir.iterdir()):
         raise NajmaError(f"{out_dir} is not empty; export into a new folder")
-    with Store(_existing(store_path(store)), read_only=True) as source:
+    with Store(existing_store(store), read_only=True) as source:
         total = source.export_events(out_dir)
     out.print(f"wrote {total:,} events to {out_dir}; rate them on Spark with: "
               f"najma rate --engine spark --events '{out_dir}/*.parquet' --quarter Q --store NEW.duckdb")

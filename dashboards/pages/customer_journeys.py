@@ -11,7 +11,17 @@ from dash import Input, Output, State, dcc
 from najma.dashboards._figures import sankey_figure
 from najma.dashboards._i18n import text
 from najma.dashboards.pages.common import (
-    PERCENT, Callback, choice, current_data, graph, grid, heading, options, rows_of, section, too_few,
+    PERCENT,
+    Callback,
+    choice,
+    current_data,
+    graph,
+    grid,
+    heading,
+    options,
+    rows_of,
+    section,
+    too_few,
 )
 
 KEY = "journeys"

@@ -15,7 +15,19 @@ from dash import Input, Output, State, dcc, html
 from najma.dashboards._figures import pillar_scores_figure, trend_figure
 from najma.dashboards._i18n import change_text, kpi_label, text
 from najma.dashboards.pages.common import (
-    NUMBER, PERCENT, STARS, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section,
+    NUMBER,
+    PERCENT,
+    STARS,
+    Callback,
+    choice,
+    current_data,
+    graph,
+    grid,
+    heading,
+    note,
+    options,
+    rows_of,
+    section,
 )
 from najma.rating import KPIS, PILLARS
 

@@ -13,14 +13,31 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from najma.dashboards._figures import (
-    MAP_STYLESHEET, MEASURES, VARIANT_MEASURES, customer_steps_figure, kpi_scores_figure, map_elements,
-    star_probability_figure, variant_figure,
-)
 from najma.dashboards._data import SUPPRESSED
+from najma.dashboards._figures import (
+    MAP_STYLESHEET,
+    MEASURES,
+    VARIANT_MEASURES,
+    customer_steps_figure,
+    kpi_scores_figure,
+    map_elements,
+    star_probability_figure,
+    variant_figure,
+)
 from najma.dashboards._i18n import change_text, kpi_label, move_text, number_text, plan_text, star_marks, text
 from najma.dashboards.pages.common import (
-    NUMBER, Callback, choice, current_data, graph, grid, heading, note, options, rows_of, section, too_few,
+    NUMBER,
+    Callback,
+    choice,
+    current_data,
+    graph,
+    grid,
+    heading,
+    note,
+    options,
+    rows_of,
+    section,
+    too_few,
 )
 from najma.rating import KPIS, RatingCard, format_value
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from najma.errors import InvalidParameterError
 from najma.sample._services import LIFE_EVENTS, MAX_REWORK, REDESIGN_DATE, SERVICES, Service, Step
 
 __all__ = ["Sample", "generate", "PERIOD_START", "PERIOD_END", "OPEN_DAYS"]
@@ -186,7 +187,7 @@ def generate(n_cases: int = 20_000, seed: int = 7) -> Sample:
     Sample
     """
     if n_cases < 1:
-        raise ValueError(f"The 'n_cases' parameter of generate must be a positive integer. Got {n_cases!r} instead.")
+        raise InvalidParameterError(f"The 'n_cases' parameter of generate must be a positive integer. Got {n_cases!r} instead.")
     rng = np.random.default_rng(seed)
     by_key = {s.key: s for s in SERVICES}
     bundle = LIFE_EVENTS["newborn"]

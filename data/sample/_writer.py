@@ -10,9 +10,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import tomli_w
 
+from najma.errors import InvalidParameterError
 from najma.sample._generator import OPEN_DAYS, Sample
 from najma.sample._services import (
-    ACTIVITY_NAMES_AR, AGENCIES, CHANNELS, LIFE_EVENTS, MAX_REWORK, SERVICES, WORK_CALENDAR, Step,
+    ACTIVITY_NAMES_AR,
+    AGENCIES,
+    CHANNELS,
+    LIFE_EVENTS,
+    MAX_REWORK,
+    SERVICES,
+    WORK_CALENDAR,
+    Step,
 )
 
 __all__ = ["write_sample", "catalogue_toml", "plain_table"]
@@ -115,7 +123,7 @@ def write_sample(sample: Sample, out: str | Path, *, fmt: str = "parquet", catal
     elif fmt == "csv":
         pacsv.write_csv(plain_table(sample.events), events)
     else:
-        raise ValueError(f"The 'fmt' parameter of write_sample must be 'parquet' or 'csv'. Got {fmt!r} instead.")
+        raise InvalidParameterError(f"The 'fmt' parameter of write_sample must be 'parquet' or 'csv'. Got {fmt!r} instead.")
     written.append(events)
     head = folder / "events_head.csv"
     _write_head(sample.events, head)

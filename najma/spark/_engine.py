@@ -153,7 +153,7 @@ def _read_events(session: object, events: Sequence[str]) -> object:
     missing = [name for name in REQUIRED_VALUES if name not in present]
     if missing:
         raise SourceReadError(named, f"no column {', '.join(missing)}: events for Spark must be in najma's canonical "
-                                     "schema (see journeys.schema; `najma export` writes it)")
+                                     "schema (see najma.journeys._schema; Store.export_events writes it)")
     if not present["timestamp"].startswith("timestamp"):
         raise SourceReadError(named, f"column timestamp is {present['timestamp']}, not a timestamp")
     columns = []
@@ -298,4 +298,4 @@ def ensure_attachable(store: Store) -> None:
         Naming the store, so that the user picks another before a long Spark run.
     """
     if store.table_kind("events") == "BASE TABLE" and store.n_rows("events"):
-        raise StoreError(f"{store.path} holds events loaded by najma ingest; give the Spark run a store of its own")
+        raise StoreError(f"{store.path} holds events loaded into it; give the Spark run a store of its own")

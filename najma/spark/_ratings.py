@@ -21,17 +21,15 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from najma.journeys import Store, quarter_zone
-
 from najma.errors import InvalidEventLogError
+from najma.journeys import Store, previous_quarter, quarter_name, quarter_zone
 from najma.journeys._quarter import quarter_expr
-from najma.spark._engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 from najma.rating._config import RatingConfig, default_config
 from najma.rating._history import record_ratings
 from najma.rating._kpis import KPIS, GroupStatistics, case_features_expr
-from najma.journeys import previous_quarter
 from najma.rating._model import StarRater
 from najma.rating._ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
+from najma.spark._engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 
 __all__ = ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark"]
 
@@ -76,7 +74,7 @@ def rate_on_spark(
     config = config or default_config()
     features = _features_with_quarter(tables, config)
     if quarters is not None:
-        features = features.filter(features.quarter.isin(list(quarters)))
+        features = features.filter(features.quarter.isin([quarter_name(q) for q in quarters]))
     rated = (tables.to_spark(features).groupBy(*_KEYS)
              .applyInPandas(partial(_rate_group, config=config, draws=draws, seed=seed), _result_schema(config))
              .toPandas())
@@ -100,6 +98,7 @@ def rate_quarter_on_spark(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rate `quarter` and the quarter before it on Spark, as :func:`najma.rating.rate_quarter` does on DuckDB."""
     config = config or default_config()
+    quarter = quarter_name(quarter)
     rated = rate_on_spark(tables, quarters=[previous_quarter(quarter), quarter], config=config, draws=draws)
     found = [] if (rated["quarter"] == quarter).any() else _quarters(tables, config)
     return quarter_with_change(rated, quarter, found)

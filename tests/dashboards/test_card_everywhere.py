@@ -12,12 +12,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from najma.dashboards import _report
 from najma.dashboards._app import create_app
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import (
-    advice_text, change_text, move_text, number_text, percent_text, star_marks, text,
+    advice_text,
+    change_text,
+    move_text,
+    number_text,
+    percent_text,
+    star_marks,
+    text,
 )
-from najma.dashboards import _report
 from najma.dashboards.cli import app as cli
 from najma.dashboards.pages import service
 from najma.journeys import Store

@@ -9,14 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from najma.journeys import CaseFilter, RemoveActivity, Store, journey_table, life_event_journeys, variants
 from najma.journeys._working_time import registered_calendar
 from najma.rating import rate, what_if
-
 from tests.dashboards.conftest import DRAWS
 
 pytestmark = pytest.mark.timeout(300)
@@ -81,7 +79,7 @@ def test_service_page_follows_the_variants_selected(page: object, dashboard_url:
         found = variants(store, CaseFilter(service="passport", tz=calendar.time_zone))
         cases = journey_table(store, CaseFilter(service="passport", variants=list(found.variant[:2]))).to_pandas()
     completed = cases.loc[cases["outcome"] == "completed", "customer_steps"]
-    median_steps = float(np.quantile(completed, 0.5, method="inverted_cdf"))  # the KPI's quantile (rating.kpis)
+    median_steps = float(np.quantile(completed, 0.5, method="inverted_cdf"))  # the KPI's quantile (najma.rating._kpis)
     page.goto(dashboard_url + "/service?service=passport")
     page.wait_for_selector("#sv-stars")
     total = int(found["cases"].sum())

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 from najma.dashboards._access import Access, hash_password
-
-from najma.errors import AccessError
 from najma.dashboards._app import create_app, serve
 from najma.dashboards._data import SUPPRESSED, DashboardData
 from najma.dashboards.pages import customer_journeys, overview, redesign, service
+from najma.errors import AccessError
 from najma.journeys import CaseFilter, RemoveActivity, Store, variants
 from najma.rating import rate
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,10 +12,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from najma.dashboards.cli import app
 from najma.dashboards._figures import layered_positions
+from najma.dashboards.cli import app
 from najma.journeys import CaseFilter, Store, process_map
-from najma.errors import StoreError
 
 ACTIVITIES = {"Submit application", "Reserve trade name", "Review application"}
 
@@ -78,9 +79,11 @@ def test_journeys_built_by_an_earlier_najma_ask_for_a_rebuild_and_start_rebuilds
         con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         con.execute("DELETE FROM meta WHERE key = 'journeys_version'")
         con.execute("ALTER TABLE steps DROP COLUMN case_key")
-    result = CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")])
-    assert isinstance(result.exception, StoreError)  # najma's entry point prints it as one line
-    assert "built by an earlier najma" in str(result.exception) and "najma start --no-dashboard" in str(result.exception)
+    refused = subprocess.run([sys.executable, "-m", "najma", "map", "--store", str(old), "--out", str(tmp_path / "map.html")],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert f"written by an earlier najma; bring it up to date and rebuild its journeys with: najma start --no-dashboard --store {old}" \
+        in refused.stderr
     started = CliRunner().invoke(app, ["start", "--no-dashboard", "--store", str(old)])
     assert started.exit_code == 0, started.output
     assert CliRunner().invoke(app, ["map", "--store", str(old), "--out", str(tmp_path / "map.html")]).exit_code == 0

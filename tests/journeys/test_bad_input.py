@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from najma.journeys import Store, open_source, parse_mapping
-
 from najma.errors import SourceReadError
+from najma.journeys import Store, open_source, parse_mapping
 
 GOOD_XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xmlns="http://www.xes-standard.org/">

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from najma.journeys import Store, open_source
-
 from najma.errors import CatalogueError
+from najma.journeys import Store, open_source
 from najma.journeys._catalogue import draft_catalogue, load_catalogue, parse_catalogue
 from najma.journeys._eventlog import EventLog
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS

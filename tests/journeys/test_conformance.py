@@ -9,6 +9,7 @@ import pandas as pd
 import pm4py
 import pytest
 
+from najma.errors import InvalidEventLogError
 from najma.journeys import (
     CaseFilter,
     Store,
@@ -18,7 +19,6 @@ from najma.journeys import (
     process_map,
     register_catalogue,
 )
-from najma.errors import InvalidEventLogError
 from najma.journeys._conformance_checking import conformance, designed_journeys
 from najma.journeys._pm4py_adapter import discover_process_tree, sequence_model, to_bpmn, to_petri_net, write_bpmn
 

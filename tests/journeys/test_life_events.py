@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from najma.journeys import Store, build_journeys, parse_catalogue, register_catalogue
-
 from najma.errors import InvalidEventLogError
+from najma.journeys import Store, build_journeys, parse_catalogue, register_catalogue
 from najma.journeys._life_events import life_event_journeys, linked_cases
 from najma.sample import SAMPLE_TRUTH
 

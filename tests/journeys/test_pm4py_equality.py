@@ -16,12 +16,12 @@ import pytest
 
 from najma.journeys import (
     CaseFilter,
-    quarter_bounds,
     Store,
     build_journeys,
     open_source,
     parse_mapping,
     process_map,
+    quarter_bounds,
     rework_per_activity,
     variants,
 )

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from najma.journeys import CaseFilter, Store
-
 from najma.errors import InvalidEventLogError
+from najma.journeys import CaseFilter, Store
 from najma.journeys._redesign import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity, project_journeys
 
 SERVICE = "trade_licence"

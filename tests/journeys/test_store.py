@@ -8,9 +8,8 @@ import stat
 import pandas as pd
 import pytest
 
-from najma.journeys import Store, open_source, parse_mapping
-
 from najma.errors import StoreError
+from najma.journeys import Store, open_source, parse_mapping
 from najma.journeys._eventlog import EventLog
 from najma.journeys._pseudonym import default_key_file
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from najma.errors import OutdatedStoreError, StoreError
-from najma.journeys import Store, build_journeys
+from najma.journeys import Store, build_journeys, load_catalogue, quarter_zone, register_catalogue
 from najma.journeys._store_schema import HISTORY_COLUMNS, SCHEMA_VERSION, TABLES
 from najma.rating import PILLARS
+from najma.sample import SAMPLE_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [path for folder in ("journeys", "rating", "dashboards", "najma", "data/sample")
@@ -55,6 +56,10 @@ def _as_version_1(path: Path) -> None:
         con.execute("DELETE FROM meta WHERE key = 'journeys_version'")
         con.execute("DROP TABLE rating_history")
         con.execute("ALTER TABLE steps DROP COLUMN case_key")
+        # It made the catalogue's tables from frames: a calendar-less catalogue left columns of type NULL.
+        con.execute("DROP TABLE work_calendar")
+        con.execute("CREATE TABLE work_calendar AS SELECT NULL AS time_zone, NULL AS work_days, NULL AS opens, "
+                    "NULL AS closes, NULL AS holidays WHERE false")
 
 
 @pytest.fixture
@@ -80,6 +85,8 @@ def test_a_version_1_store_is_brought_up_to_date_and_its_journeys_rebuilt(versio
         more = store.ingest_frame(FRAME.assign(case_id="3"), service="s")
         assert build_journeys(store, batch_id=more.batch_id) == 3  # rebuilt whole, not only the new case
         assert "case_key" in store.backend.table("steps").columns and not store.journeys_outdated()
+        register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))  # it has a calendar: the retyped table takes it
+        assert quarter_zone(store) == "Asia/Dubai"
     with Store(version_1, read_only=True) as reopened:
         assert reopened.n_rows("journeys") == 3 and not reopened.journeys_outdated()
 

@@ -7,9 +7,8 @@ import pandas as pd
 import pm4py
 import pytest
 
-from najma.journeys import Store, build_journeys, journey_table, open_source, parse_catalogue, register_catalogue
-
 from najma.errors import CatalogueError
+from najma.journeys import Store, build_journeys, journey_table, open_source, parse_catalogue, register_catalogue
 
 SERVICE = """
 [services.{key}]

@@ -9,7 +9,14 @@ import pytest
 
 from najma.journeys import Store
 from najma.rating import (
-    INSUFFICIENT, RATED, default_config, kpi_breakdown, next_star_plan, quarter_change, rate_quarter, rating_card,
+    INSUFFICIENT,
+    RATED,
+    default_config,
+    kpi_breakdown,
+    next_star_plan,
+    quarter_change,
+    rate_quarter,
+    rating_card,
     rating_cards,
 )
 from najma.rating._card import MOVES

@@ -11,9 +11,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimator
 
-from najma.rating import StarRater, agreement, default_config, parse_config
-
 from najma.errors import RatingConfigError
+from najma.rating import StarRater, agreement, default_config, parse_config
 
 # These checks feed arrays of any width; a StarRater reads one column per KPI of its model, so
 # they do not apply. The properties they pin are checked below on KPI tables instead.

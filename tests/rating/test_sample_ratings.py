@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from najma.journeys import AutomateActivity, RemoveActivity, Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma.rating import RATED, default_config, kpi_table, rate, rating_history, record_ratings, star_columns, what_if
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 from najma.sample._services import REDESIGN_DATE, SERVICES
-from najma.rating import RATED, default_config, kpi_table, rate, rating_history, record_ratings, star_columns, what_if
 
 RATING_COLUMNS = ["service", "quarter", "cases", "status", "stars", "score", *star_columns(default_config())]
 

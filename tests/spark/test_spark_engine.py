@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from najma.dashboards.cli import app
-from najma.journeys import CaseFilter, Store, process_map, rework_per_activity, variants
 from najma.errors import SourceReadError, StoreError
+from najma.journeys import CaseFilter, Store, process_map, rework_per_activity, variants
 from najma.rating import rate, rate_quarter, rating_history
 
 pytest.importorskip("pyspark")
