@@ -18,7 +18,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_pipeline": ["JourneyPipeline", "VARIANT_SEP"],
     "_quarter": ["quarter_bounds", "quarter_name", "previous_quarter", "next_quarter", "quarter_of", "quarter_expr", "quarter_zone"],
     "_filters": ["CaseFilter"],
-    "_variants": ["journey_table", "variants", "variant_activities"],
+    "_variants": ["journey_table", "journey_summary", "variants", "variant_activities"],
     "_process_map": ["ProcessMap", "process_map", "rework_per_activity"],
     "_life_events": ["life_event_journeys", "linked_cases"],
     "_redesign": ["AutomateActivity", "MergeActivities", "MoveToChannel", "RemoveActivity", "project_journeys"],

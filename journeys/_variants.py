@@ -11,7 +11,7 @@ from najma.journeys._filters import CaseFilter
 from najma.journeys._pipeline import VARIANT_SEP
 from najma.journeys._tables import JourneyTables
 
-__all__ = ["variants", "journey_table", "variant_activities"]
+__all__ = ["variants", "journey_table", "journey_summary", "variant_activities"]
 
 
 def journey_table(store: JourneyTables, where: CaseFilter | None = None) -> Table:
@@ -91,3 +91,39 @@ def variants(
         frame = frame.head(top_k)
     columns = ["variant", "cases", "customers", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
     return frame[columns].reset_index(drop=True)
+
+
+def journey_summary(store: JourneyTables, where: CaseFilter | None = None) -> pd.DataFrame:
+    """Per service, the journeys of the cases that pass `where`: how many, and how they went.
+
+    Returns
+    -------
+    DataFrame
+        One row per service, by name: ``cases``, ``median_customer_steps``, ``visits_per_case``,
+        ``median_duration_seconds``, ``rework_share`` (cases asked for a document again),
+        ``handoffs_per_case`` (agency hand-offs), ``completed_share`` and ``abandoned_share``
+        (NaN for a service whose catalogue gives no outcome).
+
+    Examples
+    --------
+    >>> import os, pandas as pd
+    >>> from najma.journeys import EventLog, build_journeys
+    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
+    '...'
+    >>> log = EventLog.from_frame(pd.DataFrame({"case_id": ["a", "a", "b"], "activity": ["Apply", "Pay", "Apply"],
+    ...     "timestamp": pd.date_range("2025-01-05", periods=3, freq="h", tz="UTC")}), service="permit")
+    >>> _ = build_journeys(log.store)
+    >>> journey_summary(log.store)[["service", "cases", "median_duration_seconds"]].to_dict("records")
+    [{'service': 'permit', 'cases': 2, 'median_duration_seconds': 1800.0}]
+    """
+    cases = journey_table(store, where)
+    return cases.group_by("service").aggregate(
+        cases=cases.count(),
+        median_customer_steps=cases.customer_steps.median(),
+        visits_per_case=cases.visits.mean(),
+        median_duration_seconds=cases.duration_seconds.median(),
+        rework_share=(cases.document_requests > 0).mean(),
+        handoffs_per_case=cases.agency_handoffs.mean(),
+        completed_share=(cases.outcome == "completed").mean(),
+        abandoned_share=(cases.outcome == "abandoned").mean(),
+    ).order_by("service").to_pandas()

@@ -24,7 +24,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors
         "Store", "open_source", "parse_mapping", "ColumnMapping", "EventLog",
         "Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue", "register_catalogue", "build_journeys",
         "CaseFilter", "quarter_bounds", "quarter_zone", "previous_quarter", "next_quarter",
-        "journey_table", "variants", "process_map", "rework_per_activity", "life_event_journeys", "linked_cases",
+        "journey_table", "journey_summary", "variants", "process_map", "rework_per_activity", "life_event_journeys", "linked_cases",
         "conformance", "discover_process_tree", "to_bpmn", "write_bpmn",
         "AutomateActivity", "MergeActivities", "MoveToChannel", "RemoveActivity", "project_journeys",
     ],

@@ -51,26 +51,17 @@ def journeys_view(
     channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
 ) -> None:
     """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
-    from najma.journeys import journey_table
+    from najma.journeys import journey_summary
 
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
-        cases = journey_table(source, where)
-        summary = cases.group_by("service").aggregate(
-            cases=cases.count(),
-            steps=cases.customer_steps.median(),
-            visits=cases.visits.mean(),
-            duration=cases.duration_seconds.median(),
-            rework=(cases.document_requests > 0).mean(),
-            handoffs=cases.agency_handoffs.mean(),
-            completed=(cases.outcome == "completed").mean(),
-            abandoned=(cases.outcome == "abandoned").mean(),
-        ).order_by("service").to_pandas()
+        summary = journey_summary(source, where)
     table = Table("service", "cases", "median customer steps", "visits / case", "median duration",
                   "with rework", "hand-offs / case", "completed", "abandoned", title="Journeys")
     for row in summary.itertuples(index=False):
-        table.add_row(str(row.service), f"{row.cases:,}", f"{row.steps:g}", f"{row.visits:.2f}", _hours(row.duration),
-                      f"{row.rework:.1%}", f"{row.handoffs:.2f}", _percent(row.completed), _percent(row.abandoned))
+        table.add_row(str(row.service), f"{row.cases:,}", f"{row.median_customer_steps:g}", f"{row.visits_per_case:.2f}",
+                      _hours(row.median_duration_seconds), f"{row.rework_share:.1%}", f"{row.handoffs_per_case:.2f}",
+                      _percent(row.completed_share), _percent(row.abandoned_share))
     out.print(table)
 
 
