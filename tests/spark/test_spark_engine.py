@@ -166,4 +166,4 @@ def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
         loaded.ingest_frame(ONE_EVENT)
     refused = runner.invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"), "--quarter", "2025Q4",
                                   "--store", str(own), "--master", "local[2]"])
-    assert isinstance(refused.exception, StoreError) and "holds events loaded by najma ingest" in str(refused.exception)
+    assert isinstance(refused.exception, StoreError) and "holds events loaded into it" in str(refused.exception)
