@@ -40,6 +40,7 @@ from najma.journeys import (
     CaseFilter,
     ProcessMap,
     Store,
+    journey_table,
     life_event_journeys,
     linked_cases,
     process_map,
@@ -257,12 +258,8 @@ class DashboardData:
         kept = frame[frame["customers"] >= self.min_group].reset_index(drop=True)
         return kept, len(frame) - len(kept)
 
-    def _journeys(self, where: CaseFilter) -> ibis.Table:
-        journeys = self.store.backend.table("journeys")
-        return where.apply(journeys)
-
     def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> frozenset[str]:
-        journeys = self._journeys(self.where(service, quarter, variants))
+        journeys = journey_table(self.store, self.where(service, quarter, variants))
         return frozenset(journeys.select("case_id").to_pandas()["case_id"])
 
     def selection(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.DataFrame:
