@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_formats": ["open_source"],
     "_eventlog": ["EventLog"],
     "_mapping": ["ColumnMapping", "XES_MAPPING", "parse_mapping"],
+    "_normalise": ["check_time_format"],
     "_schema": ["EVENT_COLUMNS"],
     "_catalogue": ["Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue"],
     "_build": ["build_journeys", "register_catalogue"],

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
+import duckdb
 from duckdb import CaseExpression, CoalesceOperator, ColumnExpression, ConstantExpression, Expression, FunctionExpression
 
 from najma._lazy import lazy_module
-from najma.journeys._schema import ACTORS, EVENT_COLUMNS, MAPPABLE
+from najma.errors import InvalidEventLogError
+from najma.journeys._schema import ACTORS, EARLIEST_TIME, EVENT_COLUMNS, MAPPABLE, TIME_LIMIT
 from najma.journeys._sources import ROW
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
 
-__all__ = ["Normaliser", "STAGE_COLUMNS", "clean_text", "with_clean_text"]
+__all__ = ["Normaliser", "STAGE_COLUMNS", "check_time_format", "clean_text", "with_clean_text"]
 
 #: Columns of the staging table: the canonical ones (but event_seq, batch_id) and the row.
 STAGE_COLUMNS: tuple[str, ...] = (*MAPPABLE, "attributes", ROW)
@@ -73,6 +76,56 @@ def _text(source: str, arrow_type: pa.DataType) -> Expression:
 def _absent(source: str, arrow_type: pa.DataType) -> Expression:
     """True where the source has no value: NULL, or blank text."""
     return _text(source, arrow_type).isnull()
+
+
+def _attributes(unmapped: list[str], types: Mapping[str, pa.DataType]) -> Expression:
+    """The `unmapped` columns as one canonical JSON object, or NULL when none has a value.
+
+    Canonical, so that an event's identity does not depend on how its file was read (the order
+    of the columns, which attributes a chunk of an XES file holds, CSV quoting): the keys are
+    sorted, every value is text, trimmed as mapped columns are, and blank or missing values are
+    left out (a JSON merge patch drops the keys whose value is null).
+    """
+    if not unmapped:
+        return _null("JSON")
+    pairs = _fn("json_object", *[e for n in sorted(unmapped) for e in (_const(n), _text(n, types[n]))])
+    merged = _fn("json_merge_patch", _const("{}"), pairs).cast("VARCHAR")
+    return _fn("nullif", merged, _const("{}")).cast("JSON")
+
+
+@lru_cache(maxsize=32)
+def check_time_format(time_format: str) -> None:
+    """Raise :class:`InvalidEventLogError` if DuckDB's ``strptime`` does not accept `time_format`.
+
+    Examples
+    --------
+    >>> check_time_format("%d/%m/%Y %H:%M")
+    >>> try:
+    ...     check_time_format("%Q")
+    ... except InvalidEventLogError as error:
+    ...     print(error.parameter)
+    time_format
+    """
+    try:
+        with duckdb.connect() as engine:
+            engine.execute("SELECT try_strptime('', ?)", [time_format])
+    except duckdb.Error as exc:
+        problem = str(exc).partition("Error: ")[2] or str(exc)
+        raise InvalidEventLogError(
+            f"the time format {time_format!r} is not a strptime format ({problem}); write it as in '%d/%m/%Y %H:%M'",
+            parameter="time_format",
+        ) from None
+
+
+def _time_range_problems(name: str, source: str, parsed: Expression) -> list[tuple[Expression, str, Expression]]:
+    """The problems of a parsed time outside [:data:`EARLIEST_TIME`, :data:`TIME_LIMIT`), the time shown in UTC."""
+    shown = _fn("strftime", _fn("timezone", _const("UTC"), parsed), _const("%Y-%m-%d %H:%M"))
+    earliest = _const(EARLIEST_TIME.isoformat()).cast("TIMESTAMPTZ")
+    limit = _const(TIME_LIMIT.isoformat()).cast("TIMESTAMPTZ")
+    return [
+        (parsed < earliest, source, _fn("concat", _const(f"{name} "), shown, _const(f" is before {EARLIEST_TIME:%Y-%m-%d}"))),
+        (parsed >= limit, source, _fn("concat", _const(f"{name} "), shown, _const(f" is not before {TIME_LIMIT:%Y-%m-%d}"))),
+    ]
 
 
 @dataclass(frozen=True)
@@ -148,6 +201,7 @@ class Normaliser:
                         _fn("concat", _const(f"{spec.name} '"), raw, _const(f"' does not parse as a time ({shown})")),
                     )
                 )
+                problems.extend(_time_range_problems(spec.name, source, parsed))
             elif spec.kind == "number" and (pa.types.is_floating(types[source]) or pa.types.is_integer(types[source])):
                 values[spec.name] = ColumnExpression(source).cast("DOUBLE")
             elif spec.kind == "number":
@@ -179,10 +233,7 @@ class Normaliser:
         values["service"] = service.cast("VARCHAR")
 
         data_columns = [n for n in schema.names if n != ROW]
-        unmapped = [n for n in data_columns if n not in self.mapping.values()]
-        values["attributes"] = (
-            _fn("json_object", *[e for n in unmapped for e in (_const(n), ColumnExpression(n))]) if unmapped else _null("JSON")
-        )
+        values["attributes"] = _attributes([n for n in data_columns if n not in self.mapping.values()], types)
 
         empty = _const(True)
         for name in data_columns:

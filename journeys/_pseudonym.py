@@ -45,7 +45,7 @@ def load_key() -> bytes:
     Raises
     ------
     StoreError
-        If the key file exists but is readable by others, or cannot be created.
+        If the key file is not a file, is readable by others, cannot be read, or cannot be created.
     """
     if os.environ.get(KEY_ENV):
         return os.environ[KEY_ENV].encode()
@@ -61,9 +61,14 @@ def load_key() -> bytes:
         else:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_hex(32))
+    if not path.is_file():
+        raise StoreError(f"the key file {path} is not a file (it is a folder or a device); point {KEY_FILE_ENV} at a file")
     if path.stat().st_mode & 0o077:
         raise StoreError(f"the key file {path} is readable by others; run: chmod 600 {path}")
-    key = path.read_text().strip().encode()
+    try:
+        key = path.read_text().strip().encode()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"cannot read the key file {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if not key:
         raise StoreError(f"the key file {path} is empty")
     return key

@@ -29,8 +29,9 @@ batch_id            INTEGER      the import batch that loaded the event
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-__all__ = ["CanonicalColumn", "EVENT_COLUMNS", "MAPPABLE", "REQUIRED", "ACTORS", "column"]
+__all__ = ["CanonicalColumn", "EVENT_COLUMNS", "MAPPABLE", "REQUIRED", "ACTORS", "EARLIEST_TIME", "TIME_LIMIT", "column"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ MAPPABLE: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS if c.kind != "in
 
 #: Canonical columns without which a row is quarantined.
 REQUIRED: tuple[str, ...] = tuple(c.name for c in EVENT_COLUMNS if c.required and c.kind != "internal")
+
+#: The earliest time an event may have (UTC). Older times are placeholders ("0001-01-01") or typing
+#: errors, and the quarters of far-away years are not periods a rating can speak of: such a row is
+#: quarantined with the time it gave.
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+
+#: The first time an event may no longer have (UTC): times from it on ("9999-12-31") are quarantined
+#: as :data:`EARLIEST_TIME` explains. A journey spanning them would also fill every day between.
+TIME_LIMIT = datetime(2100, 1, 1, tzinfo=UTC)
 
 #: The allowed values of ``actor``.
 ACTORS: tuple[str, ...] = ("customer", "staff", "system")

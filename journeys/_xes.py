@@ -3,9 +3,14 @@
 The file is parsed with lxml's ``iterparse``: one trace is held in memory at a time, so memory
 does not grow with the file. Events are numbered in document order from 1 (the ``_row`` of
 every event, its unit "event"), so a quarantined event can be found again even in a file
-written on one line. Documents that declare a DTD are refused before parsing (no external
-entities, no entity expansion, no network), and lxml runs with ``resolve_entities=False``,
-``no_network=True`` and ``load_dtd=False`` besides.
+written on one line. The file may be compressed or zipped (see :class:`~najma.journeys._sources.Packed`).
+
+Documents that declare a DTD are refused, wherever the declaration stands and in whatever
+encoding the document is written: the prolog is first read by libxml2 itself, with a parser
+target that stops at the document type declaration or at the root element, whichever comes
+first. Nothing after the root's start tag is parsed then, so no entity is ever expanded; and
+since XML allows a DTD only before the root, the document parsed afterwards has none. lxml
+runs with ``resolve_entities=False``, ``no_network=True`` and ``load_dtd=False`` besides.
 
 Trace attributes are given to every event of the trace with the prefix ``case:``, as pm4py does,
 so ``case:concept:name`` is the case id. Values are kept as their text; nested attributes keep
@@ -14,10 +19,8 @@ their own value and their children are ignored, as pm4py's reader does.
 
 from __future__ import annotations
 
-import gzip
-import io
-import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,56 +28,93 @@ from typing import BinaryIO
 import pyarrow as pa
 from lxml import etree
 
-from najma.journeys._sources import ROW, Source, _file_digest
+from najma.journeys._sources import ROW, Packed, Reading, Source, _file_digest, unpack_problem
 
-__all__ = ["XesSource", "refuse_doctype"]
+__all__ = ["XesSource", "prolog_problem"]
 
 XES_BATCH_EVENTS = 100_000
-PROLOG_LIMIT = 1 << 20
+PROLOG_CHUNK_BYTES = 1 << 16
+DTD_REFUSED = "it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety"
 
 
-def refuse_doctype(head: bytes) -> str | None:
-    """Return why the XML prolog `head` is refused, or None if it declares no DTD.
+def _parser_options() -> dict[str, bool]:
+    return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+class _PrologEnd(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by :class:`_Prolog` to stop the parser: at a DTD (`doctype` true) or at the root."""
+
+    def __init__(self, root: str | None = None, *, doctype: bool = False) -> None:
+        super().__init__(root)
+        self.root = root
+        self.doctype = doctype
+
+
+class _Prolog:
+    """A parser target that stops at the document type declaration or at the root's start tag."""
+
+    def doctype(self, *declaration: object) -> None:
+        raise _PrologEnd(doctype=True)
+
+    def start(self, tag: str, attrib: object, nsmap: object = None) -> None:
+        raise _PrologEnd(tag)
+
+    def end(self, tag: str) -> None:
+        """Not reached: the prolog ends at the first start tag."""
+
+    def close(self) -> None:
+        """Called when the document ended before any element."""
+
+
+def prolog_problem(stream: BinaryIO) -> str | None:
+    """Read the XML prolog of `stream`; return why the document is refused, or None.
+
+    It stops at the root's start tag, so only the prolog is read, however long (a comment of
+    megabytes before a DTD is read through).
 
     Examples
     --------
-    >>> refuse_doctype(b'<?xml version="1.0"?><!-- x --><log/>') is None
+    >>> import io
+    >>> prolog_problem(io.BytesIO(b'<?xml version="1.0"?><!-- x --><log/>')) is None
     True
-    >>> refuse_doctype(b'<?xml version="1.0"?><!DOCTYPE log [<!ENTITY a "b">]><log/>')
+    >>> prolog_problem(io.BytesIO(b'<?xml version="1.0"?><!DOCTYPE log [<!ENTITY a "b">]><log/>'))
+    'it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety'
+    >>> prolog_problem(io.BytesIO('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE log><log/>'.encode("utf-16")))
     'it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety'
     """
-    text = head.lstrip(b"\xef\xbb\xbf")
-    position = 0
-    while True:
-        start = text.find(b"<", position)
-        if start < 0:
-            return None
-        if text.startswith(b"<?", start):
-            end = text.find(b"?>", start)
-            position = end + 2 if end >= 0 else len(text)
-        elif text.startswith(b"<!--", start):
-            end = text.find(b"-->", start)
-            position = end + 3 if end >= 0 else len(text)
-        elif text.startswith(b"<!", start):
-            return "it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety"
-        else:
-            return None
-        if position >= len(text):
-            return None
+    parser = etree.XMLParser(target=_Prolog(), **_parser_options())
+    seen = False
+    try:
+        while chunk := stream.read(PROLOG_CHUNK_BYTES):
+            seen = seen or bool(chunk.strip())
+            parser.feed(chunk)
+        parser.close()
+    except _PrologEnd as end:
+        if end.doctype:
+            return DTD_REFUSED
+        if etree.QName(end.root).localname != "log":
+            return f"its root element is <{etree.QName(end.root).localname}>, not <log>: this is not an XES event log"
+        return None
+    except etree.XMLSyntaxError as exc:
+        return "the file is empty" if not seen else f"not well-formed XML at line {exc.lineno}: {exc.msg}"
+    return "the file is empty" if not seen else "no root element: this is not an XES event log"
 
 
 @dataclass
 class XesSource(Source):
-    """An XES or XES.gz file, streamed one trace at a time.
+    """An XES file, perhaps compressed or zipped, streamed one trace at a time.
 
     Parameters
     ----------
     path : Path
-        The file; gzip is recognised by its first bytes.
+        The file.
+    packed : Packed, optional
+        How the file is packed; by default found from its first bytes.
     """
 
     path: Path = Path()
-    _raw: BinaryIO | None = None
+    packed: Packed | None = None
+    _reading: Reading | None = None
 
     def __post_init__(self) -> None:
         self.unit = "event"
@@ -84,53 +124,47 @@ class XesSource(Source):
         return self.path.stat().st_size
 
     def progress(self) -> int:
-        return self._raw.tell() if self._raw is not None and not self._raw.closed else 0
+        return self._reading.consumed() if self._reading is not None else 0
 
     def fingerprint(self) -> str:
         return _file_digest([self.path])
 
-    def _open(self) -> BinaryIO:
-        self._raw = open(self.path, "rb")
-        if self._raw.read(2) == b"\x1f\x8b":
-            self._raw.seek(0)
-            return gzip.GzipFile(fileobj=self._raw, mode="rb")
-        self._raw.seek(0)
-        return self._raw
+    def _packing(self) -> Packed:
+        if self.packed is None:
+            self.packed = Packed.detect(self.path)
+        return self.packed
+
+    def check(self) -> None:
+        with self._packing().open() as reading, self._guarded(reading):
+            problem = prolog_problem(reading.stream)
+        if problem:
+            raise self.fail(problem)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        stream = self._open()
+        self.check()
+        self._reading = self._packing().open()
         try:
-            head = stream.read(PROLOG_LIMIT)
-            if not head.strip():
-                raise self.fail("the file is empty")
-            refusal = refuse_doctype(head)
-            if refusal:
-                raise self.fail(refusal)
-            yield from self._parse(_Prefixed(head, stream))
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise self.fail(f"the gzip stream is truncated or corrupt ({exc or type(exc).__name__})") from None
+            with self._guarded(self._reading):
+                yield from self._parse(self._reading.stream)
+        finally:
+            self._reading.close()
+
+    @contextmanager
+    def _guarded(self, reading: Reading) -> Iterator[None]:
+        """Turn the errors of reading and parsing into one line about this file."""
+        try:
+            yield
         except etree.XMLSyntaxError as exc:
             raise self.fail(f"not well-formed XML at line {exc.lineno}: {exc.msg}") from None
-        finally:
-            stream.close()
-            if self._raw is not None:
-                self._raw.close()
+        except (pa.ArrowInvalid, OSError, EOFError) as exc:
+            raise self.fail(unpack_problem(reading.packed, exc)) from None
 
     def _parse(self, stream: BinaryIO) -> Iterator[pa.RecordBatch]:
         """Yield the events trace by trace, numbered in document order.
 
         Events outside any trace are kept too, without a case (they are quarantined for it).
         """
-        parser = etree.iterparse(
-            stream,
-            events=("end",),
-            tag="{*}trace",
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-        )
+        parser = etree.iterparse(stream, events=("end",), tag="{*}trace", remove_comments=True, **_parser_options())
         rows = _Rows(1)
         traces = 0
         for _, trace in parser:
@@ -211,23 +245,3 @@ class _Rows:
                   for key, values in self.columns.items()}
         arrays[ROW] = pa.array(range(self.first_number, self.next_number), pa.int64())
         return pa.RecordBatch.from_pydict(arrays)
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream that first returns `head`, then the rest of `stream`."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size < 0 or size >= len(self._head):
-                chunk, self._head = self._head, b""
-                return chunk + (self._stream.read(size - len(chunk)) if size > 0 else b"")
-            chunk, self._head = self._head[:size], self._head[size:]
-            return chunk
-        return self._stream.read(size)

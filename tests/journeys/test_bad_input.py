@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from najma.errors import SourceReadError
-from najma.journeys import Store, open_source, parse_mapping
+from najma.errors import InvalidEventLogError, SourceReadError, StoreError
+from najma.journeys import Store, build_journeys, open_source, parse_mapping
+from najma.journeys import _sources as sources
+from najma.journeys._sources import ROW
 
 GOOD_XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xmlns="http://www.xes-standard.org/">
@@ -131,13 +138,13 @@ def test_empty_files_fail_with_a_clear_message(store, tmp_path, content):
         _fails(store, path, "empty")
 
 
-def test_duplicated_rows_are_quarantined_not_lost(store, tmp_path):
+def test_repeated_rows_quarantined_on_request_are_not_lost(store, tmp_path):
     path = tmp_path / "dups.csv"
     path.write_text("case_id,activity,timestamp\n1,a,2025-01-01\n1,b,2025-01-02\n1,a,2025-01-01\n1,a,2025-01-01\n")
-    result = store.ingest(open_source(path))
+    result = store.ingest(open_source(path), repeats="quarantine")
     assert (result.read, result.loaded, result.quarantined) == (4, 2, 2)
     reasons = store.con.execute("SELECT row, reason FROM quarantine ORDER BY row").fetchall()
-    assert reasons == [(4, "duplicate of line 2"), (5, "duplicate of line 2")]
+    assert reasons == [(4, "repeat of line 2 of the same file"), (5, "repeat of line 2 of the same file")]
 
 
 def test_undecodable_bytes_fail_the_file(store, tmp_path):
@@ -237,3 +244,279 @@ def test_xes_on_one_line_with_events_outside_traces_loses_nothing(store, tmp_pat
     assert seqs == (6, 6)
     quarantined = store.con.execute("SELECT row, unit, reason FROM quarantine ORDER BY row").fetchall()
     assert quarantined == [(1, "event", "missing case_id"), (8, "event", "missing case_id")]
+
+
+# -- issue 20: every bad or packed input ends in one clean line ------------------------------------
+
+CSV_HEADER = "case_id,activity,timestamp\n"
+CSV_ROWS = "1,a,2025-01-01 10:00\n1,b,2025-01-01 11:00\n2,a,2025-01-02 09:00\n"
+DTD_XES = ('<?xml version="1.0" encoding="{encoding}"?>{before}<!DOCTYPE log [<!ENTITY secret "SECRET">]>'
+           '<log xmlns="http://www.xes-standard.org/"><trace><string key="concept:name" value="&secret;"/>'
+           '<event><string key="concept:name" value="&secret;"/><date key="time:timestamp" value="2025-01-01T00:00:00Z"/>'
+           "</event></trace></log>")
+
+
+def _zstd(data: bytes) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as stream:
+        stream.write(data)
+    return sink.getvalue().to_pybytes()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+PACKINGS = {
+    "log.csv.gz": gzip.compress,
+    "log.csv.bz2": bz2.compress,
+    "log.csv.zst": _zstd,
+    "log.zip": lambda data: _zip({"export/log.csv": data, "__MACOSX/export/._log.csv": b"\x00\x05"}),
+    "gzip-named-plain.csv": gzip.compress,  # recognised by its magic bytes, not its name
+    "twice.csv.gz.bz2": lambda data: bz2.compress(gzip.compress(data)),
+}
+
+
+def _events(store: Store) -> list[tuple]:
+    return store.con.execute("SELECT * EXCLUDE (batch_id) FROM events ORDER BY event_seq").fetchall()
+
+
+def _quarantined(store: Store) -> list[tuple]:
+    return store.con.execute('SELECT row, "column", reason FROM quarantine ORDER BY row').fetchall()
+
+
+def _ingest_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NAJMA_PSEUDONYM_KEY": "test"}
+    return subprocess.run([sys.executable, "-m", "najma", "ingest", *args, "--store", str(tmp_path / "cli.duckdb")],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+
+
+def _refused_in_one_line(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("loading ")]
+    assert len(lines) == 1, done.stderr
+    assert all(fragment in lines[0] for fragment in fragments), lines[0]
+    assert lines[0].isprintable()
+
+
+@pytest.mark.parametrize("name", PACKINGS)
+def test_packed_csv_loads_exactly_like_the_plain_file(tmp_path, name):
+    text = (CSV_HEADER + CSV_ROWS + "3,a\n").encode()
+    (tmp_path / "log.csv").write_bytes(text)
+    (tmp_path / name).write_bytes(PACKINGS[name](text))
+    with Store(tmp_path / "plain.duckdb") as plain, Store(tmp_path / "packed.duckdb") as packed:
+        expected = plain.ingest(open_source(tmp_path / "log.csv"), service="s")
+        progress = []
+        result = packed.ingest(open_source(tmp_path / name), service="s", progress=lambda *p: progress.append(p))
+        assert (result.read, result.loaded, result.quarantined) == (expected.read, expected.loaded, expected.quarantined) == (4, 3, 1)
+        assert _events(packed) == _events(plain)
+        assert _quarantined(packed) == _quarantined(plain) == [(5, None, "the line has 2 fields, expected 3")]
+    assert progress[-1] == ((tmp_path / name).stat().st_size,) * 2  # progress counts the bytes on disk
+    assert all(done <= total for done, total in progress)
+
+
+@pytest.mark.parametrize(
+    ("members", "fragment"),
+    [
+        ({"a.csv": b"x", "b.xes": b"<log/>", "readme.md": b"hi"}, "the zip archive holds 2 logs (a.csv, b.xes)"),
+        ({"readme.md": b"hi", "notes.pdf": b"%PDF"}, "the zip archive holds no event log"),
+        ({}, "the zip archive holds no event log"),
+    ],
+)
+def test_a_zip_without_exactly_one_log_is_refused_naming_what_it_holds(store, tmp_path, members, fragment):
+    path = tmp_path / "logs.zip"
+    path.write_bytes(_zip(members))
+    _fails(store, path, fragment)
+
+
+def _random_bytes(n: int) -> bytes:
+    return bytes((i * 7919 + (i >> 3) * 104729) % 251 + (i % 5) for i in range(n))  # fixed, NULs and invalid UTF-8 included
+
+
+UNREADABLE = {
+    "random.csv": (_random_bytes(4000), "not a text log"),
+    "random.csv.gz": (gzip.compress(_random_bytes(4000)), "not a text log"),
+    "nul.csv": (b"case_id,activity,timestamp\n1,a\x00b,2025-01-01\n", "NUL"),
+    "random.xes": (_random_bytes(4000), "not well-formed XML"),
+    "corrupt.csv.gz": (gzip.compress((CSV_HEADER + CSV_ROWS * 2000).encode())[:200] + b"\x00" * 64, "gzip stream is truncated or corrupt"),
+    "corrupt.xes.gz": (gzip.compress(_xes(100).encode())[:150], "gzip stream is truncated or corrupt"),
+    "empty.csv.gz": (gzip.compress(b""), "empty"),
+    "empty.zip": (_zip({"log.csv": b""}), "empty"),
+    "page.xes": (b'<?xml version="1.0"?><html><body/></html>', "its root element is <html>, not <log>"),
+    "latin.csv": ("case_id,activity,timestamp\n1,Überprüfung,2025-01-01\n".encode("latin-1"), "on line 2"),
+    "late-bytes.csv": (b"case_id,activity,timestamp\n" + b"1,a,2025-01-01\n" * 10000 + b"2,\xff\xfe\n", "on line 10002"),
+    "table.parquet": (b"PAR1 this is not really parquet", "not a Parquet file"),
+    "notazip.zip": (b"PK\x03\x04 broken", "not a readable zip archive"),
+}
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_unreadable_files_are_refused_by_open_source_before_any_store(store, tmp_path, name):
+    content, fragment = UNREADABLE[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(SourceReadError) as info:
+        open_source(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert fragment in str(info.value)
+    assert len(str(info.value).splitlines()) == 1 and str(info.value).isprintable()
+    _fails(store, path, fragment)
+
+
+@pytest.mark.parametrize("name", ["random.csv", "random.csv.gz", "corrupt.csv.gz", "notazip.zip", "page.xes", "late-bytes.csv"])
+def test_the_cli_refuses_an_unreadable_file_in_one_line_without_creating_a_store(tmp_path, name):
+    content, fragment = UNREADABLE[name]
+    (tmp_path / name).write_bytes(content)
+    _refused_in_one_line(_ingest_cli(tmp_path, name), f"{name}: ", fragment)
+    assert not (tmp_path / "cli.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("after-a-long-comment.xes", DTD_XES.format(encoding="UTF-8", before="<!--" + "x" * (3 << 20) + "-->").encode()),
+        ("utf16.xes", DTD_XES.format(encoding="UTF-16", before="").encode("utf-16")),
+        ("utf16-be.xes", DTD_XES.format(encoding="UTF-16BE", before="").encode("utf-16-be")),
+        ("utf16.xes.gz", gzip.compress(DTD_XES.format(encoding="UTF-16", before="\n" * 5000).encode("utf-16"))),
+        ("log.zip", _zip({"log.xes": DTD_XES.format(encoding="UTF-8", before="").encode()})),
+        ("no-declaration.xes", DTD_XES.split("?>", 1)[1].format(before="").encode()),
+    ],
+)
+def test_a_dtd_is_refused_wherever_it_stands_and_in_every_encoding(store, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    _fails(store, path, "DTD")
+    store.ingest(open_source(_write(tmp_path / "good.xes", _xes(2))))
+    assert "SECRET" not in json.dumps(store.con.execute("SELECT * FROM events").fetchall(), default=str)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_times_outside_1900_to_2100_are_quarantined_with_their_reason(store, tmp_path):
+    path = _write(tmp_path / "times.csv", "case_id,activity,timestamp,start_timestamp\n"
+                  "1,a,0001-01-01 00:00,\n1,b,9999-12-31 10:00,\n1,c,1899-12-31 23:59,\n1,d,2100-01-01 00:00,\n"
+                  "2,a,1900-01-01 00:00,1900-01-01 00:00\n2,b,2099-12-31 23:59,2099-12-31 23:00\n"
+                  "3,a,2025-01-01 10:00,0001-01-01 00:00\n3,b,2025-01-01 11:00,2200-01-01 00:00\n")
+    result = store.ingest(open_source(path))
+    assert (result.read, result.loaded, result.quarantined) == (8, 2, 6)
+    assert _quarantined(store) == [
+        (2, "timestamp", "timestamp 0001-01-01 00:00 is before 1900-01-01"),
+        (3, "timestamp", "timestamp 9999-12-31 10:00 is not before 2100-01-01"),
+        (4, "timestamp", "timestamp 1899-12-31 23:59 is before 1900-01-01"),
+        (5, "timestamp", "timestamp 2100-01-01 00:00 is not before 2100-01-01"),
+        (8, "start_timestamp", "start_timestamp 0001-01-01 00:00 is before 1900-01-01"),
+        (9, "start_timestamp", "start_timestamp 2200-01-01 00:00 is not before 2100-01-01"),
+    ]
+    assert build_journeys(store, batch_id=result.batch_id) == 1  # the later stages see only sane times
+
+
+def test_a_parquet_folder_is_read_with_the_union_of_its_columns(store, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"case_id": ["1", "1"], "activity": ["a", "b"], "timestamp": ["2025-01-01", "2025-01-02"],
+                             "code": [7, 8]}), folder / "1.parquet")
+    pq.write_table(pa.table({"case_id": ["2"], "activity": ["a"], "timestamp": ["2025-01-03"], "code": ["X-9"],
+                             "channel": ["web"], "extra": ["kept"]}), folder / "2.parquet")
+    result = store.ingest(open_source(folder))
+    assert (result.read, result.loaded, result.quarantined) == (3, 3, 0)
+    rows = store.con.execute("SELECT case_id, channel, attributes FROM events ORDER BY event_seq").fetchall()
+    attributes = [json.loads(r[2]) if isinstance(r[2], str) else r[2] for r in rows]
+    assert [r[:2] for r in rows] == [("1", None), ("1", None), ("2", "web")]
+    assert [a.get("code") for a in attributes] == ["7", "8", "X-9"]  # int in one file, text in the other: read as text
+    assert attributes[2]["extra"] == "kept"
+
+
+def test_a_parquet_folder_with_a_file_that_is_not_parquet_names_that_file(store, tmp_path):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(pa.table({"case_id": ["1"], "activity": ["a"], "timestamp": ["2025-01-01"]}), folder / "1.parquet")
+    (folder / "2.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(SourceReadError, match="2.parquet: not a Parquet file"):
+        open_source(folder)
+
+
+def test_an_invalid_time_format_is_refused_up_front(store, tmp_path):
+    path = _write(tmp_path / "log.csv", CSV_HEADER + CSV_ROWS)
+    before = _snapshot(store)
+    with pytest.raises(InvalidEventLogError, match="the time format '%Q' is not a strptime format") as info:
+        store.ingest(open_source(path), time_format="%Q")
+    assert info.value.parameter == "time_format"
+    assert _snapshot(store) == before
+    _refused_in_one_line(_ingest_cli(tmp_path, "log.csv", "--format", "%Q"), "the time format '%Q'")
+
+
+def test_a_column_named_like_the_internal_row_number_is_an_ordinary_attribute(store, tmp_path):
+    path = _write(tmp_path / "log.csv", "case_id,activity,timestamp,_row\n1,a,2025-01-01,first\n1,b,2025-01-02,\n")
+    result = store.ingest(open_source(path))
+    assert (result.read, result.loaded, result.quarantined) == (2, 2, 0)
+    rows = store.con.execute("SELECT activity, attributes->>'_row' FROM events ORDER BY event_seq").fetchall()
+    assert rows == [("a", "first"), ("b", None)]
+    frame = pd.DataFrame({"case_id": ["1"], "activity": ["a"], "timestamp": ["2025-01-01"], ROW: ["x"]})
+    with pytest.raises(SourceReadError, match="a name najma keeps for itself"):
+        store.ingest_frame(frame)
+
+
+def test_a_key_file_path_that_is_a_folder_is_refused_in_one_line(store, tmp_path, monkeypatch):
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    monkeypatch.setenv("NAJMA_KEY_FILE", str(folder))
+    path = _write(tmp_path / "log.csv", CSV_HEADER + CSV_ROWS)
+    with pytest.raises(StoreError, match="the key file .*keys is not a file"):
+        store.ingest(open_source(path))
+    env = {k: v for k, v in os.environ.items() if k != "NAJMA_PSEUDONYM_KEY"}
+    done = subprocess.run([sys.executable, "-m", "najma", "ingest", str(path), "--store", str(tmp_path / "cli.duckdb")],
+                          env=env, capture_output=True, text=True)
+    _refused_in_one_line(done, "is not a file")
+
+
+def test_a_ten_megabyte_field_in_the_first_rows_loads(store, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b"case_id,activity,timestamp,note\n1,a,2025-01-01," + b"x" * (10 << 20) + b"\n1,b,2025-01-02,short\n")
+    result = store.ingest(open_source(path))
+    assert (result.read, result.loaded, result.quarantined) == (2, 2, 0)
+    assert store.con.execute("SELECT length(attributes->>'note') FROM events ORDER BY event_seq").fetchall() == [(10 << 20,), (5,)]
+
+
+def test_quarantined_lines_are_right_after_quoted_multi_line_values(store, tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_bytes(b'case_id,activity,timestamp,"the\nnote"\n'           # line 1-2: a header with a line break
+                     b'1,a,2025-01-01,"two\nlines"\n'                       # 3-4
+                     b"1,b,2025-01-02,x\n"                                  # 5
+                     b'1,c,"2025-01-03",\r\n'                               # 6
+                     b'1,d,"three\r\nmore\rlines"\n'                        # 7-9: too few fields
+                     b'1,e,never,"q\n\nr"\n'                                # 10-12: bad time
+                     b"1,f,2025-01-04,\n")                                  # 13
+    result = store.ingest(open_source(path))
+    assert (result.read, result.loaded, result.quarantined) == (6, 4, 2)
+    assert _quarantined(store) == [(7, None, "the line has 3 fields, expected 4"),
+                                   (10, "timestamp", "timestamp 'never' does not parse as a time (ISO 8601)")]
+    assert [r[0] for r in store.con.execute("SELECT event_seq - min(event_seq) OVER () FROM events ORDER BY event_seq")
+            .fetchall()] == [0, 2, 3, 10]  # lines 3, 5, 6 and 13: the sequence follows the lines
+
+
+def test_bad_rows_far_into_a_file_of_several_blocks_name_their_lines(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 4096)  # many Arrow blocks, so the numbering crosses batches
+    lines = [CSV_HEADER.strip()]
+    bad = []
+    for i in range(2000):
+        if i % 97 == 0:
+            lines.append(f'{i},"multi\nline",2025-01-01')
+        if i % 211 == 0:
+            bad.append(len(lines) + 1 + sum(x.count("\n") for x in lines))
+            lines.append(f"{i},short")
+        lines.append(f"{i},a,2025-01-01 10:00")
+    path = _write(tmp_path / "blocks.csv", "\n".join(lines) + "\n")
+    result = store.ingest(open_source(path))
+    assert result.read == result.loaded + result.quarantined
+    assert [r[0] for r in _quarantined(store)] == bad
+    texts = store.con.execute("SELECT row, record->>'text' FROM quarantine ORDER BY row").fetchall()
+    physical = path.read_text().split("\n")
+    assert all(physical[row - 1] == text for row, text in texts)
