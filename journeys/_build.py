@@ -42,7 +42,7 @@ SERVICE_SETTINGS: dict[str, str] = {
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     """Write the catalogue's roles, settings, designed journeys and life events into the store (replacing earlier ones).
 
-    Call :func:`build_journeys` afterwards for the journeys to follow.
+    The journeys are stale until :func:`build_journeys` runs (see :meth:`najma.journeys.Store.journeys_stale`).
     """
     roles = pd.DataFrame(
         [(key, activity, role) for key, spec in catalogue.services.items()
@@ -87,6 +87,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     with store.transaction():
         for name, frame in tables:
             store.replace_rows(name, frame)
+        store.note_change()
 
 
 def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
@@ -98,17 +99,16 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         The store; it is changed in one transaction. Under its memory limit the cases are built
         in parts that fit (see :data:`BUILD_BYTES_PER_EVENT`).
     batch_id : int, optional
-        Rebuild only the cases that have events in this batch (after an ingest); the outcomes
-        of all cases are refreshed, as they depend on the store's last event.
+        Rebuild only the cases that have events in this batch, the journeys of all other cases being
+        current (as :meth:`Store.ingest <najma.journeys.Store.ingest>` knows); the outcomes of all
+        cases are refreshed, as they depend on the store's last event. By default every case is built.
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
     backend = store.backend
     events = backend.table("events")
     pipeline = JourneyPipeline.of(store)
-    # Journeys an earlier najma built are rebuilt whole.
-    partial = (batch_id is not None and store.has_table("steps") and store.has_table("journeys")
-               and not store.journeys_outdated())
+    partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
     as_of = events.timestamp.max().to_pyarrow().as_py()
     with store.transaction():
         if partial:

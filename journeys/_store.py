@@ -1,8 +1,10 @@
 """The event store: a DuckDB file with the events, import batches, quarantined rows and metadata.
 
 Loading a source is one transaction: an error or an interrupt at any point leaves the store as
-it was. A source whose content was loaded before is skipped. Rows that cannot be loaded are
-quarantined with their file, place (CSV line, row, or XES event number), column and reason, so loaded + quarantined = read.
+it was. A source whose content was loaded before is skipped; of its events, those an earlier
+source loaded are not loaded again, while identical events within it are kept as repeats. Rows
+that cannot be loaded are quarantined with their file, place (CSV line, row, or XES event number),
+column and reason, so loaded + quarantined = read.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import duckdb
 from duckdb import ColumnExpression, ConstantExpression
 
 from najma._lazy import lazy_module
-from najma.errors import InvalidEventLogError, OutdatedStoreError, StoreError
+from najma.errors import InvalidEventLogError, InvalidParameterError, OutdatedStoreError, StoreError
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
-from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, clean_text, with_clean_text
+from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, clean_text, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
 from najma.journeys._read_ahead import read_ahead
 from najma.journeys._schema import EVENT_COLUMNS
@@ -55,7 +57,14 @@ Progress = Callable[[int, int], None]
 #: Rows to write into a table of the store: an Ibis expression over the store's tables, or a frame.
 Rows: TypeAlias = "Table | pd.DataFrame | pa.Table"
 
-_DUPLICATE_KEY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)  # fixed names, never user text
+#: What an event is: every canonical column but its place (event_seq, batch_id). Fixed names, never user text.
+_IDENTITY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)
+#: What `repeats` may ask of identical events within one file.
+_REPEATS = ("keep", "quarantine")
+#: How long opening a store waits for another process to let go of it (a command, or a dashboard
+#: taking its copy) before saying which process holds it.
+LOCK_WAIT_SECONDS = 15.0
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
 def memory_limit() -> int | None:
@@ -86,7 +95,9 @@ class BatchResult:
     """What one load did.
 
     ``read`` counts every record of the source; ``loaded + quarantined == read`` always holds.
-    ``skipped`` is True when the same content had been loaded before, as ``batch_id``.
+    ``repeated`` counts the events equal to an earlier event of the same source (kept, or
+    quarantined when asked). ``skipped`` is True when the same content had been loaded before,
+    as ``batch_id``.
     """
 
     batch_id: int
@@ -94,6 +105,7 @@ class BatchResult:
     read: int
     loaded: int
     quarantined: int
+    repeated: int
     skipped: bool
     seconds: float
 
@@ -104,8 +116,8 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class Batch:
-    """One import batch: a source loaded once, its counts (``rows_loaded + rows_quarantined == rows_read``)
-    and when it was loaded."""
+    """One import batch: a source loaded once, its counts (``rows_loaded + rows_quarantined == rows_read``;
+    ``rows_repeated`` events equal to an earlier event of the same source) and when it was loaded."""
 
     batch_id: int
     source: str
@@ -114,6 +126,7 @@ class Batch:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_repeated: int
     loaded_at: datetime
     seconds: float
 
@@ -172,16 +185,39 @@ class Store:
             raise StoreError(f"no store at {self.path}; make one with najma.Store(path) and load events into it", parameter="store")
         self.memory_limit = memory_limit()
         limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only, config=limits)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}", parameter="store") from None
+        self.con = self._connect(read_only, limits)
         self.con.execute("SET TimeZone = 'UTC'")
+        self._in_transaction = False
         try:
             self.schema_version = self._up_to_date(read_only)
         except BaseException:
             self.con.close()
             raise
+
+    def _connect(self, read_only: bool, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+        """Connect to the file, waiting up to :data:`LOCK_WAIT_SECONDS` while another process holds it.
+
+        Raises
+        ------
+        StoreError
+            If the file cannot be opened, or another process still holds it after the wait.
+        """
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
+            except duckdb.Error as exc:
+                holder = _LOCK_HOLDER.search(str(exc))
+                if holder is None:
+                    raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}", parameter="store") from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"the store {self.path} is in use by another program ({Path(holder.group(1)).name}, process "
+                        f"{holder.group(2)}), which is writing to it; wait until it ends, or stop it, then try again",
+                        parameter="store") from None
+            time.sleep(pause)  # another command holds the file for the length of its work: wait a little for it
+            pause = min(pause * 2, 1.0)
 
     def _up_to_date(self, read_only: bool) -> str:
         """Read the store's version; make a new store's tables, or bring an older store up to date.
@@ -243,6 +279,7 @@ class Store:
         handle = object.__new__(Store)
         handle.path, handle.memory_limit, handle.schema_version = self.path, self.memory_limit, self.schema_version
         handle.con = self.con.cursor()
+        handle._in_transaction = False
         handle.con.execute("SET TimeZone = 'UTC'")
         return handle
 
@@ -298,21 +335,42 @@ class Store:
             "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
         return found[0][0] if found else None
 
-    def journeys_outdated(self) -> bool:
-        """True when the store's journeys were built by an earlier najma (under an older version of the store)."""
-        return self.has_table("journeys") and self._meta("journeys_version") != SCHEMA_VERSION
+    def journeys_stale(self) -> str | None:
+        """Why the store's journeys do not show all its events as they stand, or None when they do.
+
+        They are stale when events are loaded without a build after them (``ingest(build=False)``),
+        when the catalogue changed since the last build, or when an earlier najma built them (under an
+        older version of the store). A store without events has nothing to be stale about.
+        """
+        if not self.has_table("journeys"):
+            return "no journeys have been built for its events" if self.n_rows("events") else None
+        if self._meta("journeys_version") != SCHEMA_VERSION:
+            return "its journeys were built by an earlier najma"
+        if self._meta("journeys_generation") != self._meta("generation"):
+            return "events or the catalogue changed after its journeys were built"
+        return None
 
     # -- writing ---------------------------------------------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block in one transaction: committed at its end, rolled back on any exception."""
+        """Run the block in one transaction: committed at its end, rolled back on any exception.
+
+        A block inside another store transaction joins it: all of it is committed or rolled back
+        with the outer block (so a load and the journey build that follows it are one unit).
+        """
+        if self._in_transaction:
+            yield
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield
         except BaseException:
+            self._in_transaction = False
             self.con.execute("ROLLBACK")
             raise
+        self._in_transaction = False
         self.con.execute("COMMIT")
 
     def replace_table(self, name: str, rows: Rows, *, temporary: bool = False) -> None:
@@ -344,9 +402,15 @@ class Store:
         """Drop the table (or temporary table) `name`."""
         self.con.execute(f"DROP TABLE {name}")
 
+    def note_change(self) -> None:
+        """Record that what the journeys are built from (events, catalogue) changed: they are stale until the next build."""
+        self.con.execute("INSERT OR REPLACE INTO meta SELECT 'generation', (coalesce(max(value::BIGINT), 0) + 1)::VARCHAR "
+                         "FROM meta WHERE key = 'generation'")
+
     def note_journeys_built(self) -> None:
-        """Record that the journeys were built by this najma (see :meth:`journeys_outdated`)."""
+        """Record that the journeys were built by this najma from the store as it stands (see :meth:`journeys_stale`)."""
         self.con.execute("INSERT OR REPLACE INTO meta VALUES ('journeys_version', ?)", [SCHEMA_VERSION])
+        self.con.execute("INSERT OR REPLACE INTO meta SELECT 'journeys_generation', value FROM meta WHERE key = 'generation'")
 
     @contextmanager
     def _select(self, rows: Rows) -> Iterator[str]:
@@ -402,7 +466,7 @@ class Store:
         files `quarantine`; `counts` are its rows read, loaded and quarantined. Return its batch id."""
         batch_id = self._next_batch_id()
         self.con.execute(
-            "INSERT INTO batches VALUES (?, ?, 'spark', ?, NULL, NULL, 'UTC', NULL, ?, ?, ?, 0, now(), NULL)",
+            "INSERT INTO batches VALUES (?, ?, 'spark', ?, NULL, NULL, 'UTC', NULL, ?, ?, ?, 0, now(), NULL, 0)",
             [batch_id, source, fingerprint, *counts],
         )
         self.con.execute(
@@ -428,8 +492,10 @@ class Store:
         tz: str = "UTC",
         time_format: str | None = None,
         progress: Progress | None = None,
+        build: bool = True,
+        repeats: str = "keep",
     ) -> BatchResult:
-        """Load `source` in one transaction.
+        """Load `source` and build the journeys of the cases it touches, in one transaction.
 
         Parameters
         ----------
@@ -447,6 +513,17 @@ class Store:
         progress : callable, optional
             Called as ``progress(done, total)`` after each batch and once before committing;
             an exception it raises (such as KeyboardInterrupt) cancels the whole load.
+        build : bool, default True
+            Build the journeys of the cases the source touches (all of them when the journeys were
+            stale before), so that every question sees the new events. With False, many sources can
+            be loaded before one :func:`najma.journeys.build_journeys`; until then the store says its
+            journeys are stale (:meth:`journeys_stale`), and the commands that read them build them first.
+        repeats : {"keep", "quarantine"}, default "keep"
+            What to do with an event equal in every column to an earlier event of the same source:
+            keep it, as a genuine repeat (as pm4py does), or quarantine it as a row repeated by
+            mistake, naming the first copy's place. Either way an event that an earlier batch loaded
+            is not loaded again: the source's events are matched, as a multiset, against those the
+            store holds for the same cases, and only the extra copies are added.
 
         Returns
         -------
@@ -456,19 +533,30 @@ class Store:
         ------
         SourceReadError
             If the source cannot be read at all; nothing of it is loaded.
+        InvalidParameterError
+            If `repeats` is not one of its choices.
         """
         started = time.perf_counter()
+        if repeats not in _REPEATS:
+            raise InvalidParameterError(f"The 'repeats' parameter of Store.ingest must be 'keep' or 'quarantine'. "
+                                        f"Got {repeats!r} instead.", parameter="repeats")
         self._check_zone(tz)
+        if time_format is not None:
+            check_time_format(time_format)
         if self.table_kind("events") == "VIEW":
             raise StoreError(f"{self.path} reads the events of a Spark build; add new events to the Spark run's Parquet "
                              "folder and build again, or load them into another store")
         fingerprint = source.fingerprint()
         previous = next(iter(self.con.execute(
-            "SELECT batch_id, rows_read, rows_loaded, rows_quarantined FROM batches WHERE fingerprint = ?", [fingerprint]
+            "SELECT batch_id, rows_read, rows_loaded, rows_quarantined, rows_repeated FROM batches WHERE fingerprint = ?",
+            [fingerprint]
         ).fetchall()), None)
         if previous:
-            return BatchResult(previous[0], source.name, previous[1], previous[2], previous[3], True, 0.0)
+            if build:
+                self._build_if_stale(None)
+            return BatchResult(previous[0], source.name, *previous[1:], True, 0.0)
         pseudonymiser = self._pseudonymiser()
+        stale_before = self.journeys_stale()
         user_mapping = mapping or ColumnMapping()
         try:
             with self.transaction():
@@ -493,22 +581,35 @@ class Store:
                 if unseen and source.kind == "xes":
                     raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
                 self._quarantine_rejects(source, batch_id)
-                self._quarantine_duplicates(source, batch_id, first_seq)
+                repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
+                self._quarantine_loaded_before(source, batch_id, first_seq)
                 loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
                 quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
                 seconds = time.perf_counter() - started
                 self.con.execute(
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
                     [
                         batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
-                        tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds,
+                        tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds, repeated,
                     ],
                 )
+                self.con.execute("SET TimeZone = 'UTC'")
+                if loaded:
+                    self.note_change()
+                if build:
+                    self._build_if_stale(None if stale_before else batch_id)
                 if progress:
                     progress(source.progress_total, source.progress_total)  # last chance to cancel
         finally:
             self.con.execute("SET TimeZone = 'UTC'")
-        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, False, seconds)
+        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, repeated, False, seconds)
+
+    def _build_if_stale(self, batch_id: int | None) -> None:
+        """Build the journeys if they are stale: only the cases of `batch_id` when given, else all."""
+        if self.journeys_stale():
+            from najma.journeys._build import build_journeys  # the build reads the store: imported when used
+
+            build_journeys(self, batch_id=batch_id)
 
     def _check_zone(self, tz: str) -> None:
         known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
@@ -579,30 +680,60 @@ class Store:
                 [batch_id, source.name, reject.row, source.unit, reject.reason, reject.text],
             )
 
-    def _quarantine_duplicates(self, source: Source, batch_id: int, first_seq: int) -> None:
-        """Move events equal in every column to an earlier event of the same source to quarantine."""
-        repeated = self.con.execute(
-            f"SELECT count(*) - count(DISTINCT hash({_DUPLICATE_KEY})) FROM events WHERE batch_id = ?", [batch_id]
-        ).fetchall()[0][0]
-        if not repeated:
-            return
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _duplicates AS
-            SELECT event_seq, first_seq FROM (
-                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_DUPLICATE_KEY}) AS first_seq
-                FROM events WHERE batch_id = ?)
-            WHERE event_seq <> first_seq""",
-            [batch_id],
-        )
-        self.con.execute(
-            """INSERT INTO quarantine
-            SELECT ?, ?, e.event_seq - ?, ?, NULL, 'duplicate of ' || ? || ' ' || (d.first_seq - ?),
-                   to_json(e) FROM _duplicates d JOIN events e USING (event_seq)""",
-            [batch_id, source.name, first_seq, source.unit, source.unit, first_seq],
-        )
-        self.con.execute("DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM _duplicates)")
-        self.con.execute("DROP TABLE _duplicates")
+    def _repeats(self, source: Source, batch_id: int, first_seq: int, *, quarantine: bool) -> int:
+        """Count the events of the batch equal in every column to an earlier event of the same source;
+        with `quarantine`, move them to the quarantine with the first copy's place.
 
+        Only the events whose hash is shared are compared column by column, so a source without
+        repeats costs one pass.
+        """
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _repeats AS
+            WITH shared AS (SELECT hash({_IDENTITY}) AS h FROM events WHERE batch_id = $batch GROUP BY h HAVING count(*) > 1)
+            SELECT event_seq, 'repeat of ' || $unit || ' ' || (first - $first) || ' of the same file' AS reason FROM (
+                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_IDENTITY}) AS first FROM events
+                WHERE batch_id = $batch AND hash({_IDENTITY}) IN (SELECT h FROM shared))
+            WHERE event_seq <> first""",
+            {"batch": batch_id, "unit": source.unit, "first": first_seq},
+        )
+        repeated = self.n_rows("_repeats")
+        if quarantine and repeated:
+            self._move_to_quarantine("_repeats", source, batch_id, first_seq)
+        self.drop_table("_repeats")
+        return repeated
+
+    def _quarantine_loaded_before(self, source: Source, batch_id: int, first_seq: int) -> None:
+        """Quarantine the events of the batch that earlier batches loaded, matched as a multiset per case.
+
+        Of `k` equal events of the batch and `m` equal events stored before, ``max(0, k - m)`` stay:
+        the copies of each side are numbered in load order, and a copy of the batch whose number a
+        stored copy has too is that stored event, loaded again. Events are compared as one row value,
+        in which missing values are equal. Only the cases that both the batch and earlier batches
+        hold are compared.
+        """
+        copies = f"row({_IDENTITY}) AS event, row_number() OVER (PARTITION BY {_IDENTITY} ORDER BY event_seq) AS copy"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _loaded_before AS
+            WITH shared AS (SELECT service, case_id FROM events WHERE batch_id = $batch
+                            INTERSECT SELECT service, case_id FROM events WHERE batch_id <> $batch),
+            fresh AS (SELECT event_seq, {copies} FROM events SEMI JOIN shared USING (service, case_id) WHERE batch_id = $batch),
+            stored AS (SELECT batch_id, {copies} FROM events SEMI JOIN shared USING (service, case_id) WHERE batch_id <> $batch)
+            SELECT f.event_seq, 'already loaded in batch ' || s.batch_id AS reason
+            FROM fresh f JOIN stored s USING (event, copy)""",
+            {"batch": batch_id},
+        )
+        if self.n_rows("_loaded_before"):
+            self._move_to_quarantine("_loaded_before", source, batch_id, first_seq)
+        self.drop_table("_loaded_before")
+
+    def _move_to_quarantine(self, table: str, source: Source, batch_id: int, first_seq: int) -> None:
+        """Move the events listed in the temporary `table` (event_seq, reason) from the events to the quarantine."""
+        self.con.execute(
+            f"""INSERT INTO quarantine SELECT ?, ?, e.event_seq - ?, ?, NULL, d.reason, to_json(e)
+            FROM {table} d JOIN events e USING (event_seq)""",
+            [batch_id, source.name, first_seq, source.unit],
+        )
+        self.con.execute(f"DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM {table})")
 
 def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymiser) -> pa.RecordBatch:
     index = batch.schema.get_field_index(column)

@@ -7,7 +7,7 @@ the store. ``meta`` keeps the layout's version (``schema_version``) and the vers
 the journeys were built (``journeys_version``).
 
 A store of an older version is brought up to date when it is opened for writing, by the steps of
-:data:`MIGRATIONS`; every step so far only adds tables. Journeys built under an older version are
+:data:`MIGRATIONS`; every step so far adds tables or columns, or rewrites values in place. Journeys built under an older version are
 rebuilt by the next build.
 
 Versions
@@ -18,6 +18,12 @@ Versions
 2
     Every table above made by the store, with its declared columns; ``journeys_version`` kept
     with the journeys.
+3
+    ``batches.rows_repeated``: the events of a batch that repeat an earlier event of the same file
+    (0 for the batches loaded before); identical events within a file are kept, and an event
+    already loaded from an earlier file is not loaded again. The events' ``attributes`` are
+    canonical (keys sorted, values as trimmed text, blank and missing values left out), so that
+    an event's identity does not depend on how its file was read.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from najma.journeys._schema import EVENT_COLUMNS
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: The registered catalogue's tables (see :func:`najma.journeys.register_catalogue`).
 CATALOGUE_TABLES: dict[str, dict[str, str]] = {
@@ -57,7 +63,7 @@ TABLES: dict[str, dict[str, str]] = {
         "batch_id": "INTEGER PRIMARY KEY", "source": "VARCHAR", "kind": "VARCHAR", "fingerprint": "VARCHAR UNIQUE",
         "service": "VARCHAR", "mapping": "JSON", "tz": "VARCHAR", "time_format": "VARCHAR", "rows_read": "BIGINT",
         "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "first_seq": "BIGINT", "loaded_at": "TIMESTAMPTZ",
-        "seconds": "DOUBLE",
+        "seconds": "DOUBLE", "rows_repeated": "BIGINT DEFAULT 0",
     },
     "quarantine": {"batch_id": "INTEGER", "source": "VARCHAR", "row": "BIGINT", "unit": "VARCHAR",
                    "column": "VARCHAR", "reason": "VARCHAR", "record": "JSON"},
@@ -79,7 +85,15 @@ def _retyped(name: str) -> tuple[str, ...]:
             f"INSERT INTO {name} BY NAME SELECT * FROM _old_{name}", f"DROP TABLE _old_{name}")
 
 
+#: Rewrites the ``attributes`` of the events of an earlier najma as version 3 writes them (see
+#: :mod:`najma.journeys._normalise`): keys sorted, values as trimmed text, blank and missing values left out.
+_CANONICAL_ATTRIBUTES = r"""UPDATE events SET attributes = nullif(to_json(map_from_entries(list_sort(list_filter(
+    list_transform(map_entries(attributes::MAP(VARCHAR, VARCHAR)),
+                   lambda x: {'key': x.key, 'value': nullif(trim(x.value, e' \t\n\r\x0b\x0c'), '')}),
+    lambda x: x.value IS NOT NULL))))::VARCHAR, '{}')::JSON WHERE attributes IS NOT NULL"""
+
 #: The steps that bring a store of each older version to the next: statements run in one transaction.
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     "1": (*(statement for name in CATALOGUE_TABLES for statement in _retyped(name)), create_statement("rating_history")),
+    "2": ("ALTER TABLE batches ADD COLUMN IF NOT EXISTS rows_repeated BIGINT DEFAULT 0", _CANONICAL_ATTRIBUTES),
 }

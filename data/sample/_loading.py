@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from najma.journeys import BatchResult, Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma.journeys import BatchResult, Store, load_catalogue, open_source, register_catalogue
 from najma.sample._services import WORK_CALENDAR
 
 #: The zone the sample's local times are written in: its work calendar's.
@@ -10,7 +10,7 @@ SAMPLE_TZ = str(WORK_CALENDAR["time_zone"])
 
 
 def load_sample(store: Store) -> BatchResult:
-    """Load the sample's events, register its catalogue and build the journeys.
+    """Register the sample's catalogue, then load its events (which builds their journeys).
 
     Parameters
     ----------
@@ -36,7 +36,6 @@ def load_sample(store: Store) -> BatchResult:
     """
     from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
-    result = store.ingest(open_source(SAMPLE_EVENTS), tz=SAMPLE_TZ)
-    register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
-    build_journeys(store)
-    return result
+    with store.transaction():  # the catalogue and the events, or neither
+        register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+        return store.ingest(open_source(SAMPLE_EVENTS), tz=SAMPLE_TZ)

@@ -2,6 +2,7 @@
 
 pm4py is the oracle: each log is loaded into a najma store and handed to pm4py as a frame in the
 same row order (so that events sharing a timestamp are ordered alike), and the answers must match.
+Identical events within one file are genuine repeats, kept as pm4py keeps them.
 """
 
 from __future__ import annotations
@@ -95,19 +96,40 @@ def test_shuffled_rows_with_shared_timestamps_give_pm4py_answers(real, store: St
     frame = log[["case:concept:name", "concept:name", "time:timestamp"]].rename(
         columns={"case:concept:name": "case_id", "concept:name": "activity", "time:timestamp": "timestamp"}
     )
-    frame["timestamp"] = frame["timestamp"].dt.floor("h")
-    frame["event_id"] = np.arange(len(frame))  # rows that tie stay distinct (not quarantined as duplicates)
+    frame["timestamp"] = frame["timestamp"].dt.floor("h")  # some events become identical: repeats, kept
     frame = frame.sample(frac=1.0, random_state=5).reset_index(drop=True)
     assert frame.groupby(["case_id", "timestamp"]).size().max() > 1
     path = tmp_path / "shuffled.parquet"
     frame.to_parquet(path)
-    assert store.ingest(open_source(path)).loaded == len(frame)
+    result = store.ingest(open_source(path))
+    assert result.loaded == len(frame) and result.repeated == len(frame) - len(frame.drop_duplicates()) > 0
     build_journeys(store)
     oracle = pm4py.format_dataframe(
         pq.read_table(path).to_pandas(), case_id="case_id", activity_key="activity", timestamp_key="timestamp"
     )
     _assert_same_map(store, oracle)
     _assert_same_variants_durations_rework(store, oracle)
+
+
+@pytest.mark.parametrize("name", [*XES_LOGS, BPI])
+def test_identical_events_repeated_in_a_file_are_kept_as_pm4py_keeps_them(real, store: Store, tmp_path, name):
+    """The log with every 7th event written twice in place: the repeats count as steps, rework and self-loops."""
+    with Store(tmp_path / "original.duckdb") as original:
+        _load(original, real, name)
+        frame = original.con.execute("SELECT case_id, activity, timestamp FROM events ORDER BY event_seq").df()
+        rework = rework_per_activity(original)
+    position = np.arange(len(frame))
+    repeated = frame.iloc[np.repeat(position, np.where(position % 7 == 0, 2, 1))].reset_index(drop=True)
+    path = tmp_path / "repeated.parquet"
+    repeated.to_parquet(path)
+    result = store.ingest(open_source(path))
+    assert (result.loaded, result.quarantined) == (len(repeated), 0)
+    assert result.repeated == len(repeated) - len(repeated.drop_duplicates()) >= len(position[::7])
+    build_journeys(store)
+    oracle = pm4py.format_dataframe(pd.read_parquet(path), case_id="case_id", activity_key="activity", timestamp_key="timestamp")
+    _assert_same_map(store, oracle)
+    _assert_same_variants_durations_rework(store, oracle)
+    assert rework_per_activity(store) != rework
 
 
 @pytest.mark.parametrize(("quarter", "channel"), [("2025Q1", None), ("2025Q1", "website"), (None, None)])

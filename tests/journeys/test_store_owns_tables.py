@@ -33,7 +33,7 @@ def test_only_the_store_uses_its_connection_and_makes_tables(pattern: str):
 
 def test_a_new_store_holds_every_table_of_its_version(tmp_path: Path):
     with Store(tmp_path / "s.duckdb") as store:
-        assert store.schema_version == SCHEMA_VERSION == "2"
+        assert store.schema_version == SCHEMA_VERSION == "3"
         assert all(store.has_table(name) for name in TABLES)
     with Store(tmp_path / "s.duckdb", read_only=True) as again:
         assert again.schema_version == SCHEMA_VERSION
@@ -66,7 +66,7 @@ def _as_version_1(path: Path) -> None:
 def version_1(tmp_path: Path) -> Path:
     path = tmp_path / "old.duckdb"
     with Store(path) as store:
-        build_journeys(store, batch_id=store.ingest_frame(FRAME, service="s").batch_id)
+        store.ingest_frame(FRAME, service="s")  # its journeys are built with it
     _as_version_1(path)
     return path
 
@@ -81,17 +81,19 @@ def test_a_version_1_store_is_brought_up_to_date_and_its_journeys_rebuilt(versio
     with Store(version_1) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert all(store.has_table(name) for name in TABLES)
-        assert store.journeys_outdated()  # built under version 1
-        more = store.ingest_frame(FRAME.assign(case_id="3"), service="s")
-        assert build_journeys(store, batch_id=more.batch_id) == 3  # rebuilt whole, not only the new case
-        assert "case_key" in store.backend.table("steps").columns and not store.journeys_outdated()
+        assert store.journeys_stale() == "its journeys were built by an earlier najma"
+        store.ingest_frame(FRAME.assign(case_id="3"), service="s")  # the journeys were stale: all are rebuilt
+        assert store.n_rows("journeys") == 3
+        assert "case_key" in store.backend.table("steps").columns and store.journeys_stale() is None
         register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))  # it has a calendar: the retyped table takes it
         assert quarter_zone(store) == "Asia/Dubai"
+        assert store.journeys_stale() == "events or the catalogue changed after its journeys were built"
+        build_journeys(store)
     with Store(version_1, read_only=True) as reopened:
-        assert reopened.n_rows("journeys") == 3 and not reopened.journeys_outdated()
+        assert reopened.n_rows("journeys") == 3 and reopened.journeys_stale() is None
 
 
-@pytest.mark.parametrize(("version", "says"), [("3", "newer najma"), ("0", "cannot bring up to date")])
+@pytest.mark.parametrize(("version", "says"), [("4", "newer najma"), ("0", "cannot bring up to date")])
 def test_a_store_of_a_version_it_cannot_migrate_is_refused(version_1: Path, version: str, says: str):
     _set_version(version_1, version)
     for read_only in (False, True):
