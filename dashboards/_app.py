@@ -7,6 +7,7 @@ page's address (``?lang=ar``); Arabic pages read right to left.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlencode
@@ -126,7 +127,8 @@ def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads:
     try:
         server = create_server(app.server, host=host, port=port, threads=threads, ident="najma")
     except OSError as exc:
-        raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          parameter="port" if exc.errno == errno.EADDRINUSE else "host") from None
     if ready is not None:
         ready(f"http://{host}:{port}/")
     try:

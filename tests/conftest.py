@@ -31,10 +31,13 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture(scope="session")
 def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store file holding the sample, its catalogue and its journeys; open it read-only."""
+    """A store file holding the sample, its catalogue and its journeys; open it read-only.
+
+    Its pseudonymisation key is the file ``sample.key`` beside it (for tests that load more into a copy).
+    """
     path = tmp_path_factory.mktemp("built") / "sample.duckdb"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NAJMA_KEY_FILE", str(tmp_path_factory.mktemp("built-key") / "pseudonym.key"))
+        patch.setenv("NAJMA_KEY_FILE", str(path.with_suffix(".key")))
         with Store(path) as store:
             load_sample(store)
     return path
@@ -54,28 +57,48 @@ def real() -> Path:
     return REAL
 
 
-def started(command: Sequence[str], sign: str, log: Path, env: Mapping[str, str]) -> subprocess.Popen:
+class Started(subprocess.Popen):
+    """A process started by :func:`started`, whose output a test can wait on."""
+
+    def wait_for(self, sign: str) -> str:
+        """Return the first line of the output holding `sign`, waiting for it; fail if the output ends first."""
+        with self.said:
+            while True:
+                found = next((line for line in self.lines if sign in line), None)
+                if found is not None:
+                    return found
+                if self.ended:
+                    pytest.fail(f"{' '.join(self.args)} ended its output without saying {sign!r}:\n{''.join(self.lines)}")
+                self.said.wait()
+
+
+def started(command: Sequence[str], sign: str, log: Path, env: Mapping[str, str]) -> Started:
     """Start `command` and return once it prints a line holding `sign` (its output is copied to `log`).
 
     The wait is for the process's own sign that it is ready, never for a fixed time, so a busy
     machine only makes it longer; a process that exits before the sign fails the test with its output.
+    Later signs are waited for with :meth:`Started.wait_for`.
     """
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), text=True)
-    seen, done = threading.Event(), threading.Event()  # pytest-timeout bounds a process that neither says it nor ends
+    process = Started(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(env), text=True)
+    process.lines, process.ended, process.said = [], False, threading.Condition()
 
     def copy() -> None:
         with log.open("w") as sink:
             for line in process.stdout:
                 sink.write(line)
                 sink.flush()
-                if sign in line:
-                    seen.set()
-                    done.set()
-        done.set()  # the output ended: the process is ending
+                with process.said:
+                    process.lines.append(line)
+                    process.said.notify_all()
+        with process.said:  # the output ended: the process is ending
+            process.ended = True
+            process.said.notify_all()
 
     threading.Thread(target=copy, daemon=True).start()
-    done.wait()
-    if not seen.is_set():
-        process.wait()
-        pytest.fail(f"{' '.join(command)} exited with {process.returncode} before saying {sign!r}:\n{log.read_text()}")
+    with process.said:
+        while not process.ended and not any(sign in line for line in process.lines):
+            process.said.wait()  # pytest-timeout bounds a process that neither says it nor ends
+        if not any(sign in line for line in process.lines):
+            process.wait()
+            pytest.fail(f"{' '.join(command)} exited with {process.returncode} before saying {sign!r}:\n{log.read_text()}")
     return process

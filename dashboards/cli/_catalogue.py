@@ -36,11 +36,11 @@ def draft(
 
 @app.command("use")
 def use(path: CatalogueFile, store: StoreOption = None) -> None:
-    """Register a catalogue in the store (roles, open days) and rebuild the journeys with it."""
+    """Register a catalogue in the store (roles, open days) and rebuild the journeys with it, in one transaction."""
     from najma.journeys import Store, build_journeys, load_catalogue, register_catalogue
 
     catalogue = load_catalogue(path)
-    with Store(store_path(store)) as target:
+    with Store(store_path(store)) as target, target.transaction():  # the catalogue and its journeys, or neither
         register_catalogue(target, catalogue)
         with err.status("rebuilding the journeys"):
             cases = build_journeys(target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -16,20 +17,37 @@ app = typer.Typer()
 
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
                   users: Path | None = None, min_group: int = 10, draws: int = 200, config: Path | None = None) -> None:
-    """Rate the store once, then serve the dashboard on `host`:`port` until interrupted."""
+    """Rate a copy of the store, then serve the dashboard on `host`:`port` until interrupted.
+
+    The dashboard reads its own copy of the store and picks up the store's changes (see
+    :mod:`najma.dashboards._followed_store`), so commands can write to the store while it runs.
+    """
     from najma.dashboards._access import Access, check_exposure, load_users
     from najma.dashboards._app import create_app, serve
     from najma.dashboards._data import DashboardData
+    from najma.dashboards._followed_store import FollowedStore
     from najma.rating import load_config
 
     access = Access(token=token, users=load_users(users) if users is not None else {})
     check_exposure(host, access.required)
-    open_built_store(store).close()  # a clear error for a store without journeys
+    open_built_store(store).close()  # a clear error for a store without journeys; stale journeys are built
+    model = load_config(config) if config else None
+    starting = threading.Event()  # set while the first copy is read: its stages show on the status line
+    starting.set()
     with err.status("starting the dashboard") as status:
-        data = DashboardData(store_path(store), config=load_config(config) if config else None, min_group=min_group,
-                             draws=draws, progress=lambda stage: status.update(f"dashboard: {stage}"))
-    app = create_app(data, access=access)
-    serve(app, host=host, port=port, ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
+        def stage(name: str) -> None:
+            if starting.is_set():
+                status.update(f"dashboard: {name}")
+
+        followed = FollowedStore(store_path(store), lambda copy: DashboardData(
+            copy, config=model, min_group=min_group, draws=draws, progress=stage), say=err.print)
+        starting.clear()
+    try:
+        app = create_app(followed.current, access=access)
+        followed.follow(lambda data: app.server.config.__setitem__("NAJMA_DATA", data))
+        serve(app, host=host, port=port, ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
+    finally:
+        followed.close()
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 Every error najma expects (a file it cannot read, a bad option, a bad catalogue) ends with one
 line on standard error and exit code 2; an interrupt ends with exit code 130 and the store as it
-was. No traceback reaches the user.
+was before the command (``najma ingest`` keeps the files loaded before the interrupt and says so).
+No traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import sys
 import typer
 
 from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _rating, _store
-from najma.dashboards.cli._options import OUTDATED
+from najma.dashboards.cli._options import OUTDATED, is_interrupt
 
 __all__ = ["app", "main", "OPTIONS"]
 
 #: The option of the command line that gives each parameter named by the library's errors.
-OPTIONS = {"mapping": "--map", "tz": "--tz", "encoding": "--encoding", "store": "--store", "token": "--token or --users",
-           "users": "--users; najma dashboard-user NAME prints a line"}
+OPTIONS = {"mapping": "--map", "tz": "--tz", "time_format": "--format", "repeats": "--repeats", "encoding": "--encoding",
+           "store": "--store", "token": "--token or --users", "users": "--users; najma dashboard-user NAME prints a line",
+           "port": "--port to choose another port", "host": "--host"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -49,7 +51,7 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         _interrupted()
     except Exception as exc:
-        if not _is_interrupt(exc):
+        if not is_interrupt(exc):
             raise
         _interrupted()
     if code == 130:  # typer turns KeyboardInterrupt into this exit code
@@ -58,14 +60,6 @@ def main() -> None:
         sys.exit(code)
 
 
-def _is_interrupt(exc: Exception) -> bool:
-    """Whether `exc` is an interrupt as DuckDB reports it (loaded only if a command used it)."""
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
-        return True
-    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-
-
 def _interrupted() -> None:
-    sys.stderr.write("najma: interrupted; the store is as it was before this load.\n")
+    sys.stderr.write("najma: interrupted; the store is as it was before this command.\n")
     sys.exit(130)

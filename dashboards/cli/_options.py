@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +13,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from najma.journeys import Store
 
-__all__ = ["StoreOption", "store_path", "existing_store", "open_built_store", "OUTDATED", "out", "err", "Engine", "Measure", "Language", "SampleFormat"]
+__all__ = ["StoreOption", "store_path", "existing_store", "open_built_store", "is_interrupt", "OUTDATED", "out", "err", "Engine", "Measure", "Language", "SampleFormat", "Repeats"]
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # a line of its own, whatever the width: tests and logs read it whole
@@ -54,6 +55,21 @@ class SampleFormat(str, Enum):
     csv = "csv"
 
 
+class Repeats(str, Enum):
+    """What to do with an event equal to an earlier event of the same file."""
+
+    keep = "keep"
+    quarantine = "quarantine"
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` is an interrupt as DuckDB reports it (loaded only if a command used it)."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
 def store_path(store: Path | None) -> Path:
     """The store a command works on: the option's value, else the default."""
     from najma.journeys import default_store_path
@@ -72,15 +88,28 @@ def existing_store(store: Path | None) -> Path:
 
 
 def open_built_store(store: Path | None, *, read_only: bool = True) -> Store:
-    """Open the store of a command that reads journeys; a store without journeys is an error."""
-    from najma.errors import StoreError
-    from najma.journeys import Store
+    """Open the store of a command that reads journeys; a store without journeys is an error.
 
-    opened = Store(existing_store(store), read_only=read_only)
-    if not opened.has_table("journeys"):
+    Journeys left stale (events loaded without a build, a catalogue registered, an earlier najma's
+    build) are built first, saying so, so that no command reads them stale.
+    """
+    from najma.errors import OutdatedStoreError, StoreError
+    from najma.journeys import Store, build_journeys
+
+    path = existing_store(store)
+    try:
+        opened: Store | None = Store(path, read_only=read_only)
+        stale = opened.journeys_stale()
+    except OutdatedStoreError:
+        opened, stale = None, "it was written by an earlier najma"
+    if opened is not None and not stale and not opened.has_table("journeys"):
         opened.close()
-        raise StoreError(f"{opened.path} has no journeys yet; load events with najma ingest (or najma start)")
-    if opened.journeys_outdated():
-        opened.close()
-        raise StoreError(OUTDATED.format(path=opened.path))
+        raise StoreError(f"{path} has no journeys yet; load events with najma ingest (or najma start)")
+    if stale:
+        if opened is not None:
+            opened.close()
+        with Store(path) as writable, err.status(f"building the journeys first: {stale}"):
+            build_journeys(writable)
+        err.print(f"built the journeys of {path} first: {stale}")
+        opened = Store(path, read_only=read_only)
     return opened

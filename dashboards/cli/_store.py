@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,7 +14,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from najma.dashboards.cli._options import SampleFormat, StoreOption, err, existing_store, out, store_path
+from najma.dashboards.cli._options import Repeats, SampleFormat, StoreOption, err, existing_store, is_interrupt, out, store_path
 
 if TYPE_CHECKING:
     from najma.journeys import Store
@@ -39,24 +42,40 @@ def ingest(
     time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' [default: ISO 8601].")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
     catalogue: Annotated[Path | None, typer.Option(help="A service catalogue to register first (roles of activities).")] = None,
+    repeats: Annotated[Repeats, typer.Option(help="Events equal to an earlier event of the same file: keep them as genuine "
+                                             "repeats, or quarantine them as rows repeated by mistake.")] = Repeats.keep,
 ) -> None:
     """Load event logs into the store, once each; print read / loaded / quarantined.
 
-    The journeys of the cases each new file touches are rebuilt after it is loaded.
+    Each file is loaded together with the build of the journeys it touches (and, for the first, the
+    catalogue given): an error or Ctrl-C leaves the store as it was before that file, keeping the
+    files loaded before it. Files that cannot be read are refused before the store is touched.
     """
-    from najma.journeys import Store, build_journeys, load_catalogue, open_source, parse_mapping, register_catalogue
+    from najma.journeys import Store, check_time_format, load_catalogue, open_source, parse_mapping, register_catalogue
 
     mapping = parse_mapping(map_)
+    if time_format is not None:
+        check_time_format(time_format)
     registered = load_catalogue(catalogue) if catalogue is not None else None
+    sources = [open_source(path, sep=sep, encoding=encoding) for path in paths]  # refused before the store is touched
+    path = store_path(store)
     stop = threading.Event()
 
     def on_interrupt(signum: int, frame: object) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        err.print("stopping after the current batch; the store will be left as it was (Ctrl-C again to stop now)")
+        err.print("stopping: the file being loaded will not be kept, the files loaded before it are "
+                  "(Ctrl-C again to stop at once)")
 
-    def advance(task: TaskID, done: int, total: int) -> None:
+    building: set[TaskID] = set()
+
+    def advance(task: TaskID, name: str, done: int, total: int) -> None:
+        if done >= total and task not in building:  # the load is read; its journeys are being built
+            building.add(task)
+            bar.update(task, description=f"{name}: building journeys")
+            if bar.disable:
+                err.print(f"building the journeys of {name}")
         bar.update(task, completed=done, total=total or None)
         if stop.is_set():
             raise KeyboardInterrupt
@@ -64,31 +83,70 @@ def ingest(
     table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
     quarantined = 0
     previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        with Store(store_path(store)) as target, _progress() as bar:
-            if registered is not None:
-                register_catalogue(target, registered)
-            for path in paths:
-                source = open_source(path, sep=sep, encoding=encoding)
-                task = bar.add_task(path.name, total=None)
+    with _removed_if_left_empty(path), Store(path) as target, _progress() as bar:
+        try:
+            for index, source in enumerate(sources):
+                name = Path(source.name).name
+                task = bar.add_task(name, total=None)
                 if bar.disable:  # no bar off a terminal: one line per file says what is being loaded
-                    err.print(f"loading {path} into {target.path}")
-                result = target.ingest(
-                    source, mapping=mapping, service=service, tz=tz, time_format=time_format,
-                    progress=lambda done, total, task=task: advance(task, done, total),
-                )
+                    err.print(f"loading {source.name} into {target.path}")
+                with _interrupt_told(target, source.name), target.transaction():
+                    if index == 0 and registered is not None:
+                        register_catalogue(target, registered)
+                    result = target.ingest(
+                        source, mapping=mapping, service=service, tz=tz, time_format=time_format, repeats=repeats.value,
+                        progress=lambda done, total, task=task, name=name: advance(task, name, done, total),
+                    )
                 bar.remove_task(task)
-                if not result.skipped:
-                    build_journeys(target, batch_id=result.batch_id)
                 skipped = f"already loaded as batch {result.batch_id}; nothing added"
-                table.add_row(str(result.batch_id), path.name, f"{result.read:,}", f"{result.loaded:,}",
+                table.add_row(str(result.batch_id), name, f"{result.read:,}", f"{result.loaded:,}",
                               f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
                 quarantined += 0 if result.skipped else result.quarantined
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     out.print(table)
     if quarantined:
-        out.print(f"Quarantined rows and their reasons: najma quarantine --store {store_path(store)}")
+        out.print(f"Quarantined rows and their reasons: najma quarantine --store {path}")
+
+
+@contextmanager
+def _interrupt_told(target: Store, name: str) -> Iterator[None]:
+    """On an interrupt while `name` loads, say truthfully what the store kept and end with exit code 130."""
+    before = len(target.batches())
+    try:
+        yield
+    except BaseException as exc:
+        if not (isinstance(exc, KeyboardInterrupt) or is_interrupt(exc)):
+            raise
+        kept = len(target.batches())
+        told = ("it was loaded before the interrupt took hold; its journeys are built" if kept > before else
+                f"nothing of it was kept: the store holds what it held before it ({kept} batches)")
+        err.print(f"najma: interrupted while loading {name}; {told}")
+        sys.exit(130)
+
+
+@contextmanager
+def _removed_if_left_empty(path: Path) -> Iterator[None]:
+    """Remove the store file that the block made, if the block fails before loading anything into it."""
+    existed = path.exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and path.exists() and _holds_no_batch(path):
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _holds_no_batch(path: Path) -> bool:
+    from najma.errors import NajmaError
+    from najma.journeys import Store
+
+    try:
+        with Store(path, read_only=True) as left:
+            return not left.batches()
+    except NajmaError:
+        return False
 
 
 @app.command()
@@ -103,10 +161,10 @@ def info(store: StoreOption = None) -> None:
 def print_info(source: Store) -> None:
     """Print the store's batches, its services and its totals."""
     batches = source.batches()
-    table = Table("batch", "source", "read", "loaded", "quarantined", "loaded at (UTC)", title=f"Store {source.path}")
+    table = Table("batch", "source", "read", "loaded", "quarantined", "repeats", "loaded at (UTC)", title=f"Store {source.path}")
     for row in batches:
         table.add_row(str(row.batch_id), row.source, f"{row.rows_read:,}", f"{row.rows_loaded:,}",
-                      f"{row.rows_quarantined:,}", f"{row.loaded_at:%Y-%m-%d %H:%M}")
+                      f"{row.rows_quarantined:,}", f"{row.rows_repeated:,}", f"{row.loaded_at:%Y-%m-%d %H:%M}")
     out.print(table)
     summary = source.service_summary()
     services = Table("service", "cases", "events", "activities", "first (UTC)", "last (UTC)", title="Services")
@@ -139,9 +197,10 @@ def quarantine(
             out.print(f"wrote {total:,} rows to {csv}")
             return
         shown = (rows.limit(limit) if limit else rows).to_pandas()
+    shown = shown.astype(object).where(shown.notna(), None)  # a missing column or record is None, never NaN
     table = Table("batch", "source", "where", "column", "reason", "record", title=f"Quarantine: {total:,} rows")
     for row in shown.itertuples(index=False):
-        place = row.unit if row.row is None or row.row != row.row else f"{row.unit} {int(row.row)}"
+        place = row.unit if row.row is None else f"{row.unit} {int(row.row)}"
         table.add_row(str(row.batch_id), Path(row.source).name, place, row.column or "", row.reason, (row.record or "")[:80])
     out.print(table)
 
@@ -184,10 +243,13 @@ def sample(
 @app.command()
 def start(
     store: StoreOption = None,
-    dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard on http://127.0.0.1:8050/.")] = True,
+    dashboard: Annotated[bool, typer.Option(help="Then serve the dashboard.")] = True,
+    host: Annotated[str, typer.Option(help="The address the dashboard listens on (loopback only: use najma dashboard "
+                                           "with --token or --users to serve others).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port the dashboard listens on.")] = 8050,
 ) -> None:
-    """Load the bundled sample into the store if it is empty (or rebuild journeys an earlier najma built), show
-    what the store holds, and open the dashboard."""
+    """Load the bundled sample into the store if it is empty (or finish journeys left stale), show what the store
+    holds, and open the dashboard on http://HOST:PORT/."""
     from najma.dashboards.cli._dashboard import run_dashboard
     from najma.journeys import Store, build_journeys
     from najma.sample import load_sample
@@ -197,9 +259,9 @@ def start(
         if target.n_rows("events") == 0:
             with err.status(f"loading the bundled sample into {path}"):
                 load_sample(target)
-        elif target.journeys_outdated():
-            with err.status("rebuilding the journeys, which an earlier najma built"):
+        elif stale := target.journeys_stale():
+            with err.status(f"rebuilding the journeys: {stale}"):
                 build_journeys(target)
         print_info(target)
     if dashboard:
-        run_dashboard(path)
+        run_dashboard(path, host=host, port=port)

@@ -1,0 +1,63 @@
+"""A store shared by the dashboard and the programme's commands: the dashboard never locks the others out."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import started
+from tests.dashboards.conftest import DRAWS, _free_port
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _najma(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "najma", *args], capture_output=True, text=True, env=os.environ.copy())
+
+
+@pytest.fixture
+def sample_copy(built_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the built sample, loaded with the key in $NAJMA_KEY_FILE (so more can be loaded into it)."""
+    path = tmp_path / "shared.duckdb"
+    shutil.copyfile(built_sample, path)
+    monkeypatch.setenv("NAJMA_KEY_FILE", str(built_sample.with_suffix(".key")))
+    return path
+
+
+def test_a_taken_port_is_named_in_one_line(sample_copy: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = _najma("start", "--store", str(sample_copy), "--port", str(port))
+    assert refused.returncode == 2
+    last = refused.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"najma: error: cannot listen on 127.0.0.1:{port}") and last.endswith("(see --port to choose another port)")
+    assert "Traceback" not in refused.stderr
+
+
+def test_commands_write_while_the_dashboard_runs_and_it_shows_their_work(sample_copy: Path, tmp_path: Path,
+                                                                          page: object) -> None:
+    port = _free_port()
+    dashboard = started([sys.executable, "-m", "najma", "start", "--store", str(sample_copy), "--port", str(port)],
+                        "najma dashboard on", tmp_path / "dashboard.log", os.environ)
+    try:
+        extra = tmp_path / "extra-permits.csv"
+        pd.DataFrame({"case_id": ["x1", "x1"], "activity": ["Apply", "Approve"],
+                      "timestamp": ["2025-11-02 09:00", "2025-11-03 10:00"]}).to_csv(extra, index=False)
+        loaded = _najma("ingest", str(extra), "--store", str(sample_copy), "--service", "extra permits")
+        assert loaded.returncode == 0, loaded.stderr
+        dashboard.wait_for(f"the dashboard now shows {sample_copy}")
+        page.goto(f"http://127.0.0.1:{port}/data")
+        page.wait_for_selector("#dq-batches .ag-center-cols-container .ag-row >> text=extra-permits.csv")
+    finally:
+        dashboard.terminate()
+        dashboard.wait(timeout=60)
+    assert "Traceback" not in "".join(dashboard.lines)
