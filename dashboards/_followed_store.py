@@ -10,12 +10,12 @@ the new copy, and hands that over; requests already running finish on the old on
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -25,6 +25,8 @@ from najma.journeys import Store, build_journeys
 __all__ = ["FollowedStore", "copy_store"]
 
 Shown = TypeVar("Shown")
+#: The dashboard's copies live in a temporary folder named after it and its process id.
+_PREFIX = "najma-dashboard-"
 Signature = tuple[tuple[int, int] | None, ...]
 
 
@@ -97,8 +99,9 @@ class FollowedStore(Generic[Shown]):
         self._make = make
         self._every = every
         self._say = say or (lambda _line: None)
-        self._folder = Path(tempfile.mkdtemp(prefix="najma-dashboard-"))
-        self._numbers = count(1)
+        _sweep_abandoned_copies()
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self._number = 0  # of the latest copy made, or being made
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[Shown], None]] = []
@@ -110,7 +113,8 @@ class FollowedStore(Generic[Shown]):
         self._retired: tuple[Path, Shown] | None = None
 
     def _fresh(self) -> tuple[Path, Signature, Shown]:
-        copy = self._folder / f"{self.path.stem}-{next(self._numbers)}.duckdb"
+        self._number += 1
+        copy = self._folder / f"{self.path.stem}-{self._number}.duckdb"
         signature = copy_store(self.path, copy)
         return copy, signature, self._make(copy)
 
@@ -129,8 +133,11 @@ class FollowedStore(Generic[Shown]):
         """Copy the store again and make what is shown from the copy; say whether it was picked up."""
         try:
             copy, signature, shown = self._fresh()
-        except NajmaError as exc:  # a command is still writing to it, say: try again at the next look
-            self._say(f"the dashboard keeps showing the store as it was: {exc}")
+        except Exception as exc:  # a command still writing to it, a full disk: try again at the next look
+            for file in self._folder.glob(f"*-{self._number}.duckdb*"):
+                file.unlink(missing_ok=True)
+            cause = exc if isinstance(exc, NajmaError) else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+            self._say(f"the dashboard keeps showing the store as it was: {cause}")
             return False
         previous = (self._copy, self.current)
         self._copy, self._signature, self.current = copy, signature, shown
@@ -158,11 +165,29 @@ class FollowedStore(Generic[Shown]):
         """Stop watching, close what is shown and remove the copies."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout=1.0)  # a copy being rated is abandoned: its files go with the folder
         for held in (self._retired, (self._copy, self.current)):
             if held is not None:
                 self._discard(*held)
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _sweep_abandoned_copies() -> None:
+    """Remove the copies of dashboards whose process is gone (killed before it could clean up)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = folder.name[len(_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _when(signature: Signature) -> str:

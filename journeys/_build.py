@@ -99,16 +99,17 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         The store; it is changed in one transaction. Under its memory limit the cases are built
         in parts that fit (see :data:`BUILD_BYTES_PER_EVENT`).
     batch_id : int, optional
-        Rebuild only the cases that have events in this batch, the journeys of all other cases being
-        current (as :meth:`Store.ingest <najma.journeys.Store.ingest>` knows); the outcomes of all
-        cases are refreshed, as they depend on the store's last event. By default every case is built.
+        Rebuild only the cases that have events in this batch, when the journeys are current but for
+        it (:meth:`Store.journeys_lack_only <najma.journeys.Store.journeys_lack_only>`); otherwise,
+        and by default, every case is built. The outcomes of all cases are refreshed either way, as
+        they depend on the store's last event.
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
     backend = store.backend
     events = backend.table("events")
     pipeline = JourneyPipeline.of(store)
-    partial = batch_id is not None and store.has_table("steps") and store.has_table("journeys")
+    partial = batch_id is not None and store.journeys_lack_only(batch_id)
     as_of = events.timestamp.max().to_pyarrow().as_py()
     with store.transaction():
         if partial:

@@ -1,15 +1,17 @@
 """The event store: a DuckDB file with the events, import batches, quarantined rows and metadata.
 
-Loading a source is one transaction: an error or an interrupt at any point leaves the store as
-it was. A source whose content was loaded before is skipped; of its events, those an earlier
-source loaded are not loaded again, while identical events within it are kept as repeats. Rows
-that cannot be loaded are quarantined with their file, place (CSV line, row, or XES event number),
-column and reason, so loaded + quarantined = read.
+Loading a source, with the build of its journeys, is one transaction: an error or an interrupt at
+any point leaves the store as it was. A source whose content was loaded before with the same
+options is skipped; of its events, those an earlier source loaded are not loaded again, while
+identical events within it are kept as repeats. Rows that cannot be loaded are quarantined with
+their file, place (CSV line, row, or XES event number), column and reason, so loaded +
+quarantined = read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -63,7 +65,7 @@ _IDENTITY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)
 _REPEATS = ("keep", "quarantine")
 #: How long opening a store waits for another process to let go of it (a command, or a dashboard
 #: taking its copy) before saying which process holds it.
-LOCK_WAIT_SECONDS = 15.0
+LOCK_WAIT_SECONDS = 30.0
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
@@ -187,7 +189,7 @@ class Store:
         limits = {} if self.memory_limit is None else {"memory_limit": f"{self.memory_limit}B"}
         self.con = self._connect(read_only, limits)
         self.con.execute("SET TimeZone = 'UTC'")
-        self._in_transaction = False
+        self._in_transaction = self._doomed = False
         try:
             self.schema_version = self._up_to_date(read_only)
         except BaseException:
@@ -213,8 +215,8 @@ class Store:
                     raise StoreError(f"cannot open the store {self.path}: {str(exc).splitlines()[0]}", parameter="store") from None
                 if time.monotonic() >= deadline:
                     raise StoreError(
-                        f"the store {self.path} is in use by another program ({Path(holder.group(1)).name}, process "
-                        f"{holder.group(2)}), which is writing to it; wait until it ends, or stop it, then try again",
+                        f"the store {self.path} is held by another program ({Path(holder.group(1)).name}, process "
+                        f"{holder.group(2)}); wait until it ends, or stop it, then try again",
                         parameter="store") from None
             time.sleep(pause)  # another command holds the file for the length of its work: wait a little for it
             pause = min(pause * 2, 1.0)
@@ -279,7 +281,7 @@ class Store:
         handle = object.__new__(Store)
         handle.path, handle.memory_limit, handle.schema_version = self.path, self.memory_limit, self.schema_version
         handle.con = self.con.cursor()
-        handle._in_transaction = False
+        handle._in_transaction = handle._doomed = False
         handle.con.execute("SET TimeZone = 'UTC'")
         return handle
 
@@ -357,21 +359,38 @@ class Store:
         """Run the block in one transaction: committed at its end, rolled back on any exception.
 
         A block inside another store transaction joins it: all of it is committed or rolled back
-        with the outer block (so a load and the journey build that follows it are one unit).
+        with the outer block (so a load and the journey build that follows it are one unit). A
+        joined block that fails dooms the whole transaction: even if its error is caught, the outer
+        block ends rolled back, with a :class:`~najma.errors.StoreError`, never half committed.
+        The session's time zone is UTC again at the end.
         """
         if self._in_transaction:
-            yield
+            try:
+                yield
+            except BaseException:
+                self._doomed = True
+                raise
             return
         self.con.execute("BEGIN TRANSACTION")
-        self._in_transaction = True
+        self._in_transaction, self._doomed = True, False
         try:
             yield
         except BaseException:
-            self._in_transaction = False
-            self.con.execute("ROLLBACK")
+            self._end("ROLLBACK")
             raise
+        if self._doomed:
+            self._end("ROLLBACK")
+            raise StoreError(f"a step of a change to {self.path} failed and its error was caught; nothing of the "
+                             "change was kept", parameter="store")
+        self._end("COMMIT")
+
+    def _end(self, how: str) -> None:
+        """End the transaction (COMMIT or ROLLBACK) and set the session's time zone back to UTC."""
         self._in_transaction = False
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute(how)
+        finally:
+            self.con.execute("SET TimeZone = 'UTC'")
 
     def replace_table(self, name: str, rows: Rows, *, temporary: bool = False) -> None:
         """Make the table `name` (a temporary one if asked) hold `rows`, whatever it held before.
@@ -402,10 +421,21 @@ class Store:
         """Drop the table (or temporary table) `name`."""
         self.con.execute(f"DROP TABLE {name}")
 
-    def note_change(self) -> None:
-        """Record that what the journeys are built from (events, catalogue) changed: they are stale until the next build."""
+    def note_change(self, batch_id: int | None = None) -> None:
+        """Record that what the journeys are built from changed: by the load of `batch_id`, or (None) otherwise,
+        e.g. a new catalogue. The journeys are stale until the next build."""
         self.con.execute("INSERT OR REPLACE INTO meta SELECT 'generation', (coalesce(max(value::BIGINT), 0) + 1)::VARCHAR "
                          "FROM meta WHERE key = 'generation'")
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('changed_by_batch', ?)",
+                         [None if batch_id is None else str(batch_id)])
+
+    def journeys_lack_only(self, batch_id: int) -> bool:
+        """Whether the journeys are current but for the events of batch `batch_id`, the last change to the store
+        (so building the cases it touches makes them current)."""
+        if not (self.has_table("journeys") and self.has_table("steps")
+                and self._meta("journeys_version") == SCHEMA_VERSION and self._meta("changed_by_batch") == str(batch_id)):
+            return False
+        return int(self._meta("generation") or 0) == int(self._meta("journeys_generation") or 0) + 1
 
     def note_journeys_built(self) -> None:
         """Record that the journeys were built by this najma from the store as it stands (see :meth:`journeys_stale`)."""
@@ -511,8 +541,9 @@ class Store:
         time_format : str, optional
             A strptime format for times, e.g. ``"%d/%m/%Y %H:%M"``.
         progress : callable, optional
-            Called as ``progress(done, total)`` after each batch and once before committing;
-            an exception it raises (such as KeyboardInterrupt) cancels the whole load.
+            Called as ``progress(done, total)`` after each batch, with ``done == total`` once the
+            source is read (the build starts) and once more before committing; an exception it
+            raises (such as KeyboardInterrupt) cancels the whole load and its build.
         build : bool, default True
             Build the journeys of the cases the source touches (all of them when the journeys were
             stale before), so that every question sees the new events. With False, many sources can
@@ -546,7 +577,10 @@ class Store:
         if self.table_kind("events") == "VIEW":
             raise StoreError(f"{self.path} reads the events of a Spark build; add new events to the Spark run's Parquet "
                              "folder and build again, or load them into another store")
-        fingerprint = source.fingerprint()
+        user_mapping = mapping or ColumnMapping()
+        # The same content read with other options gives other events: it is another load.
+        fingerprint = hashlib.sha256(json.dumps(
+            [source.fingerprint(), service, user_mapping.columns, tz, time_format], sort_keys=True).encode()).hexdigest()
         previous = next(iter(self.con.execute(
             "SELECT batch_id, rows_read, rows_loaded, rows_quarantined, rows_repeated FROM batches WHERE fingerprint = ?",
             [fingerprint]
@@ -556,56 +590,53 @@ class Store:
                 self._build_if_stale(None)
             return BatchResult(previous[0], source.name, *previous[1:], True, 0.0)
         pseudonymiser = self._pseudonymiser()
-        stale_before = self.journeys_stale()
-        user_mapping = mapping or ColumnMapping()
-        try:
-            with self.transaction():
-                self.con.execute("SET TimeZone = ?", [tz])
-                batch_id = self._next_batch_id()
-                first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
-                seen_columns: set[str] = set()
+        with self.transaction():  # it sets the session's zone back to UTC at its end, whatever happens
+            self.con.execute("SET TimeZone = ?", [tz])
+            batch_id = self._next_batch_id()
+            first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
+            seen_columns: set[str] = set()
 
-                def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
-                    resolved = self._resolve(source, user_mapping, batch.schema.names)
-                    if "customer_id" in resolved:
-                        batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
-                    return batch, with_clean_text(batch), resolved
+            def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
+                resolved = self._resolve(source, user_mapping, batch.schema.names)
+                if "customer_id" in resolved:
+                    batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                return batch, with_clean_text(batch), resolved
 
-                for batch, cleaned, resolved in read_ahead(source.batches(), prepare):
-                    seen_columns.update(batch.schema.names)
-                    normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
-                    self._stage(batch, cleaned, normaliser, batch_id, first_seq, source)
-                    if progress:
-                        progress(source.progress(), source.progress_total)
-                unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
-                if unseen and source.kind == "xes":
-                    raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
-                self._quarantine_rejects(source, batch_id)
-                repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
-                self._quarantine_loaded_before(source, batch_id, first_seq)
-                loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
-                quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
-                seconds = time.perf_counter() - started
-                self.con.execute(
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
-                    [
-                        batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
-                        tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds, repeated,
-                    ],
-                )
-                self.con.execute("SET TimeZone = 'UTC'")
-                if loaded:
-                    self.note_change()
-                if build:
-                    self._build_if_stale(None if stale_before else batch_id)
+            for batch, cleaned, resolved in read_ahead(source.batches(), prepare):
+                seen_columns.update(batch.schema.names)
+                normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
+                self._stage(batch, cleaned, normaliser, batch_id, first_seq, source)
                 if progress:
-                    progress(source.progress_total, source.progress_total)  # last chance to cancel
-        finally:
+                    progress(source.progress(), source.progress_total)
+            unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
+            if unseen and source.kind == "xes":
+                raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
+            self._quarantine_rejects(source, batch_id)
+            repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
+            self._quarantine_loaded_before(source, batch_id, first_seq)
+            loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+            quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+            seconds = time.perf_counter() - started
+            self.con.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+                [
+                    batch_id, source.name, source.kind, fingerprint, service, json.dumps(user_mapping.columns),
+                    tz, time_format, loaded + quarantined, loaded, quarantined, first_seq, seconds, repeated,
+                ],
+            )
             self.con.execute("SET TimeZone = 'UTC'")
+            if loaded:
+                self.note_change(batch_id)
+            if progress:
+                progress(source.progress_total, source.progress_total)  # read whole: the build starts
+            if build:
+                self._build_if_stale(batch_id)
+            if progress:
+                progress(source.progress_total, source.progress_total)  # built: the last chance to cancel
         return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, repeated, False, seconds)
 
     def _build_if_stale(self, batch_id: int | None) -> None:
-        """Build the journeys if they are stale: only the cases of `batch_id` when given, else all."""
+        """Build the journeys if they are stale: only the cases of `batch_id` when they lack only those, else all."""
         if self.journeys_stale():
             from najma.journeys._build import build_journeys  # the build reads the store: imported when used
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -42,11 +44,14 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
         followed = FollowedStore(store_path(store), lambda copy: DashboardData(
             copy, config=model, min_group=min_group, draws=draws, progress=stage), say=err.print)
         starting.clear()
+    # Stopped by a service manager (SIGTERM) as by Ctrl-C: the copies of the store are removed either way.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         app = create_app(followed.current, access=access)
         followed.follow(lambda data: app.server.config.__setitem__("NAJMA_DATA", data))
         serve(app, host=host, port=port, ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
     finally:
+        signal.signal(signal.SIGTERM, previous)
         followed.close()
 
 

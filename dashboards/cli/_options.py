@@ -62,12 +62,16 @@ class Repeats(str, Enum):
     quarantine = "quarantine"
 
 
-def is_interrupt(exc: BaseException) -> bool:
-    """Whether `exc` is an interrupt as DuckDB reports it (loaded only if a command used it)."""
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
-        return True
-    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+def is_interrupt(exc: BaseException | None) -> bool:
+    """Whether `exc`, or an error it was raised in the handling of, is an interrupt (Ctrl-C, or DuckDB's report of it)."""
+    duckdb = sys.modules.get("duckdb")  # loaded only if a command used it
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt) or (duckdb is not None and isinstance(exc, duckdb.InterruptException)):
+            return True
+        if isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower():
+            return True
+        exc = exc.__context__
+    return False
 
 
 def store_path(store: Path | None) -> Path:

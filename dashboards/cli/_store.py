@@ -82,6 +82,7 @@ def ingest(
 
     table = Table("batch", "source", "read", "loaded", "quarantined", "note", title="Ingest")
     quarantined = 0
+    kept: list[str] = []  # the files whose load is committed (or was there before)
     previous = signal.signal(signal.SIGINT, on_interrupt)
     with _removed_if_left_empty(path), Store(path) as target, _progress() as bar:
         try:
@@ -90,7 +91,7 @@ def ingest(
                 task = bar.add_task(name, total=None)
                 if bar.disable:  # no bar off a terminal: one line per file says what is being loaded
                     err.print(f"loading {source.name} into {target.path}")
-                with _interrupt_told(target, source.name), target.transaction():
+                with _told(target, name, kept, table), target.transaction():
                     if index == 0 and registered is not None:
                         register_catalogue(target, registered)
                     result = target.ingest(
@@ -98,10 +99,16 @@ def ingest(
                         progress=lambda done, total, task=task, name=name: advance(task, name, done, total),
                     )
                 bar.remove_task(task)
+                kept.append(name)
                 skipped = f"already loaded as batch {result.batch_id}; nothing added"
                 table.add_row(str(result.batch_id), name, f"{result.read:,}", f"{result.loaded:,}",
                               f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
                 quarantined += 0 if result.skipped else result.quarantined
+                if stop.is_set() and index + 1 < len(sources):  # the stop came as this file was committed
+                    out.print(table)
+                    err.print(f"najma: interrupted; kept {', '.join(kept)}; not loaded: "
+                              f"{', '.join(Path(s.name).name for s in sources[index + 1:])}")
+                    sys.exit(130)
         finally:
             signal.signal(signal.SIGINT, previous)
     out.print(table)
@@ -110,17 +117,25 @@ def ingest(
 
 
 @contextmanager
-def _interrupt_told(target: Store, name: str) -> Iterator[None]:
-    """On an interrupt while `name` loads, say truthfully what the store kept and end with exit code 130."""
+def _told(target: Store, name: str, kept: list[str], table: Table) -> Iterator[None]:
+    """If loading `name` fails or is interrupted, say truthfully what the store kept: the files in `kept`, whose
+    rows `table` shows, and of `name` nothing (or, for an interrupt that came as it was committed, all of it)."""
+    from najma.errors import NajmaError
+
     before = len(target.batches())
+    earlier = f"; kept the files loaded before it: {', '.join(kept)}" if kept else ""
     try:
         yield
+    except NajmaError:
+        if kept:
+            out.print(table)
+            err.print(f"najma: {name} was not loaded{earlier}")
+        raise
     except BaseException as exc:
-        if not (isinstance(exc, KeyboardInterrupt) or is_interrupt(exc)):
+        if not is_interrupt(exc):
             raise
-        kept = len(target.batches())
-        told = ("it was loaded before the interrupt took hold; its journeys are built" if kept > before else
-                f"nothing of it was kept: the store holds what it held before it ({kept} batches)")
+        told = ("it was loaded and its journeys built before the interrupt took hold" if len(target.batches()) > before
+                else f"nothing of it was kept{earlier or ': the store holds what it held before'}")
         err.print(f"najma: interrupted while loading {name}; {told}")
         sys.exit(130)
 

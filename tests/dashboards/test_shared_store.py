@@ -7,13 +7,15 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from najma.dashboards._followed_store import FollowedStore
 from tests.conftest import started
-from tests.dashboards.conftest import DRAWS, _free_port
+from tests.dashboards.conftest import _free_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -61,3 +63,26 @@ def test_commands_write_while_the_dashboard_runs_and_it_shows_their_work(sample_
         dashboard.terminate()
         dashboard.wait(timeout=60)
     assert "Traceback" not in "".join(dashboard.lines)
+    assert not list(Path(tempfile.gettempdir()).glob(f"najma-dashboard-{dashboard.pid}-*")), "its copies are left behind"
+
+
+def test_a_copy_that_cannot_be_made_keeps_the_dashboard_on_the_last_one(sample_copy: Path):
+    said: list[str] = []
+    made: list[Path] = []
+
+    def make(copy: Path) -> Path:
+        if made:
+            raise OSError(28, "No space left on device")
+        made.append(copy)
+        return copy
+
+    followed = FollowedStore(sample_copy, make, say=said.append)
+    try:
+        first = followed.current
+        assert not followed.refresh()
+        assert followed.current == first and first.exists()
+        assert said == ["the dashboard keeps showing the store as it was: OSError: [Errno 28] No space left on device"]
+        assert [p.name for p in first.parent.iterdir()] == [first.name]  # the failed copy is removed
+    finally:
+        followed.close()
+    assert not first.parent.exists()
