@@ -34,12 +34,13 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from najma.dashboards._i18n import display_names
+from najma.dashboards._i18n import column_notes, display_names
 from najma.errors import InvalidParameterError
 from najma.journeys import (
     CaseFilter,
     ProcessMap,
     Store,
+    held_columns,
     journey_table,
     life_event_journeys,
     linked_cases,
@@ -107,8 +108,10 @@ class DashboardData:
         self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
         say("rating every service and quarter")
         self.ratings = self._suppress(rate_features(self.features, config=self.config, draws=draws), None)
+        self.held = held_columns(self._root)
         say("rating every service, quarter and channel")
-        self.channel_ratings = self._suppress(rate_features(self.features, by="channel", config=self.config, draws=0),
+        with_channel = self.features[self.features["first_channel"].notna()]  # a log without channels has no such rating
+        self.channel_ratings = self._suppress(rate_features(with_channel, by="channel", config=self.config, draws=0),
                                               "channel")
         self.quarters: list[str] = sorted(self.features["quarter"].dropna().unique(), reverse=True)
         self.names = {lang: display_names(self._root, lang) for lang in ("en", "ar")}
@@ -158,14 +161,18 @@ class DashboardData:
     def _suppress(self, ratings: pd.DataFrame, by: str | None) -> pd.DataFrame:
         """Count the customers of each rated group; blank the ratings and KPIs of groups below `min_group`."""
         keys = ["service", "quarter"] + (["first_channel"] if by else [])
-        customers = self.features.groupby(keys, dropna=False)["customer_id"].nunique().rename("customers")
-        found = ratings.merge(customers.reset_index(), on=keys, how="left")
+        customers = self.features.groupby(keys, dropna=False)["customer_id"].nunique().rename("customers").reset_index()
+        found = ratings.merge(customers.astype(ratings[keys].dtypes.to_dict()), on=keys, how="left")
         found["customers"] = found["customers"].fillna(0).astype("int64")
         small = found["customers"] < self.min_group
         hidden = ["stars", "score", *PILLARS, *star_columns(self.config), *KPIS]
         found.loc[small, hidden] = np.nan
         found.loc[small, "status"] = SUPPRESSED
         return found
+
+    def notes(self, service: str | None, lang: str) -> list[str]:
+        """The lines a page says about the columns the data of `service` (of every service when None) lacks."""
+        return column_notes(self.held.of(service), lang)
 
     def too_few(self, customers: int) -> bool:
         """Whether a group of `customers` customers must be suppressed."""
@@ -236,6 +243,11 @@ class DashboardData:
             return {}
         now, before = quarter_with_change(ratings, quarter, self.quarters)
         return {card.service: card for card in rating_cards(now, before, self.config)}
+
+    def latest_quarter(self, service: str) -> str | None:
+        """The latest quarter in which `service` has cases."""
+        quarters = self._of_service[service]["quarter"].dropna() if service in self._of_service else []
+        return max(quarters) if len(quarters) else None
 
     def card(self, service: str, quarter: str) -> RatingCard | None:
         """The rating card of `service` in `quarter`, or None when it has no cases then."""
@@ -383,7 +395,7 @@ class DashboardData:
     # -- data quality ---------------------------------------------------------------------------------------
 
     def batches(self) -> pd.DataFrame:
-        """The import batches: batch_id, source, kind, service, rows read, loaded, quarantined, loaded_at, seconds."""
+        """The import batches: batch_id, source, kind, service, rows read, loaded, quarantined, loaded_at, seconds, repeated."""
         return pd.DataFrame(self.store.batches())
 
     def quarantine(self) -> pd.DataFrame:

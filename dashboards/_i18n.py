@@ -16,11 +16,11 @@ import ibis
 import pandas as pd
 
 from najma.errors import InvalidEventLogError
-from najma.journeys import Store
+from najma.journeys import OPTIONAL_COLUMNS, Store
 from najma.rating import KPIS, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
-           "move_text", "advice_text", "plan_text", "display_names"]
+           "move_text", "advice_text", "plan_text", "display_names", "missing_column_lines", "column_notes"]
 
 LANGUAGES = ("en", "ar")
 
@@ -48,6 +48,24 @@ _TEXT: dict[str, tuple[str, str]] = {
     "target": ("Target", "المستهدف"),
     "points": ("Points", "النقاط"),
     "no_data": ("no data: needs", "لا توجد بيانات: يتطلب"),
+    "no_data_short": ("no data", "لا توجد بيانات"),
+    "no_column": ("no {column} column, needed by {needs}; map it with --map {key}=COLUMN",
+                  "لا يوجد عمود {column}، وتحتاجه: {needs}؛ اربطه بالخيار \u2066--map {key}=COLUMN\u2069"),
+    "cases_as_customers": ("no customer column: each case counts as its own customer (groups are counted in cases)",
+                           "لا يوجد عمود المتعامل: كل طلب يُحسب متعاملاً مستقلاً (تُعدّ المجموعات بالطلبات)"),
+    "column_start_timestamp": ("start time", "وقت البدء"),
+    "column_customer_id": ("customer", "المتعامل"),
+    "column_channel": ("channel", "القناة"),
+    "column_agency": ("agency", "الجهة"),
+    "column_resource": ("resource", "المنفّذ"),
+    "column_satisfaction": ("satisfaction", "الرضا"),
+    "column_cost": ("cost", "التكلفة"),
+    "per_channel_ratings": ("per-channel ratings", "التقييمات حسب القناة"),
+    "processing_time": ("processing time", "وقت المعالجة"),
+    "rework_by_resource": ("repeats by the same resource", "التكرار من المنفّذ نفسه"),
+    "no_completed": ("No completed cases: an outcome needs an approval role in the catalogue.",
+                     "لا توجد طلبات منجزة: تتطلب النتيجة دور الموافقة في الدليل."),
+    "no_deviations": ("No deviation is seen in {n} cases or more.", "لا يوجد انحراف في {n} طلبات أو أكثر."),
     "explanation": ("Explanation", "التفسير"),
     "since_last_quarter": ("Since last quarter", "منذ الربع السابق"),
     "next_star": ("Next star", "النجمة التالية"),
@@ -142,6 +160,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "batches": ("Import batches", "دفعات الاستيراد"),
     "read": ("Read", "المقروءة"),
     "loaded": ("Loaded", "المحمّلة"),
+    "repeats": ("Repeats", "التكرارات"),
+    "repeats_hint": ("Events equal to an earlier event of the same file: kept as genuine repeats, as pm4py keeps them, "
+                     "unless the load asked to quarantine them",
+                     "أحداث مطابقة لحدث سابق في الملف نفسه: تُحفظ تكرارات حقيقية كما يحفظها pm4py، ما لم يُطلب عزلها عند التحميل"),
     "loaded_at": ("Loaded at", "وقت التحميل"),
     "column": ("Column", "العمود"),
     "first_row": ("First row", "أول صف"),
@@ -208,6 +230,38 @@ def percent_text(value: float | None) -> str:
     ('94%', '')
     """
     return "" if value is None else f"{value:.0%}"
+
+
+#: The mapping key (``--map KEY=COLUMN``) of each optional column, and the figures beyond the KPIs
+#: that need it (the KPIs declare theirs in :attr:`najma.rating.Kpi.columns`).
+_LIST = {"en": ", ", "ar": "، "}
+_MAP_KEYS = {"start_timestamp": "start", "customer_id": "customer"}
+_FIGURES_NEEDING = {"channel": ("per_channel_ratings",), "start_timestamp": ("processing_time",),
+                    "resource": ("rework_by_resource",)}
+
+
+def missing_column_lines(held: frozenset[str], lang: str) -> list[str]:
+    """One line per optional column missing from `held` that a KPI or figure needs: what needs it and how to map it.
+
+    Examples
+    --------
+    >>> missing_column_lines(frozenset(OPTIONAL_COLUMNS) - {"channel"}, "en")
+    ['no channel column, needed by Digital take-up, Channel switches, per-channel ratings; map it with --map channel=COLUMN']
+    """
+    lines = []
+    for column in OPTIONAL_COLUMNS:
+        needs = [kpi_label(k, lang) for k, kpi in KPIS.items() if column in kpi.columns]
+        needs += [text(figure, lang) for figure in _FIGURES_NEEDING.get(column, ())]
+        if column in held or not needs:
+            continue
+        lines.append(text("no_column", lang).format(column=text(f"column_{column}", lang), needs=_LIST[lang].join(needs),
+                                                    key=_MAP_KEYS.get(column, column)))
+    return lines
+
+
+def column_notes(held: frozenset[str], lang: str) -> list[str]:
+    """What a reader of figures over data holding the columns `held` must know: how customers are counted, what is missing."""
+    return ([] if "customer_id" in held else [text("cases_as_customers", lang)]) + missing_column_lines(held, lang)
 
 
 def kpi_label(kpi: str, lang: str) -> str:

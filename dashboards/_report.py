@@ -22,6 +22,7 @@ from najma.dashboards._data import cases_per_quarter
 from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
     change_text,
+    column_notes,
     direction,
     display_names,
     kpi_label,
@@ -33,7 +34,7 @@ from najma.dashboards._i18n import (
     text,
 )
 from najma.dashboards._static_images import figures_as_svg, print_pdf
-from najma.journeys import CaseFilter, Store, previous_quarter, process_map
+from najma.journeys import CaseFilter, Store, held_columns, previous_quarter, process_map
 from najma.rating import (
     KPIS,
     PILLARS,
@@ -102,7 +103,9 @@ def write_report(
     cards = rating_cards(ratings, before, config)
     names = display_names(store, lang)
     say("journey maps")
-    pages = [_service_page(store, card, features, config, names, lang) for card in cards]
+    held = held_columns(store)
+    pages = [_service_page(store, card, features, config, names, lang) | {"notes": column_notes(held.of(card.service), lang)}
+             for card in cards]
     say("charts")
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
                                      y_title=text("service", lang))

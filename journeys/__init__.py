@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_mapping": ["ColumnMapping", "XES_MAPPING", "parse_mapping"],
     "_normalise": ["check_time_format"],
     "_schema": ["EVENT_COLUMNS"],
+    "_columns": ["OPTIONAL_COLUMNS", "HeldColumns", "held_columns"],
     "_catalogue": ["Catalogue", "load_catalogue", "parse_catalogue", "draft_catalogue"],
     "_build": ["build_journeys", "register_catalogue"],
     "_pipeline": ["JourneyPipeline", "VARIANT_SEP"],

@@ -68,7 +68,7 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
             )
         bundles = bundles.filter(bundles.life_event == life_event)
     journeys = journey_table(store, where)
-    cases = journeys.filter(journeys.customer_id.notnull()).join(bundles, "service").select(
+    cases = journeys.join(bundles, "service").select(  # a case without a customer is its own (see _pipeline)
         bundles.life_event, journeys.service, journeys.case_id, journeys.customer_id, bundles.window_days,
         agency=journeys.first_agency, start=journeys.start, end=journeys.end,
         customer_steps=journeys.customer_steps, visits=journeys.visits,

@@ -9,7 +9,9 @@ so an engine only decides where a stage's result is kept.
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
 its case's start and key (the event_seq of the case's first event, an integer that names the case
 in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
-``journeys`` holds one row per case with its metrics and variant.
+``journeys`` holds one row per case with its metrics and variant. A case whose events name no
+customer is its own customer (``service/case_id``), so that every count of customers counts cases
+when a log has no customer column (see :mod:`najma.journeys._columns`).
 
 Roles come from the service catalogue (see :mod:`najma.journeys._catalogue`) registered with
 :func:`najma.journeys.register_catalogue`. A service the catalogue does not describe falls back on the
@@ -241,7 +243,11 @@ def journeys_expr(steps: Table) -> Table:
     cases = steps.group_by("case_key").aggregate(
         service=steps.service.arbitrary(),
         case_id=steps.case_id.arbitrary(),
-        customer_id=steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
+        # Without a customer, a case is its own customer (named by its service and id): suppression then counts cases.
+        customer_id=ibis.coalesce(
+            steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
+            steps.service.arbitrary().concat("/", steps.case_id.arbitrary()),
+        ),
         first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
         first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
         channel_list=steps.channel.collect(distinct=True).sort(),

@@ -145,7 +145,8 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
     moves = []
     if rated and before is not None and before["status"] == RATED:
         moves = [KpiMove(m.kpi, m.before, m.now, m.points)
-                 for m in quarter_change(rating, before, config).head(MOVES).itertuples()]
+                 for m in quarter_change(rating, before, config).dropna(subset=["before", "now"], how="all")  # no data either time
+                 .head(MOVES).itertuples()]
     return RatingCard(
         service=rating["service"], quarter=rating["quarter"], status=rating["status"], cases=int(rating["cases"]),
         stars=stars, score=float(rating["score"]) if rated else None,

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError, StoreError
-from najma.journeys import CaseFilter, Store, journey_table, quarter_name, quarter_of, quarter_zone
+from najma.journeys import CaseFilter, HeldColumns, Store, held_columns, journey_table, quarter_name, quarter_of, quarter_zone
 from najma.journeys._tables import JourneyTables
 
 __all__ = [
@@ -60,6 +60,9 @@ class Kpi:
         For a quantile KPI, the quantile.
     needs : str
         The data without which it is empty, said to the reader.
+    columns : tuple of str
+        The optional canonical columns it needs (see :mod:`najma.journeys._columns`): for a service
+        whose log lacks one, the KPI is NaN ("no data"), never 0.
     """
 
     name: str
@@ -71,6 +74,7 @@ class Kpi:
     needs: str
     per: str | None = None
     q: float | None = None
+    columns: tuple[str, ...] = ()
 
 
 _K = Kpi
@@ -83,17 +87,20 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     _K("within_sla", "Share within SLA", "نسبة الإنجاز ضمن مستوى الخدمة", "share", "within_sla", "completed",
        "an SLA in the catalogue"),
     _K("waiting_share", "Waiting share of time", "نسبة وقت الانتظار", "share", "waiting_seconds", "all",
-       "start times or lifecycle transitions", per="timed_seconds"),
-    _K("cost_per_transaction", "Cost per transaction", "تكلفة المعاملة", "money", "cost", "all", "a cost column"),
+       "start times or lifecycle transitions", per="timed_seconds", columns=("start_timestamp",)),
+    _K("cost_per_transaction", "Cost per transaction", "تكلفة المعاملة", "money", "cost", "all", "a cost column",
+       columns=("cost",)),
     _K("digital_take_up", "Digital take-up", "نسبة الاستخدام الرقمي", "share", "digital", "completed",
-       "channels marked digital in the catalogue"),
+       "channels marked digital in the catalogue", columns=("channel",)),
     _K("completion_rate", "Completion rate", "نسبة الإنجاز", "share", "completed", "ended", "decision roles"),
     _K("first_time_right", "First time right", "الإنجاز من المرة الأولى", "share", "first_time_right", "completed",
        "decision roles"),
     _K("abandonment", "Abandonment", "نسبة الترك", "share", "abandoned", "ended", "decision roles"),
     _K("rejection", "Rejection", "نسبة الرفض", "share", "rejected", "ended", "decision roles"),
-    _K("satisfaction_mean", "Mean satisfaction", "متوسط الرضا", "score", "satisfaction", "all", "survey answers"),
-    _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "survey answers"),
+    _K("satisfaction_mean", "Mean satisfaction", "متوسط الرضا", "score", "satisfaction", "all", "survey answers",
+       columns=("satisfaction",)),
+    _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "survey answers",
+       columns=("satisfaction",)),
     _K("repeat_contacts", "Repeat contacts per case", "التواصل المتكرر لكل طلب", "count", "customer_repeats", "all",
        "customer steps"),
     _K("median_customer_steps", "Median customer steps", "الخطوات الوسيطة للمتعامل", "steps", "customer_steps",
@@ -104,9 +111,9 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     _K("documents_asked_again", "Documents asked again", "المستندات المطلوبة مجدداً", "count",
        "documents_asked_again", "completed", "customer steps"),
     _K("channel_switches", "Channel switches", "التنقل بين القنوات", "count", "channel_switches", "completed",
-       "a channel column"),
+       "a channel column", columns=("channel",)),
     _K("agency_handoffs", "Agency hand-offs", "الانتقال بين الجهات", "count", "agency_handoffs", "completed",
-       "an agency column"),
+       "an agency column", columns=("agency",)),
     _K("steps_above_design", "Steps above the designed journey", "الخطوات الزائدة عن الرحلة المصممة", "steps",
        "above_design", "completed", "a designed journey in the catalogue"),
     _K("proactive_share", "Started proactively", "الخدمات الاستباقية", "share", "proactive", "all",
@@ -146,7 +153,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         return condition.cast("float64")
 
     all_digital = (j.channel_list.length() > 0) & (j.channel_list.filter(lambda c: ~c.isin(digital)).length() == 0)
-    return j.select(
+    features = j.select(
         "service", "case_id", "customer_id", "start", "first_channel", "first_agency",
         all=one,
         completed=flag(outcome == "completed"),
@@ -171,6 +178,17 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         above_design=ibis.greatest(j.customer_steps - j.designed_steps, 0).cast("float64"),
         proactive=flag(j.proactive),
     )
+    return _without_unheld(features, held_columns(store))
+
+
+def _without_unheld(features: Table, held: HeldColumns) -> Table:
+    """Blank the feature of each KPI in the services whose log lacks a column it needs: no data, never 0."""
+    blanks = {}
+    for kpi in KPIS.values():
+        lacking = sorted({service for column in kpi.columns for service in held.lacking(column)})
+        if lacking:
+            blanks[kpi.value] = ibis.ifelse(features.service.isin(lacking), ibis.null("float64"), features[kpi.value])
+    return features.mutate(**blanks) if blanks else features
 
 
 def case_features_expr(

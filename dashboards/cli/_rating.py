@@ -100,17 +100,21 @@ def explain_command(
     store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
 ) -> None:
     """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
-    from najma.dashboards._i18n import change_text, move_text, percent_text, star_marks
+    from najma.dashboards._i18n import change_text, column_notes, move_text, percent_text, star_marks
     from najma.errors import NajmaError
+    from najma.journeys import held_columns
     from najma.rating import describe_advice, load_config, rate_quarter, rating_cards
 
     model = load_config(config)
     with open_built_store(store) as source:
         ratings, before = rate_quarter(source, quarter, model, draws)
+        notes = column_notes(held_columns(source).of(service), "en")
     chosen = ratings[ratings["service"] == service]
     if chosen.empty:
         raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
     card = rating_cards(chosen, before, model)[0]
+    for line in notes:
+        out.print(f"note: {line}", markup=False)
     if not card.rated:
         out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; the model needs {model.min_cases})")
         return

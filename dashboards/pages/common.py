@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import LANGUAGES, text
 
 __all__ = ["current_data", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
-           "too_few", "heading", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
+           "too_few", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
 
 #: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers).
 NUMBER = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
@@ -75,9 +76,21 @@ def grid(id_: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]] | N
     )
 
 
+def no_data_as_text(formatter: dict[str, str], lang: str) -> dict[str, str]:
+    """A grid value formatter of this module that shows a missing value as "no data" in `lang`, not as a blank."""
+    return {"function": formatter["function"].replace("? ''", f"? {json.dumps(text('no_data_short', lang))}", 1)}
+
+
+def blank() -> go.Figure:
+    """A figure with nothing to draw, kept out of sight: the reason beside it says why."""
+    return go.Figure(layout={"xaxis": {"visible": False}, "yaxis": {"visible": False}, "height": 40,
+                             "margin": {"t": 0, "b": 0, "l": 0, "r": 0}, "plot_bgcolor": "rgba(0,0,0,0)",
+                             "paper_bgcolor": "rgba(0,0,0,0)"})
+
+
 def graph(id_: str, figure: go.Figure | None = None) -> dcc.Graph:
     """A plotly graph with the mode bar kept small."""
-    return dcc.Graph(id=id_, figure=figure or go.Figure(), config={"displaylogo": False})
+    return dcc.Graph(id=id_, figure=figure or blank(), config={"displaylogo": False})
 
 
 def note(id_: str, children: Any = "") -> dmc.Text:
@@ -93,6 +106,16 @@ def section(title: str, *children: Any) -> dmc.Paper:
 def options(keys: Sequence[str], names: Mapping[str, str]) -> list[dict[str, str]]:
     """Select options of `keys` shown by their names."""
     return [{"value": key, "label": names.get(key, key)} for key in keys]
+
+
+def reason(children: Any, id_: str | None = None) -> dmc.Text:
+    """One line that says why a figure beside it is empty or what it lacks (the class ``najma-reason`` marks it)."""
+    return dmc.Text(children, size="sm", c="dimmed", className="najma-reason", **({"id": id_} if id_ else {}))
+
+
+def column_notes(data: DashboardData, service: str | None, lang: str) -> list[dmc.Text]:
+    """The lines on how customers are counted and which columns the data of `service` (of all when None) lacks."""
+    return [reason(line) for line in data.notes(service, lang)]
 
 
 def too_few(lang: str, data: DashboardData) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc
+from dash import Input, Output, State, dcc, html
 
 from najma.dashboards._figures import sankey_figure
 from najma.dashboards._i18n import text
@@ -14,11 +14,13 @@ from najma.dashboards.pages.common import (
     PERCENT,
     Callback,
     choice,
+    column_notes,
     current_data,
     graph,
     grid,
     heading,
     options,
+    reason,
     rows_of,
     section,
     too_few,
@@ -37,6 +39,7 @@ def layout(lang: str = "en", life_event: str | None = None, **_: Any) -> dmc.Sta
     names = {e: data.name("life_event", e, lang) for e in data.life_events}
     return dmc.Stack([
         heading(lang, "page_journeys"),
+        html.Div(column_notes(data, None, lang), id="cj-columns"),
         dcc.Store(id="cj-lang", data=lang),
         dmc.Select(id="cj-life-event", label=text("life_event", lang), data=options(data.life_events, names),
                    value=choice(life_event, data.life_events) or data.life_events[0], w=280, allowDeselect=False),
@@ -62,7 +65,7 @@ def update_journeys(life_event: str | None, lang: str) -> tuple[Any, go.Figure, 
     life_event = choice(life_event, data.life_events) or data.life_events[0]
     summary = data.life_event_summary(life_event)
     if summary is None:
-        return [dmc.Text(too_few(lang, data))], go.Figure(), []
+        return [reason(too_few(lang, data))], go.Figure(), []
     cards = [
         _figure(text("journeys", lang), f"{summary['journeys']:,}", "cj-journeys"),
         _figure(text("customers", lang), f"{summary['customers']:,}", "cj-customers"),

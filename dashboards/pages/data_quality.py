@@ -6,11 +6,22 @@ from typing import Any
 
 import dash_mantine_components as dmc
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc
+from dash import Input, Output, State, dcc, html
 
 from najma.dashboards._figures import coverage_figure
 from najma.dashboards._i18n import text
-from najma.dashboards.pages.common import Callback, current_data, graph, grid, heading, note, rows_of, section
+from najma.dashboards.pages.common import (
+    Callback,
+    column_notes,
+    current_data,
+    graph,
+    grid,
+    heading,
+    note,
+    reason,
+    rows_of,
+    section,
+)
 
 KEY = "data"
 PATH = "/data"
@@ -26,6 +37,7 @@ def layout(lang: str = "en", **_: Any) -> dmc.Stack:
     quarantine = data.quarantine()
     return dmc.Stack([
         heading(lang, "page_data"),
+        html.Div(column_notes(data, None, lang), id="dq-columns"),
         dcc.Store(id="dq-lang", data=lang),
         section(text("batches", lang), grid("dq-batches", [
             {"field": "batch_id", "headerName": "#", "maxWidth": 70},
@@ -34,11 +46,12 @@ def layout(lang: str = "en", **_: Any) -> dmc.Stack:
             {"field": "rows_read", "headerName": text("read", lang)},
             {"field": "rows_loaded", "headerName": text("loaded", lang)},
             {"field": "rows_quarantined", "headerName": text("quarantine", lang)},
+            {"field": "rows_repeated", "headerName": text("repeats", lang), "headerTooltip": text("repeats_hint", lang)},
             {"field": "loaded_at", "headerName": text("loaded_at", lang)},
         ], rows_of(batches.assign(loaded_at=batches["loaded_at"].astype(str))), lang=lang, height=240)),
         section(text("quarantine", lang),
-                note("dq-quarantine-note", text("no_quarantine", lang) if quarantine.empty else
-                     f"{int(quarantine['rows'].sum()):,} {text('rows', lang)}"),
+                reason(text("no_quarantine", lang), "dq-quarantine-note") if quarantine.empty else
+                note("dq-quarantine-note", f"{int(quarantine['rows'].sum()):,} {text('rows', lang)}"),
                 grid("dq-quarantine", [
                     {"field": "source", "headerName": text("source", lang), "minWidth": 200},
                     {"field": "column", "headerName": text("column", lang)},

@@ -20,10 +20,12 @@ from najma.dashboards.pages.common import (
     STARS,
     Callback,
     choice,
+    column_notes,
     current_data,
     graph,
     grid,
     heading,
+    no_data_as_text,
     note,
     options,
     rows_of,
@@ -44,6 +46,7 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
     channel_names = {c: data.name("channel", c, lang) for c in data.channels}
     return dmc.Stack([
         heading(lang, "page_overview"),
+        html.Div(column_notes(data, None, lang), id="ov-columns"),
         dcc.Store(id="ov-lang", data=lang),
         dmc.Group([
             dmc.Select(id="ov-quarter", label=text("quarter", lang), data=data.quarters, value=quarter, w=140,
@@ -51,7 +54,7 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
             dmc.Select(id="ov-agency", label=text("agency", lang), data=options(data.agencies(), agency_names),
                        placeholder=text("all_agencies", lang), clearable=True, w=280),
             dmc.Select(id="ov-channel", label=text("channel", lang), data=options(data.channels, channel_names),
-                       placeholder=text("all_channels", lang), clearable=True, w=200),
+                       placeholder=text("all_channels", lang), clearable=True, w=200, disabled=not data.channels),
             dmc.TextInput(id="ov-search", label=text("search", lang), debounce=300, w=240),
         ]),
         section(text("services_and_stars", lang), note("ov-count"), grid("ov-grid", _columns(lang), lang=lang, height=480)),
@@ -75,7 +78,7 @@ def _columns(lang: str) -> list[dict[str, Any]]:
         {"field": "stars", "headerName": text("stars", lang), "valueFormatter": STARS, "sort": "desc", "minWidth": 130},
         {"field": "change_text", "headerName": text("change", lang)},
         {"field": "score", "headerName": text("score", lang), "valueFormatter": NUMBER},
-        *({"field": p, "headerName": text(p, lang), "valueFormatter": NUMBER} for p in PILLARS),
+        *({"field": p, "headerName": text(p, lang), "valueFormatter": no_data_as_text(NUMBER, lang)} for p in PILLARS),
         {"field": "confidence", "headerName": text("confidence", lang), "valueFormatter": PERCENT},
         {"field": "cases", "headerName": text("cases", lang)},
         {"field": "status", "hide": True},
@@ -96,7 +99,8 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     pillar = pillar if pillar in PILLARS else PILLARS[0]
     kpis = [k for k, curve in data.config.kpis.items() if curve.pillar == pillar]
     kpi_columns = [{"field": "name", "headerName": text("service", lang), "minWidth": 200}] + [
-        {"field": k, "headerName": kpi_label(k, lang), "valueFormatter": PERCENT if KPIS[k].unit == "share" else NUMBER}
+        {"field": k, "headerName": kpi_label(k, lang),
+         "valueFormatter": no_data_as_text(PERCENT if KPIS[k].unit == "share" else NUMBER, lang)}
         for k in kpis
     ]
     shown = [c for c in ("service", "name", "link", "agency", "stars", "change_text", "score", *PILLARS, "confidence",

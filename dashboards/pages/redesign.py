@@ -8,7 +8,18 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, ctx, dcc, html
 
 from najma.dashboards._i18n import kpi_label, star_marks, text
-from najma.dashboards.pages.common import Callback, choice, current_data, grid, heading, note, options, section
+from najma.dashboards.pages.common import (
+    Callback,
+    choice,
+    column_notes,
+    current_data,
+    grid,
+    heading,
+    note,
+    options,
+    reason,
+    section,
+)
 from najma.journeys import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity
 from najma.journeys._redesign import Transform
 from najma.rating import KPIS, PILLARS, RATED, format_value
@@ -26,6 +37,7 @@ def layout(lang: str = "en", service: str | None = None, **_: Any) -> dmc.Stack:
     names = {s: data.name("service", s, lang) for s in data.services}
     return dmc.Stack([
         heading(lang, "page_redesign"),
+        html.Div(column_notes(data, choice(service, data.services) or data.services[0], lang), id="rd-columns"),
         dcc.Store(id="rd-lang", data=lang),
         dcc.Store(id="rd-plan", data=[]),
         dmc.Group([
@@ -115,10 +127,10 @@ def project(_apply: int | None, service: str | None, quarter: str | None, plan: 
     service = choice(service, data.services) or data.services[0]
     quarter = choice(quarter, data.quarters) or data.quarters[0]
     if not plan:
-        return dmc.Text(text("empty_plan", lang)), []
+        return reason(text("empty_plan", lang)), []
     rows = data.redesign(service, transforms(plan), quarter).set_index("scenario")
     if "today" not in rows.index or "redesign" not in rows.index:
-        return dmc.Text(text("insufficient", lang)), []
+        return reason(text("insufficient", lang)), []
     today, redesign = rows.loc["today"], rows.loc["redesign"]
 
     def stars(row: Any) -> str:

@@ -28,13 +28,15 @@ from najma.dashboards._i18n import change_text, kpi_label, move_text, number_tex
 from najma.dashboards.pages.common import (
     NUMBER,
     Callback,
+    blank,
     choice,
+    column_notes,
     current_data,
     graph,
     grid,
     heading,
-    note,
     options,
+    reason,
     rows_of,
     section,
     too_few,
@@ -59,7 +61,7 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
     service = choice(service, data.services) or data.services[0]
     quarter = choice(quarter, data.quarters) or ALL
     return dmc.Stack([
-        heading(lang, "page_service"), *warning,
+        heading(lang, "page_service"), *warning, html.Div(id="sv-columns"),
         dcc.Store(id="sv-lang", data=lang),
         dmc.Group([
             dmc.Select(id="sv-service", label=text("service", lang), data=options(data.services, names), value=service,
@@ -72,7 +74,7 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
             section(text("variants", lang),
                     dmc.SegmentedControl(id="sv-variant-measure", value="cases", mb="sm", data=[
                         {"value": m, "label": text(f"variant_{m}", lang)} for m in VARIANT_MEASURES]),
-                    graph("sv-variant-chart"), note("sv-variant-note"),
+                    graph("sv-variant-chart"), reason("", "sv-variant-note"),
                     dmc.MultiSelect(id="sv-variants", label=text("select_variants", lang), data=[], value=[],
                                     clearable=True, searchable=True)),
         ], cols={"base": 1, "lg": 2}),
@@ -84,12 +86,13 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
                                dmc.Slider(id="sv-coverage", min=0.5, max=1, step=0.05, value=DEFAULT_COVERAGE, w=260,
                                           marks=[{"value": v, "label": f"{v:.0%}"} for v in (0.5, 0.75, 1)])], gap=2),
                 ], mb="sm"),
-                note("sv-map-note"),
+                reason("", "sv-map-note"),
                 cyto.Cytoscape(id="sv-map", elements=[], layout={"name": "preset", "fit": True},
                                stylesheet=MAP_STYLESHEET, style={"height": "880px", "width": "100%"})),
         dmc.SimpleGrid([
-            section(text("selection_kpis", lang), grid("sv-kpis", _kpi_columns(lang), lang=lang, height=420)),
-            section(text("customer_steps", lang), graph("sv-steps")),
+            section(text("selection_kpis", lang), html.Div(id="sv-kpi-note"),
+                    grid("sv-kpis", _kpi_columns(lang), lang=lang, height=420)),
+            section(text("customer_steps", lang), html.Div(id="sv-steps-note"), graph("sv-steps")),
         ], cols={"base": 1, "lg": 2}),
         section(text("conformance", lang), html.Div(id="sv-conformance"),
                 grid("sv-deviations", _deviation_columns(lang), lang=lang, height=300)),
@@ -122,17 +125,17 @@ def update_service(service: str | None, quarter: str | None, lang: str) -> tuple
     variants, _ = data.variant_table(service, period)
     choices = [{"value": v, "label": f"{label} · {cases:,} {text('cases', lang)}"}
                for v, label, cases in zip(variants["variant"], variants["label"], variants["cases"], strict=True)]
-    rated_quarter = period or data.quarters[0]
+    rated_quarter = period or data.latest_quarter(service)
     shown, probabilities, scores = _rating(data.card(service, rated_quarter), rated_quarter, lang)
-    return choices, [], shown, probabilities, scores
+    return choices, [], shown, probabilities, scores, column_notes(data, service, lang)
 
 
 def _rating(card: RatingCard | None, quarter: str, lang: str) -> tuple[Any, go.Figure, go.Figure]:
     data = current_data()
     title = dmc.Text(text("rating_of", lang).format(quarter=quarter), fw=700)
     if card is None or not card.rated:
-        reason = too_few(lang, data) if card is not None and card.status == SUPPRESSED else text("insufficient", lang)
-        return [title, dmc.Text(reason, id="sv-stars")], go.Figure(), go.Figure()
+        why = too_few(lang, data) if card is not None and card.status == SUPPRESSED else text("insufficient", lang)
+        return [title, reason(why, "sv-stars")], blank(), blank()
     moves = [dmc.Text(f"{text('since_last_quarter', lang)}: {change_text(card.change, lang)}", id="sv-change", fw=700,
                       mt="sm"),
              html.Ul([html.Li(move_text(m, lang)) for m in card.moves], id="sv-moves")] if card.moves else []
@@ -159,14 +162,16 @@ def update_conformance(service: str | None, quarter: str | None, lang: str) -> t
     quarter = choice(_quarter(quarter), data.quarters)
     found = data.conformance(service, quarter)
     if found is None:
-        return dmc.Text(text("no_design", lang)), []
+        return reason(text("no_design", lang)), []
     summary, deviations = found
+    none = [] if len(deviations) else [reason(text("no_deviations", lang).format(n=data.min_group))]
     shown = deviations.assign(
         activity=[data.name("activity", a, lang) for a in deviations["activity"]],
         kind=[text(k, lang) for k in deviations["kind"]],
     )
-    return (dmc.Text(f"{text('fitness', lang)} {summary['fitness']:.1%} · {text('fitting_share', lang)} "
-                     f"{summary['fitting_share']:.1%} · {text('cases', lang)} {int(summary['cases']):,}", id="sv-fitness"),
+    return ([dmc.Text(f"{text('fitness', lang)} {summary['fitness']:.1%} · {text('fitting_share', lang)} "
+                      f"{summary['fitting_share']:.1%} · {text('cases', lang)} {int(summary['cases']):,}", id="sv-fitness"),
+             *none],
             rows_of(shown[["kind", "activity", "cases", "mean_seconds"]]))
 
 
@@ -193,21 +198,28 @@ def update_selection(service: str | None, quarter: str | None, variants: list[st
     variant_note = text("suppressed_variants", lang).format(n=data.min_group)
     variant_note = f"{len(table)} {text('variants', lang)} · {hidden} {variant_note}"
     kpis = data.selection_kpis(service, period, chosen)
+    completed = cases.loc[cases["completed"] == 1, "customer_steps"]
+    steps, steps_note = blank(), reason(text("no_completed", lang))
     if kpis is None:
-        kpi_rows, steps = [], go.Figure()
+        kpi_rows, steps_note = [], reason(too_few(lang, data))
+        kpi_note: Any = steps_note
     else:
         kpi_rows = [{"pillar": text(data.config.kpis[k].pillar, lang), "kpi": kpi_label(k, lang),
-                     "value": format_value(kpis[k], KPIS[k].unit) if pd.notna(kpis[k]) else "—"}
+                     "value": format_value(kpis[k], KPIS[k].unit) if pd.notna(kpis[k])
+                     else f"{text('no_data', lang)} {KPIS[k].needs}"}
                     for k in data.config.kpis]
-        steps = customer_steps_figure(cases.loc[cases["completed"] == 1, "customer_steps"],
-                                      x_title=text("steps", lang), y_title=text("cases", lang))
-    return elements, map_note, chart, variant_note, kpi_rows, steps
+        kpi_note = []
+        if len(completed):
+            steps, steps_note = customer_steps_figure(completed, x_title=text("steps", lang),
+                                                      y_title=text("cases", lang)), []
+    return elements, map_note, chart, variant_note, kpi_rows, steps, kpi_note, steps_note
 
 
 CALLBACKS = [
     Callback(update_service, [
         Output("sv-variants", "data"), Output("sv-variants", "value"), Output("sv-rating", "children"),
         Output("sv-probabilities", "figure"), Output("sv-kpi-scores", "figure"),
+        Output("sv-columns", "children"),
         Input("sv-service", "value"), Input("sv-quarter", "value"), State("sv-lang", "data"),
     ]),
     Callback(update_conformance, [
@@ -217,6 +229,7 @@ CALLBACKS = [
     Callback(update_selection, [
         Output("sv-map", "elements"), Output("sv-map-note", "children"), Output("sv-variant-chart", "figure"),
         Output("sv-variant-note", "children"), Output("sv-kpis", "rowData"), Output("sv-steps", "figure"),
+        Output("sv-kpi-note", "children"), Output("sv-steps-note", "children"),
         Input("sv-service", "value"), Input("sv-quarter", "value"), Input("sv-variants", "value"),
         Input("sv-measure", "value"), Input("sv-coverage", "value"), Input("sv-variant-measure", "value"),
         State("sv-lang", "data"),

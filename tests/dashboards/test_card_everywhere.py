@@ -113,7 +113,7 @@ def _by_id(components: list[Any], id_: str) -> Any:
 def test_the_service_page_shows_the_card(data: DashboardData, card: RatingCard) -> None:
     assert data.card(SERVICE, QUARTER) == card
     with create_app(data).server.test_request_context():
-        _, _, shown, probabilities, _ = service.update_service(SERVICE, QUARTER, "en")
+        _, _, shown, probabilities, *_ = service.update_service(SERVICE, QUARTER, "en")
     pillars = " · ".join(f"{text(p, 'en')} {number_text(s)}" for p, s in card.pillars.items())
     assert _by_id(shown, "sv-stars").children == star_marks(card.stars)
     assert _by_id(shown, "sv-score").children == (f"{text('score', 'en')} {number_text(card.score)} · {pillars} · "

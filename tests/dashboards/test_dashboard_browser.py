@@ -137,6 +137,9 @@ def test_data_page_lists_the_batch_and_the_coverage(page: object, dashboard_url:
     page.goto(dashboard_url + "/data")
     page.wait_for_selector("#dq-batches .ag-center-cols-container .ag-row")
     assert _grid_column(page, "dq-batches", "source")[0].endswith("events.parquet")
+    with Store(built_sample, read_only=True) as store:
+        repeated = store.batches()[0].rows_repeated
+    assert [int(re.sub(r"\D", "", cell)) for cell in _grid_column(page, "dq-batches", "rows_repeated")] == [repeated]
     page.wait_for_selector("#dq-coverage .xtick")
     assert page.locator("#dq-coverage .xtick").count() == 4
     page.locator("#dq-quarters").get_by_text("All quarters", exact=True).click()

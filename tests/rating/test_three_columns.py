@@ -1,0 +1,64 @@
+"""A log of case, activity and timestamp only: KPIs it cannot support are "no data", each case is its own customer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from najma.journeys import CaseFilter, Store, build_journeys, held_columns, parse_catalogue, register_catalogue, variants
+from najma.rating import KPIS, kpi_table
+
+CATALOGUE = "\n".join(f"""
+[services.{service}]
+name_en = "{service}"
+name_ar = "{service}"
+agency = "A"
+sla_hours = 48
+[services.{service}.activities]
+"Apply" = ["customer_step", "application"]
+"Decide" = ["staff_step", "approval"]
+"Review" = ["staff_step"]""" for service in ("bare", "full"))
+#: Cases of 2 to 4 events an hour apart, each approved; the second log of the store has channels and customers.
+START = pd.Timestamp("2025-02-03 08:00", tz="UTC")
+
+
+def _log(service: str, cases: int, **extra: object) -> pd.DataFrame:
+    rows = [{"case_id": f"{service}-{case}", "activity": activity, "timestamp": START + pd.Timedelta(hours=hour), **extra}
+            for case in range(cases) for hour, activity in enumerate(["Apply", "Review", "Review"][: 1 + case % 3] + ["Decide"])]
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=4)  # row order must not matter
+
+
+@pytest.fixture
+def mixed(store: Store) -> Store:
+    """Service `bare` has only the three columns; service `full` has a channel, an agency, a cost and a customer."""
+    store.ingest_frame(_log("bare", 12), service="bare")
+    register_catalogue(store, parse_catalogue(CATALOGUE))  # every case is completed: times and steps are counted
+    full = _log("full", 12, channel="web", agency="A", cost=2.0)
+    store.ingest_frame(full.assign(customer_id=["x", "y"] * (len(full) // 2)), service="full")
+    build_journeys(store)
+    return store
+
+
+def test_the_store_says_which_optional_columns_each_service_holds(mixed: Store) -> None:
+    held = held_columns(mixed)
+    assert held.of("bare") == frozenset()
+    assert {"channel", "agency", "cost", "customer_id"} <= held.of("full")
+    assert held.lacking("channel") == ["bare"]
+
+
+def test_a_kpi_needing_a_missing_column_is_no_data_not_zero(mixed: Store) -> None:
+    table = kpi_table(mixed).set_index("service")
+    needing = [name for name, kpi in KPIS.items() if {"channel", "agency", "cost"} & set(kpi.columns)]
+    assert {"channel_switches", "agency_handoffs", "cost_per_transaction"} <= set(needing)
+    assert table.loc["bare", needing].isna().all()
+    assert table.loc["full", ["channel_switches", "agency_handoffs"]].tolist() == [0.0, 0.0]  # held, and none: 0
+    assert table.loc["full", "cost_per_transaction"] == pytest.approx(2.0 * _log("full", 12).shape[0] / 12)
+
+
+def test_without_a_customer_column_each_case_is_its_own_customer(mixed: Store) -> None:
+    found = variants(mixed, CaseFilter(service="bare"))
+    assert (found["customers"] == found["cases"]).all()
+    journeys = mixed.backend.table("journeys").to_pandas().set_index("case_id")
+    assert journeys.loc["bare-0", "customer_id"] == "bare/bare-0"
+    assert journeys.filter(like="bare-", axis=0)["customer_id"].nunique() == 12
+    assert journeys.filter(like="full-", axis=0)["customer_id"].nunique() == 2
