@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
+import itertools
 import re
+import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -36,7 +38,7 @@ pacsv = lazy_module("pyarrow.csv")
 pads = lazy_module("pyarrow.dataset")
 pq = lazy_module("pyarrow.parquet")
 
-__all__ = ["Reject", "Source", "Packed", "CsvSource", "ParquetSource", "FrameSource", "ROW", "LOG_SUFFIXES"]
+__all__ = ["Reject", "Source", "FileSource", "Packed", "CsvSource", "ParquetSource", "FrameSource", "ROW", "LOG_SUFFIXES"]
 
 #: Name of the column that carries each record's place: its line (CSV), row (Parquet, frames) or event number (XES).
 #: It starts with a control character that no header line, XES key or frame column carries in practice, so a
@@ -62,6 +64,7 @@ _MAX_CODECS = 3  # a .csv.gz.gz still opens; a file compressed over and over is 
 
 CSV_BLOCK_BYTES = 128 << 20
 CSV_HEADER_BLOCK_BYTES = 1 << 20
+CSV_SCAN_BYTES = 1 << 20  # the chunks in which a file Arrow found undecodable is read again, to name the line
 PARQUET_BATCH_ROWS = 1 << 20
 
 
@@ -124,6 +127,14 @@ class Source:
     def fail(self, problem: str) -> SourceReadError:
         """Return the error that says this source cannot be read."""
         return SourceReadError(self.name, problem)
+
+    def problem(self, exc: Exception) -> str:
+        """Say in one line what `exc`, an error met reading this source, means."""
+        return read_problem(exc)
+
+    def guarded(self, *also: type[Exception]) -> AbstractContextManager[None]:
+        """Turn the errors of reading this source (and those in `also`) into one line about it: :meth:`problem`."""
+        return reading_errors(self.name, self.problem, also)
 
     def check_names(self, names: list[str], what: str = "the header") -> None:
         """Refuse column `names` that repeat or that take the name of :data:`ROW`."""
@@ -207,8 +218,12 @@ class Packed:
         SourceReadError
             If they cannot be unpacked.
         """
-        with self.open() as reading:
-            return reading.guarded(lambda: reading.stream.read(size))
+        with reading_errors(str(self.path), self.problem), self.open() as reading:
+            return reading.stream.read(size)
+
+    def problem(self, exc: Exception) -> str:
+        """Say in one line what went wrong reading the log, naming the compression or the zip member when it was that."""
+        return read_problem(exc, self)
 
     def open(self) -> Reading:
         """Open the log for reading, unpacked, as a stream."""
@@ -249,6 +264,7 @@ class Reading:
         self._raw: pa.NativeFile | None = None
         self._file: BinaryIO | None = None
         self._archive: zipfile.ZipFile | None = None
+        self._consumed = 0
         try:
             self.stream = self._open()
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
@@ -258,7 +274,9 @@ class Reading:
 
     def _open(self) -> pa.NativeFile:
         if self.packed.member is None:
-            self._raw = pa.OSFile(str(self.packed.path), "rb")
+            # The system's allocator: Arrow asks for blocks of CSV_BLOCK_BYTES, which its default pool maps
+            # afresh for each block (measured: 3x the system time on a 370 MB CSV, a third longer in all).
+            self._raw = pa.OSFile(str(self.packed.path), "rb", memory_pool=pa.system_memory_pool())
             stream = self._raw
         else:
             self._file = open(self.packed.path, "rb")
@@ -269,19 +287,18 @@ class Reading:
         return stream
 
     def consumed(self) -> int:
-        """The bytes read so far from the file on disk (compressed bytes, when it is compressed)."""
-        raw = self._file if self._file is not None else self._raw
-        return 0 if raw.closed else raw.tell()
+        """The bytes read so far from the file on disk (compressed bytes, when it is compressed).
 
-    def guarded(self, call: Callable[[], object]) -> object:
-        """Run `call`, turning an error of unpacking into one line about the file."""
-        try:
-            return call()
-        except (pa.ArrowInvalid, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise SourceReadError(str(self.packed.path), unpack_problem(self.packed, exc)) from None
+        Once the file is closed, it stays at the position where it was closed.
+        """
+        raw = self._file if self._file is not None else self._raw
+        if raw is not None and not raw.closed:
+            self._consumed = raw.tell()
+        return self._consumed
 
     def close(self) -> None:
-        """Close the stream and the file."""
+        """Close the stream and the file, remembering how far the file was read."""
+        self.consumed()
         for thing in (getattr(self, "stream", None), self._archive, self._file, self._raw):
             if thing is not None:
                 thing.close()
@@ -293,27 +310,23 @@ class Reading:
         self.close()
 
 
-def unpack_problem(packed: Packed, exc: Exception) -> str:
-    """Say in one line what went wrong reading `packed`, naming the compression when it was that."""
+def read_problem(exc: Exception, packed: Packed | None = None) -> str:
+    """Say in one line what `exc`, an error met reading a log (packed as `packed`), means.
+
+    It names the compression or the zip member when it was those that failed.
+
+    Examples
+    --------
+    >>> read_problem(OSError("zlib inflate failed: invalid distance"), Packed(Path("log.csv.gz"), codecs=("gzip",)))
+    'the gzip stream is truncated or corrupt (zlib inflate failed: invalid distance)'
+    """
     text = _one_line(exc)
     lowered = text.lower()
-    if packed.codecs and any(w in lowered for w in ("compress", "zlib", "gzip", "bz2", "zstd", "lz4", "inflate", "truncated")):
+    if packed and packed.codecs and any(w in lowered for w in ("compress", "zlib", "gzip", "bz2", "zstd", "lz4", "inflate", "truncated")):
         return f"the {packed.codecs[-1]} stream is truncated or corrupt ({text})"
-    if packed.member and ("crc" in lowered or "zip" in lowered):
+    if packed and packed.member and ("crc" in lowered or "zip" in lowered):
         return f"the zip member {packed.member} is corrupt ({text})"
-    return text
-
-
-def _one_line(exc: Exception, limit: int = 200) -> str:
-    """The first line of `exc`'s message, printable and at most `limit` characters."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _arrow_problem(exc: Exception) -> str:
-    text = _one_line(exc)
-    if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
+    if _undecodable_text(exc):
         return f"bytes that do not decode as text ({text}); read it with its own encoding"
     if "Parquet magic bytes" in text or "not a parquet file" in text.lower():
         return "not a Parquet file (its magic bytes are missing or it is truncated)"
@@ -322,35 +335,55 @@ def _arrow_problem(exc: Exception) -> str:
     return text
 
 
-@dataclass
-class CsvSource(Source):
-    """A delimited text file, perhaps compressed or zipped; every column is read as text and converted later.
+def _undecodable_text(exc: Exception) -> bool:
+    """Whether `exc` says that bytes did not decode as text."""
+    text = _one_line(exc)
+    return isinstance(exc, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text or "decode" in text.lower()
 
-    Quoted values may hold newlines; each record is numbered by the line it starts on.
+
+def _one_line(exc: BaseException, text: str | None = None, limit: int = 200) -> str:
+    """The first line of `text` (by default `exc`'s message), printable and at most `limit` characters.
+
+    Examples
+    --------
+    >>> _one_line(ValueError("Unsupported encoding\\n, line 1"))
+    'Unsupported encoding'
+    """
+    text = (str(exc) if text is None else text).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+@contextmanager
+def reading_errors(name: str, problem: Callable[[Exception], str], also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn an error of reading the log `name` (unpacking it, Arrow's parsing, and those in `also`) into one line.
+
+    `problem` says what the error means; a :class:`SourceReadError` passes unchanged.
+    """
+    try:
+        yield
+    except SourceReadError:
+        raise
+    except (pa.ArrowInvalid, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, *also) as exc:
+        raise SourceReadError(name, problem(exc)) from None
+
+
+@dataclass
+class FileSource(Source):
+    """A log in one file, perhaps compressed or zipped (see :class:`Packed`); progress counts the bytes on disk.
 
     Parameters
     ----------
     path : Path
         The file.
-    sep : str
-        The delimiter, one character.
-    encoding : str
-        The text encoding; bytes that do not decode fail the whole file.
     packed : Packed, optional
         How the file is packed; by default found from its first bytes.
     """
 
     path: Path = Path()
-    sep: str = ","
-    encoding: str = "utf-8"
     packed: Packed | None = None
     _reading: Reading | None = None
-    _names: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        self.unit = "line"
-        if len(self.sep) != 1:
-            raise self.fail(f"the separator must be one character; got {self.sep!r}")
 
     @property
     def progress_total(self) -> int:
@@ -362,32 +395,61 @@ class CsvSource(Source):
     def fingerprint(self) -> str:
         return _file_digest([self.path])
 
+    def problem(self, exc: Exception) -> str:
+        return read_problem(exc, self.packed)
+
     def _packing(self) -> Packed:
         if self.packed is None:
             self.packed = Packed.detect(self.path)
         return self.packed
 
-    def _guarded(self, call, checked: _CheckedUtf8 | None = None):  # noqa: ANN001, ANN202 - wraps one Arrow call
-        """Run `call`, turning Arrow's read errors, or the error `checked` found, into one clear line about this file."""
-        try:
-            result = call()
-        except SourceReadError:
-            raise
-        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-            if checked is not None and checked.error is not None:
-                raise checked.error from None
-            problem = unpack_problem(self._packing(), exc)
-            raise self.fail(problem if problem != _one_line(exc) else _arrow_problem(exc)) from None
-        except UnicodeDecodeError as exc:
-            raise self.fail(self.undecodable(exc.start)) from None
-        if checked is not None and checked.error is not None:
-            raise checked.error
-        return result
+    def _open(self) -> Reading:
+        """Open the log to read it whole; :meth:`progress` follows this reading."""
+        self._reading = self._packing().open()
+        return self._reading
 
-    def undecodable(self, position: int, line: int | None = None) -> str:
-        """Say that the bytes at `position` (on `line`, if known) do not decode."""
-        where = f"on line {line} (byte {position + 1})" if line else f"near byte {position + 1}"
-        return f"bytes that do not decode as {self.encoding} {where}; read it with its own encoding, or it is not a text log"
+
+@dataclass
+class CsvSource(FileSource):
+    """A delimited text file, perhaps compressed or zipped; every column is read as text and converted later.
+
+    Quoted values may hold newlines; each record is numbered by the line it starts on. Arrow reads
+    the file and checks its text as it converts the values; only when it finds bytes that do not
+    decode is the file read again, up to those bytes, to name their line.
+
+    Parameters
+    ----------
+    path, packed
+        As for :class:`FileSource`.
+    sep : str
+        The delimiter, one character.
+    encoding : str
+        The text encoding; bytes that do not decode fail the whole file.
+    """
+
+    sep: str = ","
+    encoding: str = "utf-8"
+    _names: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.unit = "line"
+        if len(self.sep) != 1:
+            raise self.fail(f"the separator must be one character; got {self.sep!r}")
+
+    def problem(self, exc: Exception) -> str:
+        if _undecodable_text(exc) and (bad := self._first_undecodable()) is not None:
+            return self.undecodable(*bad)
+        return super().problem(exc)
+
+    def _first_undecodable(self) -> tuple[int, int] | None:
+        """The offset and line of the first bytes of the file that do not decode, read again from the start."""
+        with reading_errors(self.name, super().problem), self._packing().open() as reading:
+            return _first_undecodable(iter(lambda: reading.stream.read(CSV_SCAN_BYTES), b""), self.encoding)
+
+    def undecodable(self, position: int, line: int) -> str:
+        """Say that the bytes at offset `position`, on `line`, do not decode."""
+        return (f"bytes that do not decode as {self.encoding} on line {line} (byte {position + 1}); "
+                "read it with its own encoding, or it is not a text log")
 
     def check(self) -> None:
         self._header()
@@ -397,14 +459,13 @@ class CsvSource(Source):
         head = self._packing().head()
         if not head.strip():
             raise self.fail("the file is empty: no header line")
-        decoder = codecs.getincrementaldecoder(self.encoding)()
         try:
-            text = decoder.decode(head, final=False)
-        except UnicodeDecodeError as exc:
-            raise self.fail(self.undecodable(exc.start, head[: exc.start].count(b"\n") + 1)) from None
+            bad = _first_undecodable([head], self.encoding, final=False)
         except LookupError:
             raise self.fail(f"unknown text encoding {self.encoding!r}") from None
-        if "\x00" in text:
+        if bad is not None:
+            raise self.fail(self.undecodable(*bad))
+        if "\x00" in head.decode(self.encoding, "replace"):
             raise self.fail(f"it holds NUL characters: binary data, not {self.encoding} delimited text")
 
     def _header(self) -> list[str]:
@@ -428,86 +489,96 @@ class CsvSource(Source):
         return names
 
     def _read_names(self, block: int) -> list[str]:
-        with self._packing().open() as reading:
-            stream, checked = self._text(reading)
-            reader = self._guarded(lambda: pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(use_threads=False, block_size=block, encoding=self.encoding),
-                parse_options=self._parse_options(lambda _: "skip"),
-                convert_options=pacsv.ConvertOptions(include_columns=[]),
-            ), checked)
-            reader.close()  # no read-ahead left running on Arrow's threads
+        with self.guarded(), self._packing().open() as reading, \
+                self._reader(reading, block, _skip, pacsv.ConvertOptions(include_columns=[])) as reader:
             return reader.schema.names
 
-    def _text(self, reading: Reading) -> tuple[pa.NativeFile, _CheckedUtf8 | None]:
-        """The stream Arrow parses, and its checker: UTF-8 is checked as it is read (Arrow checks only
-        the values it converts, and fails on a rejected line's bytes with a message of binary text);
-        Arrow decodes other encodings itself, strictly."""
-        if codecs.lookup(self.encoding).name != "utf-8":
-            return reading.stream, None
-        checked = _CheckedUtf8(reading.stream, self)
-        return pa.PythonFile(checked, mode="r"), checked
+    @contextmanager
+    def _reader(self, reading: Reading, block: int, on_invalid: Callable[[pacsv.InvalidRow], str],
+                convert: pacsv.ConvertOptions) -> Iterator[pa.RecordBatchReader]:
+        """Arrow's CSV reader of `reading`, closed on leaving, error or not.
 
-    def _parse_options(self, on_invalid: Callable[[pacsv.InvalidRow], str]) -> pacsv.ParseOptions:
-        return pacsv.ParseOptions(delimiter=self.sep, invalid_row_handler=on_invalid, ignore_empty_lines=False,
-                                  newlines_in_values=True)
+        Arrow decodes the text itself (UTF-8 is checked as the values are converted to strings).
+        """
+        with _decoding_errors_of(on_invalid):
+            read = pacsv.ReadOptions(use_threads=False, block_size=block, encoding=self.encoding)
+            parse = pacsv.ParseOptions(delimiter=self.sep, invalid_row_handler=on_invalid, ignore_empty_lines=False,
+                                       newlines_in_values=True)
+            with closing(pacsv.open_csv(reading.stream, read_options=read, parse_options=parse,
+                                        convert_options=convert)) as reader:
+                yield reader
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         names = self._header()
         self.rejects = []
         lines = _Lines(first_line=2 + sum(_newlines_in(n) for n in names), rejects=self.rejects)
-        self._reading = self._packing().open()
-        stream, checked = self._text(self._reading)
-        try:
-            reader = self._guarded(lambda: pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES, encoding=self.encoding),
-                parse_options=self._parse_options(lines.reject),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=False
-                ),
-            ), checked)
-            while (batch := self._guarded(lambda: _next_batch(reader), checked)) is not None:
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                                       quoted_strings_can_be_null=False)
+        with self.guarded(), self._open() as reading, \
+                self._reader(reading, CSV_BLOCK_BYTES, lines.reject, convert) as reader:
+            while (batch := _next_batch(reader)) is not None:
                 yield batch.append_column(ROW, pa.array(lines.number(batch), pa.int64()))
             lines.finish()
-        finally:
-            self._reading.close()
 
 
-class _CheckedUtf8(io.RawIOBase):
-    """A stream that ends at the first bytes that are not UTF-8, keeping the one-line error in :attr:`error`.
+def _skip(row: pacsv.InvalidRow) -> str:
+    return "skip"
 
-    It ends rather than raising: Arrow reads ahead on a thread of its own, and an exception
-    raised there can outlive the read; the caller raises :attr:`error` instead.
+
+@contextmanager
+def _decoding_errors_of(handler: Callable[[pacsv.InvalidRow], str]) -> Iterator[None]:
+    """Raise the error of decoding a rejected line as UTF-8, which Arrow does before it calls `handler`.
+
+    When that decoding fails, Python prints the error as one it cannot raise ("Exception ignored
+    in ...") and Arrow fails the read with the line's raw bytes. This keeps the error of `handler`
+    from being printed (every other such error is printed as before) and raises it in place of
+    Arrow's, so that the line of the bytes is found and named.
     """
+    previous = sys.unraisablehook
+    caught: list[BaseException] = []
 
-    def __init__(self, stream: pa.NativeFile, source: CsvSource) -> None:
-        self._stream = stream
-        self._source = source
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._position = 0
-        self._lines = 1
-        self.error: SourceReadError | None = None
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if unraisable.object == handler and isinstance(unraisable.exc_value, UnicodeDecodeError):
+            caught.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
 
-    def readable(self) -> bool:
-        return True
+    sys.unraisablehook = hook
+    try:
+        yield
+    except pa.ArrowInvalid:
+        if caught:
+            raise caught[0] from None
+        raise
+    finally:
+        if sys.unraisablehook is hook:
+            sys.unraisablehook = previous
 
-    def read(self, size: int = -1) -> bytes:
-        if self.error is not None:
-            return b""
+
+def _first_undecodable(chunks: Iterable[bytes], encoding: str, *, final: bool = True) -> tuple[int, int] | None:
+    """The offset and 1-based line of the first bytes of `chunks` that do not decode, or None if all do.
+
+    The chunks are decoded one after the other; a character cut at the end is undecodable only if
+    `final`. Lines are counted in the decoded text, so they are right in every encoding.
+
+    Examples
+    --------
+    >>> _first_undecodable([b"a,b\\n1,", b"\\xc3", b"\\xa9\\n2,\\xff\\n"], "utf-8")
+    (11, 3)
+    >>> _first_undecodable([b"a,b\\n1,\\xc3"], "utf-8", final=False) is None
+    True
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    done = lines = 0
+    for chunk in itertools.chain(chunks, [b""] if final else []):
+        held = len(decoder.getstate()[0])
         try:
-            data = self._stream.read(size)
-            self._decoder.decode(data, final=not data)
+            lines += decoder.decode(chunk, final=final and not chunk).count("\n")
         except UnicodeDecodeError as exc:
-            line = self._lines + data.count(b"\n", 0, exc.start)
-            self.error = self._source.fail(self._source.undecodable(self._position + exc.start, line))
-            return b""
-        except (pa.ArrowInvalid, OSError, EOFError, zipfile.BadZipFile) as exc:
-            self.error = self._source.fail(unpack_problem(self._source._packing(), exc))
-            return b""
-        self._position += len(data)
-        self._lines += data.count(b"\n")
-        return data
+            before = exc.object[: exc.start].decode(encoding, "replace")
+            return done - held + exc.start, lines + before.count("\n") + 1
+        done += len(chunk)
+    return None
 
 
 def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
@@ -630,10 +701,8 @@ class ParquetSource(Source):
             return self._schema
         fields: dict[str, pa.Field] = {}
         for path in self._files():
-            try:
+            with reading_errors(str(path), read_problem):
                 schema = pq.read_schema(path)
-            except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-                raise SourceReadError(str(path), _arrow_problem(exc)) from None
             self.check_names(schema.names, f"{path.name}'s schema")
             for name, type_ in zip(schema.names, schema.types, strict=True):
                 known = fields.setdefault(name, pa.field(name, type_))
@@ -643,29 +712,15 @@ class ParquetSource(Source):
         return self._schema
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        try:
-            dataset = pads.dataset([str(p) for p in self._files()], schema=self._union(), format="parquet")
+        files = self._files()
+        with self.guarded():
+            dataset = pads.dataset([str(p) for p in files], schema=self._union(), format="parquet")
             self._rows_total = dataset.count_rows()
-            scanner = dataset.scanner(batch_size=PARQUET_BATCH_ROWS, use_threads=True)
-            reader = scanner.to_reader()
-        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-            raise self.fail(_arrow_problem(exc)) from None
-        for batch in _iterate(reader, self):
-            rows = np.arange(self._rows_read + 1, self._rows_read + 1 + batch.num_rows, dtype=np.int64)
-            self._rows_read += batch.num_rows
-            yield batch.append_column(ROW, pa.array(rows))
-
-
-def _iterate(reader: pa.RecordBatchReader, source: Source) -> Iterator[pa.RecordBatch]:
-    """Iterate a reader, turning Arrow's read errors into one clear line about the source."""
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-            raise source.fail(_arrow_problem(exc)) from None
-        yield batch
+            with closing(dataset.scanner(batch_size=PARQUET_BATCH_ROWS, use_threads=True).to_reader()) as reader:
+                while (batch := _next_batch(reader)) is not None:
+                    rows = np.arange(self._rows_read + 1, self._rows_read + 1 + batch.num_rows, dtype=np.int64)
+                    self._rows_read += batch.num_rows
+                    yield batch.append_column(ROW, pa.array(rows))
 
 
 @dataclass
@@ -705,9 +760,7 @@ class FrameSource(Source):
             if series.dtype == object:
                 series = series.map(lambda v: v if v is None or isinstance(v, str) or pd.isna(v) else str(v))
             columns[str(name)] = series
-        try:
+        with self.guarded(pa.ArrowTypeError):
             table = pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise self.fail(_arrow_problem(exc)) from None
         table = table.append_column(ROW, pa.array(np.arange(1, len(frame) + 1, dtype=np.int64)))
         yield from table.to_batches(max_chunksize=PARQUET_BATCH_ROWS)

@@ -20,17 +20,15 @@ their own value and their children are ignored, as pm4py's reader does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
 from lxml import etree
 
-from najma.journeys._sources import ROW, Packed, Reading, Source, _file_digest, unpack_problem
+from najma.journeys._sources import ROW, FileSource, _one_line
 
-__all__ = ["XesSource", "prolog_problem"]
+__all__ = ["XesSource", "prolog_problem", "xml_problem"]
 
 XES_BATCH_EVENTS = 100_000
 PROLOG_CHUNK_BYTES = 1 << 16
@@ -96,68 +94,44 @@ def prolog_problem(stream: BinaryIO) -> str | None:
             return f"its root element is <{etree.QName(end.root).localname}>, not <log>: this is not an XES event log"
         return None
     except etree.XMLSyntaxError as exc:
-        return "the file is empty" if not seen else f"not well-formed XML at line {exc.lineno}: {exc.msg}"
+        return "the file is empty" if not seen else xml_problem(exc)
     return "the file is empty" if not seen else "no root element: this is not an XES event log"
 
 
-@dataclass
-class XesSource(Source):
-    """An XES file, perhaps compressed or zipped, streamed one trace at a time.
+def xml_problem(exc: etree.XMLSyntaxError) -> str:
+    """Say in one printable line where and why the XML is not well-formed.
 
-    Parameters
-    ----------
-    path : Path
-        The file.
-    packed : Packed, optional
-        How the file is packed; by default found from its first bytes.
+    Examples
+    --------
+    >>> try:
+    ...     etree.fromstring(b"<log>\\n<trace></log>")
+    ... except etree.XMLSyntaxError as exc:
+    ...     print(xml_problem(exc))
+    not well-formed XML at line 2: Opening and ending tag mismatch: trace line 2 and log, line 2, column 14
     """
+    return f"not well-formed XML at line {exc.lineno}: {_one_line(exc, exc.msg)}"
 
-    path: Path = Path()
-    packed: Packed | None = None
-    _reading: Reading | None = None
+
+@dataclass
+class XesSource(FileSource):
+    """An XES file, perhaps compressed or zipped (see :class:`FileSource`), streamed one trace at a time."""
 
     def __post_init__(self) -> None:
         self.unit = "event"
 
-    @property
-    def progress_total(self) -> int:
-        return self.path.stat().st_size
-
-    def progress(self) -> int:
-        return self._reading.consumed() if self._reading is not None else 0
-
-    def fingerprint(self) -> str:
-        return _file_digest([self.path])
-
-    def _packing(self) -> Packed:
-        if self.packed is None:
-            self.packed = Packed.detect(self.path)
-        return self.packed
+    def problem(self, exc: Exception) -> str:
+        return xml_problem(exc) if isinstance(exc, etree.XMLSyntaxError) else super().problem(exc)
 
     def check(self) -> None:
-        with self._packing().open() as reading, self._guarded(reading):
+        with self.guarded(etree.XMLSyntaxError), self._packing().open() as reading:
             problem = prolog_problem(reading.stream)
         if problem:
             raise self.fail(problem)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.check()
-        self._reading = self._packing().open()
-        try:
-            with self._guarded(self._reading):
-                yield from self._parse(self._reading.stream)
-        finally:
-            self._reading.close()
-
-    @contextmanager
-    def _guarded(self, reading: Reading) -> Iterator[None]:
-        """Turn the errors of reading and parsing into one line about this file."""
-        try:
-            yield
-        except etree.XMLSyntaxError as exc:
-            raise self.fail(f"not well-formed XML at line {exc.lineno}: {exc.msg}") from None
-        except (pa.ArrowInvalid, OSError, EOFError) as exc:
-            raise self.fail(unpack_problem(reading.packed, exc)) from None
+        with self.guarded(etree.XMLSyntaxError), self._open() as reading:
+            yield from self._parse(reading.stream)
 
     def _parse(self, stream: BinaryIO) -> Iterator[pa.RecordBatch]:
         """Yield the events trace by trace, numbered in document order.

@@ -350,6 +350,9 @@ UNREADABLE = {
     "page.xes": (b'<?xml version="1.0"?><html><body/></html>', "its root element is <html>, not <log>"),
     "latin.csv": ("case_id,activity,timestamp\n1,Überprüfung,2025-01-01\n".encode("latin-1"), "on line 2"),
     "late-bytes.csv": (b"case_id,activity,timestamp\n" + b"1,a,2025-01-01\n" * 10000 + b"2,\xff\xfe\n", "on line 10002"),
+    "late-bytes.csv.gz": (gzip.compress(b"case_id,activity,timestamp\n" + b"1,a,2025-01-01\n" * 10000 + b"2,\xff\xfe\n"),
+                          "on line 10002 (byte 150030)"),
+    "ebcdic.xes": ('<?xml version="1.0" encoding="IBM037"?><log><trace/></log>'.encode("cp037"), "Unsupported encoding"),
     "table.parquet": (b"PAR1 this is not really parquet", "not a Parquet file"),
     "notazip.zip": (b"PK\x03\x04 broken", "not a readable zip archive"),
 }
@@ -368,7 +371,8 @@ def test_unreadable_files_are_refused_by_open_source_before_any_store(store, tmp
     _fails(store, path, fragment)
 
 
-@pytest.mark.parametrize("name", ["random.csv", "random.csv.gz", "corrupt.csv.gz", "notazip.zip", "page.xes", "late-bytes.csv"])
+@pytest.mark.parametrize("name", ["random.csv", "random.csv.gz", "corrupt.csv.gz", "notazip.zip", "page.xes", "late-bytes.csv",
+                                  "ebcdic.xes"])
 def test_the_cli_refuses_an_unreadable_file_in_one_line_without_creating_a_store(tmp_path, name):
     content, fragment = UNREADABLE[name]
     (tmp_path / name).write_bytes(content)
@@ -520,3 +524,38 @@ def test_bad_rows_far_into_a_file_of_several_blocks_name_their_lines(store, tmp_
     texts = store.con.execute("SELECT row, record->>'text' FROM quarantine ORDER BY row").fetchall()
     physical = path.read_text().split("\n")
     assert all(physical[row - 1] == text for row, text in texts)
+
+
+def test_a_value_that_does_not_decode_beyond_the_head_fails_the_load_whole_in_one_line(store, tmp_path):
+    path = tmp_path / "late-value.csv.gz"
+    path.write_bytes(gzip.compress(CSV_HEADER.encode() + b"1,a,2025-01-01\n" * 10000 + b"2,a\xffb,2025\n"))
+    _fails(store, path, "on line 10002 (byte 150031)")
+    _refused_in_one_line(_ingest_cli(tmp_path, path.name), f"{path.name}: ", "on line 10002 (byte 150031)")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("short", [False, True], ids=["in-a-value", "in-a-line-with-too-few-fields"])
+def test_undecodable_bytes_far_into_a_file_name_their_line_and_byte(tmp_path, monkeypatch, encoding, short):
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 4096)  # Arrow meets them blocks after the head
+    monkeypatch.setattr(sources, "CSV_SCAN_BYTES", 1001)  # the scan for their line cuts characters in two
+    good = "".join(f'{i},"d\u00e9p\u00f4t\n{i}",2025-01-01\n' for i in range(4000)).encode(encoding)  # two lines each
+    bad = {"utf-8": b"\xc3(", "cp1252": b"\x81"}[encoding]
+    data = b"case_id,activity,timestamp\n" + good + (b"9," + bad + b"\n" if short else b"9,a" + bad + b",2025\n")
+    path = tmp_path / "late.csv.gz"
+    path.write_bytes(gzip.compress(data))
+    with pytest.raises(SourceReadError) as info:  # by open_source or as the batches are read: the head decodes
+        list(open_source(path, encoding=encoding).batches())
+    assert str(info.value) == (f"{path}: bytes that do not decode as {encoding} on line 8002 (byte {data.index(bad) + 1}); "
+                               "read it with its own encoding, or it is not a text log")
+
+
+@pytest.mark.parametrize("name", ["log.csv", "log.csv.gz", "log.xes", "log.xes.bz2"])
+def test_the_progress_of_a_file_read_whole_is_its_size_on_disk(tmp_path, name):
+    text = _xes(50) if ".xes" in name else CSV_HEADER + CSV_ROWS * 50
+    packing = {".gz": gzip.compress, ".bz2": bz2.compress}.get(Path(name).suffix, lambda data: data)
+    path = tmp_path / name
+    path.write_bytes(packing(text.encode()))
+    source = open_source(path)
+    seen = [source.progress() for _ in source.batches()]
+    assert seen and all(0 < s <= path.stat().st_size for s in seen)
+    assert source.progress() == source.progress_total == path.stat().st_size  # closed, it keeps its last position
