@@ -99,7 +99,9 @@ class BatchResult:
     ``read`` counts every record of the source; ``loaded + quarantined == read`` always holds.
     ``repeated`` counts the events equal to an earlier event of the same source (kept, or
     quarantined when asked). ``skipped`` is True when the same content had been loaded before,
-    as ``batch_id``.
+    as ``batch_id``. ``cases_elsewhere`` counts the cases of a source without a service (whose
+    events took the file's name as their service) that the store holds under another service
+    too: most likely extracts of one service, to be loaded with the same `service`.
     """
 
     batch_id: int
@@ -110,6 +112,7 @@ class BatchResult:
     repeated: int
     skipped: bool
     seconds: float
+    cases_elsewhere: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """Return the result as a plain dict."""
@@ -602,9 +605,10 @@ class Store:
                     batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
                 return batch, with_clean_text(batch), resolved
 
+            default_service = Path(source.name).name.split(".")[0]
             for batch, cleaned, resolved in read_ahead(source.batches(), prepare):
                 seen_columns.update(batch.schema.names)
-                normaliser = Normaliser(resolved, service, Path(source.name).name.split(".")[0], tz, time_format)
+                normaliser = Normaliser(resolved, service, default_service, tz, time_format)
                 self._stage(batch, cleaned, normaliser, batch_id, first_seq, source)
                 if progress:
                     progress(source.progress(), source.progress_total)
@@ -614,6 +618,7 @@ class Store:
             self._quarantine_rejects(source, batch_id)
             repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
             self._quarantine_loaded_before(source, batch_id, first_seq)
+            elsewhere = 0 if service is not None else self._cases_elsewhere(batch_id, default_service)
             loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             seconds = time.perf_counter() - started
@@ -633,7 +638,8 @@ class Store:
                 self._build_if_stale(batch_id)
             if progress:
                 progress(source.progress_total, source.progress_total)  # built: the last chance to cancel
-        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, repeated, False, seconds)
+        return BatchResult(batch_id, source.name, loaded + quarantined, loaded, quarantined, repeated, False, seconds,
+                           elsewhere)
 
     def _build_if_stale(self, batch_id: int | None) -> None:
         """Build the journeys if they are stale: only the cases of `batch_id` when they lack only those, else all."""
@@ -756,6 +762,13 @@ class Store:
         if self.n_rows("_loaded_before"):
             self._move_to_quarantine("_loaded_before", source, batch_id, first_seq)
         self.drop_table("_loaded_before")
+
+    def _cases_elsewhere(self, batch_id: int, default_service: str) -> int:
+        """How many cases of the batch, in the service named after its file, the store holds under another service."""
+        return self.con.execute(
+            """SELECT count(DISTINCT case_id) FROM events e WHERE batch_id = $batch AND service = $service
+            AND EXISTS (SELECT 1 FROM events o WHERE o.case_id = e.case_id AND o.service <> $service)""",
+            {"batch": batch_id, "service": default_service}).fetchall()[0][0]
 
     def _move_to_quarantine(self, table: str, source: Source, batch_id: int, first_seq: int) -> None:
         """Move the events listed in the temporary `table` (event_seq, reason) from the events to the quarantine."""

@@ -104,6 +104,10 @@ def ingest(
                 table.add_row(str(result.batch_id), name, f"{result.read:,}", f"{result.loaded:,}",
                               f"{result.quarantined:,}", skipped if result.skipped else f"{result.seconds:.1f} s")
                 quarantined += 0 if result.skipped else result.quarantined
+                if result.cases_elsewhere:
+                    err.print(f"note: {result.cases_elsewhere:,} cases of {name} are in the store under another "
+                              f"service too; without a service column each file is a service named after it: load "
+                              "the extracts of one service with --service NAME")
                 if stop.is_set() and index + 1 < len(sources):  # the stop came as this file was committed
                     out.print(table)
                     err.print(f"najma: interrupted; kept {', '.join(kept)}; not loaded: "

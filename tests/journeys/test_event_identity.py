@@ -260,3 +260,17 @@ def test_the_command_line_quarantines_repeats_when_asked_and_info_shows_them(tmp
     assert cells[2:6] == ["2", "1", "1", "1"]  # read, loaded, quarantined, repeats
     refused = CliRunner().invoke(app, ["ingest", "export.csv", "--store", "s.duckdb", "--repeats", "drop"])
     assert refused.exit_code != 0
+
+
+def test_extracts_without_a_service_are_told_to_name_one(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("jan.csv").write_text("case_id,activity,timestamp\na,x,2025-01-01\na,y,2025-01-02\nb,x,2025-01-03\n")
+    Path("feb.csv").write_text("case_id,activity,timestamp\na,y,2025-01-02\nb,x,2025-01-03\nb,z,2025-02-03\n")
+    apart = CliRunner().invoke(app, ["ingest", "jan.csv", "feb.csv", "--store", "apart.duckdb"])
+    assert apart.exit_code == 0, apart.output
+    assert "note: 2 cases of feb.csv are in the store under another service too" in apart.output
+    assert "--service NAME" in apart.output
+    together = CliRunner().invoke(app, ["ingest", "jan.csv", "feb.csv", "--store", "one.duckdb", "--service", "permits"])
+    assert together.exit_code == 0 and "note:" not in together.output
+    with Store("one.duckdb", read_only=True) as store:
+        assert [(b.rows_loaded, b.rows_quarantined) for b in store.batches()] == [(3, 0), (1, 2)]
