@@ -33,7 +33,7 @@ def _progress() -> Progress:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder), XES or XES.gz files.")],
+    paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder) or XES files; plain, compressed (gzip, bz2, zstd) or zipped.")],
     store: StoreOption = None,
     service: Annotated[str | None, typer.Option(help="The service of every event [default: a mapped service column, else the file name].")] = None,
     map_: Annotated[str | None, typer.Option("--map", help="Source columns onto canonical ones, e.g. case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP.")] = None,
@@ -106,12 +106,13 @@ def ingest(
                 quarantined += 0 if result.skipped else result.quarantined
                 if result.cases_elsewhere:
                     err.print(f"note: {result.cases_elsewhere:,} cases of {name} are in the store under another "
-                              f"service too; without a service column each file is a service named after it: load "
+                              "service too; without a service column each file is a service named after it: load "
                               "the extracts of one service with --service NAME")
-                if stop.is_set() and index + 1 < len(sources):  # the stop came as this file was committed
+                if stop.is_set():  # the stop came as this file was committed: it is kept
                     out.print(table)
-                    err.print(f"najma: interrupted; kept {', '.join(kept)}; not loaded: "
-                              f"{', '.join(Path(s.name).name for s in sources[index + 1:])}")
+                    rest = [Path(later.name).name for later in sources[index + 1:]]
+                    err.print(f"najma: interrupted as {name} was committed; kept {', '.join(kept)}"
+                              + (f"; not loaded: {', '.join(rest)}" if rest else ""))
                     sys.exit(130)
         finally:
             signal.signal(signal.SIGINT, previous)
