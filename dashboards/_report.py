@@ -170,6 +170,7 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
             for k in breakdown.itertuples()
         ],
         "figures": figures,
+        "steps_reason": "" if (cases["completed"] == 1).any() else text("no_completed", lang),
     }
 
 

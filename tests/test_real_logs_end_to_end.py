@@ -162,6 +162,7 @@ def test_the_report_is_written_in_both_languages(built: Built) -> None:
         assert TRACEBACK not in html and "nan" not in html.lower().split()
         for line in column_notes(frozenset({"resource"}), lang):  # the receipt log has no customer, channel, cost, ...
             assert html_text(line) in html
+        assert html_text(text("no_completed", lang)) in html  # a draft catalogue names no approval: no chart, its reason
         assert (out / f"rating-report-{quarter}-{lang}.pdf").stat().st_size > 1000
 
 
