@@ -105,6 +105,7 @@ class FollowedStore(Generic[Shown]):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[Shown], None]] = []
+        self._told: str | None = None  # the last failure said, so that it is said once
         try:
             self._copy, self._signature, self.current = self._fresh()
         except BaseException:
@@ -137,8 +138,12 @@ class FollowedStore(Generic[Shown]):
             for file in self._folder.glob(f"*-{self._number}.duckdb*"):
                 file.unlink(missing_ok=True)
             cause = exc if isinstance(exc, NajmaError) else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
-            self._say(f"the dashboard keeps showing the store as it was: {cause}")
+            told = f"the dashboard keeps showing the store as it was: {cause}"
+            if told != self._told:  # said once, not at every look while a long command holds the store
+                self._say(told)
+            self._told = told
             return False
+        self._told = None
         previous = (self._copy, self.current)
         self._copy, self._signature, self.current = copy, signature, shown
         for listener in self._listeners:
