@@ -116,6 +116,8 @@ def xml_problem(exc: etree.XMLSyntaxError) -> str:
 class XesSource(FileSource):
     """An XES file, perhaps compressed or zipped (see :class:`FileSource`), streamed one trace at a time."""
 
+    _checked: bool = False
+
     def __post_init__(self) -> None:
         self.unit = "event"
 
@@ -123,13 +125,17 @@ class XesSource(FileSource):
         return xml_problem(exc) if isinstance(exc, etree.XMLSyntaxError) else super().problem(exc)
 
     def check(self) -> None:
+        """Refuse a document with a DTD, or that is not an XES log, from its prolog (read once per source)."""
+        if self._checked:
+            return
         with self.guarded(etree.XMLSyntaxError), self._packing().open() as reading:
             problem = prolog_problem(reading.stream)
         if problem:
             raise self.fail(problem)
+        self._checked = True
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        self.check()
+        self.check()  # done already when the source came from open_source; never skipped, for safety
         with self.guarded(etree.XMLSyntaxError), self._open() as reading:
             yield from self._parse(reading.stream)
 
