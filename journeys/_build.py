@@ -35,12 +35,13 @@ BUILD_BYTES_PER_EVENT = 500
 #: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
 SERVICE_SETTINGS: dict[str, str] = {
     "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
-    "open_days": "float64",
+    "open_days": "float64", "draft": "bool",
 }
 
 
 def register_catalogue(store: Store, catalogue: Catalogue) -> None:
-    """Write the catalogue's roles, settings, designed journeys and life events into the store (replacing earlier ones).
+    """Write the catalogue's roles, documents, settings (with its draft marks), designed journeys and life events into
+    the store (replacing earlier ones).
 
     The journeys are stale until :func:`build_journeys` runs (see :meth:`najma.journeys.Store.journeys_stale`).
     """
@@ -50,9 +51,14 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
         columns=["service", "activity", "role"],
     ).astype("string")
     settings = pd.DataFrame(
-        [(key, s.name_en, s.name_ar, s.agency, s.sla_hours, s.open_days) for key, s in catalogue.services.items()],
+        [(key, s.name_en, s.name_ar, s.agency, s.sla_hours, s.open_days, s.draft) for key, s in catalogue.services.items()],
         columns=list(SERVICE_SETTINGS),
     ).astype(SERVICE_SETTINGS)
+    documents = pd.DataFrame(
+        [(key, activity, document) for key, spec in catalogue.services.items()
+         for activity, names in spec.documents.items() for document in names],
+        columns=["service", "activity", "document"],
+    ).astype("string")
     channels = pd.DataFrame(
         [(name, str(spec.get("name_ar", name)), bool(spec.get("digital", False)))
          for name, spec in catalogue.channels.items()],
@@ -81,7 +87,8 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
                                       list(calendar.holidays))],
         columns=["time_zone", "work_days", "opens", "closes", "holidays"],
     )
-    tables = (("activity_roles", roles), ("service_settings", settings), ("channel_settings", channels),
+    tables = (("activity_roles", roles), ("activity_documents", documents), ("service_settings", settings),
+              ("channel_settings", channels),
               ("activity_names", names), ("display_names", display),
               ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():

@@ -1,8 +1,9 @@
 """The service catalogue: a TOML file in which analysts describe their services.
 
 It names each service in English and Arabic, its agency and SLA target, its designed (to-be)
-journey, and the roles of its activities; it also names agencies, channels, activities in Arabic
-and the life-event bundles. It is what turns a raw process log into a customer journey.
+journey, the roles of its activities and the documents they supply; it also names agencies,
+channels, activities in Arabic and the life-event bundles. It is what turns a raw process log into
+a customer journey.
 
 A minimal catalogue::
 
@@ -15,11 +16,18 @@ A minimal catalogue::
     sla_hours = 240
     open_days = 30        # optional: an undecided case idle this long counts as abandoned
     designed_journey = ["Submit application", "Pay fees", "Issue document"]
+    draft = false         # optional: true while the entry is a draft (najma drafted it, no one corrected it)
 
     [services.trade_licence.activities]
     "Submit application" = ["customer_step", "application"]
+    "Upload documents" = ["customer_step", "document_submission"]
+    "Resubmit documents" = ["customer_step", "document_submission", "rework"]
     "Pay fees" = ["customer_step", "payment"]
     "Issue document" = ["system_step"]
+
+    [services.trade_licence.documents]    # optional: the documents each submission supplies
+    "Upload documents" = ["passport copy", "tenancy contract"]
+    "Resubmit documents" = ["tenancy contract"]
 
     [calendar]            # optional: working hours, for journeys' working time
     time_zone = "Asia/Dubai"
@@ -32,6 +40,21 @@ A minimal catalogue::
     name_ar = "مولود جديد"
     services = ["birth_certificate", "national_id"]
     window_days = 180
+
+Documents
+---------
+A step whose activity has the role ``document_submission`` supplies documents: those its
+service's ``documents`` table lists for its activity, or, for an activity the table does not list
+(and in a service without the table), one document named after the activity. Each listed activity
+must be among the service's activities and hold the role ``document_submission``; each document is
+a non-empty name, and a name means the same document in every service (so that the life events'
+"ask once" finds a document asked by a second agency). A case's *documents asked again* are its
+supplies of a document it had already supplied (see :mod:`najma.journeys._pipeline`).
+
+Draft entries
+-------------
+``draft = true`` marks a service whose entry is still a draft, as :func:`draft_catalogue` writes
+it; its ratings are provisional until the analyst corrects the entry and removes the key.
 """
 
 from __future__ import annotations
@@ -67,7 +90,8 @@ ROLES: dict[str, str] = {
     "notification": "the customer is told of progress",
 }
 
-_SERVICE_KEYS = {"name_en", "name_ar", "agency", "sla_hours", "open_days", "designed_journey", "activities"}
+_SERVICE_KEYS = {"name_en", "name_ar", "agency", "sla_hours", "open_days", "designed_journey", "activities", "documents",
+                 "draft"}
 #: Days without an event after which an undecided case counts as abandoned rather than open.
 DEFAULT_OPEN_DAYS = 30
 
@@ -84,6 +108,9 @@ class ServiceSpec:
     designed_journey: tuple[str, ...]
     activities: Mapping[str, tuple[str, ...]]
     open_days: float = DEFAULT_OPEN_DAYS
+    #: activity -> the documents a step of it supplies (see the module docstring's "Documents").
+    documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    draft: bool = False
 
     def activities_with(self, role: str) -> list[str]:
         """The activities that have `role`."""
@@ -180,6 +207,9 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
     for activity in journey:
         if activities and activity not in activities:
             problems.append(f"{where} designed_journey names {activity!r}, which is not among its activities")
+    draft = raw.get("draft", False)
+    if not isinstance(draft, bool):
+        problems.append(f"{where} draft must be true or false, got {draft!r}")
     return ServiceSpec(
         key=key,
         name_en=_text(raw.get("name_en"), f"{where} name_en", problems),
@@ -189,7 +219,31 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
         designed_journey=tuple(journey),
         activities=activities,
         open_days=float(open_days),
+        documents=_documents(raw.get("documents", {}), activities, f"[services.{key}.documents]", problems),
+        draft=draft is True,
     )
+
+
+def _documents(raw: object, activities: Mapping[str, tuple[str, ...]], where: str,
+               problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """A service's ``documents`` table: activity -> the documents it supplies; each problem is added to `problems`."""
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a table of activity = [document names]")
+        return {}
+    documents = {}
+    for activity, names in raw.items():
+        if activity not in activities:
+            problems.append(f"{where} names {activity!r}, which is not among the service's activities")
+        elif "document_submission" not in activities[activity]:
+            problems.append(f"{where} names {activity!r}, which lacks the role document_submission")
+        if not isinstance(names, list) or not names:
+            problems.append(f"{where} {activity!r} must be a non-empty list of document names, got {names!r}")
+            continue
+        bad = [name for name in names if not isinstance(name, str) or not name.strip()]
+        if bad:
+            problems.append(f"{where} {activity!r}: document names must be non-empty strings, got {', '.join(map(repr, bad))}")
+        documents[activity] = tuple(dict.fromkeys(name for name in names if name not in bad))
+    return documents
 
 
 _CALENDAR_KEYS = {"time_zone", "work_days", "hours", "holidays"}
@@ -292,8 +346,9 @@ def draft_catalogue(profile: Mapping[str, Mapping[str, Mapping[str, object]]]) -
     -------
     str
         TOML text: roles guessed from the actor and from repetition, the designed journey
-        drafted as the activities that most cases go through, in their usual order, and
-        placeholders (``TODO``) where only the analyst can know the answer.
+        drafted as the activities that most cases go through, in their usual order,
+        placeholders (``TODO``) where only the analyst can know the answer, and ``draft = true``
+        in every service, which the header asks the analyst to remove once the entry is corrected.
     """
     services = {}
     for key, activities in sorted(profile.items()):
@@ -314,11 +369,15 @@ def draft_catalogue(profile: Mapping[str, Mapping[str, Mapping[str, object]]]) -
             "agency": max(set(agencies), key=agencies.count) if agencies else "TODO",
             "sla_hours": 120,
             "designed_journey": journey,
+            "draft": True,
             "activities": roles,
         }
     header = (
         "# Drafted by `najma catalogue draft` from the loaded log. Correct it before use:\n"
-        "# Arabic names, SLA targets (hours), the designed journey and the roles of each activity.\n"
+        "# Arabic names, SLA targets (hours), the designed journey, the roles of each activity and\n"
+        "# the documents each document_submission supplies ([services.NAME.documents]).\n"
+        "# Each service says `draft = true`: its ratings are provisional. Remove that line once you\n"
+        "# have corrected the service's entry.\n"
         f"# Roles: {', '.join(ROLES)}.\n"
     )
     return header + tomli_w.dumps({"version": 1, "services": services})

@@ -6,9 +6,16 @@ starts within the window of the case before it; a longer gap starts a new journe
 
 "Ask once" failure
 ------------------
-A case in which the customer hands in documents (a step with the role ``document_submission``)
-although they already handed documents to another agency earlier in the same journey: the data
-was asked again by a second agency.
+A case fails "ask once" when it supplies a document that the same customer had already supplied
+to a *different agency* earlier in the same journey (the customer's linked cases of one life
+event). Which documents a step supplies follows the catalogue's rule (see "Documents" in
+:mod:`najma.journeys._catalogue`): a ``document_submission`` step supplies the documents its
+activity is mapped to, else one document named after its activity; a document's name means the
+same document in every service. The agency a document is supplied to is its case's agency (the
+agency of the case's first event); "earlier" orders supplies by timestamp, then event_seq. A case
+that supplies documents no other agency had, or supplies again to the same agency what that
+agency already had, does not fail; re-supplies within a case are its ``documents_asked_again``.
+``documents_asked_again_across_agencies`` counts the distinct documents of a case that fail.
 
 Examples
 --------
@@ -24,6 +31,7 @@ from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError
 from najma.journeys._filters import CaseFilter
+from najma.journeys._pipeline import document_supplies
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
 
@@ -47,7 +55,8 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
     ibis Table
         life_event, journey_id, step_in_journey (0 for the first case), service, case_id,
         customer_id, agency (the case's first agency), start, end, customer_steps, visits,
-        document_submissions, proactive, ask_once_failure; cases without a customer are left out.
+        document_submissions, proactive, documents_asked_again_across_agencies, ask_once_failure
+        (see the module docstring); cases without a customer are left out.
 
     Raises
     ------
@@ -84,19 +93,28 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
         journey_id=cases.life_event.concat(":", cases.customer_id, ":", cases._journey.cast("string"))
     )
     in_journey = ibis.window(group_by="journey_id", order_by=order)
-    before = ibis.window(group_by="journey_id", order_by=order, rows=(None, -1))
-    submitted_to = ibis.ifelse(cases.document_submissions > 0, cases.agency, ibis.null("string"))
-    cases = cases.mutate(
-        step_in_journey=ibis.row_number().over(in_journey),
-        _first_asker=submitted_to.min().over(before),
-        _last_asker=submitted_to.max().over(before),
-    )
-    failure = (cases.document_submissions > 0) & cases._first_asker.notnull() & (
-        (cases._first_asker != cases.agency) | (cases._last_asker != cases.agency)
-    )
-    return cases.mutate(ask_once_failure=ibis.coalesce(failure, False)).drop(
-        "_new", "_journey", "_first_asker", "_last_asker", "window_days"
-    )
+    cases = cases.mutate(step_in_journey=ibis.row_number().over(in_journey)).drop("_new", "_journey", "window_days")
+    asked = _asked_across_agencies(store, cases)
+    joined = cases.left_join(asked, ["service", "case_id"]).select(cases, asked.asked)
+    again = ibis.coalesce(joined.asked, 0).cast("int64")
+    return joined.mutate(documents_asked_again_across_agencies=again, ask_once_failure=again > 0).drop("asked")
+
+
+def _asked_across_agencies(store: Store, cases: Table) -> Table:
+    """Per case of `cases` (with journey_id and agency) that fails "ask once": (service, case_id, asked), the
+    distinct documents it supplies that another agency had already had in its journey."""
+    backend = store.backend
+    roles = backend.table("activity_roles")
+    submitting = roles.filter(roles.role == "document_submission").select("service", "activity").distinct()
+    steps = backend.table("steps").select("service", "case_id", "event_seq", "activity", "timestamp")
+    submissions = steps.join(submitting, ["service", "activity"]).mutate(document_submission=ibis.literal(True))
+    supplies = document_supplies(submissions, backend.table("activity_documents"))
+    supplies = supplies.join(cases.select("service", "case_id", "journey_id", "agency"), ["service", "case_id"])
+    earlier = ibis.window(group_by=["journey_id", "document"], order_by=["timestamp", "event_seq"], rows=(None, -1))
+    supplies = supplies.mutate(_first=supplies.agency.min().over(earlier), _last=supplies.agency.max().over(earlier))
+    # The agencies that had the document before: another than this one is there when the least or the greatest differs.
+    elsewhere = supplies.filter((supplies._first != supplies.agency) | (supplies._last != supplies.agency))
+    return elsewhere.group_by(["service", "case_id"]).aggregate(asked=elsewhere.document.nunique())
 
 
 def life_event_journeys(store: Store, life_event: str | None = None, where: CaseFilter | None = None) -> Table:
@@ -109,7 +127,7 @@ def life_event_journeys(store: Store, life_event: str | None = None, where: Case
     ibis Table
         life_event, journey_id, customer_id, cases, services, agencies (agencies touched by any
         event of the journey), start, end, elapsed_seconds, customer_steps, visits,
-        document_submissions, ask_once_failures, proactive_cases.
+        document_submissions, documents_asked_again_across_agencies, ask_once_failures, proactive_cases.
     """
     cases = linked_cases(store, life_event, where)
     events = store.backend.table("events")
@@ -124,6 +142,7 @@ def life_event_journeys(store: Store, life_event: str | None = None, where: Case
         customer_steps=cases.customer_steps.sum().cast("int64"),
         visits=cases.visits.sum().cast("int64"),
         document_submissions=cases.document_submissions.sum().cast("int64"),
+        documents_asked_again_across_agencies=cases.documents_asked_again_across_agencies.sum().cast("int64"),
         ask_once_failures=cases.ask_once_failure.sum().cast("int64"),
         proactive_cases=cases.proactive.sum().cast("int64"),
     )

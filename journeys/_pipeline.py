@@ -24,6 +24,15 @@ A case is *rejected* or *completed* once an activity with the role ``rejection``
 service's ``open_days`` (default 30) before the last event of the store, *abandoned* after that.
 A service without decision roles has no outcome (NULL).
 
+Documents asked again
+---------------------
+A step with the role ``document_submission`` supplies the documents the catalogue's ``documents``
+table maps its activity to, or, when it maps none, one document named after its activity (see
+:mod:`najma.journeys._catalogue`). ``documents_asked_again`` counts a case's supplies of a document
+it had already supplied earlier in the case (its events ordered by timestamp, then event_seq). That
+is the number of its supplies less the number of distinct documents among them, whatever the
+order: three different documents count 0; the same document supplied twice counts 1.
+
 Working time
 ------------
 ``working_seconds`` is the part of a journey's duration within the working hours of the
@@ -49,7 +58,7 @@ from najma.journeys._working_time import (
     with_working_time,
 )
 
-__all__ = ["JourneyPipeline", "steps_expr", "journeys_expr", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
+__all__ = ["JourneyPipeline", "steps_expr", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -73,6 +82,8 @@ class JourneyPipeline:
     ----------
     roles : ibis Table
         The catalogue's (service, activity, role) rows.
+    documents : ibis Table
+        The catalogue's (service, activity, document) rows: the documents a submission supplies.
     settings : ibis Table
         The catalogue's settings per service (``service_settings``: service, open_days, ...).
     calendar : WorkCalendar, optional
@@ -95,23 +106,27 @@ class JourneyPipeline:
     """
 
     roles: Table
+    documents: Table
     settings: Table
     calendar: WorkCalendar | None
 
     @classmethod
-    def of(cls, tables: JourneyTables, roles: Table | None = None) -> JourneyPipeline:
+    def of(cls, tables: JourneyTables, roles: Table | None = None, documents: Table | None = None) -> JourneyPipeline:
         """The pipeline with the catalogue registered in `tables` (a Store or SparkTables).
 
         Parameters
         ----------
         tables : Store or SparkTables
-            Tables holding ``activity_roles``, ``service_settings`` and ``work_calendar``.
+            Tables holding ``activity_roles``, ``activity_documents``, ``service_settings`` and ``work_calendar``.
         roles : ibis Table, optional
             (service, activity, role) rows to use instead of the registered ones (a redesign's).
+        documents : ibis Table, optional
+            (service, activity, document) rows to use instead of the registered ones (a redesign's).
         """
         backend = tables.backend
-        return cls(backend.table("activity_roles") if roles is None else roles, backend.table("service_settings"),
-                   registered_calendar(tables))
+        return cls(backend.table("activity_roles") if roles is None else roles,
+                   backend.table("activity_documents") if documents is None else documents,
+                   backend.table("service_settings"), registered_calendar(tables))
 
     def steps(self, events: Table) -> Table:
         """The steps of `events` (in the store's event schema); see :func:`steps_expr`."""
@@ -119,7 +134,7 @@ class JourneyPipeline:
 
     def journeys(self, steps: Table) -> Table:
         """One row per case of `steps`, without outcome or working time; see :func:`journeys_expr`."""
-        return journeys_expr(steps)
+        return journeys_expr(steps, self.documents)
 
     def calendar_days(self, first: object, last: object) -> pd.DataFrame | None:
         """The calendar's days covering instants `first` to `last`, keyed by UTC day (see
@@ -226,13 +241,15 @@ def steps_expr(events: Table, roles: Table) -> Table:
     ).drop("actor", "previous_channel", "previous_agency", "previous_resource_same_activity")
 
 
-def journeys_expr(steps: Table) -> Table:
+def journeys_expr(steps: Table, documents: Table) -> Table:
     """Return one row per case (service, case_id) with its metrics and variant, but no outcome.
 
     Parameters
     ----------
     steps : ibis Table
         As made by :func:`steps_expr`.
+    documents : ibis Table
+        The catalogue's (service, activity, document) rows.
     """
     has_processing = steps.start_timestamp.notnull()
     # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
@@ -288,12 +305,42 @@ def journeys_expr(steps: Table) -> Table:
     variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
     names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
     cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
+    again = _documents_asked_again(steps, documents)
+    cases = cases.left_join(again, "case_key").select(cases, asked_again=again.asked_again)
     return cases.mutate(
         channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
-        documents_asked_again=ibis.greatest(cases.document_submissions - 1, 0).cast("int64"),
+        documents_asked_again=ibis.coalesce(cases.asked_again, 0).cast("int64"),
         redos_other_resource=cases.repetitions - cases.repeats_same_resource,
-    ).relocate("service", "case_id").relocate("channels", before="channel_list")
+    ).drop("asked_again").relocate("service", "case_id").relocate("channels", before="channel_list")
+
+
+def document_supplies(steps: Table, documents: Table) -> Table:
+    """One row per document each document submission of `steps` supplies (the module docstring's rule).
+
+    Parameters
+    ----------
+    steps : ibis Table
+        Steps with a ``document_submission`` flag, or any rows with a service, an activity and that flag.
+    documents : ibis Table
+        The catalogue's (service, activity, document) rows.
+
+    Returns
+    -------
+    ibis Table
+        The columns of `steps` but the flag, and ``document``.
+    """
+    submitted = steps.filter(steps.document_submission).drop("document_submission")
+    supplied = submitted.left_join(documents, ["service", "activity"])
+    return supplied.select(submitted, document=ibis.coalesce(documents.document, submitted.activity))
+
+
+def _documents_asked_again(steps: Table, documents: Table) -> Table:
+    """Per case key, its supplies of a document it had already supplied: supplies less distinct documents."""
+    supplies = document_supplies(steps.select("case_key", "service", "activity", "document_submission"), documents)
+    return supplies.group_by("case_key").aggregate(
+        asked_again=supplies.count() - supplies.document.nunique()
+    )
 
 
 def with_outcome(journeys: Table, roles: Table, settings: Table, as_of: object) -> Table:

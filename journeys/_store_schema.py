@@ -24,6 +24,11 @@ Versions
     already loaded from an earlier file is not loaded again. The events' ``attributes`` are
     canonical (keys sorted, values as trimmed text, blank and missing values left out), so that
     an event's identity does not depend on how its file was read.
+4
+    The catalogue's documents (``activity_documents``: which activity supplies which document) and
+    draft entries (``service_settings.draft``); published ratings (``publications`` and
+    ``published_ratings``), which are never rewritten; ``rating_history.last_batch``, the last import
+    batch a recorded rating saw (each rating run is kept beside the earlier ones).
 """
 
 from __future__ import annotations
@@ -32,13 +37,13 @@ from najma.journeys._schema import EVENT_COLUMNS
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: The registered catalogue's tables (see :func:`najma.journeys.register_catalogue`).
 CATALOGUE_TABLES: dict[str, dict[str, str]] = {
     "activity_roles": {"service": "VARCHAR", "activity": "VARCHAR", "role": "VARCHAR"},
     "service_settings": {"service": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR", "agency": "VARCHAR",
-                         "sla_hours": "DOUBLE", "open_days": "DOUBLE"},
+                         "sla_hours": "DOUBLE", "open_days": "DOUBLE", "draft": "BOOLEAN DEFAULT false"},
     "channel_settings": {"channel": "VARCHAR", "name_ar": "VARCHAR", "digital": "BOOLEAN"},
     "activity_names": {"activity": "VARCHAR", "name_ar": "VARCHAR"},
     "display_names": {"kind": "VARCHAR", "key": "VARCHAR", "name_en": "VARCHAR", "name_ar": "VARCHAR"},
@@ -46,6 +51,7 @@ CATALOGUE_TABLES: dict[str, dict[str, str]] = {
     "life_event_services": {"life_event": "VARCHAR", "service": "VARCHAR", "window_days": "BIGINT"},
     "work_calendar": {"time_zone": "VARCHAR", "work_days": "VARCHAR[]", "opens": "VARCHAR", "closes": "VARCHAR",
                       "holidays": "VARCHAR[]"},
+    "activity_documents": {"service": "VARCHAR", "activity": "VARCHAR", "document": "VARCHAR"},
 }
 
 #: The columns of the ``rating_history`` table; its pillar columns are those of :data:`najma.rating.PILLARS`.
@@ -53,6 +59,7 @@ HISTORY_COLUMNS: dict[str, str] = {
     "service": "VARCHAR", "quarter": "VARCHAR", "model_version": "VARCHAR", "config_hash": "VARCHAR",
     "cases": "BIGINT", "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE",
     "efficiency": "DOUBLE", "effectiveness": "DOUBLE", "steps": "DOUBLE", "rated_at": "TIMESTAMPTZ",
+    "last_batch": "INTEGER",
 }
 
 #: Every table the store owns: its name and its columns (name to DuckDB type and constraints).
@@ -69,6 +76,18 @@ TABLES: dict[str, dict[str, str]] = {
                    "column": "VARCHAR", "reason": "VARCHAR", "record": "JSON"},
     **CATALOGUE_TABLES,
     "rating_history": HISTORY_COLUMNS,
+    # Published ratings (see :mod:`najma.rating._publish`): rows are only ever added, never rewritten.
+    "publications": {
+        "quarter": "VARCHAR NOT NULL", "revision": "INTEGER NOT NULL", "model_version": "VARCHAR", "config_hash": "VARCHAR",
+        "najma_version": "VARCHAR", "draws": "INTEGER", "cutoff": "TIMESTAMPTZ", "last_batch": "INTEGER",
+        "data_fingerprint": "VARCHAR", "catalogue_fingerprint": "VARCHAR", "events": "BIGINT", "cases": "BIGINT",
+        "published_at": "TIMESTAMPTZ", "published_by": "VARCHAR", "note": "VARCHAR", "model": "JSON",
+    },
+    "published_ratings": {
+        "quarter": "VARCHAR NOT NULL", "revision": "INTEGER NOT NULL", "service": "VARCHAR NOT NULL", "cases": "BIGINT",
+        "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE", "efficiency": "DOUBLE", "effectiveness": "DOUBLE",
+        "steps": "DOUBLE", "data_fingerprint": "VARCHAR", "rating": "JSON",
+    },
 }
 
 
@@ -96,4 +115,8 @@ _CANONICAL_ATTRIBUTES = r"""UPDATE events SET attributes = nullif(to_json(map_fr
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     "1": (*(statement for name in CATALOGUE_TABLES for statement in _retyped(name)), create_statement("rating_history")),
     "2": ("ALTER TABLE batches ADD COLUMN IF NOT EXISTS rows_repeated BIGINT DEFAULT 0", _CANONICAL_ATTRIBUTES),
+    "3": ("ALTER TABLE service_settings ADD COLUMN IF NOT EXISTS draft BOOLEAN DEFAULT false",
+          create_statement("activity_documents"),
+          "ALTER TABLE rating_history ADD COLUMN IF NOT EXISTS last_batch INTEGER",
+          create_statement("publications"), create_statement("published_ratings")),
 }

@@ -2,8 +2,8 @@
 
 Every case of a service is simulated at once as a row of a (cases x steps) matrix: which steps
 happen (optional steps, rework rounds, rejection, abandonment, proactive starts), how long each
-takes, and so when. The ground truth (customer steps, visits, rework rounds, outcome) is counted
-from the same matrix, independently of any process-mining code.
+takes, and so when. The ground truth (customer steps, visits, rework rounds, documents asked
+again, outcome) is counted from the same matrix, independently of any process-mining code.
 
 Examples
 --------
@@ -49,8 +49,9 @@ class Sample:
         The events in the canonical columns (customer ids not yet pseudonymised), in a shuffled
         row order, as exports come.
     truth : pandas.DataFrame
-        One row per case: case_id, service, customer_steps, visits, rework, outcome, proactive,
-        events, life_event.
+        One row per case: case_id, service, customer_steps, visits, rework, documents_asked_again
+        (its supplies of a document it had already supplied, by the service's documents), outcome,
+        events, proactive, life_event.
     """
 
     events: pa.Table
@@ -149,10 +150,20 @@ def _simulate(
         "customer_steps": (occurs & customer[None, :]).sum(axis=1),
         "visits": (occurs & plan.mask(lambda s: "visit" in s.roles)[None, :]).sum(axis=1),
         "rework": (occurs & rework_heads[None, :]).sum(axis=1),
+        "documents_asked_again": _documents_asked_again(service, plan, occurs),
         "outcome": outcome,
         "events": occurs.sum(axis=1),
     }
     return occurs, elapsed, plan, truth
+
+
+def _documents_asked_again(service: Service, plan: _Plan, occurs: np.ndarray) -> np.ndarray:
+    """Per case, its supplies of a document it had already supplied: the supplies of each document beyond its first."""
+    supplied = [service.supplies(step) for step in plan.steps]
+    documents = sorted({document for names in supplied for document in names})
+    incidence = np.array([[document in names for document in documents] for names in supplied], dtype=np.int64)
+    counts = occurs.astype(np.int64) @ incidence.reshape(len(supplied), len(documents))
+    return np.clip(counts - 1, 0, None).sum(axis=1)
 
 
 def _starts(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -3,6 +3,11 @@
 A template is the ordered list of steps a case can take. A step may be optional (``p``), part of
 the rework block (repeated up to :data:`MAX_REWORK` times), the application (replaced by a
 proactive start when the government opens the case itself), the decision, or after approval.
+
+A service names the documents its submissions supply (the catalogue's ``documents``): the rework's
+"Resubmit documents" hands in again some of what "Upload documents" did, and the newborn bundle's
+services ask for some of the same documents (the parents' Emirates IDs, the birth certificate),
+from different agencies.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ __all__ = [
 ]
 
 MAX_REWORK = 3
+#: Documents the newborn bundle's services share, each asked by more than one agency.
+PARENTS_IDS = "parents' Emirates IDs"
+BIRTH_CERTIFICATE = "birth certificate"
 #: The day the trade licence journey was redesigned (half way through the eight quarters).
 REDESIGN_DATE = "2025-01-01"
 
@@ -131,7 +139,8 @@ class Service:
     agency : str
         The agency that owns it.
     sla_hours : float
-        The SLA target for end-to-end time.
+        The SLA target for end-to-end time, in working hours of :data:`WORK_CALENDAR` (the generator's
+        step hours are elapsed hours; the targets are the calendar-hour ones times 40/168, to half a day).
     steps : tuple of Step
         The journey; ``redesigned`` is the journey used from :data:`REDESIGN_DATE` on.
     share : float
@@ -144,6 +153,9 @@ class Service:
         Probabilities that a case is rejected, or abandoned by the customer.
     p_proactive : float
         Probability that the government starts the case itself (no application).
+    documents : dict
+        Activity -> the documents a step of it supplies, for its ``document_submission`` steps; one
+        that is not listed supplies one document named after its activity.
     """
 
     key: str
@@ -159,6 +171,13 @@ class Service:
     p_abandon: float = 0.04
     p_proactive: float = 0.0
     redesigned: tuple[Step, ...] | None = None
+    documents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def supplies(self, step: Step) -> tuple[str, ...]:
+        """The documents `step` supplies: none unless it is a document submission (the catalogue's rule)."""
+        if "document_submission" not in step.roles:
+            return ()
+        return self.documents.get(step.activity, (step.activity,))
 
 
 def _apply(extra: tuple[Step, ...] = (), *, upload: float = 0.9, visit: float = 0.3, fee: float = 1.0) -> tuple[Step, ...]:
@@ -200,7 +219,7 @@ def _proactive_start() -> Step:
 
 SERVICES: tuple[Service, ...] = (
     Service(
-        "birth_notification", "Birth notification", "إشعار الولادة", "Health Authority", 48,
+        "birth_notification", "Birth notification", "إشعار الولادة", "Health Authority", 12,
         (
             Step("Hospital reports birth", "staff", 0, roles=("application",), channel="website", cost=15),
             Step("Verify birth record", "system", 2, cost=2),
@@ -211,32 +230,41 @@ SERVICES: tuple[Service, ...] = (
             Step("Notify customer", "system", 0, part="approved", roles=("notification",), cost=0.5),
         ),
         channels={"website": 1.0}, rework=(0.92, 0.07, 0.01, 0.0), p_reject=0.01, p_abandon=0.0,
+        documents={"Resubmit documents": (PARENTS_IDS, "marriage certificate")},
     ),
     Service(
-        "birth_certificate", "Birth certificate", "شهادة الميلاد", "Health Authority", 72,
+        "birth_certificate", "Birth certificate", "شهادة الميلاد", "Health Authority", 16,
         (_proactive_start(), *_apply(upload=0.8, visit=0.25), *_review(12), *_deliver(0.3)),
         p_proactive=0.3, p_reject=0.02,
+        documents={"Upload documents": (PARENTS_IDS, "marriage certificate", "hospital birth record"),
+                   "Resubmit documents": ("marriage certificate",)},
     ),
     Service(
-        "national_id", "National ID for a newborn", "بطاقة الهوية الوطنية للمولود", "Identity and Citizenship Authority", 120,
+        "national_id", "National ID for a newborn", "بطاقة الهوية الوطنية للمولود", "Identity and Citizenship Authority", 28,
         (_proactive_start(), *_apply((Step("Biometrics at service centre", "customer", 40, p=0.5, roles=("visit",),
                                             channel="service centre", cost=35),), visit=0.2),
          Step("Security check", "system", 4, agency="Identity and Citizenship Authority", cost=8), *_review(16), *_deliver(0.25)),
         p_proactive=0.45, p_reject=0.02,
+        documents={"Upload documents": (BIRTH_CERTIFICATE, PARENTS_IDS, "child's photo"),
+                   "Resubmit documents": ("child's photo",)},
     ),
     Service(
-        "passport", "Passport for a newborn", "جواز السفر للمولود", "Identity and Citizenship Authority", 168,
+        "passport", "Passport for a newborn", "جواز السفر للمولود", "Identity and Citizenship Authority", 40,
         (_proactive_start(), *_apply(visit=0.35), *_review(24), *_deliver(0.35)),
         p_proactive=0.25, p_reject=0.03,
+        documents={"Upload documents": (BIRTH_CERTIFICATE, "child's photo", "parents' passports"),
+                   "Resubmit documents": ("child's photo", "parents' passports")},
     ),
     Service(
-        "health_insurance", "Health insurance for a newborn", "التأمين الصحي للمولود", "Health Insurance Agency", 96,
+        "health_insurance", "Health insurance for a newborn", "التأمين الصحي للمولود", "Health Insurance Agency", 24,
         (_proactive_start(), *_apply((Step("Select insurance plan", "customer", 1, cost=1),), visit=0.1),
          *_review(10), Step("Activate policy", "system", 1, part="approved", cost=2), *_deliver(0.1)),
         p_proactive=0.35, p_reject=0.02,
+        documents={"Upload documents": (BIRTH_CERTIFICATE, PARENTS_IDS, "salary certificate"),
+                   "Resubmit documents": ("salary certificate",)},
     ),
     Service(
-        "trade_licence", "Trade licence", "الرخصة التجارية", "Economic Development Department", 240,
+        "trade_licence", "Trade licence", "الرخصة التجارية", "Economic Development Department", 56,
         (
             Step("Call centre enquiry", "customer", 0, p=0.3, channel="call centre", cost=12),
             *_apply((Step("Reserve trade name", "customer", 2, roles=("document_submission",), cost=3),
@@ -255,27 +283,36 @@ SERVICES: tuple[Service, ...] = (
             Step("Site inspection", "staff", 48, p=0.3, agency="Municipality", cost=120),
             *_review(12), *_deliver(0.1),
         ),
+        documents={"Upload documents": ("passport copy", "Emirates ID copy", "memorandum of association"),
+                   "Reserve trade name": ("trade name application",),
+                   "Sign tenancy contract": ("tenancy contract",),
+                   "Resubmit documents": ("passport copy", "memorandum of association")},
     ),
     Service(
-        "driving_licence_renewal", "Driving licence renewal", "تجديد رخصة القيادة", "Roads and Transport Authority", 48,
+        "driving_licence_renewal", "Driving licence renewal", "تجديد رخصة القيادة", "Roads and Transport Authority", 12,
         (*_apply((Step("Eye test", "customer", 20, p=0.9, roles=("visit",), channel="service centre", cost=20),),
                  upload=0.5, visit=0.15), *_review(4), *_deliver(0.2)),
         share=0.35, rework=(0.85, 0.12, 0.03, 0.0), p_reject=0.03, p_abandon=0.03,
         channels={"service centre": 0.3, "website": 0.25, "smart app": 0.4, "call centre": 0.05},
+        documents={"Upload documents": ("Emirates ID copy", "photo"), "Resubmit documents": ("photo",)},
     ),
     Service(
-        "residence_visa_renewal", "Residence visa renewal", "تجديد تأشيرة الإقامة", "Identity and Citizenship Authority", 120,
+        "residence_visa_renewal", "Residence visa renewal", "تجديد تأشيرة الإقامة", "Identity and Citizenship Authority", 28,
         (*_apply((Step("Medical fitness test", "customer", 48, roles=("visit",), channel="service centre",
                        agency="Health Authority", cost=50),), visit=0.3),
          Step("Security check", "system", 6, cost=8), *_review(18), *_deliver(0.2)),
         share=0.3, p_reject=0.04,
+        documents={"Upload documents": ("passport copy", "photo", "health insurance card"),
+                   "Resubmit documents": ("passport copy", "photo")},
     ),
     Service(
-        "building_permit", "Building permit", "رخصة البناء", "Municipality", 480,
+        "building_permit", "Building permit", "رخصة البناء", "Municipality", 116,
         (*_apply(visit=0.6), Step("Site inspection", "staff", 96, cost=150),
          Step("Civil defence approval", "staff", 72, agency="Civil Defence", cost=80), *_review(48), *_deliver(0.4)),
         share=0.1, rework=(0.35, 0.35, 0.2, 0.1), p_reject=0.1, p_abandon=0.06,
         channels={"service centre": 0.5, "website": 0.4, "smart app": 0.1},
+        documents={"Upload documents": ("title deed", "architectural drawings", "structural drawings", "Emirates ID copy"),
+                   "Resubmit documents": ("architectural drawings", "structural drawings")},
     ),
 )
 

@@ -56,6 +56,8 @@ def catalogue_toml() -> str:
             "open_days": OPEN_DAYS,
             "designed_journey": _designed(service.redesigned or service.steps),
             "activities": activities,
+            **({"documents": {activity: list(names) for activity, names in service.documents.items()}}
+               if service.documents else {}),
         }
     document = {
         "version": 1,

@@ -39,7 +39,7 @@ from najma.journeys._store import Store
 __all__ = ["SparkTables", "SparkBuild", "spark_session", "build_on_spark", "attach_to_store", "ensure_attachable", "CATALOGUE_TABLES"]
 
 #: The catalogue's tables that the build and the KPIs read, copied from the store to the session.
-CATALOGUE_TABLES = ("activity_roles", "service_settings", "channel_settings", "designed_journeys", "work_calendar")
+CATALOGUE_TABLES = ("activity_roles", "activity_documents", "service_settings", "channel_settings", "designed_journeys", "work_calendar")
 #: Columns without which an event is quarantined (event_seq orders events that share a timestamp).
 REQUIRED_VALUES = ("case_id", "activity", "timestamp", "event_seq")
 _SPARK_TYPES = {"VARCHAR": "string", "JSON": "string", "TIMESTAMPTZ": "timestamp", "DOUBLE": "double",
