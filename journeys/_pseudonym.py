@@ -1,5 +1,9 @@
 """Pseudonymise customer ids with a keyed hash (HMAC-SHA256) before they reach the store.
 
+Every id najma writes is pseudonymised here, in one way: the ids of loaded events, those of
+quarantined rows, and the fields of a line that could not be split into columns (any of which
+may be an id), so that a quarantined row can be matched to its customer's journey.
+
 The key is taken from the environment variable ``NAJMA_PSEUDONYM_KEY`` or, failing that, from a
 key file (``NAJMA_KEY_FILE``, by default ``~/.config/najma/pseudonym.key``) that is created on
 first use with a random key, readable by its owner only. The key never enters the database; the
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 from pathlib import Path
@@ -19,6 +24,7 @@ import duckdb
 
 from najma._lazy import lazy_module
 from najma.errors import StoreError
+from najma.journeys._normalise import clean_text
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
@@ -123,3 +129,40 @@ class Pseudonymiser:
             params=[*self._pads, PSEUDONYM_HEX_CHARS],
         ).to_arrow_table().column(0)
         return pc.take(mapped.combine_chunks(), encoded.indices)
+
+    def ids(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Pseudonymise customer ids as they are loaded: as text, trimmed, blank text as null.
+
+        Examples
+        --------
+        >>> p = Pseudonymiser(b"secret")
+        >>> p.ids(pa.array([" 784-1 ", "", None])).to_pylist() == [p.pseudonym("784-1"), None, None]
+        True
+        """
+        return self.array(clean_text(pc.cast(values, pa.string())))
+
+    def in_batch(self, batch: pa.RecordBatch, column: str) -> pa.RecordBatch:
+        """Return `batch` with the ids in its `column` pseudonymised (:meth:`ids`); as it is if it has no such column.
+
+        A batch of an XES file may lack an attribute that other batches have.
+        """
+        index = batch.schema.get_field_index(column)
+        if index < 0:
+            return batch
+        return batch.set_column(index, column, self.ids(batch.column(index)))
+
+    def fields(self, records: list[tuple[str, ...]]) -> pa.ListArray:
+        """Pseudonymise every field of each record as an id (:meth:`ids`), hashing all the records' fields at once.
+
+        For a record that could not be split into its columns: any of its fields may be a customer
+        id, and its id keeps the pseudonym it has in the customer's loaded events.
+
+        Examples
+        --------
+        >>> p = Pseudonymiser(b"secret")
+        >>> p.fields([("c1", " 784-1"), ()]).to_pylist() == [[p.pseudonym("c1"), p.pseudonym("784-1")], []]
+        True
+        """
+        flat = pa.array([value for record in records for value in record], pa.string())
+        offsets = pa.array([0, *itertools.accumulate(len(record) for record in records)], pa.int32())
+        return pa.ListArray.from_arrays(offsets, self.ids(flat))

@@ -30,7 +30,7 @@ from duckdb import ColumnExpression, ConstantExpression
 from najma._lazy import lazy_module
 from najma.errors import InvalidEventLogError, InvalidParameterError, OutdatedStoreError, StoreError
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
-from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, clean_text, with_clean_text
+from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
 from najma.journeys._read_ahead import read_ahead
 from najma.journeys._schema import EVENT_COLUMNS
@@ -602,7 +602,7 @@ class Store:
             def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
                 resolved = self._resolve(source, user_mapping, batch.schema.names)
                 if "customer_id" in resolved:
-                    batch = _pseudonymise(batch, resolved["customer_id"], pseudonymiser)
+                    batch = pseudonymiser.in_batch(batch, resolved["customer_id"])
                 return batch, with_clean_text(batch), resolved
 
             default_service = Path(source.name).name.split(".")[0]
@@ -615,7 +615,7 @@ class Store:
             unseen = sorted(set(user_mapping.columns.values()) - seen_columns)
             if unseen and source.kind == "xes":
                 raise source.fail(f"no event or trace has the attribute {unseen[0]!r} named in the mapping")
-            self._quarantine_rejects(source, batch_id)
+            self._quarantine_rejects(source, batch_id, pseudonymiser)
             repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
             self._quarantine_loaded_before(source, batch_id, first_seq)
             elsewhere = 0 if service is not None else self._cases_elsewhere(batch_id, default_service)
@@ -710,12 +710,29 @@ class Store:
             ColumnExpression("_record"),
         ).insert_into("quarantine")
 
-    def _quarantine_rejects(self, source: Source, batch_id: int) -> None:
-        for reject in source.rejects:
-            self.con.execute(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, NULL, ?, json_object('text', ?))",
-                [batch_id, source.name, reject.row, source.unit, reject.reason, reject.text],
-            )
+    def _quarantine_rejects(self, source: Source, batch_id: int, pseudonymiser: Pseudonymiser) -> None:
+        """Quarantine the records of `source` that could not be split into its columns, with their place and reason.
+
+        Any field of such a record may be a customer id, in any column: each field is kept
+        pseudonymised as an id (``{"field_pseudonyms": [...]}``), its text never, so that the
+        record's id still matches the pseudonym of its customer's loaded events.
+        """
+        if not source.rejects:
+            return
+        rejects = pa.table({
+            "row": pa.array([reject.row for reject in source.rejects], pa.int64()),
+            "reason": pa.array([reject.reason for reject in source.rejects], pa.string()),
+            "fields": pseudonymiser.fields([reject.fields for reject in source.rejects]),
+        })
+        self.con.from_arrow(rejects).select(
+            ConstantExpression(batch_id).cast("INTEGER"),
+            ConstantExpression(source.name).cast("VARCHAR"),
+            ColumnExpression("row"),
+            ConstantExpression(source.unit).cast("VARCHAR"),
+            ConstantExpression(None).cast("VARCHAR"),
+            ColumnExpression("reason"),
+            duckdb.FunctionExpression("json_object", ConstantExpression("field_pseudonyms"), ColumnExpression("fields")),
+        ).insert_into("quarantine")
 
     def _repeats(self, source: Source, batch_id: int, first_seq: int, *, quarantine: bool) -> int:
         """Count the events of the batch equal in every column to an earlier event of the same source;
@@ -778,11 +795,6 @@ class Store:
             [batch_id, source.name, first_seq, source.unit],
         )
         self.con.execute(f"DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM {table})")
-
-def _pseudonymise(batch: pa.RecordBatch, column: str, pseudonymiser: Pseudonymiser) -> pa.RecordBatch:
-    index = batch.schema.get_field_index(column)
-    values = clean_text(pc.cast(batch.column(index), pa.string()))
-    return batch.set_column(index, column, pseudonymiser.array(values))
 
 
 def _quoted(path: str) -> str:
