@@ -34,7 +34,7 @@ __all__ = [
 
 #: The three pillars of a rating, in the order they are shown.
 PILLARS: tuple[str, ...] = ("efficiency", "effectiveness", "steps")
-_TOP_KEYS = {"version", "min_cases", "lowest_star", "bands", "satisfied_at", "pillars", "kpis"}
+_TOP_KEYS = {"version", "min_cases", "min_answers", "min_evidence", "lowest_star", "bands", "satisfied_at", "pillars", "kpis"}
 _CURVE_KEYS = {"pillar", "direction", "floor", "target", "weight"}
 
 
@@ -72,7 +72,12 @@ class Curve:
 
 @dataclass(frozen=True)
 class RatingConfig:
-    """A validated rating model configuration (see the module docstring)."""
+    """A validated rating model configuration (see the module docstring).
+
+    ``min_answers`` is the fewest survey answers a group needs for its satisfaction KPIs to have
+    data; ``min_evidence`` the share of each pillar's applicable weight that must have data for a
+    group to be rated (see :mod:`najma.rating._ratings`).
+    """
 
     version: str
     min_cases: int
@@ -81,6 +86,8 @@ class RatingConfig:
     satisfied_at: float
     pillars: dict[str, float]
     kpis: dict[str, Curve]
+    min_answers: int = 30
+    min_evidence: float = 0.5
 
     @property
     def highest_star(self) -> int:
@@ -116,7 +123,8 @@ class RatingConfig:
     def as_dict(self) -> dict[str, Any]:
         """The configuration as plain data, in the layout of the TOML file."""
         return {
-            "version": self.version, "min_cases": self.min_cases, "lowest_star": self.lowest_star,
+            "version": self.version, "min_cases": self.min_cases, "min_answers": self.min_answers,
+            "min_evidence": self.min_evidence, "lowest_star": self.lowest_star,
             "bands": list(self.bands), "satisfied_at": self.satisfied_at, "pillars": dict(self.pillars),
             "kpis": {name: {"pillar": c.pillar, "direction": c.direction, "floor": c.floor, "target": c.target,
                             "weight": c.weight} for name, c in self.kpis.items()},
@@ -160,9 +168,10 @@ def parse_config(text: str, source: str = "<rating config>") -> RatingConfig:
     version = raw.get("version")
     if not isinstance(version, str) or not version:
         problems.append(f"'version' must be a non-empty string, got {version!r}")
-    min_cases = raw.get("min_cases", 30)
-    if not _is_number(min_cases) or min_cases < 1 or int(min_cases) != min_cases:
-        problems.append(f"'min_cases' must be a positive whole number, got {min_cases!r}")
+    min_cases, min_answers = (_whole_count(raw, key, problems) for key in ("min_cases", "min_answers"))
+    min_evidence = raw.get("min_evidence", 0.5)
+    if not _is_number(min_evidence) or not 0 <= min_evidence <= 1:
+        problems.append(f"'min_evidence' must be a share from 0 to 1, got {min_evidence!r}")
     lowest = raw.get("lowest_star", 2)
     if lowest not in (1, 2):
         problems.append(f"'lowest_star' must be 1 or 2, got {lowest!r}")
@@ -185,7 +194,16 @@ def parse_config(text: str, source: str = "<rating config>") -> RatingConfig:
     return RatingConfig(
         version=version, min_cases=int(min_cases), lowest_star=lowest, bands=tuple(float(b) for b in bands),
         satisfied_at=float(satisfied_at), pillars={p: float(pillars[p]) for p in PILLARS}, kpis=kpis,
+        min_answers=int(min_answers), min_evidence=float(min_evidence),
     )
+
+
+def _whole_count(raw: dict[str, Any], key: str, problems: list[str]) -> int | float:
+    """The positive whole number `raw` gives for `key` (30 when absent); a problem is noted otherwise."""
+    value = raw.get(key, 30)
+    if not _is_number(value) or value < 1 or int(value) != value:
+        problems.append(f"'{key}' must be a positive whole number, got {value!r}")
+    return value
 
 
 def _curves(raw: object, problems: list[str]) -> dict[str, Curve]:

@@ -12,12 +12,25 @@ application to receiving the service. Rates count the ended cases (completed, re
 abandoned). A KPI whose data is missing (no SLA, no cost, no survey answers, no start times, no
 designed journey) is NaN: nothing is invented. Quantiles are the lower quantile (numpy's
 ``inverted_cdf``): the smallest value with at least that share of the cases at or below it.
+
+Time against the SLA is working time when the catalogue has a work calendar (the SLA is then read
+in working hours), calendar time without one; the median in calendar hours and in working hours
+are shown beside it. Satisfaction has data only from ``min_answers`` survey answers in a group.
+
+A KPI that does not apply to a group is *not applicable*, which is not the same as no data: it
+takes no weight and is not missing evidence. "Started proactively" applies only to services the
+catalogue lets start proactively (an activity with the role ``proactive_start``); in a rating per
+channel, digital take-up and channel switches do not apply, since a channel group holds them fixed.
+
+Per channel, a case is rated under the one channel it was served on wholly (every event that names
+a channel names that one); a case served on more than one channel is rated in the group
+:data:`MIXED`. So a channel is neither credited nor blamed for another channel's work.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -33,8 +46,8 @@ from najma.journeys import CaseFilter, HeldColumns, Store, held_columns, journey
 from najma.journeys._tables import JourneyTables
 
 __all__ = [
-    "Kpi", "KPIS", "GROUPINGS", "case_features", "case_features_expr", "group_keys", "kpi_values", "kpi_table", "GroupStatistics",
-    "group_statistics", "point_kpis",
+    "Kpi", "KPIS", "GROUPINGS", "NOT_APPLICABLE_WITHIN", "MIXED", "case_features", "case_features_expr", "group_keys",
+    "kpi_values", "kpi_table", "GroupStatistics", "group_statistics", "point_kpis", "not_applicable", "applicable_kpis",
 ]
 
 
@@ -63,6 +76,12 @@ class Kpi:
     columns : tuple of str
         The optional canonical columns it needs (see :mod:`najma.journeys._columns`): for a service
         whose log lacks one, the KPI is NaN ("no data"), never 0.
+    applies : str, optional
+        A 0/1 case feature: the KPI applies to a group when it is 1 for some case of the group;
+        otherwise it is *not applicable* (NaN, and neither weighed nor missing). Always applies without it.
+    answers : str, optional
+        A 0/1 case feature marking the cases that answered the survey: a group with fewer than
+        ``min_answers`` such cases has no data for the KPI.
     """
 
     name: str
@@ -75,6 +94,8 @@ class Kpi:
     per: str | None = None
     q: float | None = None
     columns: tuple[str, ...] = ()
+    applies: str | None = None
+    answers: str | None = None
 
 
 _K = Kpi
@@ -86,6 +107,10 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
        "completed", "an SLA in the catalogue", q=0.9),
     _K("within_sla", "Share within SLA", "نسبة الإنجاز ضمن مستوى الخدمة", "share", "within_sla", "completed",
        "an SLA in the catalogue"),
+    _K("median_hours", "Median time (hours)", "الوقت الوسيط (ساعات)", "hours", "hours", "completed", "completed cases",
+       q=0.5),
+    _K("median_working_hours", "Median working time (hours)", "وقت العمل الوسيط (ساعات عمل)", "hours", "working_hours",
+       "completed", "a work calendar in the catalogue", q=0.5),
     _K("waiting_share", "Waiting share of time", "نسبة وقت الانتظار", "share", "waiting_seconds", "all",
        "start times or lifecycle transitions", per="timed_seconds", columns=("start_timestamp",)),
     _K("cost_per_transaction", "Cost per transaction", "تكلفة المعاملة", "money", "cost", "all", "a cost column",
@@ -97,10 +122,12 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
        "decision roles"),
     _K("abandonment", "Abandonment", "نسبة الترك", "share", "abandoned", "ended", "decision roles"),
     _K("rejection", "Rejection", "نسبة الرفض", "share", "rejected", "ended", "decision roles"),
-    _K("satisfaction_mean", "Mean satisfaction", "متوسط الرضا", "score", "satisfaction", "all", "survey answers",
-       columns=("satisfaction",)),
-    _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "survey answers",
-       columns=("satisfaction",)),
+    _K("satisfaction_mean", "Mean satisfaction", "متوسط الرضا", "score", "satisfaction", "all",
+       "enough survey answers", columns=("satisfaction",), answers="answered"),
+    _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "enough survey answers",
+       columns=("satisfaction",), answers="answered"),
+    _K("response_rate", "Survey response rate", "نسبة الاستجابة للاستبيان", "share", "answered", "all",
+       "a satisfaction column", columns=("satisfaction",)),
     _K("repeat_contacts", "Repeat contacts per case", "التواصل المتكرر لكل طلب", "count", "customer_repeats", "all",
        "customer steps"),
     _K("median_customer_steps", "Median customer steps", "الخطوات الوسيطة للمتعامل", "steps", "customer_steps",
@@ -116,25 +143,32 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
        "an agency column", columns=("agency",)),
     _K("steps_above_design", "Steps above the designed journey", "الخطوات الزائدة عن الرحلة المصممة", "steps",
        "above_design", "completed", "a designed journey in the catalogue"),
-    _K("proactive_share", "Started proactively", "الخدمات الاستباقية", "share", "proactive", "all",
-       "a proactive start role"),
+    _K("proactive_share", "Started proactively", "الخدمات الاستباقية", "share", "proactive", "proactive_able",
+       "a proactive start role", applies="proactive_able"),
 )}
 
 #: A quantile feature with at most this many distinct values is summed per value, not per case.
 _FEW_LEVELS = 64
-#: The case features that the KPIs read: their values, denominators and the cases they are among.
+#: The case features that a group's statistics read: the KPIs' values, denominators, the cases they are
+#: among, apply to and count as answers; and ``draft``, whether the service's catalogue entry is a draft.
 _FEATURE_COLUMNS: list[str] = sorted(
     {kpi.value for kpi in KPIS.values()} | {kpi.among for kpi in KPIS.values()}
-    | {kpi.per for kpi in KPIS.values() if kpi.per is not None}
+    | {name for kpi in KPIS.values() for name in (kpi.per, kpi.applies, kpi.answers) if name is not None} | {"draft"}
 )
-#: What a KPI table can be split by, beside service and quarter, and the journey column it reads.
-GROUPINGS: dict[str, str] = {"channel": "first_channel", "agency": "first_agency"}
+#: The channel group of the cases served on more than one channel.
+MIXED = "mixed"
+#: What a KPI table can be split by, beside service and quarter, and the case feature it reads:
+#: the channel a case was served on wholly (or :data:`MIXED`), the agency of its first event.
+GROUPINGS: dict[str, str] = {"channel": "channel", "agency": "first_agency"}
+#: The KPIs that cannot vary within a group of a split, so do not apply to it.
+NOT_APPLICABLE_WITHIN: dict[str, tuple[str, ...]] = {"channel": ("digital_take_up", "channel_switches")}
 
 
 def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -> Table:
     backend = store.backend
-    settings = backend.table("service_settings").select("service", "sla_hours")
+    settings = backend.table("service_settings").select("service", "sla_hours", "draft")
     roles = backend.table("activity_roles")
+    able = roles.filter(roles.role == "proactive_start").select("service").distinct().mutate(able=ibis.literal(True))
     designed = backend.table("designed_journeys")
     customer = roles.filter(roles.role == "customer_step").select("service", "activity", is_customer=ibis.literal(1))
     marked = designed.left_join(customer, ["service", "activity"]).select(designed.service, customer.is_customer)
@@ -142,12 +176,14 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
     channels = list(backend.table("channel_settings").select("channel", "digital").to_pandas().itertuples(index=False))
     digital = [name for name, is_digital in channels if is_digital]
     j = (
-        journeys.left_join(settings, "service").left_join(design, "service")
-        .select(journeys, settings.sla_hours, design.designed_steps)
+        journeys.left_join(settings, "service").left_join(design, "service").left_join(able, "service")
+        .select(journeys, settings.sla_hours, settings.draft, design.designed_steps, able.able)
     )
     outcome, one = j.outcome, ibis.literal(1.0)
     ended = outcome.isin(["completed", "rejected", "abandoned"])
-    hours = j.duration_seconds / 3600
+    hours, working_hours = j.duration_seconds / 3600, j.working_seconds / 3600
+    timed = ibis.coalesce(working_hours, hours)  # working time when the catalogue has a calendar
+    served_on = j.channel_list.length()
 
     def flag(condition: ibis.expr.types.BooleanValue) -> ibis.expr.types.FloatingValue:
         return condition.cast("float64")
@@ -155,13 +191,18 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
     all_digital = (j.channel_list.length() > 0) & (j.channel_list.filter(lambda c: ~c.isin(digital)).length() == 0)
     features = j.select(
         "service", "case_id", "customer_id", "start", "first_channel", "first_agency",
+        channel=ibis.cases((served_on == 1, j.channel_list[0]), (served_on > 1, ibis.literal(MIXED)),
+                           else_=ibis.null("string")),
         all=one,
+        draft=flag(ibis.coalesce(j.draft, False)),
         completed=flag(outcome == "completed"),
         ended=flag(ended),
         rejected=flag(outcome == "rejected"),
         abandoned=flag(outcome == "abandoned"),
-        time_to_sla=hours / j.sla_hours,
-        within_sla=flag(hours <= j.sla_hours),
+        hours=hours,
+        working_hours=working_hours,
+        time_to_sla=timed / j.sla_hours,
+        within_sla=flag(timed <= j.sla_hours),
         waiting_seconds=ibis.greatest(j.duration_seconds - j.processing_seconds, 0),
         timed_seconds=ibis.ifelse(j.processing_seconds.notnull(), j.duration_seconds, ibis.null("float64")),
         cost=j.cost,
@@ -169,6 +210,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         first_time_right=flag((j.repetitions == 0) & (j.document_requests == 0)),
         satisfaction=j.satisfaction,
         satisfied=flag(j.satisfaction >= satisfied_at),
+        answered=flag(j.satisfaction.notnull()),
         customer_repeats=j.customer_repeats.cast("float64"),
         customer_steps=j.customer_steps.cast("float64"),
         visits=j.visits.cast("float64"),
@@ -177,6 +219,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         agency_handoffs=j.agency_handoffs.cast("float64"),
         above_design=ibis.greatest(j.customer_steps - j.designed_steps, 0).cast("float64"),
         proactive=flag(j.proactive),
+        proactive_able=flag(j.able.notnull()),
     )
     return _without_unheld(features, held_columns(store))
 
@@ -233,10 +276,31 @@ class GroupStatistics:
     ----------
     features : DataFrame
         The group's rows of :func:`case_features`.
+    min_answers : int, default 30
+        The fewest survey answers for the KPIs counting answers to have data (see :attr:`Kpi.answers`).
+        It applies to the group's own answers, so every bootstrap draw of a group that has enough
+        answers has data, and no draw of a group that has too few.
+    not_applicable : sequence of str, default ()
+        KPIs that do not apply to the group whatever its cases (see :data:`NOT_APPLICABLE_WITHIN`).
+
+    Attributes
+    ----------
+    applicable : ndarray of bool
+        Whether each KPI, in the order of :data:`KPIS`, applies to the group (see :attr:`Kpi.applies`).
+    provisional : bool
+        Whether a case of the group belongs to a service whose catalogue entry is a draft.
     """
 
-    def __init__(self, features: pd.DataFrame) -> None:
+    def __init__(self, features: pd.DataFrame, min_answers: int = 30, not_applicable: Sequence[str] = ()) -> None:
         self.cases = len(features)
+        self.applicable = np.array([
+            name not in not_applicable and (kpi.applies is None or bool((features[kpi.applies] == 1).any()))
+            for name, kpi in KPIS.items()
+        ])
+        too_few = np.array([kpi.answers is not None and (features[kpi.answers] == 1).sum() < min_answers
+                            for kpi in KPIS.values()])
+        self._blank = ~self.applicable | too_few
+        self.provisional = bool((features["draft"] == 1).any())
         self._ratio_index = [i for i, kpi in enumerate(KPIS.values()) if kpi.q is None]
         ratios = [kpi for kpi in KPIS.values() if kpi.q is None]
         self._above = np.empty((self.cases, len(ratios)))
@@ -266,31 +330,38 @@ class GroupStatistics:
                 order = covered[np.argsort(value[covered], kind="stable")]
                 self._quantiles.append((wanted, value[order], None, order))
 
-    def values(self, weights: np.ndarray | None = None) -> np.ndarray:
+    def values(self, weights: np.ndarray | None = None, wanted: Collection[str] | None = None) -> np.ndarray:
         """Every KPI of the group, once per row of `weights`.
 
         Parameters
         ----------
         weights : ndarray of shape (draws, cases), optional
             A weight per case per draw; by default one draw with every weight 1.
+        wanted : collection of str, optional
+            The KPIs needed (a model's, in a bootstrap); the quantiles of no other are sought.
 
         Returns
         -------
         ndarray of shape (draws, len(KPIS))
-            The KPIs in the order of :data:`KPIS`; NaN where a KPI covers no case.
+            The KPIs in the order of :data:`KPIS`; NaN where a KPI covers no case, has too few
+            answers or does not apply (or is a quantile not `wanted`).
         """
         weights = np.ones((1, self.cases), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
         out = np.full((weights.shape[0], len(KPIS)), np.nan)
         above, below = weights @ self._above, weights @ self._below
         with np.errstate(invalid="ignore", divide="ignore"):
             out[:, self._ratio_index] = np.where(below > 0, above / below, np.nan)
-        for wanted, levels, counts, order in self._quantiles:
-            if not len(levels):
+        names = list(KPIS)
+        for quantiles, levels, counts, order in self._quantiles:
+            if wanted is not None:
+                quantiles = [(i, q) for i, q in quantiles if names[i] in wanted]
+            if not len(levels) or not quantiles:
                 continue
             sorted_weights = weights @ counts if order is None else np.take(weights, order, axis=1)
-            total, found = _first_reaching(sorted_weights, [q for _, q in wanted])
-            for (i, _), index in zip(wanted, found, strict=True):
+            total, found = _first_reaching(sorted_weights, [q for _, q in quantiles])
+            for (i, _), index in zip(quantiles, found, strict=True):
                 out[:, i] = np.where(total > 0, levels[np.minimum(index, len(levels) - 1)], np.nan)
+        out[:, self._blank] = np.nan
         return out
 
 
@@ -326,19 +397,18 @@ def _first_reaching(weights: np.ndarray, fractions: Sequence[float]) -> tuple[np
     return total[:, 0], found
 
 
-def kpi_values(features: pd.DataFrame, weights: np.ndarray | None = None) -> np.ndarray:
+def kpi_values(features: pd.DataFrame, weights: np.ndarray | None = None, min_answers: int = 30) -> np.ndarray:
     """Compute every KPI of one group of cases, once per row of `weights` (see :class:`GroupStatistics`).
 
     Examples
     --------
     >>> cases = pd.DataFrame({"customer_steps": [3.0, 5.0, 9.0], "completed": [1.0, 1.0, 0.0]})
-    >>> features = cases.reindex(columns=sorted({k.value for k in KPIS.values()} | {k.among for k in KPIS.values()}
-    ...                                         | {"timed_seconds"})).assign(**cases)
+    >>> features = cases.reindex(columns=_FEATURE_COLUMNS).assign(**cases)
     >>> values = dict(zip(KPIS, kpi_values(features)[0]))
     >>> float(values["median_customer_steps"]), float(values["p90_customer_steps"])
     (3.0, 5.0)
     """
-    return GroupStatistics(features).values(weights)
+    return GroupStatistics(features, min_answers).values(weights)
 
 
 def _among(features: pd.DataFrame, kpi: Kpi) -> np.ndarray:
@@ -347,7 +417,7 @@ def _among(features: pd.DataFrame, kpi: Kpi) -> np.ndarray:
 
 def kpi_table(
     store: Store, *, quarters: Sequence[str] | None = None, by: str | None = None, where: CaseFilter | None = None,
-    satisfied_at: float = 4.0, features: pd.DataFrame | None = None,
+    satisfied_at: float = 4.0, min_answers: int = 30, features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the KPIs per service and quarter (and per channel or agency).
 
@@ -358,27 +428,34 @@ def kpi_table(
     quarters : sequence of str, optional
         Keep these quarters (``"2025Q4"``); by default every quarter with cases.
     by : {"channel", "agency"}, optional
-        Split each service and quarter further by the channel or agency of the first event.
+        Split each service and quarter further by channel (the one a case was served on wholly, or
+        ``"mixed"``) or by the agency of the first event.
     where : CaseFilter, optional
         Which cases to read.
     satisfied_at : float, default 4.0
         See :func:`case_features`.
+    min_answers : int, default 30
+        The fewest survey answers a group needs for its satisfaction KPIs to have data.
     features : DataFrame, optional
         Case features already read by :func:`case_features`.
 
     Returns
     -------
     DataFrame
-        One row per group: service, quarter, [channel or agency], cases, then one column per KPI.
+        One row per group: service, quarter, [channel or first_agency], cases, ``not_applicable`` (the
+        KPIs that do not apply to it), ``provisional`` (its catalogue entry is a draft), then one
+        column per KPI.
     """
     if features is None:
         features = case_features(store, where=where, satisfied_at=satisfied_at)
     if quarters is not None:
         features = features[features["quarter"].isin([quarter_name(q) for q in quarters])]
-    return point_kpis(group_statistics(features, by), by)
+    return point_kpis(group_statistics(features, by, min_answers), by)
 
 
-def group_statistics(features: pd.DataFrame, by: str | None) -> list[tuple[tuple, GroupStatistics]]:
+def group_statistics(
+    features: pd.DataFrame, by: str | None, min_answers: int = 30,
+) -> list[tuple[tuple, GroupStatistics]]:
     """The groups of case features split as :func:`group_keys` says, each laid out once.
 
     A group's cases are taken in case order, so that nothing depends on the order of the rows.
@@ -394,10 +471,12 @@ def group_statistics(features: pd.DataFrame, by: str | None) -> list[tuple[tuple
     values = features[_FEATURE_COLUMNS].to_numpy(dtype=float)
     names = features[keys].iloc[by_group[firsts]].itertuples(index=False, name=None)
 
+    not_applicable = NOT_APPLICABLE_WITHIN.get(by, ())
+
     def lay_out(bounds: tuple[int, int]) -> GroupStatistics:
         rows = by_group[bounds[0]:bounds[1]]
         rows = rows[pc.sort_indices(case_ids.take(rows)).to_numpy()]
-        return GroupStatistics(pd.DataFrame(values[rows], columns=_FEATURE_COLUMNS))
+        return GroupStatistics(pd.DataFrame(values[rows], columns=_FEATURE_COLUMNS), min_answers, not_applicable)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         laid_out = pool.map(lay_out, zip(firsts, [*firsts[1:], len(group)], strict=True))
@@ -405,11 +484,23 @@ def group_statistics(features: pd.DataFrame, by: str | None) -> list[tuple[tuple
 
 
 def point_kpis(groups: list[tuple[tuple, GroupStatistics]], by: str | None) -> pd.DataFrame:
-    """The KPI table of groups from :func:`group_statistics`: keys, cases, then every KPI."""
+    """The KPI table of groups from :func:`group_statistics`: keys, cases, ``not_applicable``,
+    ``provisional``, then every KPI."""
     return pd.DataFrame(
-        [[*key, group.cases, *group.values()[0]] for key, group in groups],
-        columns=[*group_keys(by), "cases", *KPIS],
-    ).astype({"cases": "int64"})
+        [[*key, group.cases, not_applicable(group.applicable), group.provisional, *group.values()[0]]
+         for key, group in groups],
+        columns=[*group_keys(by), "cases", "not_applicable", "provisional", *KPIS],
+    ).astype({"cases": "int64", "provisional": "bool"})
+
+
+def not_applicable(applicable: np.ndarray) -> str:
+    """The names of the KPIs that do not apply, as a KPI table lists them (comma separated, in :data:`KPIS` order)."""
+    return ", ".join(name for name, applies in zip(KPIS, applicable, strict=True) if not applies)
+
+
+def applicable_kpis(listed: str) -> set[str]:
+    """The KPIs that apply to a group whose ``not_applicable`` column reads `listed`."""
+    return set(KPIS) - set(listed.split(", "))
 
 
 def group_keys(by: str | None) -> list[str]:

@@ -2,10 +2,20 @@
 
 A group (a service in a quarter, optionally per channel or agency) with fewer cases than the
 model's ``min_cases`` is not rated: its status is ``insufficient data`` and its stars are empty.
+
+Evidence before confidence: a group is rated only when, in each pillar, its KPIs with data carry at
+least the model's ``min_evidence`` share of the weight of the pillar's KPIs that apply to it (KPIs
+that are *not applicable* count neither way). Otherwise its status is ``insufficient evidence``, its
+stars are empty and ``evidence_gap`` says which pillar falls short and which KPIs lack data. The
+``evidence`` column is the share of the group's full weight (every applicable KPI weighed) with data.
+
 The uncertainty of a rating comes from a bootstrap over its cases: the cases are drawn again with
 replacement (multinomial weights, seeded by the group's name, so a rating never depends on the
 order of rows or groups), the KPIs and stars are worked out for each draw, and the share of draws
-giving each star is its probability.
+giving each star is its probability. A KPI that applies but has no data in a draw is not left out of
+that draw: it takes a score drawn uniformly from 0 to 100, and the draw's total weighs every
+applicable KPI by its full weight. So the stars' probabilities cover what the missing KPIs could
+be, and a rating standing on little evidence has a low confidence.
 """
 
 from __future__ import annotations
@@ -22,13 +32,18 @@ from threadpoolctl import threadpool_limits
 from najma.errors import InvalidEventLogError
 from najma.journeys import CaseFilter, Store, previous_quarter, quarter_name
 from najma.rating._config import PILLARS, RatingConfig, default_config
-from najma.rating._kpis import KPIS, GroupStatistics, case_features, group_statistics, point_kpis
+from najma.rating._kpis import KPIS, GroupStatistics, applicable_kpis, case_features, group_statistics, not_applicable, point_kpis
 from najma.rating._model import StarRater
+from najma.rating._scoring import evidence, full_weights, score_array
 
-__all__ = ["rate", "rate_quarter", "rate_features", "quarter_with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT", "RATED", "star_columns"]
+__all__ = [
+    "rate", "rate_quarter", "rate_features", "quarter_with_change", "with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT",
+    "INSUFFICIENT_EVIDENCE", "RATED", "star_columns",
+]
 
 RATED = "rated"
 INSUFFICIENT = "insufficient data"
+INSUFFICIENT_EVIDENCE = "insufficient evidence"
 Progress = Callable[[int, int], None]
 
 
@@ -50,7 +65,9 @@ def rate(
     quarters : sequence of str, optional
         Rate only these quarters, e.g. ``["2025Q4"]``.
     by : {"channel", "agency"}, optional
-        Rate each service and quarter per channel or per agency (of the case's first event).
+        Rate each service and quarter per channel (the channel a case was served on wholly, or
+        ``"mixed"``; digital take-up and channel switches do not apply there) or per agency of the
+        case's first event.
     where : CaseFilter, optional
         Rate only the cases that pass it.
     config : RatingConfig, optional
@@ -65,9 +82,13 @@ def rate(
     Returns
     -------
     DataFrame
-        One row per group: its keys, cases, status, stars (empty when not rated), score, the
-        pillar scores, the probability of each star, ``missing_kpis`` (those without data),
-        the model's version and config hash, then every KPI.
+        One row per group: its keys, cases, status (``rated``, ``insufficient data`` or
+        ``insufficient evidence``), stars (empty when not rated), score, the pillar scores, the
+        probability of each star, ``evidence`` (the share of its applicable weight with data),
+        ``evidence_gap`` (the pillars short of evidence and their KPIs without data),
+        ``missing_kpis`` (the model's KPIs that apply but have no data), ``not_applicable`` (the
+        KPIs that do not apply), ``provisional`` (the service's catalogue entry is a draft), the
+        model's version and config hash, then every KPI.
 
     Examples
     --------
@@ -124,16 +145,27 @@ def quarter_with_change(rated: pd.DataFrame, quarter: str, found: Sequence[str])
 
     `found` are the quarters that have cases, named in the error when `quarter` has none.
     """
-    before = previous_quarter(quarter)
+    before = rated[rated["quarter"] == previous_quarter(quarter)].reset_index(drop=True)
+    return with_change(rated, before, quarter, found), before
+
+
+def with_change(rated: pd.DataFrame, before: pd.DataFrame, quarter: str, found: Sequence[str]) -> pd.DataFrame:
+    """The rows of `quarter` in `rated`, with ``stars_before`` (from the rows `before`) and ``change`` beside ``stars``.
+
+    Raises
+    ------
+    InvalidEventLogError
+        When `rated` has no row of `quarter`, naming the quarters `found` (those that have cases).
+    """
     now = rated[rated["quarter"] == quarter].reset_index(drop=True)
     if now.empty:
         found = sorted(found)
         span = f"{found[0]} to {found[-1]}" if found else "none"
         raise InvalidEventLogError(f"no cases started in {quarter}; the store's quarters are {span}")
-    earlier = rated[rated["quarter"] == before].set_index("service")["stars"]
+    earlier = before.set_index("service")["stars"] if len(before) else pd.Series(dtype="Int64")
     now.insert(now.columns.get_loc("stars") + 1, "stars_before", now["service"].map(earlier).astype("Int64"))
     now.insert(now.columns.get_loc("stars_before") + 1, "change", now["stars"] - now["stars_before"])
-    return now, rated[rated["quarter"] == before].reset_index(drop=True)
+    return now
 
 
 def rate_features(
@@ -143,7 +175,7 @@ def rate_features(
     """Rate groups of case features as read by :func:`najma.rating.case_features` (see :func:`rate`)."""
     config = config or default_config()
     kpi_columns = list(KPIS)
-    groups = group_statistics(features, by)
+    groups = group_statistics(features, by, config.min_answers)
     table = point_kpis(groups, by)
     if table.empty:
         return _finish(table.assign(**{c: pd.Series(dtype=float) for c in star_columns(config)}), None, config)
@@ -165,21 +197,63 @@ def rate_features(
 
 
 def star_probabilities(group: GroupStatistics, key: tuple, rater: StarRater, draws: int, seed: int) -> np.ndarray:
-    """The probability of each star of one group, by a bootstrap seeded by the group's key; NaN when
-    `draws` is 0 or the group has too few cases to be rated."""
-    if not draws or group.cases < rater.config_.min_cases:
+    """The probability of each star of one group, by a bootstrap seeded by the group's key (see the
+    module docstring for how missing KPIs take part); NaN when `draws` is 0 or the group has too few
+    cases or too little evidence to be rated."""
+    config = rater.config_
+    columns = _model_columns(config)
+    present = ~np.isnan(group.values(wanted=config.kpis)[:, columns])
+    if not draws or group.cases < config.min_cases or not _enough_evidence(present, group.applicable[columns], config)[0]:
         return np.full(len(rater.classes_), np.nan)
     return _bootstrap(group, rater, draws, _group_seed(seed, key))
 
 
 def finish_ratings(table: pd.DataFrame, config: RatingConfig) -> pd.DataFrame:
-    """Score and star a table of groups (keys, cases, every KPI, then the probability of each star)."""
+    """Score and star a table of groups (keys, cases, every KPI, then the probability of each star).
+
+    Its ``not_applicable`` and ``provisional`` columns (see :func:`najma.rating.kpi_table`) say which
+    KPIs do not apply and which services are drafts; a table without them (from an engine that
+    does not say) has every KPI apply and no draft.
+    """
     return _finish(table, StarRater(config).fit(table[list(KPIS)]) if len(table) else None, config)
+
+
+def _model_columns(config: RatingConfig) -> list[int]:
+    """The positions in :data:`KPIS` of the configuration's KPIs, in its order."""
+    return [list(KPIS).index(name) for name in config.kpis]
+
+
+def _enough_evidence(present: np.ndarray, applicable: np.ndarray, config: RatingConfig) -> np.ndarray:
+    """Whether each row (of the configuration's KPIs) has data on ``min_evidence`` of each pillar's applicable
+    weight, and on some KPI."""
+    _, pillars = evidence(present, applicable, config)
+    return ~(pillars < config.min_evidence - 1e-12).any(axis=1) & np.atleast_2d(present).any(axis=1)
+
+
+def _evidence_gaps(kpis: pd.DataFrame, applicable: pd.DataFrame, config: RatingConfig) -> list[str]:
+    """What each row lacks: the pillars short of ``min_evidence``, each with its share and its KPIs without data."""
+    _, pillars = evidence(kpis.notna().to_numpy(), applicable.to_numpy(), config)
+    gaps = []
+    for row, shares in enumerate(pillars):
+        gaps.append("; ".join(
+            f"{pillar} ({share:.0%} of its weight has data, {config.min_evidence:.0%} needed): "
+            + ", ".join(n for n in config.kpis_of(pillar) if applicable.iloc[row][n] and pd.isna(kpis.iloc[row][n]))
+            for pillar, share in zip(PILLARS, shares, strict=True) if share < config.min_evidence - 1e-12
+        ))
+    return gaps
+
+
+def _applicability(table: pd.DataFrame) -> pd.DataFrame:
+    """Whether each KPI applies to each group of `table`, read from its ``not_applicable`` column."""
+    listed = table["not_applicable"] if "not_applicable" in table else pd.Series("", index=table.index)
+    return pd.DataFrame([[name in applicable_kpis(row) for name in KPIS] for row in listed],
+                        index=table.index, columns=list(KPIS), dtype=bool)
 
 
 def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) -> pd.DataFrame:
     kpi_columns = list(KPIS)
     kpis = table[kpi_columns]
+    applicable = _applicability(table)
     if rater is None:
         score, stars = pd.Series(np.nan, index=table.index), pd.Series(pd.NA, index=table.index, dtype="Int64")
         pillars = pd.DataFrame(np.nan, index=table.index, columns=list(PILLARS))
@@ -187,14 +261,24 @@ def _finish(table: pd.DataFrame, rater: StarRater | None, config: RatingConfig) 
         score = pd.Series(rater.score_samples(kpis), index=table.index)
         stars = pd.Series(rater.predict(kpis), index=table.index, dtype="Int64")
         pillars = rater.pillar_scores(kpis).set_index(table.index)
-    rated = (table["cases"] >= config.min_cases) & score.notna()  # a score needs some KPI with data
-    out = table.drop(columns=kpi_columns)
-    out.insert(out.columns.get_loc("cases") + 1, "status", np.where(rated, RATED, INSUFFICIENT))
+    names = list(config.kpis)
+    present, applies = kpis[names].notna().to_numpy(), applicable[names].to_numpy()
+    enough = pd.Series(_enough_evidence(present, applies, config), index=table.index)
+    counted = table["cases"] >= config.min_cases
+    rated = counted & enough
+    out = table.drop(columns=[*kpi_columns, "not_applicable", "provisional"], errors="ignore")
+    out.insert(out.columns.get_loc("cases") + 1, "status",
+               np.select([~counted, ~enough], [INSUFFICIENT, INSUFFICIENT_EVIDENCE], RATED))
     out.insert(out.columns.get_loc("status") + 1, "stars", stars.where(rated))
     out.insert(out.columns.get_loc("stars") + 1, "score", score.where(rated))
     for offset, pillar in enumerate(PILLARS, start=1):
         out.insert(out.columns.get_loc("score") + offset, pillar, pillars[pillar].where(rated))
-    out["missing_kpis"] = [", ".join(n for n in config.kpis if pd.isna(row[n])) for _, row in kpis.iterrows()]
+    out["evidence"] = evidence(present, applies, config)[0]
+    out["evidence_gap"] = pd.Series(_evidence_gaps(kpis[names], applicable[names], config), index=table.index).where(counted, "")
+    out["missing_kpis"] = [", ".join(n for n in config.kpis if applies[n] and pd.isna(row[n]))
+                           for (_, row), (_, applies) in zip(kpis.iterrows(), applicable.iterrows(), strict=True)]
+    out["not_applicable"] = [not_applicable(applies.to_numpy()) for _, applies in applicable.iterrows()]
+    out["provisional"] = table["provisional"].astype(bool) if "provisional" in table else False
     out["model_version"] = config.version
     out["config_hash"] = config.config_hash
     return pd.concat([out, kpis], axis=1)
@@ -209,14 +293,21 @@ _CHUNK = 50
 
 
 def _bootstrap(group: GroupStatistics, rater: StarRater, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """The probability of each star over `draws` resamples of the group's cases."""
+    """The probability of each star over `draws` resamples of the group's cases, each applicable KPI
+    without data in a draw scored uniformly from 0 to 100 and every applicable KPI at its full weight."""
+    config = rater.config_
     n = group.cases
+    columns = _model_columns(config)
+    applicable = group.applicable[columns]
+    weights_in_total = full_weights(applicable, config)[0]
     counts = np.zeros(len(rater.classes_))
     for start in range(0, draws, _CHUNK):
         size = min(_CHUNK, draws - start)
         picks = rng.integers(0, n, size=(size, n), dtype=np.int64) + (np.arange(size, dtype=np.int64) * n)[:, None]
         weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(np.float32)
-        kpis = pd.DataFrame(group.values(weights), columns=list(KPIS))
-        stars = rater.predict(kpis)
+        scores = score_array(group.values(weights, wanted=config.kpis)[:, columns], config)
+        guessed = rng.uniform(0.0, 100.0, size=scores.shape)
+        filled = np.where(np.isnan(scores), np.where(applicable, guessed, 0.0), scores)
+        stars = config.stars_for(filled @ weights_in_total)
         counts += np.bincount(stars - rater.classes_[0], minlength=len(rater.classes_))
     return counts / draws

@@ -26,7 +26,7 @@ from najma.journeys import Store, previous_quarter, quarter_name, quarter_zone
 from najma.journeys._quarter import quarter_expr
 from najma.rating._config import RatingConfig, default_config
 from najma.rating._history import record_ratings
-from najma.rating._kpis import KPIS, GroupStatistics, case_features_expr
+from najma.rating._kpis import KPIS, GroupStatistics, case_features_expr, not_applicable
 from najma.rating._model import StarRater
 from najma.rating._ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
 from najma.spark._engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
@@ -39,17 +39,17 @@ _KEYS = ["service", "quarter"]
 def _rate_group(features: pd.DataFrame, *, config: RatingConfig, draws: int, seed: int) -> pd.DataFrame:
     """One service and quarter on an executor: its keys, cases, KPIs and the probability of each star."""
     key = tuple(features[k].iloc[0] for k in _KEYS)
-    group = GroupStatistics(features.sort_values("case_id", kind="stable"))
+    group = GroupStatistics(features.sort_values("case_id", kind="stable"), config.min_answers)
     values = group.values()[0]
     rater = StarRater(config).fit(pd.DataFrame([values], columns=list(KPIS)))
     probabilities = star_probabilities(group, key, rater, draws, seed)
-    row = [*key, group.cases, *values, *probabilities]
-    return pd.DataFrame([row], columns=[*_KEYS, "cases", *KPIS, *star_columns(config)])
+    row = [*key, group.cases, not_applicable(group.applicable), group.provisional, *values, *probabilities]
+    return pd.DataFrame([row], columns=[*_KEYS, "cases", "not_applicable", "provisional", *KPIS, *star_columns(config)])
 
 
 def _result_schema(config: RatingConfig) -> str:
     numbers = ", ".join(f"`{name}` double" for name in [*KPIS, *star_columns(config)])
-    return f"service string, quarter string, cases long, {numbers}"
+    return f"service string, quarter string, cases long, not_applicable string, provisional boolean, {numbers}"
 
 
 def rate_on_spark(

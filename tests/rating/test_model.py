@@ -118,7 +118,7 @@ def test_calibration_recovers_ratings_drawn_from_a_known_config():
     # The default model, uncalibrated, agrees less with these experts than the calibrated one.
     assert agreement(expert, StarRater().fit(kpis).predict(kpis))["exact"] < recovered["exact"]
     calibrated = rater.config_
-    assert calibrated.version == "2026.1+calibrated"
+    assert calibrated.version == "2026.2+calibrated"
     assert parse_config(calibrated.to_toml()) == calibrated
     assert calibrated.pillars["steps"] > calibrated.pillars["efficiency"]
 
