@@ -31,7 +31,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors
     "rating": [
         "rate", "rate_quarter", "kpi_table", "case_features", "what_if", "StarRater", "agreement",
         "kpi_breakdown", "next_star_plan", "describe_advice", "rating_history", "RatingCard", "rating_cards",
-        "RatingConfig", "default_config", "load_config",
+        "RatingConfig", "default_config", "load_config", "publish", "publications", "published_ratings",
     ],
     "dashboards": ["create_app", "serve", "DashboardData", "write_report"],
     "sample": ["load_sample", "generate"],

@@ -76,27 +76,31 @@ def test_what_if_rates_the_projection_beside_today(sample_journeys: Store):
     assert projected.score > today.score and projected.stars >= today.stars
 
 
-def test_rating_history_keeps_one_row_per_service_quarter_and_model(built_sample: Path, tmp_path: Path):
+def test_rating_history_keeps_every_run_and_the_latest_per_service_quarter_and_model(built_sample: Path, tmp_path: Path):
     copy = tmp_path / "history.duckdb"
     copy.write_bytes(built_sample.read_bytes())
     with Store(copy) as store:
         ratings = rate(store, quarters=["2025Q4"], draws=0)
         record_ratings(store, ratings)
         record_ratings(store, ratings)
-        assert len(rating_history(store)) == len(SERVICES)
+        assert len(rating_history(store)) == 2 * len(SERVICES)  # a run never overwrites another
+        assert len(rating_history(store, latest=True)) == len(SERVICES)
         newer = replace(default_config(), version="2027.1")
         record_ratings(store, rate(store, quarters=["2025Q4"], config=newer, draws=0))
-        history = rating_history(store, service="passport")
-    assert history["model_version"].tolist() == ["2026.1", "2027.1"]
+        history = rating_history(store, service="passport", latest=True)
+    assert history["model_version"].tolist() == ["2026.2", "2027.1"]
     assert history["stars"].iloc[0] == ratings.set_index("service").loc["passport", "stars"]
 
 
 def test_kpis_split_by_channel_or_agency_add_up_to_the_service(sample_journeys: Store):
     whole = kpi_table(sample_journeys, quarters=["2025Q3"]).set_index("service")["cases"]
-    for by, column in (("channel", "first_channel"), ("agency", "first_agency")):
+    for by, column in (("channel", "channel"), ("agency", "first_agency")):
         split = kpi_table(sample_journeys, quarters=["2025Q3"], by=by)
         assert column in split
         pd.testing.assert_series_equal(split.groupby("service")["cases"].sum(), whole, check_names=False)
-    rated = rate(sample_journeys, quarters=["2025Q3"], by="channel", draws=0)
-    assert set(rated["status"]) <= {"rated", "insufficient data"}
+    rated = rate(sample_journeys, quarters=["2025Q3"], by="channel", draws=20)
+    assert "mixed" in set(rated["channel"])  # cases served on more than one channel
+    assert set(rated["status"]) <= {"rated", "insufficient data", "insufficient evidence"}
     assert (rated.loc[rated["cases"] < default_config().min_cases, "status"] == "insufficient data").all()
+    done = rated[rated["status"] == "rated"]
+    assert len(done) and done[star_columns(default_config())].sum(axis=1).round(9).eq(1).all()
