@@ -3,7 +3,8 @@
 The ratings of every service and quarter (and per channel) are computed once when the dashboard
 starts, from the journey table; a click then filters those frames, or runs a query over the
 journey and steps tables (never the raw events) whose answer is kept for the next click.
-Every answer about people is suppressed below `min_group` customers, so no one can be singled
+Every answer about people follows the small-group rule of :mod:`najma.rating._suppression`: a
+group of fewer than `min_group` customers shows no count, KPI or star, so no one can be singled
 out; filter values are Ibis literals or query parameters, never SQL text.
 
 Examples
@@ -35,7 +36,6 @@ import numpy as np
 import pandas as pd
 
 from najma.dashboards._i18n import column_notes, display_names
-from najma.errors import InvalidParameterError
 from najma.journeys import (
     CaseFilter,
     ProcessMap,
@@ -52,26 +52,29 @@ from najma.journeys import (
 )
 from najma.journeys._redesign import Transform
 from najma.rating import (
-    KPIS,
-    PILLARS,
     RatingCard,
     RatingConfig,
     case_features,
     default_config,
     quarter_with_change,
     rating_cards,
-    star_columns,
     what_if,
 )
 from najma.rating._kpis import group_statistics, point_kpis
 from najma.rating._ratings import rate_features
+from najma.rating._suppression import (
+    MIN_GROUP,
+    cases_per_quarter,
+    check_min_group,
+    kept_groups,
+    shown_ratings,
+    suppress_map,
+    suppress_ratings,
+    too_few,
+)
 
-__all__ = ["DashboardData", "SUPPRESSED", "MIN_GROUP", "cases_per_quarter"]
+__all__ = ["DashboardData", "cases_per_quarter"]
 
-#: The fewest customers a figure may describe (groups below it are suppressed).
-MIN_GROUP = 10
-#: The status of a group suppressed for having too few customers.
-SUPPRESSED = "suppressed"
 Progress = Callable[[str], None]
 
 
@@ -94,8 +97,7 @@ class DashboardData:
 
     def __init__(self, store: str | Path, *, config: RatingConfig | None = None, min_group: int = MIN_GROUP,
                  draws: int = 200, progress: Progress | None = None) -> None:
-        if min_group < 1:
-            raise InvalidParameterError(f"The 'min_group' parameter of DashboardData must be a positive integer. Got {min_group!r} instead.")
+        min_group = check_min_group(min_group, "DashboardData")
         say = progress or (lambda _stage: None)
         self.path = Path(store)
         self.min_group = min_group
@@ -107,12 +109,13 @@ class DashboardData:
         say("reading the journeys")
         self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
         say("rating every service and quarter")
-        self.ratings = self._suppress(rate_features(self.features, config=self.config, draws=draws), None)
+        self.ratings = suppress_ratings(rate_features(self.features, config=self.config, draws=draws), self.features,
+                                        min_group)
         self.held = held_columns(self._root)
         say("rating every service, quarter and channel")
-        with_channel = self.features[self.features["first_channel"].notna()]  # a log without channels has no such rating
-        self.channel_ratings = self._suppress(rate_features(with_channel, by="channel", config=self.config, draws=0),
-                                              "channel")
+        with_channel = self.features[self.features["channel"].notna()]  # a log without channels has no such rating
+        self.channel_ratings = suppress_ratings(
+            rate_features(with_channel, by="channel", config=self.config, draws=draws), with_channel, min_group)
         self.quarters: list[str] = sorted(self.features["quarter"].dropna().unique(), reverse=True)
         self.names = {lang: display_names(self._root, lang) for lang in ("en", "ar")}
         settings = self._root.backend.table("service_settings").select("service", "agency").to_pandas()
@@ -120,9 +123,10 @@ class DashboardData:
         self._of_service = {service: rows for service, rows in self.features.groupby("service", sort=True)}
         self.services: list[str] = list(self._of_service)
         # The KPIs of each service over all its cases, the first thing its page shows.
-        self._service_kpis = point_kpis(group_statistics(self.features.assign(quarter="all"), None), None).set_index(
+        self._service_kpis = point_kpis(
+            group_statistics(self.features.assign(quarter="all"), None, self.config.min_answers), None).set_index(
             "service", drop=False)
-        self.channels: list[str] = sorted(self.features["first_channel"].dropna().unique())
+        self.channels: list[str] = sorted(self.features["channel"].dropna().unique())
         bundles = self._root.backend.table("life_event_services")
         self.life_events: list[str] = bundles.select("life_event").distinct().order_by("life_event").life_event \
             .to_pyarrow().to_pylist()
@@ -158,25 +162,13 @@ class DashboardData:
 
     # -- suppression ----------------------------------------------------------------------------------
 
-    def _suppress(self, ratings: pd.DataFrame, by: str | None) -> pd.DataFrame:
-        """Count the customers of each rated group; blank the ratings and KPIs of groups below `min_group`."""
-        keys = ["service", "quarter"] + (["first_channel"] if by else [])
-        customers = self.features.groupby(keys, dropna=False)["customer_id"].nunique().rename("customers").reset_index()
-        found = ratings.merge(customers.astype(ratings[keys].dtypes.to_dict()), on=keys, how="left")
-        found["customers"] = found["customers"].fillna(0).astype("int64")
-        small = found["customers"] < self.min_group
-        hidden = ["stars", "score", *PILLARS, *star_columns(self.config), *KPIS]
-        found.loc[small, hidden] = np.nan
-        found.loc[small, "status"] = SUPPRESSED
-        return found
-
     def notes(self, service: str | None, lang: str) -> list[str]:
         """The lines a page says about the columns the data of `service` (of every service when None) lacks."""
         return column_notes(self.held.of(service), lang)
 
     def too_few(self, customers: int) -> bool:
         """Whether a group of `customers` customers must be suppressed."""
-        return customers < self.min_group
+        return too_few(customers, self.min_group)
 
     # -- names ------------------------------------------------------------------------------------------
 
@@ -194,6 +186,9 @@ class DashboardData:
                  lang: str = "en") -> pd.DataFrame:
         """One row per service rated in `quarter`: its stars, the change since the quarter before, pillars and KPIs.
 
+        A service of fewer than `min_group` customers has the status ``"suppressed"`` and no cases,
+        stars, score or KPIs.
+
         Parameters
         ----------
         quarter : str
@@ -201,14 +196,14 @@ class DashboardData:
         agency : str, optional
             Only the services of this agency.
         channel : str, optional
-            Ratings of the cases that started on this channel.
+            Ratings of the cases served wholly on this channel (or ``"mixed"``, those served on several).
         search : str
             Only services whose name (in `lang` or English) or key contains this text, ignoring case.
         lang : {"en", "ar"}
             The language of the names.
         """
         cards = self.cards(quarter, channel)
-        rows = self._ratings_of(channel)
+        rows = shown_ratings(self._ratings_of(channel))
         rows = rows[rows["quarter"] == quarter].reset_index(drop=True)
         rows["change"] = [cards[s].change for s in rows["service"]]
         rows["confidence"] = [cards[s].confidence for s in rows["service"]]
@@ -232,8 +227,8 @@ class DashboardData:
             drop=True)
 
     def _ratings_of(self, channel: str | None) -> pd.DataFrame:
-        """The ratings of every service and quarter, of the cases that started on `channel` when given."""
-        return self.channel_ratings[self.channel_ratings["first_channel"] == channel] if channel else self.ratings
+        """The ratings of every service and quarter, of the cases served wholly on `channel` when given."""
+        return self.channel_ratings[self.channel_ratings["channel"] == channel] if channel else self.ratings
 
     def _cards(self, quarter: str, channel: str | None) -> dict[str, RatingCard]:
         """The rating card of every service rated in `quarter` (on the cases of `channel` when given), by service
@@ -267,8 +262,7 @@ class DashboardData:
         """
         frame = variants_of(self.store, self.where(service, quarter))
         frame.insert(1, "label", [f"V{i}" for i in range(1, len(frame) + 1)])
-        kept = frame[frame["customers"] >= self.min_group].reset_index(drop=True)
-        return kept, len(frame) - len(kept)
+        return kept_groups(frame, self.min_group)
 
     def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> frozenset[str]:
         journeys = journey_table(self.store, self.where(service, quarter, variants))
@@ -290,12 +284,12 @@ class DashboardData:
             return None
         if quarter is None and not variants:
             return self._service_kpis.loc[service]
-        return point_kpis(group_statistics(rows.assign(quarter="all"), None), None).iloc[0]
+        return point_kpis(group_statistics(rows.assign(quarter="all"), None, self.config.min_answers), None).iloc[0]
 
     def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
         """The process map of the selected cases, abstracted to `coverage`; None when too few customers.
 
-        Activities and edges seen in fewer than `min_group` cases are left out. The map is read
+        Activities, edges, starts and ends of fewer than `min_group` customers are left out. The map is read
         once per selection; another `coverage` only abstracts it again.
         """
         graph = self._whole_map(service, quarter, variants)
@@ -305,17 +299,22 @@ class DashboardData:
         rows = self.selection(service, quarter, variants)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
             return None
-        graph = process_map(self.store, self.where(service, quarter, variants))
-        activities = graph.activities[graph.activities["cases"] >= self.min_group]
-        kept = set(activities["activity"])
-        edges = graph.edges[(graph.edges["cases"] >= self.min_group) & graph.edges["source"].isin(kept)
-                            & graph.edges["target"].isin(kept)]
-        return ProcessMap(activities.reset_index(drop=True), edges.reset_index(drop=True),
-                          {a: n for a, n in graph.start_activities.items() if a in kept and n >= self.min_group},
-                          {a: n for a, n in graph.end_activities.items() if a in kept and n >= self.min_group})
+        where = self.where(service, quarter, variants)
+        return suppress_map(process_map(self.store, where), self.store, where, self.min_group)
 
-    def _conformance(self, service: str, quarter: str | None) -> tuple[pd.Series, pd.DataFrame] | None:
-        """Fitness of the service's journeys against its designed journey, and the deviations; None without a design."""
+    def group_too_small(self, service: str, quarter: str | None) -> bool:
+        """Whether the cases of `service` (in `quarter`, or in all) have fewer than `min_group` customers."""
+        rows = self.selection(service, quarter)
+        return self.too_few(rows["customer_id"].nunique())
+
+    def _conformance(self, service: str, quarter: str | None) -> tuple[pd.Series | None, pd.DataFrame] | None:
+        """Fitness of the service's journeys against its designed journey, and the deviations; None without a design.
+
+        The fitness is None (and there are no deviations) when the cases have fewer than `min_group`
+        customers; a deviation is shown when seen in at least `min_group` cases (conformance counts
+        cases, and a group of so many cases may still have fewer customers only when customers
+        come back: see the report of the small-group rule).
+        """
         from najma.journeys._conformance_checking import conformance, designed_journeys  # pm4py loads on first use
 
         if service not in designed_journeys(self.store):
@@ -323,6 +322,8 @@ class DashboardData:
         found = conformance(self.store, self.where(service, quarter))
         if found.services.empty:
             return None
+        if self.group_too_small(service, quarter):
+            return None, found.deviations.iloc[:0]
         deviations = found.deviations[found.deviations["cases"] >= self.min_group].reset_index(drop=True)
         return found.services.iloc[0], deviations
 
@@ -388,8 +389,11 @@ class DashboardData:
         counted = steps.group_by("activity").aggregate(n=steps.count())
         return counted.order_by([ibis.desc("n"), "activity"]).activity.to_pyarrow().to_pylist()
 
-    def _redesign(self, service: str, transforms: tuple[Transform, ...], quarter: str) -> pd.DataFrame:
-        """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`najma.rating.what_if`)."""
+    def _redesign(self, service: str, transforms: tuple[Transform, ...], quarter: str) -> pd.DataFrame | None:
+        """The service's KPIs and stars today and after `transforms`, in `quarter` (see :func:`najma.rating.what_if`);
+        None when its cases then have fewer than `min_group` customers."""
+        if self.group_too_small(service, quarter):
+            return None
         return what_if(self.store, service, list(transforms), quarter=quarter, config=self.config, draws=self.draws)
 
     # -- data quality ---------------------------------------------------------------------------------------
@@ -405,19 +409,6 @@ class DashboardData:
         return grouped.order_by([ibis.desc("rows"), "source", "reason"]).to_pandas()
 
     def coverage(self, quarters: Sequence[str] | None = None) -> pd.DataFrame:
-        """Cases per service (rows) and quarter (columns), the quarters in order."""
-        return cases_per_quarter(self.features, quarters)
-
-
-def cases_per_quarter(features: pd.DataFrame, quarters: Sequence[str] | None = None) -> pd.DataFrame:
-    """Cases per service (rows) and quarter (columns) of :func:`najma.rating.case_features`; every quarter of `quarters`.
-
-    Examples
-    --------
-    >>> features = pd.DataFrame({"service": ["a", "a", "b"], "quarter": ["2025Q1", "2025Q2", "2025Q2"]})
-    >>> cases_per_quarter(features, ["2025Q1", "2025Q2", "2025Q3"]).loc["b"].to_list()
-    [0, 1, 0]
-    """
-    rows = features if quarters is None else features[features["quarter"].isin(list(quarters))]
-    counts = rows.groupby(["service", "quarter"]).size().unstack(fill_value=0)
-    return counts.reindex(columns=list(quarters) if quarters is not None else sorted(counts.columns), fill_value=0)
+        """Cases per service (rows) and quarter (columns), the quarters in order; a cell of fewer than
+        `min_group` customers is missing."""
+        return cases_per_quarter(self.features, quarters, min_group=self.min_group)

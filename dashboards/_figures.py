@@ -28,6 +28,7 @@ from plotly.colors import sample_colorscale
 from najma.errors import InvalidParameterError
 from najma.journeys import ProcessMap
 from najma.rating import KPIS, format_value
+from najma.rating._suppression import MIN_GROUP, merged_bins
 
 __all__ = [
     "process_map_figure", "layered_positions", "MEASURES", "star_distribution_figure", "customer_steps_figure",
@@ -171,21 +172,49 @@ def star_distribution_figure(stars: pd.Series, *, lowest: int = 2, title: str | 
     return figure
 
 
-def customer_steps_figure(steps: pd.Series, *, title: str | None = None, x_title: str = "customer steps",
-                          y_title: str = "cases") -> go.Figure:
+def customer_steps_figure(steps: pd.Series, customers: pd.Series | None = None, *, min_group: int = MIN_GROUP,
+                          title: str | None = None, x_title: str = "customer steps", y_title: str = "cases",
+                          merged_note: str = "bins of fewer than {n} customers are merged with the next") -> go.Figure:
     """A histogram of the customer steps of cases (one value per case), a bar per whole number of steps.
+
+    A bar of fewer than `min_group` customers is merged with the bars above it (the values at the
+    top with the bar below; see :func:`najma.rating._suppression.merged_bins`), its label then
+    spans the steps it holds, and `merged_note` (with ``{n}``) says so under the chart.
+
+    Parameters
+    ----------
+    steps : Series
+        The customer steps of each case.
+    customers : Series, optional
+        The customer of each case, aligned with `steps`; by default each case is its own customer.
+    min_group : int, default 10
+        The fewest customers a bar may show.
 
     Examples
     --------
-    >>> list(customer_steps_figure(pd.Series([3, 3, 4, 6])).data[0].y)
+    >>> list(customer_steps_figure(pd.Series([3, 3, 4, 6]), min_group=1).data[0].y)
     [2, 1, 0, 1]
+    >>> bars = customer_steps_figure(pd.Series([3, 3, 4, 6]), min_group=2).data[0]
+    >>> list(bars.x), list(bars.y)
+    (['3', '4–6'], [2, 2])
     """
-    counts = steps.dropna().astype(int).value_counts()
-    counts = counts.reindex(range(int(counts.index.min()), int(counts.index.max()) + 1), fill_value=0) if len(counts) \
-        else counts
-    figure = go.Figure(go.Bar(x=counts.index.to_list(), y=counts.to_list(), marker_color="#1f4e79"))
+    customers = pd.Series(range(len(steps)), index=steps.index) if customers is None else customers
+    bins = merged_bins(steps, customers, min_group)
+    spans = [(int(low), int(high)) for low, high in zip(bins["low"], bins["high"], strict=True)]
+    merged = any(low != high for low, high in spans)  # else every whole number gets a bar, empty ones too
+    if merged:
+        labels, counts = [str(low) if low == high else f"{low}–{high}" for low, high in spans], bins["cases"].to_list()
+    else:
+        whole = bins.set_index("low")["cases"].reindex(range(spans[0][0], spans[-1][1] + 1), fill_value=0) if spans \
+            else bins["cases"]
+        labels, counts = [str(v) for v in whole.index], whole.to_list()
+    figure = go.Figure(go.Bar(x=labels, y=counts, marker_color="#1f4e79"))
     figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white", height=300,
-                         xaxis={"dtick": 1}, bargap=0.1, margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
+                         xaxis={"type": "category"}, bargap=0.1, margin={"l": 50, "r": 20, "t": 50 if title else 20,
+                                                                         "b": 60 if merged else 40})
+    if merged:
+        figure.add_annotation(text=merged_note.format(n=min_group), xref="paper", yref="paper", x=0, y=-0.28,
+                              showarrow=False, xanchor="left", font={"size": 10, "color": "#555"})
     return figure
 
 
@@ -353,18 +382,23 @@ def star_probability_figure(probabilities: Mapping[int, float], *, title: str | 
     return _frame_layout(figure, title, 240)
 
 
-def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None) -> go.Figure:
-    """A heat map of cases per service (rows) and quarter (columns).
+def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None,
+                    suppressed: str = "too few") -> go.Figure:
+    """A heat map of cases per service (rows) and quarter (columns); a missing count (a suppressed group)
+    is left blank and reads `suppressed`.
 
     Examples
     --------
-    >>> counts = pd.DataFrame({"2025Q1": [3, 0]}, index=["a", "b"])
-    >>> coverage_figure(counts).data[0].z.tolist()
-    [[3], [0]]
+    >>> counts = pd.DataFrame({"2025Q1": [30, None]}, index=["a", "b"], dtype="Int64")
+    >>> heat = coverage_figure(counts, suppressed="fewer than 10").data[0]
+    >>> [list(row) for row in heat.z], [list(row) for row in heat.text]
+    ([[30.0], [None]], [['30'], ['fewer than 10']])
     """
-    figure = go.Figure(go.Heatmap(z=counts.to_numpy(), x=list(counts.columns),
+    values = counts.astype("Float64")
+    shown = [[suppressed if pd.isna(v) else f"{int(v):,}" for v in row] for row in values.itertuples(index=False)]
+    figure = go.Figure(go.Heatmap(z=values.astype(object).where(values.notna(), None).to_numpy(), x=list(counts.columns),
                                   y=[(labels or {}).get(s, s) for s in counts.index], colorscale="Blues",
-                                  text=counts.to_numpy(), texttemplate="%{text}"))
+                                  text=shown, texttemplate="%{text}", hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
     figure.update_layout(xaxis={"type": "category"})
     return _frame_layout(figure, title, 120 + 36 * len(counts))
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from najma.errors import InvalidEventLogError
 from najma.journeys import OPTIONAL_COLUMNS, Store
-from najma.rating import KPIS, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
+from najma.rating import KPIS, MIXED, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
            "move_text", "advice_text", "plan_text", "display_names", "missing_column_lines", "column_notes"]
@@ -73,6 +73,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_advice": ("No change of the KPIs within their curves earns the next star.",
                   "لا يكفي تغيير المؤشرات ضمن منحنياتها لنيل النجمة التالية."),
     "insufficient": ("Insufficient data", "بيانات غير كافية"),
+    "mixed_channels": ("Several channels", "قنوات متعددة"),
     "coverage": ("Data coverage", "تغطية البيانات"),
     "quarantine": ("Quarantined rows", "الصفوف المعزولة"),
     "reason": ("Reason", "السبب"),
@@ -116,6 +117,19 @@ _TEXT: dict[str, tuple[str, str]] = {
                             "لا تُعرض المسارات التي يقل متعاملوها عن {n}"),
     "too_few": ("Fewer than {n} customers: not shown, so that no one can be singled out.",
                 "أقل من {n} متعاملين: لا يُعرض حتى لا يمكن تمييز أحد."),
+    "fewer_than": ("fewer than {n} customers", "أقل من {n} متعاملين"),
+    "merged_bins": ("bars of fewer than {n} customers are merged with the next",
+                    "تُدمج الأعمدة التي يقل متعاملوها عن {n} مع العمود التالي"),
+    "methodology": ("Methodology", "المنهجية"),
+    "small_group_rule": (
+        "Small groups: no table, chart or count describes a group of fewer than {n} customers (distinct customers; "
+        "without a customer column each case counts as its own customer). Such a group shows no count, stars or KPIs "
+        "and reads \u201cfewer than {n} customers\u201d; histogram bars below it are merged with the next, and "
+        "activities and paths of a journey map below it are left out.",
+        "المجموعات الصغيرة: لا يصف أي جدول أو رسم أو عدد مجموعة تضم أقل من {n} متعاملين (متعاملون مختلفون؛ وبلا عمود "
+        "للمتعامل يُحسب كل طلب متعاملاً مستقلاً). لا تُعرض لمثل هذه المجموعة أعداد ولا نجوم ولا مؤشرات، ويُكتب "
+        "\u00abأقل من {n} متعاملين\u00bb؛ وتُدمج أعمدة المدرّج التي تقل عن ذلك مع العمود التالي، وتُحذف من خريطة "
+        "الرحلة الأنشطة والمسارات التي تقل عنه."),
     "selection_kpis": ("KPIs of the selected cases", "مؤشرات الطلبات المختارة"),
     "rating": ("Rating", "التقييم"),
     "rating_of": ("Rating of {quarter}", "تقييم {quarter}"),
@@ -328,7 +342,8 @@ def display_names(store: Store, lang: str) -> dict[str, dict[str, str]]:
     names = {
         "service": pairs(settings, "service", column),
         "activity": pairs(backend.table("activity_names"), "activity", "name_ar") if arabic else {},
-        "channel": pairs(backend.table("channel_settings"), "channel", "name_ar") if arabic else {},
+        "channel": {MIXED: text("mixed_channels", lang),
+                    **(pairs(backend.table("channel_settings"), "channel", "name_ar") if arabic else {})},
     }
     for kind in ("agency", "life_event"):
         names[kind] = pairs(display.filter(display.kind == kind), "key", column)

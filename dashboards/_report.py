@@ -2,7 +2,9 @@
 
 It holds the services and their stars with the change since last quarter, the distribution of
 stars, a page per service (journey map, customer steps, KPIs against targets, the explanation and
-next-star advice), data coverage and quarantined rows, and the model's version and config hash.
+next-star advice), data coverage and quarantined rows, the methodology (the small-group rule of
+:mod:`najma.rating._suppression`: a service of fewer than `min_group` customers gets no page and
+shows no count, and no chart or table shows a smaller group), and the model's version and config hash.
 The charts are the figures of :mod:`najma.dashboards._figures`, drawn by kaleido through Chromium; the
 PDF is printed by the same Chromium. In Arabic the pages read right to left in Noto Arabic fonts.
 """
@@ -18,7 +20,6 @@ import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 
-from najma.dashboards._data import cases_per_quarter
 from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
     change_text,
@@ -46,6 +47,14 @@ from najma.rating import (
     rate_quarter,
     rating_cards,
 )
+from najma.rating._suppression import (
+    MIN_GROUP,
+    SUPPRESSED,
+    cases_per_quarter,
+    check_min_group,
+    suppress_map,
+    suppress_quarter,
+)
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -71,7 +80,7 @@ class ReportFiles:
 
 def write_report(
     store: Store, quarter: str, out_dir: str | Path, *, lang: str = "en", config: RatingConfig | None = None,
-    draws: int = 200, pdf: bool = True, progress: Progress | None = None,
+    draws: int = 200, pdf: bool = True, min_group: int = MIN_GROUP, progress: Progress | None = None,
 ) -> ReportFiles:
     """Write the rating report of `quarter` to `out_dir` as ``rating-report-<quarter>-<lang>.html`` and ``.pdf``.
 
@@ -91,21 +100,28 @@ def write_report(
         Bootstrap draws for each rating's uncertainty.
     pdf : bool, default True
         Also print the PDF (needs Chromium).
+    min_group : int, default 10
+        No group of fewer customers is shown: such a service gets no page, and its row no count,
+        stars or KPIs (see :mod:`najma.rating._suppression`); the methodology states the rule.
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
     say = progress or (lambda _stage: None)
     config = config or default_config()
+    min_group = check_min_group(min_group, "write_report")
     text("quarter", lang)  # refuses an unknown language before any work is done
     say("rating")
     features = case_features(store, satisfied_at=config.satisfied_at)
-    ratings, before = rate_quarter(store, quarter, config, draws, features=features)
+    ratings, before = suppress_quarter(*rate_quarter(store, quarter, config, draws, features=features), features,
+                                       min_group)
     cards = rating_cards(ratings, before, config)
+    fewer = text("fewer_than", lang).format(n=min_group)
     names = display_names(store, lang)
     say("journey maps")
     held = held_columns(store)
-    pages = [_service_page(store, card, features, config, names, lang) | {"notes": column_notes(held.of(card.service), lang)}
-             for card in cards]
+    pages = [_service_page(store, card, features, config, names, lang, min_group)
+             | {"notes": column_notes(held.of(card.service), lang)}
+             for card in cards if card.status != SUPPRESSED]
     say("charts")
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
                                      y_title=text("service", lang))
@@ -122,8 +138,9 @@ def write_report(
     html = out / f"rating-report-{quarter}-{lang}.html"
     html.write_text(_TEMPLATES.get_template("report.html.j2").render(
         t=lambda key: text(key, lang), lang=lang, dir=direction(lang), font=_FONTS[lang], quarter=quarter,
-        rows=_overview_rows(cards, names, lang), stars_svg=overview_svg, pages=pages, config=config,
-        coverage=_coverage(features, quarter, names), quarantine=_quarantine(store),
+        rows=_overview_rows(cards, names, lang, fewer), stars_svg=overview_svg, pages=pages, config=config,
+        coverage=_coverage(features, quarter, names, min_group, fewer), quarantine=_quarantine(store),
+        methodology=[text("small_group_rule", lang).format(n=min_group)],
     ), encoding="utf-8")
     printed = None
     if pdf:
@@ -132,8 +149,12 @@ def write_report(
     return ReportFiles(html, printed)
 
 
-def _overview_rows(cards: list[RatingCard], names: dict, lang: str) -> list[dict[str, str]]:
+def _overview_rows(cards: list[RatingCard], names: dict, lang: str, fewer: str) -> list[dict[str, str]]:
+    """A row per card; a suppressed service's row says it has too few customers, and nothing more."""
     return [{
+        "service": names["service"].get(card.service, card.service), "key": card.service, "cases": fewer,
+        "stars": fewer, "number": "", "change": "", "score": "", **{p: "" for p in PILLARS}, "confidence": "",
+    } if card.status == SUPPRESSED else {
         "service": names["service"].get(card.service, card.service), "key": card.service, "cases": f"{card.cases:,}",
         "stars": star_marks(card.stars) if card.rated else text("insufficient", lang),
         "number": str(card.stars) if card.rated else "", "change": change_text(card.change, lang),
@@ -143,17 +164,19 @@ def _overview_rows(cards: list[RatingCard], names: dict, lang: str) -> list[dict
 
 
 def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config: RatingConfig, names: dict,
-                  lang: str) -> dict[str, object]:
+                  lang: str, min_group: int) -> dict[str, object]:
     where = CaseFilter(service=card.service, quarter=card.quarter)  # read in the store's zone
-    graph = process_map(store, where).abstract(MAP_COVERAGE)
+    graph = suppress_map(process_map(store, where), store, where, min_group).abstract(MAP_COVERAGE)
     cases = features[(features["service"] == card.service) & (features["quarter"] == card.quarter)]
+    completed = cases[cases["completed"] == 1]
     breakdown = card.breakdown.assign(label=[kpi_label(k, lang) for k in card.breakdown["kpi"]])
     journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
     journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
     figures: list[go.Figure] = [
         journey_map,
-        customer_steps_figure(cases.loc[cases["completed"] == 1, "customer_steps"], x_title=text("steps", lang),
-                              y_title=text("cases", lang)),
+        customer_steps_figure(completed["customer_steps"], completed["customer_id"], min_group=min_group,
+                              x_title=text("steps", lang), y_title=text("cases", lang),
+                              merged_note=text("merged_bins", lang)),
         kpi_scores_figure(breakdown, x_title=f"{text('score', lang)} (100 = {text('target', lang)})"),
     ]
     return {
@@ -170,17 +193,17 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
             for k in breakdown.itertuples()
         ],
         "figures": figures,
-        "steps_reason": "" if (cases["completed"] == 1).any() else text("no_completed", lang),
+        "steps_reason": "" if len(completed) else text("no_completed", lang),
     }
 
 
-def _coverage(features: pd.DataFrame, quarter: str, names: dict) -> dict[str, object]:
-    """Cases per service in the four quarters up to `quarter`."""
+def _coverage(features: pd.DataFrame, quarter: str, names: dict, min_group: int, fewer: str) -> dict[str, object]:
+    """Cases per service in the four quarters up to `quarter`; `fewer` where they have fewer than `min_group` customers."""
     quarters = [quarter]
     for _ in range(3):
         quarters.insert(0, previous_quarter(quarters[0]))
-    counts = cases_per_quarter(features, quarters)
-    return {"quarters": quarters, "rows": [(names["service"].get(s, s), [f"{v:,}" for v in counts.loc[s]])
+    counts = cases_per_quarter(features, quarters, min_group=min_group)
+    return {"quarters": quarters, "rows": [(names["service"].get(s, s), [fewer if pd.isna(v) else f"{v:,}" for v in counts.loc[s]])
                                            for s in counts.index]}
 
 

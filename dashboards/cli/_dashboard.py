@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from najma.dashboards.cli._options import StoreOption, err, open_built_store, store_path
+from najma.dashboards.cli._options import MinGroupOption, StoreOption, err, min_group_of, open_built_store, store_path
 
 __all__ = ["app", "run_dashboard"]
 
@@ -18,8 +18,10 @@ app = typer.Typer()
 
 
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
-                  users: Path | None = None, min_group: int = 10, draws: int = 200, config: Path | None = None) -> None:
-    """Rate a copy of the store, then serve the dashboard on `host`:`port` until interrupted.
+                  users: Path | None = None, min_group: int | None = None, draws: int = 200,
+                  config: Path | None = None) -> None:
+    """Rate a copy of the store, then serve the dashboard on `host`:`port` until interrupted. Groups of
+    fewer than `min_group` customers (the small-group rule's default when None) are not shown.
 
     The dashboard reads its own copy of the store and picks up the store's changes (see
     :mod:`najma.dashboards._followed_store`), so commands can write to the store while it runs.
@@ -42,7 +44,7 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
                 status.update(f"dashboard: {name}")
 
         followed = FollowedStore(store_path(store), lambda copy: DashboardData(
-            copy, config=model, min_group=min_group, draws=draws, progress=stage), say=err.print)
+            copy, config=model, min_group=min_group_of(min_group), draws=draws, progress=stage), say=err.print)
         starting.clear()
     # Stopped by a service manager (SIGTERM) as by Ctrl-C: the copies of the store are removed either way.
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -65,7 +67,7 @@ def dashboard(
                                               help="A shared secret every request must bring.")] = None,
     users: Annotated[Path | None, typer.Option(help="A TOML file of [users] name = password hash "
                                                     "(see najma dashboard-user).")] = None,
-    min_group: Annotated[int, typer.Option(min=1, help="Groups of fewer customers are not shown.")] = 10,
+    min_group: MinGroupOption = None,
     draws: Annotated[int, typer.Option(min=0, help="Bootstrap draws per rating for its uncertainty.")] = 200,
     config: Annotated[Path | None, typer.Option(help="A rating model TOML [default: najma's shipped model].")] = None,
 ) -> None:

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from najma.dashboards.cli._options import Measure, StoreOption, open_built_store, out
+from najma.dashboards.cli._options import (
+    Measure,
+    MinGroupOption,
+    StoreOption,
+    fewer_than,
+    min_group_of,
+    open_built_store,
+    out,
+)
 
 if TYPE_CHECKING:
     from najma.journeys import CaseFilter, ProcessMap
@@ -49,16 +57,25 @@ def _hours(seconds: float | None) -> str:
 def journeys_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
     channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
+    min_group: MinGroupOption = None,
 ) -> None:
-    """Per service: cases, median customer steps, visits, duration, rework and outcomes."""
-    from najma.journeys import journey_summary
+    """Per service: cases, median customer steps, visits, duration, rework and outcomes (nothing of a service
+    whose cases have fewer than --min-group customers)."""
+    from najma.journeys import journey_summary, journey_table
 
+    smallest = min_group_of(min_group)
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
         summary = journey_summary(source, where)
+        cases = journey_table(source, where)
+        customers = cases.group_by("service").aggregate(customers=cases.customer_id.nunique()).to_pandas()
+    summary = summary.merge(customers, on="service", how="left")
     table = Table("service", "cases", "median customer steps", "visits / case", "median duration",
                   "with rework", "hand-offs / case", "completed", "abandoned", title="Journeys")
     for row in summary.itertuples(index=False):
+        if row.customers < smallest:
+            table.add_row(str(row.service), fewer_than(smallest), *[""] * 7)
+            continue
         table.add_row(str(row.service), f"{row.cases:,}", f"{row.median_customer_steps:g}", f"{row.visits_per_case:.2f}",
                       _hours(row.median_duration_seconds), f"{row.rework_share:.1%}", f"{row.handoffs_per_case:.2f}",
                       _percent(row.completed_share), _percent(row.abandoned_share))
@@ -74,18 +91,25 @@ def variants_view(
     store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
     channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
     top: Annotated[int, typer.Option(min=1, help="Show the most frequent variants.")] = 10,
+    min_group: MinGroupOption = None,
 ) -> None:
-    """The most frequent variants with their share, coverage, median duration and customer steps."""
+    """The most frequent variants with their share, coverage, median duration and customer steps (of those
+    followed by at least --min-group customers)."""
     from najma.journeys import variants
+    from najma.rating._suppression import kept_groups
 
+    smallest = min_group_of(min_group)
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
-        frame = variants(source, where, top_k=top)
+        frame, hidden = kept_groups(variants(source, where), smallest)
     table = Table("#", "cases", "share", "cumulative", "median duration", "customer steps", "variant", title="Variants")
-    for rank, row in enumerate(frame.itertuples(index=False), start=1):
-        table.add_row(str(rank), f"{row.cases:,}", f"{row.share:.1%}", f"{row.cumulative:.1%}",
-                      _hours(row.median_duration_seconds), f"{row.median_customer_steps:g}", row.variant)
+    for rank, row in enumerate(frame.head(top).itertuples(index=False), start=1):
+        table.add_row(str(rank), f"{row.cases:,}", f"{row.share:.1%}",
+                      f"{row.cumulative:.1%}", _hours(row.median_duration_seconds), f"{row.median_customer_steps:g}",
+                      row.variant)
     out.print(table)
+    if hidden:
+        out.print(f"{hidden:,} variants of {fewer_than(smallest)} are not shown")
 
 
 #: What ``najma map --out`` can write, by file suffix.
@@ -108,18 +132,27 @@ def map_view(
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Write the map to a file: " + "; ".join(f"{k} {v}" for k, v in MAP_FORMATS.items()) + ".",
     )] = None,
+    min_group: MinGroupOption = None,
 ) -> None:
-    """The directly-follows graph: edges with their frequency and median and p90 time between."""
+    """The directly-follows graph: edges with their frequency and median and p90 time between (activities, edges,
+    starts and ends of fewer than --min-group customers are left out, in the table and in every file)."""
     from najma.errors import NajmaError
     from najma.journeys import process_map
+    from najma.rating._suppression import suppress_map
 
     if out_file is not None and out_file.suffix.lower() not in MAP_FORMATS:
         raise typer.BadParameter(f"{out_file}: the file name must end in {', '.join(MAP_FORMATS)}", param_hint="--out")
+    smallest = min_group_of(min_group)
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
-        graph = process_map(source, where, coverage=coverage)
-    if graph.activities.empty:
+        whole = process_map(source, where)
+        graph = suppress_map(whole, source, where, smallest).abstract(coverage)
+    if whole.activities.empty:
         raise NajmaError("no case passes the filter: nothing to map")
+    if graph.activities.empty:  # the rule, not an error: said as the tables say it, and no file is written
+        out.print(f"no activity of the cases that pass the filter has at least {smallest:,} customers: nothing is "
+                  f"shown ({fewer_than(smallest)})")
+        return
     if out_file is not None:
         _write_map(graph, out_file, measure.value, title=service or "All services")
         return

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _rating, _store
+from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _publish, _rating, _store
 from najma.dashboards.cli._options import OUTDATED, is_interrupt
 
 __all__ = ["app", "main", "OPTIONS"]
@@ -20,11 +20,12 @@ __all__ = ["app", "main", "OPTIONS"]
 #: The option of the command line that gives each parameter named by the library's errors.
 OPTIONS = {"mapping": "--map", "tz": "--tz", "time_format": "--format", "repeats": "--repeats", "encoding": "--encoding",
            "store": "--store", "token": "--token or --users", "users": "--users; najma dashboard-user NAME prints a line",
-           "port": "--port to choose another port", "host": "--host"}
+           "port": "--port to choose another port", "host": "--host",
+           "cutoff": "--cutoff", "min_group": "--min-group", "quarter": "--quarter", "revision": "--revision"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-for theme in (_store, _journeys, _rating, _dashboard):
+for theme in (_store, _journeys, _rating, _publish, _dashboard):
     app.add_typer(theme.app)
 app.add_typer(_catalogue.app, name="catalogue")
 

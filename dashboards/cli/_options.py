@@ -13,7 +13,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from najma.journeys import Store
 
-__all__ = ["StoreOption", "store_path", "existing_store", "open_built_store", "is_interrupt", "OUTDATED", "out", "err", "Engine", "Measure", "Language", "SampleFormat", "Repeats"]
+__all__ = ["StoreOption", "MinGroupOption", "min_group_of", "fewer_than", "store_path", "existing_store", "open_built_store", "is_interrupt", "OUTDATED", "out", "err", "Engine", "Measure", "Language", "SampleFormat", "Repeats"]
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # a line of its own, whatever the width: tests and logs read it whole
@@ -25,6 +25,27 @@ OUTDATED = ("{path} was written by an earlier najma; bring it up to date and reb
 StoreOption = Annotated[
     Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
 ]
+
+#: The small-group rule's threshold (see najma.rating._suppression); its default is the library's,
+#: read when a command runs (the library is not imported to print help).
+MinGroupOption = Annotated[int | None, typer.Option(
+    "--min-group", min=1, show_default=False,
+    help="Groups of fewer customers show no count, KPI or stars [default: 10, najma's small-group rule].",
+)]
+
+
+def min_group_of(value: int | None) -> int:
+    """The threshold a command applies: the option's value, else the library's default."""
+    from najma.rating._suppression import MIN_GROUP
+
+    return MIN_GROUP if value is None else value
+
+
+def fewer_than(min_group: int) -> str:
+    """What a command prints instead of the count of a suppressed group."""
+    from najma.dashboards._i18n import text
+
+    return text("fewer_than", "en").format(n=min_group)
 
 
 class Engine(str, Enum):

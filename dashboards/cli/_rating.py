@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from najma.dashboards.cli._options import Engine, Language, StoreOption, err, open_built_store, out, store_path
+from najma.dashboards.cli._options import (
+    Engine,
+    Language,
+    MinGroupOption,
+    StoreOption,
+    err,
+    fewer_than,
+    min_group_of,
+    open_built_store,
+    out,
+    store_path,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,35 +46,47 @@ def rate_command(
     master: Annotated[str | None, typer.Option(help="Spark: master URL [default: spark-submit's, else local[*]].")] = None,
     remote: Annotated[str | None, typer.Option(help="Spark: a Spark Connect URL (sc://host:15002) instead of a master.")] = None,
     conf: Annotated[list[str] | None, typer.Option(help="Spark: a setting KEY=VALUE (repeatable).")] = None,
+    min_group: MinGroupOption = None,
 ) -> None:
     """Print the star table of a quarter: every service, its stars and the change since last quarter.
 
     With --engine spark the journeys are first built on Spark from --events and written where the
-    dashboard and reports read them (the store then reads the Parquet files Spark wrote).
+    dashboard and reports read them (the store then reads the Parquet files Spark wrote). A service
+    of fewer than --min-group customers shows no count, stars or KPIs, here and in --out.
     """
     from najma.dashboards._i18n import change_text, number_text, percent_text, star_marks
     from najma.errors import NajmaError
-    from najma.rating import PILLARS, load_config, rate_quarter, rating_cards, record_ratings
+    from najma.journeys import Store
+    from najma.rating import PILLARS, case_features, load_config, rate_quarter, rating_cards, record_ratings
+    from najma.rating._suppression import SUPPRESSED, shown_ratings, suppress_quarter
 
     model = load_config(config)
+    smallest = min_group_of(min_group)
     if engine is Engine.spark:
         ratings = _rate_on_spark(quarter, store, model, draws, record, events or [], spark_out, master, remote, conf or [])
+        with Store(store_path(store), read_only=True) as source:
+            features = case_features(source, satisfied_at=model.satisfied_at)
     else:
         if events or spark_out or master or remote or conf:
             raise NajmaError("--events, --spark-out, --master, --remote and --conf need --engine spark")
         with open_built_store(store, read_only=not record) as source:
-            ratings, _ = rate_quarter(source, quarter, model, draws)
+            features = case_features(source, satisfied_at=model.satisfied_at)
+            ratings, _ = rate_quarter(source, quarter, model, draws, features=features)
             if record:
                 record_ratings(source, ratings)
+    ratings, _ = suppress_quarter(ratings, None, features, smallest)
     table = Table("service", "cases", "stars", "change", "score", *PILLARS, "confidence",
                   title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
     for card in rating_cards(ratings, None, model):
+        if card.status == SUPPRESSED:
+            table.add_row(card.service, fewer_than(smallest), SUPPRESSED, *[""] * (3 + len(PILLARS)))
+            continue
         table.add_row(card.service, f"{card.cases:,}", star_marks(card.stars) if card.rated else card.status,
                       change_text(card.change, "en"), number_text(card.score),
                       *(number_text(card.pillars.get(p)) for p in PILLARS), percent_text(card.confidence))
     out.print(table)
     if out_file is not None:
-        ratings.to_csv(out_file, index=False)
+        shown_ratings(ratings).to_csv(out_file, index=False)
         out.print(f"wrote {out_file}")
 
 
@@ -97,17 +120,21 @@ def _rate_on_spark(
 @app.command("explain")
 def explain_command(
     service: Annotated[str, typer.Option(help="The service to explain.")], quarter: QuarterArgument,
-    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
+    store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200, min_group: MinGroupOption = None,
 ) -> None:
     """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
     from najma.dashboards._i18n import change_text, column_notes, move_text, percent_text, star_marks
     from najma.errors import NajmaError
     from najma.journeys import held_columns
-    from najma.rating import describe_advice, load_config, rate_quarter, rating_cards
+    from najma.rating import case_features, describe_advice, load_config, rate_quarter, rating_cards
+    from najma.rating._suppression import SUPPRESSED, suppress_quarter
 
     model = load_config(config)
+    smallest = min_group_of(min_group)
     with open_built_store(store) as source:
-        ratings, before = rate_quarter(source, quarter, model, draws)
+        features = case_features(source, satisfied_at=model.satisfied_at)
+        ratings, before = suppress_quarter(*rate_quarter(source, quarter, model, draws, features=features), features,
+                                           smallest)
         notes = column_notes(held_columns(source).of(service), "en")
     chosen = ratings[ratings["service"] == service]
     if chosen.empty:
@@ -115,6 +142,9 @@ def explain_command(
     card = rating_cards(chosen, before, model)[0]
     for line in notes:
         out.print(f"note: {line}", markup=False)
+    if card.status == SUPPRESSED:
+        out.print(f"{service} {quarter}: {fewer_than(smallest)}; not shown, so that no one can be singled out")
+        return
     if not card.rated:
         out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; the model needs {model.min_cases})")
         return
@@ -153,6 +183,7 @@ def report_command(
     lang: Annotated[Language, typer.Option(help="en or ar (Arabic reads right to left).")] = Language.en,
     store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200,
     pdf: Annotated[bool, typer.Option(help="Also print the PDF with Chromium.")] = True,
+    min_group: MinGroupOption = None,
 ) -> None:
     """Write the quarterly rating report as HTML and PDF."""
     from najma.dashboards._report import write_report
@@ -161,6 +192,6 @@ def report_command(
     model = load_config(config)
     with open_built_store(store) as source, err.status("writing the report") as status:
         files = write_report(source, quarter, out_dir, lang=lang.value, config=model, draws=draws, pdf=pdf,
-                             progress=lambda stage: status.update(f"report: {stage}"))
+                             min_group=min_group_of(min_group), progress=lambda stage: status.update(f"report: {stage}"))
     out.print(f"wrote {files.html}" + (f" and {files.pdf}" if files.pdf else ""))
 

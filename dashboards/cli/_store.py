@@ -14,7 +14,19 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from najma.dashboards.cli._options import Repeats, SampleFormat, StoreOption, err, existing_store, is_interrupt, out, store_path
+from najma.dashboards.cli._options import (
+    MinGroupOption,
+    Repeats,
+    SampleFormat,
+    StoreOption,
+    err,
+    existing_store,
+    fewer_than,
+    is_interrupt,
+    min_group_of,
+    out,
+    store_path,
+)
 
 if TYPE_CHECKING:
     from najma.journeys import Store
@@ -170,16 +182,20 @@ def _holds_no_batch(path: Path) -> bool:
 
 
 @app.command()
-def info(store: StoreOption = None) -> None:
-    """Show what the store holds: batches, services, cases, events, time span, quarantined rows."""
+def info(store: StoreOption = None, min_group: MinGroupOption = None) -> None:
+    """Show what the store holds: batches, services, cases, events, time span, quarantined rows (no count of a
+    service of fewer than --min-group customers)."""
     from najma.journeys import Store
 
     with Store(existing_store(store), read_only=True) as source:
-        print_info(source)
+        print_info(source, min_group_of(min_group))
 
 
-def print_info(source: Store) -> None:
-    """Print the store's batches, its services and its totals."""
+def print_info(source: Store, min_group: int | None = None) -> None:
+    """Print the store's batches, its services and its totals; a service of fewer than `min_group` customers
+    (the small-group rule's default when None) shows no count."""
+    smallest = min_group_of(min_group)
+    customers = _customers_per_service(source)
     batches = source.batches()
     table = Table("batch", "source", "read", "loaded", "quarantined", "repeats", "loaded at (UTC)", title=f"Store {source.path}")
     for row in batches:
@@ -189,6 +205,9 @@ def print_info(source: Store) -> None:
     summary = source.service_summary()
     services = Table("service", "cases", "events", "activities", "first (UTC)", "last (UTC)", title="Services")
     for row in summary:
+        if customers.get(row.service, 0) < smallest:
+            services.add_row(str(row.service), fewer_than(smallest), "", "", "", "")
+            continue
         services.add_row(str(row.service), f"{row.cases:,}", f"{row.events:,}", str(row.activities),
                          f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}")
     out.print(services)
@@ -197,6 +216,16 @@ def print_info(source: Store) -> None:
         f"{sum(s.events for s in summary):,} events, "
         f"{source.n_rows('quarantine'):,} quarantined rows."
     )
+
+
+def _customers_per_service(source: Store) -> dict[str, int]:
+    """The distinct customers of each service's events; a case without a customer is its own customer."""
+    import ibis
+
+    events = source.backend.table("events")
+    who = ibis.coalesce(events.customer_id, "case:" + events.case_id.cast("string"))
+    counted = events.group_by("service").aggregate(customers=who.nunique())
+    return {row["service"]: row["customers"] for row in counted.to_pyarrow().to_pylist()}
 
 
 @app.command()

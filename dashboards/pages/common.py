@@ -25,9 +25,10 @@ from flask import current_app
 
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import LANGUAGES, text
+from najma.rating._suppression import SUPPRESSED
 
 __all__ = ["current_data", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
-           "too_few", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
+           "too_few", "fewer_than", "suppressed_as_text", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
 
 #: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers).
 NUMBER = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
@@ -121,6 +122,19 @@ def column_notes(data: DashboardData, service: str | None, lang: str) -> list[dm
 def too_few(lang: str, data: DashboardData) -> str:
     """The sentence that says a group was suppressed."""
     return text("too_few", lang).format(n=data.min_group)
+
+
+def fewer_than(lang: str, data: DashboardData) -> str:
+    """What a suppressed group shows instead of its count: "fewer than N customers"."""
+    return text("fewer_than", lang).format(n=data.min_group)
+
+
+def suppressed_as_text(formatter: dict[str, str], lang: str, data: DashboardData) -> dict[str, str]:
+    """A grid value formatter that shows "fewer than N customers" in the cells of a suppressed row (its
+    ``status`` column), else formats as `formatter` does."""
+    said = json.dumps(fewer_than(lang, data))
+    return {"function": f"params.data && params.data.status === {json.dumps(SUPPRESSED)} ? {said} : "
+                        f"({formatter['function']})"}
 
 
 def heading(lang: str, key: str) -> html.H2:

@@ -14,6 +14,7 @@ from najma.dashboards.pages.common import (
     Callback,
     column_notes,
     current_data,
+    fewer_than,
     graph,
     grid,
     heading,
@@ -72,7 +73,8 @@ def update_coverage(shown: str, lang: str) -> go.Figure:
     data = current_data()
     quarters = sorted(data.quarters) if shown == "all" else sorted(data.quarters[:RECENT_QUARTERS])
     counts = data.coverage(quarters)
-    return coverage_figure(counts, labels={s: data.name("service", s, lang) for s in counts.index})
+    return coverage_figure(counts, labels={s: data.name("service", s, lang) for s in counts.index},
+                           suppressed=fewer_than(lang, data))
 
 
 CALLBACKS = [Callback(update_coverage, [

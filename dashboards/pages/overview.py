@@ -30,6 +30,7 @@ from najma.dashboards.pages.common import (
     options,
     rows_of,
     section,
+    suppressed_as_text,
 )
 from najma.rating import KPIS, PILLARS
 
@@ -71,16 +72,23 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
     ])
 
 
+#: The format of a count in a grid.
+COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+
+
 def _columns(lang: str) -> list[dict[str, Any]]:
+    data = current_data()
     return [
         {"field": "link", "headerName": text("service", lang), "cellRenderer": "markdown", "minWidth": 220},
         {"field": "agency", "headerName": text("agency", lang), "minWidth": 180},
-        {"field": "stars", "headerName": text("stars", lang), "valueFormatter": STARS, "sort": "desc", "minWidth": 130},
+        {"field": "stars", "headerName": text("stars", lang), "valueFormatter": suppressed_as_text(STARS, lang, data), "sort": "desc",
+         "minWidth": 130},
         {"field": "change_text", "headerName": text("change", lang)},
         {"field": "score", "headerName": text("score", lang), "valueFormatter": NUMBER},
-        *({"field": p, "headerName": text(p, lang), "valueFormatter": no_data_as_text(NUMBER, lang)} for p in PILLARS),
+        *({"field": p, "headerName": text(p, lang), "valueFormatter": suppressed_as_text(no_data_as_text(NUMBER, lang), lang, data)}
+          for p in PILLARS),
         {"field": "confidence", "headerName": text("confidence", lang), "valueFormatter": PERCENT},
-        {"field": "cases", "headerName": text("cases", lang)},
+        {"field": "cases", "headerName": text("cases", lang), "valueFormatter": suppressed_as_text(COUNT, lang, data)},
         {"field": "status", "hide": True},
         {"field": "service", "hide": True},
     ]
@@ -100,13 +108,14 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     kpis = [k for k, curve in data.config.kpis.items() if curve.pillar == pillar]
     kpi_columns = [{"field": "name", "headerName": text("service", lang), "minWidth": 200}] + [
         {"field": k, "headerName": kpi_label(k, lang),
-         "valueFormatter": no_data_as_text(PERCENT if KPIS[k].unit == "share" else NUMBER, lang)}
+         "valueFormatter": suppressed_as_text(no_data_as_text(PERCENT if KPIS[k].unit == "share" else NUMBER, lang), lang,
+                                              data)}
         for k in kpis
     ]
     shown = [c for c in ("service", "name", "link", "agency", "stars", "change_text", "score", *PILLARS, "confidence",
                          "cases", "status")]
     count = f"{len(rows)} {text('services_shown', lang)} · {text('quarter', lang)} {quarter}"
-    return rows_of(rows[shown]), count, rows_of(rows[["name", *kpis]]), kpi_columns
+    return rows_of(rows[shown]), count, rows_of(rows[["name", "status", *kpis]]), kpi_columns
 
 
 def update_charts(rows: list[dict[str, Any]] | None, channel: str | None, lang: str) -> tuple[dcc.Graph, dcc.Graph]:

@@ -19,6 +19,7 @@ from najma.dashboards.pages.common import (
     options,
     reason,
     section,
+    too_few,
 )
 from najma.journeys import AutomateActivity, MergeActivities, MoveToChannel, RemoveActivity
 from najma.journeys._redesign import Transform
@@ -128,7 +129,10 @@ def project(_apply: int | None, service: str | None, quarter: str | None, plan: 
     quarter = choice(quarter, data.quarters) or data.quarters[0]
     if not plan:
         return reason(text("empty_plan", lang)), []
-    rows = data.redesign(service, transforms(plan), quarter).set_index("scenario")
+    found = data.redesign(service, transforms(plan), quarter)
+    if found is None:
+        return reason(too_few(lang, data)), []
+    rows = found.set_index("scenario")
     if "today" not in rows.index or "redesign" not in rows.index:
         return reason(text("insufficient", lang)), []
     today, redesign = rows.loc["today"], rows.loc["redesign"]

@@ -13,7 +13,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
-from najma.dashboards._data import SUPPRESSED
 from najma.dashboards._figures import (
     MAP_STYLESHEET,
     MEASURES,
@@ -42,6 +41,7 @@ from najma.dashboards.pages.common import (
     too_few,
 )
 from najma.rating import KPIS, RatingCard, format_value
+from najma.rating._suppression import SUPPRESSED
 
 KEY = "service"
 PATH = "/service"
@@ -156,7 +156,8 @@ def _rating(card: RatingCard | None, quarter: str, lang: str) -> tuple[Any, go.F
 
 
 def update_conformance(service: str | None, quarter: str | None, lang: str) -> tuple[Any, list[dict[str, Any]]]:
-    """Fitness against the designed journey, and the deviations seen in at least `min_group` cases."""
+    """Fitness against the designed journey, and the deviations seen in at least `min_group` cases; nothing of
+    a service (in a quarter) of fewer than `min_group` customers."""
     data = current_data()
     service = choice(service, data.services) or data.services[0]
     quarter = choice(_quarter(quarter), data.quarters)
@@ -164,6 +165,8 @@ def update_conformance(service: str | None, quarter: str | None, lang: str) -> t
     if found is None:
         return reason(text("no_design", lang)), []
     summary, deviations = found
+    if summary is None:
+        return reason(too_few(lang, data), "sv-fitness"), []
     none = [] if len(deviations) else [reason(text("no_deviations", lang).format(n=data.min_group))]
     shown = deviations.assign(
         activity=[data.name("activity", a, lang) for a in deviations["activity"]],
@@ -198,7 +201,7 @@ def update_selection(service: str | None, quarter: str | None, variants: list[st
     variant_note = text("suppressed_variants", lang).format(n=data.min_group)
     variant_note = f"{len(table)} {text('variants', lang)} · {hidden} {variant_note}"
     kpis = data.selection_kpis(service, period, chosen)
-    completed = cases.loc[cases["completed"] == 1, "customer_steps"]
+    completed = cases[cases["completed"] == 1]
     steps, steps_note = blank(), reason(text("no_completed", lang))
     if kpis is None:
         kpi_rows, steps_note = [], reason(too_few(lang, data))
@@ -210,8 +213,9 @@ def update_selection(service: str | None, quarter: str | None, variants: list[st
                     for k in data.config.kpis]
         kpi_note = []
         if len(completed):
-            steps, steps_note = customer_steps_figure(completed, x_title=text("steps", lang),
-                                                      y_title=text("cases", lang)), []
+            steps, steps_note = customer_steps_figure(
+                completed["customer_steps"], completed["customer_id"], min_group=data.min_group,
+                x_title=text("steps", lang), y_title=text("cases", lang), merged_note=text("merged_bins", lang)), []
     return elements, map_note, chart, variant_note, kpi_rows, steps, kpi_note, steps_note
 
 
