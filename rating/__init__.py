@@ -10,11 +10,11 @@ import lazy_loader
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_ratings": ["rate", "rate_quarter", "rate_features", "finish_ratings", "INSUFFICIENT", "INSUFFICIENT_EVIDENCE", "RATED", "star_columns", "quarter_with_change"],
-    "_what_if": ["what_if"],
+    "_what_if": ["what_if", "RedesignOption", "redesign_options", "describe_redesign"],
     "_card": ["KpiMove", "RatingCard", "rating_card", "rating_cards"],
     "_kpis": ["KPIS", "Kpi", "MIXED", "NOT_APPLICABLE_WITHIN", "case_features", "kpi_table"],
     "_model": ["StarRater", "agreement"],
-    "_explain": ["Advice", "describe_advice", "format_value", "kpi_breakdown", "next_star_advice", "next_star_plan", "quarter_change"],
+    "_explain": ["REACH", "Advice", "describe_advice", "describe_plan", "change_text", "format_value", "kpi_breakdown", "next_star_advice", "next_star_plan", "quarter_change"],
     "_history": ["record_ratings", "rating_history"],
     "_publish": ["Publication", "publish"],
     "_shown": ["ShownQuarter", "quarter_ratings"],

@@ -108,7 +108,7 @@ def test_next_star_advice_of_the_tiny_log_matches_the_hand_computation(tiny: Sto
     assert [a.kpi for a in advice] == ["median_time_to_sla", "completion_rate"]
     assert advice[0].needed == pytest.approx(0.6)
     assert advice[0].effort == pytest.approx(0.4 / 1.5)
-    assert advice[1].needed == pytest.approx(14 / 15)
+    assert advice[1].needed == pytest.approx(0.934)  # 93.33% rounded up to the 93.4% printed, which earns the star
     assert all(a.stars == 6 for a in advice)
     assert describe_advice(advice[0], config) == "cut median time / SLA from 1.00 to 0.60 for 6 stars"
 
