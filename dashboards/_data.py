@@ -35,7 +35,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from najma.dashboards._i18n import column_notes, display_names
+from najma.dashboards._i18n import column_notes, display_names, source_lines
 from najma.journeys import (
     CaseFilter,
     ProcessMap,
@@ -44,6 +44,7 @@ from najma.journeys import (
     journey_table,
     life_event_journeys,
     linked_cases,
+    previous_quarter,
     process_map,
     quarter_zone,
 )
@@ -62,6 +63,7 @@ from najma.rating import (
 )
 from najma.rating._kpis import group_statistics, point_kpis
 from najma.rating._ratings import rate_features
+from najma.rating._shown import with_published
 from najma.rating._suppression import (
     MIN_GROUP,
     cases_per_quarter,
@@ -109,8 +111,9 @@ class DashboardData:
         say("reading the journeys")
         self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
         say("rating every service and quarter")
-        self.ratings = suppress_ratings(rate_features(self.features, config=self.config, draws=draws), self.features,
-                                        min_group)
+        rated, self.publications = with_published(
+            self._root, rate_features(self.features, config=self.config, draws=draws), self.config)
+        self.ratings = suppress_ratings(rated, self.features, min_group)
         self.held = held_columns(self._root)
         say("rating every service, quarter and channel")
         with_channel = self.features[self.features["channel"].notna()]  # a log without channels has no such rating
@@ -238,6 +241,11 @@ class DashboardData:
             return {}
         now, before = quarter_with_change(ratings, quarter, self.quarters)
         return {card.service: card for card in rating_cards(now, before, self.config)}
+
+    def source_lines(self, quarter: str, lang: str) -> list[str]:
+        """Where the ratings of `quarter` come from (published, or a draft) and what its change compares with."""
+        return source_lines(quarter, self.publications.get(quarter, {}), previous_quarter(quarter) in self.publications,
+                            lang)
 
     def latest_quarter(self, service: str) -> str | None:
         """The latest quarter in which `service` has cases."""

@@ -12,15 +12,18 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import ibis
 import pandas as pd
 
 from najma.errors import InvalidEventLogError
-from najma.journeys import OPTIONAL_COLUMNS, Store
-from najma.rating import KPIS, MIXED, Advice, KpiMove, RatingCard, RatingConfig, describe_advice, format_value
+from najma.journeys import OPTIONAL_COLUMNS, Store, previous_quarter
+from najma.rating import KPIS, MIXED, Advice, KpiMove, RatingCard, RatingConfig, describe_plan, format_value
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
-           "move_text", "advice_text", "plan_text", "display_names", "missing_column_lines", "column_notes"]
+           "move_text", "plan_sentence", "plan_text", "display_names", "missing_column_lines", "column_notes", "rating_text",
+           "card_lines", "source_lines", "methodology"]
 
 LANGUAGES = ("en", "ar")
 
@@ -73,6 +76,26 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_advice": ("No change of the KPIs within their curves earns the next star.",
                   "لا يكفي تغيير المؤشرات ضمن منحنياتها لنيل النجمة التالية."),
     "insufficient": ("Insufficient data", "بيانات غير كافية"),
+    "beyond_reach": ("beyond a quarter's reach", "أبعد مما يمكن تحقيقه في ربع سنة"),
+    "insufficient evidence": ("Insufficient evidence", "أدلة غير كافية"),
+    "provisional": ("provisional", "مؤقت"),
+    "provisional_note": ("Provisional: the service's catalogue entry is still a draft (draft = true).",
+                         "تقييم مؤقت: بيانات الخدمة في الدليل ما زالت مسودة (draft = true)."),
+    "evidence_line": ("Stands on KPIs carrying {share} of the model's weight.",
+                      "يستند إلى مؤشرات تحمل {share} من أوزان النموذج."),
+    "evidence_gap": ("Not rated: too little evidence. {gap}", "لم يُقيَّم: الأدلة غير كافية. {gap}"),
+    "durations": ("Median time of completed cases: {hours} h, of which {working} working h.",
+                  "الوقت الوسيط للطلبات المنجزة: {hours} ساعة، منها {working} ساعة عمل."),
+    "durations_calendar": ("Median time of completed cases: {hours} h (no work calendar: calendar time).",
+                           "الوقت الوسيط للطلبات المنجزة: {hours} ساعة (لا تقويم عمل: وقت تقويمي)."),
+    "draft_ratings": ("Draft: {quarter} is not published; rated from the data as it stands today.",
+                      "مسودة: لم يُنشر {quarter} بعد؛ قُيّم من البيانات كما هي اليوم."),
+    "published_ratings": ("Published: {quarter} revision {revision}, data cut-off {cutoff}, by {by} on {at}.",
+                          "منشور: {quarter} المراجعة {revision}، آخر بيانات {cutoff}، نشره {by} في {at}."),
+    "before_draft": ("The change compares with {quarter} rated today: it was not published.",
+                     "يقارن التغيير مع {quarter} مقيّماً اليوم: لم يُنشر."),
+    "before_published": ("The change compares with {quarter} as published.",
+                         "يقارن التغيير مع {quarter} كما نُشر."),
     "mixed_channels": ("Several channels", "قنوات متعددة"),
     "coverage": ("Data coverage", "تغطية البيانات"),
     "quarantine": ("Quarantined rows", "الصفوف المعزولة"),
@@ -130,6 +153,33 @@ _TEXT: dict[str, tuple[str, str]] = {
         "للمتعامل يُحسب كل طلب متعاملاً مستقلاً). لا تُعرض لمثل هذه المجموعة أعداد ولا نجوم ولا مؤشرات، ويُكتب "
         "\u00abأقل من {n} متعاملين\u00bb؛ وتُدمج أعمدة المدرّج التي تقل عن ذلك مع العمود التالي، وتُحذف من خريطة "
         "الرحلة الأنشطة والمسارات التي تقل عنه."),
+    "evidence_rule": (
+        "Evidence: a service is rated only when, in each pillar, the KPIs with data carry at least {share} of the "
+        "weight of the pillar's KPIs that apply; otherwise it reads \u201cinsufficient evidence\u201d with what is "
+        "missing. A KPI that cannot apply (a proactive start where the service cannot start proactively) takes no "
+        "weight; one without data hands its weight to its pillar's other KPIs.",
+        "الأدلة: لا تُقيَّم خدمة إلا إذا حملت مؤشراتها ذات البيانات في كل محور {share} على الأقل من أوزان مؤشرات "
+        "المحور المنطبقة؛ وإلا كُتب \u00abأدلة غير كافية\u00bb مع بيان الناقص. المؤشر غير المنطبق (كالبدء الاستباقي "
+        "لخدمة لا تبدأ استباقياً) لا وزن له؛ والمؤشر بلا بيانات ينقل وزنه إلى مؤشرات محوره الأخرى."),
+    "confidence_rule": (
+        "Confidence: the probability of the stars shown, from {draws} resamples of the cases; in each, a KPI without "
+        "data scores anywhere from 0 to 100, so a rating that stands on little evidence has low confidence.",
+        "الثقة: احتمال النجوم المعروضة من {draws} إعادة معاينة للطلبات؛ وفي كل منها يأخذ المؤشر الذي لا بيانات له "
+        "أي درجة بين 0 و100، فيكون التقييم القائم على أدلة قليلة منخفض الثقة."),
+    "time_rule": (
+        "Time: with a work calendar in the catalogue, times against the SLA are working hours (the SLA is read in "
+        "working hours); calendar time is shown beside. Steps and times count completed cases, rates ended ones.",
+        "الوقت: مع تقويم عمل في الدليل تُقاس الأوقات مقابل مستوى الخدمة بساعات العمل (ويُقرأ مستوى الخدمة بساعات "
+        "العمل)، ويُعرض الوقت التقويمي بجانبها. تُحسب الخطوات والأوقات على الطلبات المنجزة، والنسب على المنتهية."),
+    "satisfaction_rule": (
+        "Satisfaction counts only from {n} answers in a service and quarter; the response rate is shown beside.",
+        "لا يُحتسب الرضا إلا ابتداءً من {n} إجابة للخدمة في الربع؛ وتُعرض نسبة الاستجابة بجانبه."),
+    "publication_rule": (
+        "Publication: a published quarter is a record (data cut-off, model, data fingerprint, who and when) that is "
+        "never rewritten; rating it again makes a new revision with its differences. Ratings not published are "
+        "drafts and say so.",
+        "النشر: الربع المنشور سجل (آخر بيانات، النموذج، بصمة البيانات، الناشر والتاريخ) لا يُعاد كتابته؛ وإعادة "
+        "تقييمه تُنشئ مراجعة جديدة بفروقها. والتقييمات غير المنشورة مسودات ويُذكر ذلك."),
     "selection_kpis": ("KPIs of the selected cases", "مؤشرات الطلبات المختارة"),
     "rating": ("Rating", "التقييم"),
     "rating_of": ("Rating of {quarter}", "تقييم {quarter}"),
@@ -211,6 +261,70 @@ def star_marks(stars: object) -> str:
     return "" if stars is None or pd.isna(stars) else "★" * int(stars)
 
 
+def rating_text(card: RatingCard, lang: str) -> str:
+    """A card's stars as marks, marked provisional when its catalogue entry is a draft; else its status in `lang`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> rating_text(SimpleNamespace(rated=True, stars=4, provisional=True, status="rated"), "en")
+    '★★★★ (provisional)'
+    >>> rating_text(SimpleNamespace(rated=False, stars=None, provisional=False, status="insufficient evidence"), "en")
+    'Insufficient evidence'
+    """
+    if not card.rated:
+        return text("insufficient evidence" if card.status == "insufficient evidence" else "insufficient", lang)
+    marks = star_marks(card.stars)
+    return f"{marks} ({text('provisional', lang)})" if card.provisional else marks
+
+
+def card_lines(card: RatingCard, lang: str) -> list[str]:
+    """What a reader must know of a card beside its stars: provisional, the evidence it stands on or lacks, durations."""
+    lines = [text("provisional_note", lang)] if card.provisional else []
+    if card.status == "insufficient evidence":
+        lines.append(text("evidence_gap", lang).format(gap=card.evidence_gap))
+    elif card.evidence is not None:
+        lines.append(text("evidence_line", lang).format(share=percent_text(card.evidence)))
+    hours, working = card.rating.get("median_hours"), card.rating.get("median_working_hours")
+    if hours is not None and not pd.isna(hours):
+        lines.append(text("durations_calendar", lang).format(hours=f"{hours:.0f}") if pd.isna(working) else
+                     text("durations", lang).format(hours=f"{hours:.0f}", working=f"{working:.0f}"))
+    return lines
+
+
+def methodology(config: RatingConfig, min_group: int, lang: str, draws: int = 200) -> list[str]:
+    """The rules a reader of ratings must know, a paragraph each, in `lang` (the report's methodology).
+
+    Examples
+    --------
+    >>> from najma.rating import default_config
+    >>> methodology(default_config(), 10, "en")[0][:40]
+    "Evidence: a service is rated only when, "
+    """
+    return [
+        text("evidence_rule", lang).format(share=f"{config.min_evidence:.0%}"),
+        text("confidence_rule", lang).format(draws=draws),
+        text("time_rule", lang),
+        text("satisfaction_rule", lang).format(n=config.min_answers),
+        text("small_group_rule", lang).format(n=min_group),
+        text("publication_rule", lang),
+    ]
+
+
+def source_lines(quarter: str, publication: Mapping[str, object], before_published: bool, lang: str) -> list[str]:
+    """Where the ratings of `quarter` come from (its `publication` record, or a draft when empty), and whether the
+    change compares with the quarter before as published (see :class:`najma.rating.ShownQuarter`)."""
+    if not publication:
+        lines = [text("draft_ratings", lang).format(quarter=quarter)]
+    else:
+        lines = [text("published_ratings", lang).format(
+            quarter=quarter, revision=int(publication["revision"]), by=publication["published_by"],
+            cutoff=pd.Timestamp(publication["cutoff"]).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC"),
+            at=pd.Timestamp(publication["published_at"]).tz_convert("UTC").strftime("%Y-%m-%d"))]
+    before = previous_quarter(quarter)
+    return [*lines, text("before_published" if before_published else "before_draft", lang).format(quarter=before)]
+
+
 def change_text(change: object, lang: str) -> str:
     """A change of stars since last quarter: "+1", "-2", "=", or "new" (in `lang`) without a rating then.
 
@@ -289,15 +403,29 @@ def kpi_label(kpi: str, lang: str) -> str:
     return KPIS[kpi].label_ar if lang == "ar" else KPIS[kpi].label
 
 
-def advice_text(advice: Advice, config: RatingConfig, lang: str) -> str:
-    """Next-star advice as a sentence in `lang`, e.g. "Cut median customer steps from 9 to 6 to earn 5 stars"."""
+def plan_sentence(plan: Sequence[Advice], config: RatingConfig, lang: str) -> str:
+    """A next-star plan as one sentence in `lang`, e.g. "Cut median customer steps from 9 to 6 for 5 stars".
+
+    Examples
+    --------
+    >>> from najma.rating import default_config
+    >>> plan = [Advice("within_sla", 0.6, 0.774, 5, 0.3), Advice("visits", 1.0, 0.6, 5, 0.2)]
+    >>> plan_sentence(plan, default_config(), "en")
+    'Raise share within SLA from 60.0% to 77.4% and cut visits per case from 1.00 to 0.60 for 5 stars'
+    >>> plan_sentence(plan, default_config(), "ar")
+    'ارفع نسبة الإنجاز ضمن مستوى الخدمة من 60.0% إلى 77.4% وخفّض الزيارات لكل طلب من 1.00 إلى 0.60 لنيل 5 نجوم'
+    """
     if lang != "ar":
-        sentence = describe_advice(advice, config)
+        sentence = describe_plan(plan, config)
         return sentence[0].upper() + sentence[1:]
-    unit = KPIS[advice.kpi].unit
-    verb = "خفّض" if config.kpis[advice.kpi].direction == "lower" else "ارفع"
-    return (f"{verb} {kpi_label(advice.kpi, lang)} من {format_value(advice.current, unit)} إلى "
-            f"{format_value(advice.needed, unit)} لنيل {advice.stars} نجوم")
+    changes = []
+    for advice in plan:
+        unit = KPIS[advice.kpi].unit
+        verb = "خفّض" if config.kpis[advice.kpi].direction == "lower" else "ارفع"
+        change = (f"{verb} {kpi_label(advice.kpi, lang)} من {format_value(advice.current, unit)} إلى "
+                  f"{format_value(advice.needed, unit)}")
+        changes.append(change if advice.within_reach else f"{change} ({text('beyond_reach', lang)})")
+    return " و".join(changes) + f" لنيل {plan[0].stars} نجوم"
 
 
 def move_text(move: KpiMove, lang: str) -> str:
@@ -319,7 +447,7 @@ def plan_text(card: RatingCard, config: RatingConfig, lang: str) -> list[str]:
         return [text("insufficient", lang)]
     if card.at_highest_star:
         return [text("highest_star", lang)]
-    return [advice_text(a, config, lang) for a in card.plan] or [text("no_advice", lang)]
+    return [plan_sentence(card.plan, config, lang)] if card.plan else [text("no_advice", lang)]
 
 
 def display_names(store: Store, lang: str) -> dict[str, dict[str, str]]:

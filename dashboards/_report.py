@@ -22,16 +22,19 @@ import plotly.graph_objects as go
 
 from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
+    card_lines,
     change_text,
     column_notes,
     direction,
     display_names,
     kpi_label,
+    methodology,
     move_text,
     number_text,
     percent_text,
     plan_text,
-    star_marks,
+    rating_text,
+    source_lines,
     text,
 )
 from najma.dashboards._static_images import figures_as_svg, print_pdf
@@ -44,7 +47,7 @@ from najma.rating import (
     case_features,
     default_config,
     format_value,
-    rate_quarter,
+    quarter_ratings,
     rating_cards,
 )
 from najma.rating._suppression import (
@@ -112,8 +115,8 @@ def write_report(
     text("quarter", lang)  # refuses an unknown language before any work is done
     say("rating")
     features = case_features(store, satisfied_at=config.satisfied_at)
-    ratings, before = suppress_quarter(*rate_quarter(store, quarter, config, draws, features=features), features,
-                                       min_group)
+    shown = quarter_ratings(store, quarter, config, draws, features=features)
+    ratings, before = suppress_quarter(shown.ratings, shown.before, features, min_group)
     cards = rating_cards(ratings, before, config)
     fewer = text("fewer_than", lang).format(n=min_group)
     names = display_names(store, lang)
@@ -140,7 +143,7 @@ def write_report(
         t=lambda key: text(key, lang), lang=lang, dir=direction(lang), font=_FONTS[lang], quarter=quarter,
         rows=_overview_rows(cards, names, lang, fewer), stars_svg=overview_svg, pages=pages, config=config,
         coverage=_coverage(features, quarter, names, min_group, fewer), quarantine=_quarantine(store),
-        methodology=[text("small_group_rule", lang).format(n=min_group)],
+        source=source_lines(shown.quarter, shown.publication, shown.before_published, lang), methodology=methodology(config, min_group, lang, draws),
     ), encoding="utf-8")
     printed = None
     if pdf:
@@ -156,8 +159,8 @@ def _overview_rows(cards: list[RatingCard], names: dict, lang: str, fewer: str) 
         "stars": fewer, "number": "", "change": "", "score": "", **{p: "" for p in PILLARS}, "confidence": "",
     } if card.status == SUPPRESSED else {
         "service": names["service"].get(card.service, card.service), "key": card.service, "cases": f"{card.cases:,}",
-        "stars": star_marks(card.stars) if card.rated else text("insufficient", lang),
-        "number": str(card.stars) if card.rated else "", "change": change_text(card.change, lang),
+        "stars": rating_text(card, lang), "number": str(card.stars) if card.rated else "",
+        "change": change_text(card.change, lang),
         "score": number_text(card.score), **{p: number_text(card.pillars.get(p)) for p in PILLARS},
         "confidence": percent_text(card.confidence),
     } for card in cards]
@@ -182,7 +185,7 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
     return {
         "key": card.service, "name": names["service"].get(card.service, card.service),
         "agency": names["service_agency"].get(card.service, ""), "cases": f"{card.cases:,}",
-        "stars": star_marks(card.stars) if card.rated else text("insufficient", lang),
+        "stars": rating_text(card, lang), "facts": card_lines(card, lang),
         "score": number_text(card.score), "change": change_text(card.change, lang),
         "moves": [move_text(m, lang) for m in card.moves], "advice": plan_text(card, config, lang),
         "probabilities": [(star, percent_text(p)) for star, p in card.probabilities.items()],

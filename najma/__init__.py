@@ -32,6 +32,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors
         "rate", "rate_quarter", "kpi_table", "case_features", "what_if", "StarRater", "agreement",
         "kpi_breakdown", "next_star_plan", "describe_advice", "rating_history", "RatingCard", "rating_cards",
         "RatingConfig", "default_config", "load_config", "publish", "publications", "published_ratings",
+        "quarter_ratings", "redesign_options", "describe_plan",
     ],
     "dashboards": ["create_app", "serve", "DashboardData", "write_report"],
     "sample": ["load_sample", "generate"],

@@ -78,6 +78,12 @@ class RatingCard:
         either quarter is not rated or the quarter before was not given.
     at_highest_star : bool
         Whether the stars are the model's highest, so there is no next star.
+    provisional : bool
+        Whether the service's catalogue entry is a draft: its stars are shown marked provisional.
+    evidence : float or None
+        The share of the model's weight (of the KPIs that apply) that has data; None for a row without it.
+    evidence_gap : str
+        For a group with too little evidence to be rated, which pillar lacks which KPIs; else empty.
     breakdown : DataFrame
         Each KPI against its target, with its score and points (see :func:`najma.rating.kpi_breakdown`).
     rating : Series
@@ -100,6 +106,9 @@ class RatingCard:
     change: int | None
     moves: list[KpiMove]
     at_highest_star: bool
+    provisional: bool
+    evidence: float | None
+    evidence_gap: str
     breakdown: pd.DataFrame = field(compare=False, repr=False)
     rating: pd.Series = field(compare=False, repr=False)
     config: RatingConfig = field(compare=False, repr=False)
@@ -111,11 +120,14 @@ class RatingCard:
 
     @cached_property
     def plan(self) -> list[Advice]:
-        """The changes that earn the next star (see :func:`najma.rating.next_star_plan`); empty when not
-        rated, at the highest star, or when no change of the KPIs within their curves earns it.
+        """The smallest combination of KPI changes that earns the next star, its targets rounded to the
+        safe side and checked by re-rating (see :func:`najma.rating.next_star_plan`); changes beyond what
+        a service can move in a quarter say so. Empty when not rated, at the highest star, or when no
+        change of the KPIs within their curves earns it.
 
-        Worked out when first read (it searches the model's curves), so a star table that shows no
-        plan does not pay for one.
+        Worked out when first read (it searches the model's curves, in milliseconds), so a star table
+        that shows no plan does not pay for one. The redesigns that would earn the next star are not
+        part of the card: they cost a projection each (see :func:`najma.rating.redesign_options`).
         """
         return next_star_plan(self.rating, self.config) if self.rated else []
 
@@ -154,7 +166,9 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
         confidence=None if not rated or math.isnan(rating[f"p_{stars}"]) else float(rating[f"p_{stars}"]),
         probabilities=probabilities, previous_quarter=previous_quarter(rating["quarter"]),
         stars_before=_whole(rating["stars_before"]), change=_whole(rating["change"]) if rated else None,
-        moves=moves, at_highest_star=rated and stars >= config.highest_star, breakdown=kpi_breakdown(rating, config),
+        moves=moves, at_highest_star=rated and stars >= config.highest_star,
+        provisional=_flag(rating.get("provisional")), evidence=_fraction(rating.get("evidence")),
+        evidence_gap=_text(rating.get("evidence_gap")), breakdown=kpi_breakdown(rating, config),
         rating=rating, config=config,
     )
 
@@ -187,9 +201,9 @@ def rating_cards(ratings: pd.DataFrame, before: pd.DataFrame | None, config: Rat
     >>> ratings, before = rate_quarter(store, "2025Q4", draws=50)
     >>> card = {c.service: c for c in rating_cards(ratings, before, default_config())}["passport"]
     >>> card.stars, card.confidence, card.probabilities, card.change
-    (5, 0.94, {5: 0.94, 6: 0.06}, -1)
+    (5, 0.9, {4: 0.02, 5: 0.9, 6: 0.08}, -1)
     >>> [m.kpi for m in card.moves]
-    ['within_sla', 'satisfied_share', 'first_time_right']
+    ['documents_asked_again', 'satisfied_share', 'first_time_right']
     >>> [(a.kpi, a.stars) for a in card.plan]
     [('digital_take_up', 6)]
     """
@@ -199,3 +213,16 @@ def rating_cards(ratings: pd.DataFrame, before: pd.DataFrame | None, config: Rat
 
 def _whole(value: object) -> int | None:
     return None if pd.isna(value) else int(value)
+
+
+def _flag(value: object) -> bool:
+    """A boolean column's value; a missing one (a suppressed row) is False."""
+    return False if value is None or pd.isna(value) else bool(value)
+
+
+def _fraction(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)

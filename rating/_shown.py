@@ -39,7 +39,7 @@ from najma.rating._kpis import case_features
 from najma.rating._published import latest_revision, publication_record, published_before, published_ratings
 from najma.rating._ratings import rate_features, with_change
 
-__all__ = ["ShownQuarter", "quarter_ratings"]
+__all__ = ["ShownQuarter", "quarter_ratings", "with_published"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +124,24 @@ def quarter_ratings(
     before = earlier.drop(columns="revision") if earlier_ok else rated[rated["quarter"] == previous_quarter(quarter)]
     ratings = with_change(now, before, quarter, found)
     return ShownQuarter(quarter, ratings, before.reset_index(drop=True), record, earlier_ok)
+
+
+def with_published(store: Store, rated: pd.DataFrame, config: RatingConfig) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Ratings of every quarter (rows of :func:`najma.rating.rate_features`) with each quarter published under
+    `config` replaced by its latest published revision; and the publication record of each such quarter.
+
+    So a dashboard that rates every quarter at start shows what was published, and its changes since
+    last quarter compare with it.
+    """
+    records = {quarter: record for quarter in rated["quarter"].unique()
+               if (record := _publication(store, quarter, config))}
+    if not records:
+        return rated, records
+    published = published_ratings(store)
+    published = published[published["quarter"].isin(list(records))].drop(columns="revision")
+    kept = rated[~rated["quarter"].isin(list(records))]
+    frame = pd.concat([kept, published[[c for c in rated.columns if c in published.columns]]], ignore_index=True)
+    return frame.sort_values(["service", "quarter"], kind="stable").reset_index(drop=True), records
 
 
 def _publication(store: Store, quarter: str, config: RatingConfig) -> dict[str, object]:

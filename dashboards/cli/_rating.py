@@ -54,14 +54,15 @@ def rate_command(
     dashboard and reports read them (the store then reads the Parquet files Spark wrote). A service
     of fewer than --min-group customers shows no count, stars or KPIs, here and in --out.
     """
-    from najma.dashboards._i18n import change_text, number_text, percent_text, star_marks
+    from najma.dashboards._i18n import card_lines, change_text, number_text, percent_text, rating_text, source_lines
     from najma.errors import NajmaError
     from najma.journeys import Store
-    from najma.rating import PILLARS, case_features, load_config, rate_quarter, rating_cards, record_ratings
+    from najma.rating import PILLARS, case_features, load_config, quarter_ratings, rating_cards, record_ratings
     from najma.rating._suppression import SUPPRESSED, shown_ratings, suppress_quarter
 
     model = load_config(config)
     smallest = min_group_of(min_group)
+    notes: list[str] = []
     if engine is Engine.spark:
         ratings = _rate_on_spark(quarter, store, model, draws, record, events or [], spark_out, master, remote, conf or [])
         with Store(store_path(store), read_only=True) as source:
@@ -71,20 +72,25 @@ def rate_command(
             raise NajmaError("--events, --spark-out, --master, --remote and --conf need --engine spark")
         with open_built_store(store, read_only=not record) as source:
             features = case_features(source, satisfied_at=model.satisfied_at)
-            ratings, _ = rate_quarter(source, quarter, model, draws, features=features)
+            shown = quarter_ratings(source, quarter, model, draws, features=features, published=False)
+            ratings, notes = shown.ratings, source_lines(shown.quarter, shown.publication, shown.before_published, "en")
             if record:
                 record_ratings(source, ratings)
     ratings, _ = suppress_quarter(ratings, None, features, smallest)
-    table = Table("service", "cases", "stars", "change", "score", *PILLARS, "confidence",
+    table = Table("service", "cases", "stars", "change", "score", *PILLARS, "evidence", "confidence",
                   title=f"Star ratings {quarter} · model {model.version} ({model.config_hash})")
-    for card in rating_cards(ratings, None, model):
+    cards = rating_cards(ratings, None, model)
+    for card in cards:
         if card.status == SUPPRESSED:
-            table.add_row(card.service, fewer_than(smallest), SUPPRESSED, *[""] * (3 + len(PILLARS)))
+            table.add_row(card.service, fewer_than(smallest), SUPPRESSED, *[""] * (4 + len(PILLARS)))
             continue
-        table.add_row(card.service, f"{card.cases:,}", star_marks(card.stars) if card.rated else card.status,
-                      change_text(card.change, "en"), number_text(card.score),
-                      *(number_text(card.pillars.get(p)) for p in PILLARS), percent_text(card.confidence))
+        table.add_row(card.service, f"{card.cases:,}", rating_text(card, "en"), change_text(card.change, "en"),
+                      number_text(card.score), *(number_text(card.pillars.get(p)) for p in PILLARS),
+                      percent_text(card.evidence), percent_text(card.confidence))
     out.print(table)
+    for line in notes + [f"{card.service}: {line}" for card in cards for line in card_lines(card, "en")
+                         if card.provisional or card.evidence_gap]:
+        out.print(line, markup=False)
     if out_file is not None:
         shown_ratings(ratings).to_csv(out_file, index=False)
         out.print(f"wrote {out_file}")
@@ -121,44 +127,53 @@ def _rate_on_spark(
 def explain_command(
     service: Annotated[str, typer.Option(help="The service to explain.")], quarter: QuarterArgument,
     store: StoreOption = None, config: ConfigOption = None, draws: DrawsOption = 200, min_group: MinGroupOption = None,
+    redesigns: Annotated[bool, typer.Option(help="Also rate the redesigns that act on the next-star plan (a second or two each).")] = True,
 ) -> None:
-    """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star."""
-    from najma.dashboards._i18n import change_text, column_notes, move_text, percent_text, star_marks
+    """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star, and the
+    redesigns (remove, merge, automate, move to a channel) that would earn it, with their projected stars."""
+    from najma.dashboards._i18n import card_lines, change_text, column_notes, move_text, percent_text, rating_text, source_lines
     from najma.errors import NajmaError
     from najma.journeys import held_columns
-    from najma.rating import case_features, describe_advice, load_config, rate_quarter, rating_cards
+    from najma.rating import case_features, describe_plan, load_config, quarter_ratings, rating_cards, redesign_options
     from najma.rating._suppression import SUPPRESSED, suppress_quarter
 
     model = load_config(config)
     smallest = min_group_of(min_group)
     with open_built_store(store) as source:
         features = case_features(source, satisfied_at=model.satisfied_at)
-        ratings, before = suppress_quarter(*rate_quarter(source, quarter, model, draws, features=features), features,
-                                           smallest)
+        shown = quarter_ratings(source, quarter, model, draws, features=features)
+        ratings, before = suppress_quarter(shown.ratings, shown.before, features, smallest)
         notes = column_notes(held_columns(source).of(service), "en")
-    chosen = ratings[ratings["service"] == service]
-    if chosen.empty:
-        raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
-    card = rating_cards(chosen, before, model)[0]
-    for line in notes:
+        chosen = ratings[ratings["service"] == service]
+        if chosen.empty:
+            raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
+        card = rating_cards(chosen, before, model)[0]
+        options = redesign_options(source, service, quarter, model) if redesigns and card.rated and card.plan else []
+    for line in [*source_lines(shown.quarter, shown.publication, shown.before_published, "en"), *notes]:
         out.print(f"note: {line}", markup=False)
     if card.status == SUPPRESSED:
         out.print(f"{service} {quarter}: {fewer_than(smallest)}; not shown, so that no one can be singled out")
         return
     if not card.rated:
-        out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; the model needs {model.min_cases})")
+        needs = card.evidence_gap or f"the model needs {model.min_cases} cases"
+        out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; {needs})", markup=False)
         return
-    out.print(f"[bold]{service} {quarter}[/]: {star_marks(card.stars)} {card.stars} stars, score {card.score:.1f} ("
+    out.print(f"[bold]{service} {quarter}[/]: {rating_text(card, 'en')} {card.stars} stars, score {card.score:.1f} ("
               + ", ".join(f"{pillar} {score:.1f}" for pillar, score in card.pillars.items()) + ")")
+    for line in card_lines(card, "en"):
+        out.print(line, markup=False)
     if card.probabilities:
         chances = ", ".join(f"{star}★ {percent_text(p)}" for star, p in card.probabilities.items())
-        out.print(f"bootstrap over cases ({draws} draws): {chances}")
+        out.print(f"bootstrap over cases ({draws} draws, KPIs without data drawn anywhere on their curves): {chances}")
     _print_breakdown(card.breakdown)
     if card.moves:
         out.print(f"since {card.previous_quarter} ({change_text(card.change, 'en')} stars): "
                   + "; ".join(move_text(m, "en") for m in card.moves))
     if card.plan:
-        out.print("next star: " + " and ".join(describe_advice(a, model) for a in card.plan))
+        out.print("next star: " + describe_plan(card.plan, model))
+        for option in options:
+            out.print(("redesign that earns it: " if option.earns_next_star else "redesign tried: ") + option.describe(),
+                      markup=False)
     elif not card.at_highest_star:
         out.print("next star: no change of the KPIs within their curves earns it")
 

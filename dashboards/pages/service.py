@@ -23,7 +23,16 @@ from najma.dashboards._figures import (
     star_probability_figure,
     variant_figure,
 )
-from najma.dashboards._i18n import change_text, kpi_label, move_text, number_text, plan_text, star_marks, text
+from najma.dashboards._i18n import (
+    card_lines,
+    change_text,
+    kpi_label,
+    move_text,
+    number_text,
+    plan_text,
+    rating_text,
+    text,
+)
 from najma.dashboards.pages.common import (
     NUMBER,
     Callback,
@@ -133,18 +142,22 @@ def update_service(service: str | None, quarter: str | None, lang: str) -> tuple
 def _rating(card: RatingCard | None, quarter: str, lang: str) -> tuple[Any, go.Figure, go.Figure]:
     data = current_data()
     title = dmc.Text(text("rating_of", lang).format(quarter=quarter), fw=700)
+    source = dmc.Text(" ".join(data.source_lines(quarter, lang)), id="sv-source", size="sm", c="dimmed")
     if card is None or not card.rated:
-        why = too_few(lang, data) if card is not None and card.status == SUPPRESSED else text("insufficient", lang)
-        return [title, reason(why, "sv-stars")], blank(), blank()
+        why = (too_few(lang, data) if card is not None and card.status == SUPPRESSED else
+               " ".join(card_lines(card, lang)) if card is not None and card.evidence_gap else text("insufficient", lang))
+        return [title, source, reason(why, "sv-stars")], blank(), blank()
     moves = [dmc.Text(f"{text('since_last_quarter', lang)}: {change_text(card.change, lang)}", id="sv-change", fw=700,
                       mt="sm"),
              html.Ul([html.Li(move_text(m, lang)) for m in card.moves], id="sv-moves")] if card.moves else []
     shown = [
         title,
-        dmc.Text(star_marks(card.stars), id="sv-stars", size="xl", c="#c9a227", fw=700),
+        source,
+        dmc.Text(rating_text(card, lang), id="sv-stars", size="xl", c="#c9a227", fw=700),
         dmc.Text(f"{text('score', lang)} {number_text(card.score)} · " + " · ".join(
             f"{text(p, lang)} {number_text(s)}" for p, s in card.pillars.items()) + f" · {text('cases', lang)} {card.cases:,}",
             id="sv-score"),
+        html.Div([dmc.Text(line, size="sm") for line in card_lines(card, lang)], id="sv-facts"),
         *moves,
         dmc.Text(text("next_star", lang), fw=700, mt="sm"),
         html.Ul([html.Li(line) for line in plan_text(card, data.config, lang)], id="sv-advice"),

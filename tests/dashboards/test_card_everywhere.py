@@ -16,18 +16,19 @@ from najma.dashboards import _report
 from najma.dashboards._app import create_app
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import (
-    advice_text,
+    card_lines,
     change_text,
     move_text,
     number_text,
     percent_text,
-    star_marks,
+    plan_sentence,
+    rating_text,
     text,
 )
 from najma.dashboards.cli import app as cli
 from najma.dashboards.pages import service
 from najma.journeys import Store
-from najma.rating import RatingCard, default_config, describe_advice, rate_quarter, rating_cards
+from najma.rating import RatingCard, default_config, describe_plan, rate_quarter, rating_cards
 
 SERVICE, QUARTER, DRAWS = "passport", "2025Q4", 50
 
@@ -63,19 +64,20 @@ def test_najma_rate_shows_the_cards_row(built_sample: Path, card: RatingCard) ->
     output = _cli(built_sample, "rate", "--no-record")
     line = next(line for line in output.splitlines() if f" {SERVICE} " in line)
     assert [cell.strip() for cell in line.strip("│").split("│")] == [
-        SERVICE, f"{card.cases:,}", star_marks(card.stars), change_text(card.change, "en"), number_text(card.score),
-        *map(number_text, card.pillars.values()), percent_text(card.confidence),
+        SERVICE, f"{card.cases:,}", rating_text(card, "en"), change_text(card.change, "en"), number_text(card.score),
+        *map(number_text, card.pillars.values()), percent_text(card.evidence), percent_text(card.confidence),
     ]
 
 
 def test_najma_explain_shows_the_card(built_sample: Path, card: RatingCard) -> None:
     output = _cli(built_sample, "explain", "--service", SERVICE)
     pillars = ", ".join(f"{p} {number_text(s)}" for p, s in card.pillars.items())
-    assert f"{star_marks(card.stars)} {card.stars} stars, score {number_text(card.score)} ({pillars})" in output
-    assert f"({DRAWS} draws): {_probabilities(card)}\n" in output
+    assert f"{rating_text(card, 'en')} {card.stars} stars, score {number_text(card.score)} ({pillars})" in output
+    assert all(f"{line}\n" in output for line in card_lines(card, "en"))
+    assert f"anywhere on their curves): {_probabilities(card)}\n" in output
     moves = "; ".join(move_text(m, "en") for m in card.moves)
     assert f"since {card.previous_quarter} ({change_text(card.change, 'en')} stars): {moves}\n" in output
-    assert "next star: " + " and ".join(describe_advice(a, default_config()) for a in card.plan) in output
+    assert "next star: " + describe_plan(card.plan, default_config()) in output
 
 
 def test_the_report_shows_the_card(sample_journeys: Store, card: RatingCard, tmp_path: Path,
@@ -87,7 +89,7 @@ def test_the_report_shows_the_card(sample_journeys: Store, card: RatingCard, tmp
     row = re.search(rf'<tr data-service="{SERVICE}" data-stars="(\d)">(.*?)</tr>', written, re.S)
     assert int(row[1]) == card.stars
     assert re.findall(r"<td[^>]*>(.*?)</td>", row[2], re.S)[1:] == [
-        f"{card.cases:,}", star_marks(card.stars), change_text(card.change, "en"), number_text(card.score),
+        f"{card.cases:,}", rating_text(card, "en"), change_text(card.change, "en"), number_text(card.score),
         *map(number_text, card.pillars.values()), percent_text(card.confidence),
     ]
     section = re.search(rf'<section class="service" id="service-{SERVICE}">(.*?)</section>', written, re.S)[1]
@@ -95,7 +97,8 @@ def test_the_report_shows_the_card(sample_journeys: Store, card: RatingCard, tmp
     assert f"{text('bootstrap', 'en')}: {_probabilities(card)}" in section
     assert f"{text('since_last_quarter', 'en')}: {change_text(card.change, 'en')}" in section
     assert all(f"<li>{move_text(m, 'en')}</li>" in section for m in card.moves)
-    assert all(f"<li>{advice_text(a, default_config(), 'en')}</li>" in section for a in card.plan)
+    assert f"<li>{plan_sentence(card.plan, default_config(), 'en')}</li>" in section
+    assert all(f'<p class="meta fact">{line}</p>' in section for line in card_lines(card, "en"))
 
 
 def _by_id(components: list[Any], id_: str) -> Any:
@@ -115,13 +118,13 @@ def test_the_service_page_shows_the_card(data: DashboardData, card: RatingCard) 
     with create_app(data).server.test_request_context():
         _, _, shown, probabilities, *_ = service.update_service(SERVICE, QUARTER, "en")
     pillars = " · ".join(f"{text(p, 'en')} {number_text(s)}" for p, s in card.pillars.items())
-    assert _by_id(shown, "sv-stars").children == star_marks(card.stars)
+    assert _by_id(shown, "sv-stars").children == rating_text(card, "en")
     assert _by_id(shown, "sv-score").children == (f"{text('score', 'en')} {number_text(card.score)} · {pillars} · "
                                                   f"{text('cases', 'en')} {card.cases:,}")
     assert _by_id(shown, "sv-change").children == f"{text('since_last_quarter', 'en')}: {change_text(card.change, 'en')}"
     assert [li.children for li in _by_id(shown, "sv-moves").children] == [move_text(m, "en") for m in card.moves]
-    assert [li.children for li in _by_id(shown, "sv-advice").children] == [
-        advice_text(a, default_config(), "en") for a in card.plan]
+    assert [li.children for li in _by_id(shown, "sv-advice").children] == [plan_sentence(card.plan, default_config(), "en")]
+    assert [line.children for line in _by_id(shown, "sv-facts").children] == card_lines(card, "en")
     bars = dict(zip(probabilities.data[0].x, probabilities.data[0].y, strict=True))
     assert bars == {f"{star}★": p for star, p in card.probabilities.items()}
     assert bars[f"{card.stars}★"] == card.confidence

@@ -34,13 +34,16 @@ def test_the_card_of_the_passport_holds_its_rating_change_and_plan(sample_journe
     ratings, before = rate_quarter(sample_journeys, QUARTER, draws=50)
     card = {c.service: c for c in rating_cards(ratings, before, default_config())}["passport"]
     assert (card.service, card.quarter, card.status, card.cases, card.stars) == ("passport", QUARTER, RATED, 138, 5)
-    assert round(card.score, 1) == 71.2
-    assert {p: round(s, 1) for p, s in card.pillars.items()} == {"efficiency": 61.9, "effectiveness": 65.1, "steps": 85.6}
-    assert card.confidence == 0.94 and card.probabilities == {5: 0.94, 6: 0.06}
+    assert round(card.score, 1) == 70.7
+    assert {p: round(s, 1) for p, s in card.pillars.items()} == {"efficiency": 65.2, "effectiveness": 65.1, "steps": 81.0}
+    # The sample has no start times: without the waiting share the KPIs with data carry 94% of the
+    # model's weight, and the bootstrap draws the waiting share anywhere on its curve, so a 4 and a 6 are possible too.
+    assert round(card.evidence, 3) == 0.936 and not card.provisional and card.evidence_gap == ""
+    assert card.confidence == 0.9 and card.probabilities == {4: 0.02, 5: 0.9, 6: 0.08}
     assert (card.previous_quarter, card.stars_before, card.change) == ("2025Q3", 6, -1)
     assert [(m.kpi, round(m.points, 2)) for m in card.moves] == [
-        ("within_sla", -1.2), ("satisfied_share", -1.01), ("first_time_right", -0.97)]
-    assert [(a.kpi, round(a.needed, 3), a.stars) for a in card.plan] == [("digital_take_up", 0.533, 6)]
+        ("documents_asked_again", -1.05), ("satisfied_share", -1.01), ("first_time_right", -0.97)]
+    assert [(a.kpi, round(a.needed, 3), a.stars) for a in card.plan] == [("digital_take_up", 0.574, 6)]
     assert not card.at_highest_star and card.rated
 
 
