@@ -8,7 +8,7 @@ import lazy_loader
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_app": ["create_app", "serve"],
-    "_data": ["DashboardData", "cases_per_quarter"],
+    "_data": ["DashboardData"],
     "_report": ["ReportFiles", "write_report"],
     "_access": ["Access", "hash_password"],
     "_i18n": ["display_names"],

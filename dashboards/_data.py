@@ -75,7 +75,7 @@ from najma.rating._suppression import (
     too_few,
 )
 
-__all__ = ["DashboardData", "cases_per_quarter"]
+__all__ = ["DashboardData"]
 
 Progress = Callable[[str], None]
 

@@ -111,6 +111,13 @@ _CANONICAL_ATTRIBUTES = r"""UPDATE events SET attributes = nullif(to_json(map_fr
                    lambda x: {'key': x.key, 'value': nullif(trim(x.value, e' \t\n\r\x0b\x0c'), '')}),
     lambda x: x.value IS NOT NULL))))::VARCHAR, '{}')::JSON WHERE attributes IS NOT NULL"""
 
+#: Version 3 kept a line that could not be split into columns as its text, which may hold a customer
+#: id in the clear; version 4 keeps such a line's fields pseudonymised, which needs the key, so the
+#: text of the lines an earlier najma kept is withheld instead (the row, its place and reason stay).
+_WITHHELD_LINES = """UPDATE quarantine SET record = json_object('withheld',
+    'the text of this line, kept by an earlier najma, may hold a customer id: load the file again to see its fields')
+    WHERE record->>'text' IS NOT NULL"""
+
 #: The steps that bring a store of each older version to the next: statements run in one transaction.
 MIGRATIONS: dict[str, tuple[str, ...]] = {
     "1": (*(statement for name in CATALOGUE_TABLES for statement in _retyped(name)), create_statement("rating_history")),
@@ -118,5 +125,5 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
     "3": ("ALTER TABLE service_settings ADD COLUMN IF NOT EXISTS draft BOOLEAN DEFAULT false",
           create_statement("activity_documents"),
           "ALTER TABLE rating_history ADD COLUMN IF NOT EXISTS last_batch INTEGER",
-          create_statement("publications"), create_statement("published_ratings")),
+          create_statement("publications"), create_statement("published_ratings"), _WITHHELD_LINES),
 }

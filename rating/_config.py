@@ -29,7 +29,7 @@ import tomli_w
 from najma.errors import RatingConfigError
 
 __all__ = [
-    "Curve", "RatingConfig", "PILLARS", "default_config", "load_config", "parse_config",
+    "Curve", "RatingConfig", "PILLARS", "curve_scores", "default_config", "load_config", "parse_config",
 ]
 
 #: The three pillars of a rating, in the order they are shown.
@@ -62,12 +62,17 @@ class Curve:
 
     def score(self, value: float | np.ndarray) -> float | np.ndarray:
         """The score (0 to 100) of a KPI value; NaN stays NaN."""
-        scored = np.clip((np.asarray(value, dtype=float) - self.floor) / (self.target - self.floor), 0.0, 1.0) * 100
+        scored = curve_scores(np.asarray(value, dtype=float), self.floor, self.target)
         return float(scored) if np.ndim(scored) == 0 else scored
 
     def value_for(self, score: float) -> float:
         """The KPI value that earns `score` (the inverse of :meth:`score` inside the curve)."""
         return self.floor + score / 100 * (self.target - self.floor)
+
+
+def curve_scores(values: np.ndarray, floor: float | np.ndarray, target: float | np.ndarray) -> np.ndarray:
+    """Scores of `values` on straight lines from `floor` (0) to `target` (100), clipped; NaN stays NaN (broadcasts)."""
+    return np.clip((values - floor) / (target - floor), 0.0, 1.0) * 100
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ still undecided is judged open or abandoned at the cut-off. Events after the cut
 they were loaded, are not used. This costs one journey build of the quarter's cases (not the
 store's): on the sample's 2025Q3 (2,673 cases, 26,681 events) rating from the rebuilt journeys
 takes 3.0 s against 0.8 s from the stored ones, and a publication with 200 draws 7.5 s in all. It
-is what makes a publication repeatable: publishing again at the same cut-off, after later events
-arrived, gives the same ratings (the store's own journeys would carry the later events). A cut-off after the store's last event is refused, since it would claim events the
-store has not yet received. The last import batch the store held is recorded too, and
+is what makes a publication repeatable: publishing again at the same cut-off, after events
+timestamped later arrived, gives the same ratings (the store's own journeys would carry them).
+Late events dated *before* the cut-off are used: they change the data fingerprint and make a new
+revision, which names them ("events changed"). A cut-off after the store's last event is refused,
+since it would claim events the store has not yet received. The last import batch the store held is recorded too, and
 :func:`najma.rating.publications` counts the batches loaded since each publication.
 
 Fingerprints

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from najma.rating._config import PILLARS, RatingConfig
+from najma.rating._config import PILLARS, RatingConfig, curve_scores
 
 __all__ = ["kpi_scores", "score_array", "effective_weights", "full_weights", "evidence", "pillar_scores", "total_scores", "contributions"]
 
@@ -39,7 +39,7 @@ def score_array(values: np.ndarray, config: RatingConfig) -> np.ndarray:
     """:func:`kpi_scores` of an array whose columns are the configuration's KPIs, in its order (see :meth:`Curve.score`)."""
     floor = np.array([curve.floor for curve in config.kpis.values()])
     target = np.array([curve.target for curve in config.kpis.values()])
-    return np.clip((values - floor) / (target - floor), 0.0, 1.0) * 100
+    return curve_scores(values, floor, target)
 
 
 def effective_weights(scores: pd.DataFrame, config: RatingConfig) -> pd.DataFrame:

@@ -42,7 +42,7 @@ MIN_GROUP = 10
 #: The status of a rating suppressed for having too few customers.
 SUPPRESSED = "suppressed"
 #: The columns of a ratings frame that name its group, kept when the group is suppressed.
-_KEYS = ("service", "quarter", "channel", "status")
+_KEYS = ("service", "quarter", "channel", "first_agency", "status")
 
 
 def check_min_group(min_group: object, owner: str) -> int:
@@ -83,13 +83,13 @@ def suppress_ratings(ratings: pd.DataFrame, features: pd.DataFrame, min_group: i
     Parameters
     ----------
     ratings : DataFrame
-        Rows of :func:`najma.rating.rate_features` (by channel when they have ``channel``).
+        Rows of :func:`najma.rating.rate_features` (by channel or agency when they have ``channel`` or ``first_agency``).
     features : DataFrame
         The case features they were rated from.
     min_group : int
         The fewest customers a shown group may have.
     """
-    keys = ["service", "quarter"] + (["channel"] if "channel" in ratings.columns else [])
+    keys = ["service", "quarter"] + [c for c in ("channel", "first_agency") if c in ratings.columns]
     customers = customers_per_group(features, keys)
     found = ratings.merge(customers.astype(ratings[keys].dtypes.to_dict()), on=keys, how="left")
     found["customers"] = found["customers"].fillna(0).astype("Int64")

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from najma.dashboards.cli._options import StoreOption, existing_store, open_built_store, out
+from najma.dashboards.cli._options import (
+    MinGroupOption,
+    StoreOption,
+    existing_store,
+    fewer_than,
+    min_group_of,
+    open_built_store,
+    out,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,17 +39,23 @@ def publish_command(
     by: Annotated[str | None, typer.Option(help="Who publishes (default: your user name).")] = None,
     note: Annotated[str, typer.Option(help="A note kept with the record, e.g. why it is published again.")] = "",
     draws: Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")] = 200,
+    min_group: MinGroupOption = None,
 ) -> None:
     """Freeze a quarter's ratings as a new published revision, and print what changed since the last one.
 
-    Publishing again with the same events, catalogue and model makes nothing and says so.
+    Publishing again with the same events, catalogue and model makes nothing and says so. The record
+    keeps every service; what is printed leaves out the services of fewer than --min-group customers.
     """
-    from najma.rating import load_config
-    from najma.rating._publish import publish
+    from najma.rating import case_features, load_config, publish
+    from najma.rating._suppression import customers_per_group
 
     model = load_config(config)
+    smallest = min_group_of(min_group)
     with open_built_store(store, read_only=False) as source:
         done = publish(source, quarter, config=model, cutoff=cutoff, by=by, draws=draws, note=note)
+        customers = customers_per_group(case_features(source, satisfied_at=model.satisfied_at), ["service", "quarter"])
+    customers = customers[customers["quarter"] == done.quarter].set_index("service")["customers"]
+    small = {service for service in done.changes["service"] if customers.get(service, 0) < smallest}
     out.print(done.summary, markup=False)
     record = done.record
     out.print(f"model {record['model_version']} ({record['config_hash']}), najma {record['najma_version']}; "
@@ -49,10 +63,10 @@ def publish_command(
               f"data {str(record['data_fingerprint'])[:12]}; by {record['published_by']} at {record['published_at']:%Y-%m-%d %H:%M} UTC",
               markup=False)
     if done.made and not done.changes.empty:
-        out.print(_changes_table(done.changes, done.quarter, done.revision))
+        out.print(_changes_table(done.changes, done.quarter, done.revision, small, fewer_than(smallest)))
 
 
-def _changes_table(changes: pd.DataFrame, quarter: str, revision: int) -> Table:
+def _changes_table(changes: pd.DataFrame, quarter: str, revision: int, small: set[str], fewer: str) -> Table:
     from najma.dashboards._i18n import number_text, star_marks
     from najma.rating import KPIS, format_value
 
@@ -62,10 +76,14 @@ def _changes_table(changes: pd.DataFrame, quarter: str, revision: int) -> Table:
     against = f" against revision {revision - 1}" if revision > 1 else ""
     table = Table("service", "stars", "score", "KPIs moved", "why", title=f"{quarter} revision {revision}{against}")
     for row in changes.itertuples():
+        if row.service in small:
+            table.add_row(row.service, fewer, "", "", "")
+            continue
+        listed = [] if revision == 1 else row.kpis_moved  # a first revision moves from nothing
         moved = [f"{KPIS[kpi].label} {format_value(old, KPIS[kpi].unit)} → {format_value(new, KPIS[kpi].unit)}"
-                 for kpi, old, new in row.kpis_moved[:_MOVES_SHOWN]]
-        if len(row.kpis_moved) > _MOVES_SHOWN:
-            moved.append(f"{len(row.kpis_moved) - _MOVES_SHOWN} more")
+                 for kpi, old, new in listed[:_MOVES_SHOWN]]
+        if len(listed) > _MOVES_SHOWN:
+            moved.append(f"{len(listed) - _MOVES_SHOWN} more")
         score = number_text(row.score) if revision == 1 else (
             f"{number_text(row.score_before)} → {number_text(row.score)} ({number_text(row.score_delta)})")
         table.add_row(row.service, stars(row.stars, row.status) if revision == 1 else

@@ -185,6 +185,18 @@ def test_rate_and_its_csv_show_no_count_of_a_small_group(built_sample, groups, t
     assert _fewer(threshold) in explained and "★" not in explained and "next star" not in explained
 
 
+def test_publish_prints_no_small_group(built_sample, groups, threshold, wide, tmp_path, monkeypatch):
+    copy = tmp_path / "published.duckdb"
+    copy.write_bytes(built_sample.read_bytes())
+    monkeypatch.setenv("NAJMA_KEY_FILE", str(built_sample.with_name("sample.key")))
+    shown = _run("publish", "--quarter", QUARTER, "--store", str(copy), "--draws", "0", "--by", "analyst",
+                 "--min-group", str(threshold))
+    for service, group in groups.iterrows():
+        row = _row(shown, service)
+        small = group["customers"] < threshold
+        assert (_fewer(threshold) in row and not _numbers(row, _fewer(threshold)) and "★" not in row) == small
+
+
 def test_journeys_variants_info_and_map_show_no_small_group(built_sample, features, steps_customers, threshold,
                                                             wide, tmp_path):
     store = ("--store", str(built_sample))
