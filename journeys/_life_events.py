@@ -95,26 +95,28 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
     in_journey = ibis.window(group_by="journey_id", order_by=order)
     cases = cases.mutate(step_in_journey=ibis.row_number().over(in_journey)).drop("_new", "_journey", "window_days")
     asked = _asked_across_agencies(store, cases)
-    joined = cases.left_join(asked, ["service", "case_id"]).select(cases, asked.asked)
+    joined = cases.left_join(asked, ["life_event", "service", "case_id"]).select(cases, asked.asked)
     again = ibis.coalesce(joined.asked, 0).cast("int64")
     return joined.mutate(documents_asked_again_across_agencies=again, ask_once_failure=again > 0).drop("asked")
 
 
 def _asked_across_agencies(store: Store, cases: Table) -> Table:
-    """Per case of `cases` (with journey_id and agency) that fails "ask once": (service, case_id, asked), the
-    distinct documents it supplies that another agency had already had in its journey."""
+    """Per case of `cases` (with life_event, journey_id and agency) that fails "ask once" in a life event:
+    (life_event, service, case_id, asked), the distinct documents it supplies that another agency had already
+    had in its journey of that life event (a case of a service in two bundles is in a journey of each)."""
     backend = store.backend
     roles = backend.table("activity_roles")
     submitting = roles.filter(roles.role == "document_submission").select("service", "activity").distinct()
     steps = backend.table("steps").select("service", "case_id", "event_seq", "activity", "timestamp")
     submissions = steps.join(submitting, ["service", "activity"]).mutate(document_submission=ibis.literal(True))
     supplies = document_supplies(submissions, backend.table("activity_documents"))
-    supplies = supplies.join(cases.select("service", "case_id", "journey_id", "agency"), ["service", "case_id"])
+    supplies = supplies.join(cases.select("life_event", "service", "case_id", "journey_id", "agency"),
+                             ["service", "case_id"])
     earlier = ibis.window(group_by=["journey_id", "document"], order_by=["timestamp", "event_seq"], rows=(None, -1))
     supplies = supplies.mutate(_first=supplies.agency.min().over(earlier), _last=supplies.agency.max().over(earlier))
     # The agencies that had the document before: another than this one is there when the least or the greatest differs.
     elsewhere = supplies.filter((supplies._first != supplies.agency) | (supplies._last != supplies.agency))
-    return elsewhere.group_by(["service", "case_id"]).aggregate(asked=elsewhere.document.nunique())
+    return elsewhere.group_by(["life_event", "service", "case_id"]).aggregate(asked=elsewhere.document.nunique())
 
 
 def life_event_journeys(store: Store, life_event: str | None = None, where: CaseFilter | None = None) -> Table:

@@ -1,10 +1,19 @@
 """Redesign transforms: the journeys a service would have if a step were removed, merged, automated
 or moved to another channel.
 
-Each transform rewrites one service's events and the roles of its activities;
-:func:`project_journeys` then runs the journey pipeline on them (:class:`najma.journeys.JourneyPipeline`,
+Each transform rewrites one service's events, the roles of its activities and the documents they
+supply; :func:`project_journeys` then runs the journey pipeline on them (:class:`najma.journeys.JourneyPipeline`,
 which :func:`najma.journeys.build_journeys` runs too), so a projected journey is measured exactly as an
 observed one (steps, visits, rework, outcome, variant, duration).
+
+Documents
+---------
+Before the first transform, every submission of the service is listed with the documents it
+supplies, the catalogue's default included (a submission the ``documents`` table leaves out supplies
+one document named after itself; see :func:`najma.journeys._pipeline.document_supplies`). So a
+merged step supplies what its merged steps supplied, and a later re-supply of one of those
+documents is still asked again. A removed or automated step supplies nothing: automation keeps the
+step, but as a system step that hands nothing in.
 
 Time
 ----
@@ -34,7 +43,7 @@ from ibis.expr.types import BooleanValue, NumericValue, Table
 
 from najma.errors import InvalidEventLogError, InvalidParameterError
 from najma.journeys._filters import CaseFilter
-from najma.journeys._pipeline import JourneyPipeline
+from najma.journeys._pipeline import JourneyPipeline, document_supplies
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
 
@@ -44,6 +53,9 @@ __all__ = [
 
 #: Roles an automated step no longer has: nobody takes it, nobody comes in, nothing is handed in.
 _NOT_AUTOMATED = ("customer_step", "staff_step", "visit", "document_request", "document_submission")
+#: The rows a transform rewrites: the roles of the service's activities and the documents they supply.
+_ROLE_SCHEMA = {"service": "string", "activity": "string", "role": "string"}
+_DOCUMENT_SCHEMA = {"service": "string", "activity": "string", "document": "string"}
 
 
 class Transform(Protocol):
@@ -57,6 +69,21 @@ class Transform(Protocol):
 
     def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
         """Rewrite the service's (service, activity, role) rows."""
+
+    def documents(self, documents: pd.DataFrame) -> pd.DataFrame:
+        """Rewrite the service's (service, activity, document) rows, which list every submission."""
+
+
+def _without(rows: pd.DataFrame, activity: str) -> pd.DataFrame:
+    """`rows` (roles or documents) but those of `activity`."""
+    return rows[rows.activity != activity]
+
+
+def _merged_rows(rows: pd.DataFrame, merged: Sequence[str], into: str) -> pd.DataFrame:
+    """`rows` (roles or documents) with those of the `merged` activities and of `into` united under `into`."""
+    inside = rows.activity.isin(merged) | (rows.activity == into)
+    united = rows[inside].assign(activity=into).drop_duplicates()
+    return pd.concat([rows[~inside], united], ignore_index=True)
 
 
 def _case_window(events: Table, *, upto: bool = False) -> LegacyWindowBuilder:
@@ -100,7 +127,10 @@ class RemoveActivity:
         return _retime(events, ibis.ifelse(removed, _wait_before(events), 0.0), removed)
 
     def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
-        return roles[roles.activity != self.activity]
+        return _without(roles, self.activity)
+
+    def documents(self, documents: pd.DataFrame) -> pd.DataFrame:
+        return _without(documents, self.activity)
 
 
 @dataclass(frozen=True)
@@ -108,8 +138,9 @@ class MergeActivities:
     """Merge `merged` activities into one step called `into` (one form instead of several).
 
     Consecutive occurrences of the merged activities in a case become one step, at the time of
-    the first of them, with the roles of all of them and the sum of their costs; its resource,
-    channel and agency are those of the first. Occurrences apart from each other stay apart.
+    the first of them, with the roles of all of them, the documents all of them supply and the sum
+    of their costs; its resource, channel and agency are those of the first. Occurrences apart
+    from each other stay apart.
 
     Time: the waits before the second and later steps of each merged run are saved.
     """
@@ -144,9 +175,10 @@ class MergeActivities:
         )
 
     def roles(self, roles: pd.DataFrame) -> pd.DataFrame:
-        merged = roles.activity.isin(self.merged) | (roles.activity == self.into)
-        into = roles[merged].assign(activity=self.into).drop_duplicates()
-        return pd.concat([roles[~merged], into], ignore_index=True)
+        return _merged_rows(roles, self.merged, self.into)
+
+    def documents(self, documents: pd.DataFrame) -> pd.DataFrame:
+        return _merged_rows(documents, self.merged, self.into)
 
 
 @dataclass(frozen=True)
@@ -154,8 +186,8 @@ class AutomateActivity:
     """Automate `activity`: a system does it at once, with no one waiting or coming in.
 
     The step keeps its place in the journey but becomes a system step: it is no longer a
-    customer or staff step, a visit, a document request or a submission, and its actor is
-    ``system``.
+    customer or staff step, a visit, a document request or a submission (so it supplies no
+    documents), and its actor is ``system``.
 
     Time: the wait before each occurrence is saved and its processing time (from a start time)
     becomes zero.
@@ -183,6 +215,9 @@ class AutomateActivity:
         system = pd.DataFrame({"service": [roles.service.iloc[0]], "activity": [self.activity], "role": ["system_step"]})
         return pd.concat([kept, system.astype(roles.dtypes.to_dict())], ignore_index=True).drop_duplicates()
 
+    def documents(self, documents: pd.DataFrame) -> pd.DataFrame:
+        return _without(documents, self.activity)
+
 
 @dataclass(frozen=True)
 class MoveToChannel:
@@ -208,6 +243,9 @@ class MoveToChannel:
         if self.in_person:
             return roles
         return roles[(roles.activity != self.activity) | (roles.role != "visit")]
+
+    def documents(self, documents: pd.DataFrame) -> pd.DataFrame:
+        return documents
 
 
 def project_journeys(
@@ -255,12 +293,24 @@ def project_journeys(
         events = events.semi_join(cases, ["service", "case_id"])
     roles = backend.table("activity_roles")
     roles = roles.filter(roles.service == service).select("service", "activity", "role").to_pandas().astype("string")
+    documents = _supplied_documents(store, roles)
     for transform in transforms:
         events = transform.events(events)
         roles = transform.roles(roles)
-    role_table = ibis.memtable(roles, schema={"service": "string", "activity": "string", "role": "string"})
+        documents = transform.documents(documents)
     as_of = backend.table("events").timestamp.max().to_pyarrow().as_py()
     journeys = backend.table("journeys").filter(ibis._.service == service)
     span = journeys.aggregate(first=journeys.start.min(), last=journeys.end.max()).to_pyarrow().to_pylist()[0]
     first, last = span["first"], span["last"]
-    return JourneyPipeline.of(store, roles=role_table).run(events, as_of, first, last)
+    pipeline = JourneyPipeline.of(store, roles=ibis.memtable(roles, schema=_ROLE_SCHEMA),
+                                  documents=ibis.memtable(documents, schema=_DOCUMENT_SCHEMA))
+    return pipeline.run(events, as_of, first, last)
+
+
+def _supplied_documents(store: Store, roles: pd.DataFrame) -> pd.DataFrame:
+    """The (service, activity, document) rows of each submission among `roles`, the catalogue's default included."""
+    submitting = roles.loc[roles.role == "document_submission", ["service", "activity"]].drop_duplicates()
+    schema = {"service": "string", "activity": "string", "document_submission": "boolean"}
+    submissions = ibis.memtable(submitting.assign(document_submission=True), schema=schema)
+    supplied = document_supplies(submissions, store.backend.table("activity_documents"))
+    return supplied.select("service", "activity", "document").distinct().to_pandas().astype("string")

@@ -95,6 +95,39 @@ def test_merging_consecutive_steps_makes_one_step_with_their_cost(sample_journey
     assert projected.variant.str.contains("Apply online").sum() == (inside.groupby(events.case_id).any()).sum()
 
 
+def _documents(store: Store) -> dict[str, set[str]]:
+    """The documents each submission of the service supplies, the catalogue's default included."""
+    submissions = store.con.execute(
+        "SELECT DISTINCT activity FROM activity_roles WHERE service = ? AND role = 'document_submission'", [SERVICE]
+    ).df().activity
+    listed = store.con.execute("SELECT activity, document FROM activity_documents WHERE service = ?", [SERVICE]).df()
+    by_activity = listed.groupby("activity").document.agg(set).to_dict()
+    return {activity: by_activity.get(activity, {activity}) for activity in submissions}
+
+
+def test_a_merged_submission_supplies_the_documents_it_merges(sample_journeys: Store):
+    merged, into = ("Submit application", "Upload documents"), "Apply with documents"
+    events, observed = _events(sample_journeys), _observed(sample_journeys).set_index("case_id")
+    projected = _projected(sample_journeys, MergeActivities(merged, into)).set_index("case_id")
+    inside = events.activity.isin(merged)
+    continues = inside & inside.groupby(events.case_id).shift(fill_value=False)
+    # Re-enacted: each merged run is one step that supplies every merged activity's documents.
+    documents = _documents(sample_journeys)
+    documents[into] = set().union(*(documents.get(activity, set()) for activity in merged))
+    steps = events[~continues].assign(activity=events.activity.where(~inside, into))
+    supplies = steps.assign(document=steps.activity.map(documents)).dropna(subset="document").explode("document")
+    by_case = supplies.groupby("case_id").document
+    expected = (by_case.size() - by_case.nunique()).reindex(projected.index, fill_value=0)
+    assert (projected.documents_asked_again == expected).all()
+    # Where every merged run holds one upload, the merged steps supply what they supplied: the count is today's.
+    run = (~continues).groupby(events.case_id).cumsum()
+    uploads = (events.activity == "Upload documents")[inside].groupby([events.case_id[inside], run[inside]]).sum()
+    same = uploads.eq(1).groupby(level="case_id").all()
+    same = same.index[same]
+    assert len(same) > 1000 and observed.documents_asked_again[same].sum() > 500
+    assert (projected.documents_asked_again[same] == observed.documents_asked_again[same]).all()
+
+
 def test_moving_a_visit_online_keeps_time_and_recounts_channel_switches(sample_journeys: Store):
     step = "Visit service centre"
     events, observed = _events(sample_journeys), _observed(sample_journeys).set_index("case_id")
