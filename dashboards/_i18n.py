@@ -299,7 +299,7 @@ def methodology(config: RatingConfig, min_group: int, lang: str, draws: int = 20
     --------
     >>> from najma.rating import default_config
     >>> methodology(default_config(), 10, "en")[0][:40]
-    "Evidence: a service is rated only when, "
+    'Evidence: a service is rated only when, '
     """
     return [
         text("evidence_rule", lang).format(share=f"{config.min_evidence:.0%}"),

@@ -93,7 +93,7 @@ def test_the_dashboards_frames_hold_no_count_of_a_small_group(built_sample, grou
         assert (rows.loc[kept, "cases"] == groups.loc[kept, "cases"]).all()
         for frame in (data.ratings, data.channel_ratings):
             suppressed = frame[frame["status"] == SUPPRESSED]
-            assert suppressed.drop(columns=["service", "quarter", "first_channel", "status", "cases"],
+            assert suppressed.drop(columns=["service", "quarter", "channel", "status", "cases"],
                                    errors="ignore").isna().all().all()
             assert (frame.loc[frame["status"] != SUPPRESSED, "customers"] >= threshold).all()
         trend = data.trend(list(small))
