@@ -44,7 +44,6 @@ from najma.journeys import (
     journey_table,
     life_event_journeys,
     linked_cases,
-    previous_quarter,
     process_map,
     quarter_zone,
 )
@@ -53,6 +52,7 @@ from najma.journeys import (
 )
 from najma.journeys._redesign import Transform
 from najma.rating import (
+    Provenance,
     RatingCard,
     RatingConfig,
     case_features,
@@ -111,7 +111,7 @@ class DashboardData:
         say("reading the journeys")
         self.features = case_features(self._root, satisfied_at=self.config.satisfied_at, tz=self.tz)
         say("rating every service and quarter")
-        rated, self.publications = with_published(
+        rated, self.provenance = with_published(
             self._root, rate_features(self.features, config=self.config, draws=draws), self.config)
         self.ratings = suppress_ratings(rated, self.features, min_group)
         self.held = held_columns(self._root)
@@ -242,10 +242,13 @@ class DashboardData:
         now, before = quarter_with_change(ratings, quarter, self.quarters)
         return {card.service: card for card in rating_cards(now, before, self.config)}
 
-    def source_lines(self, quarter: str, lang: str) -> list[str]:
-        """Where the ratings of `quarter` come from (published, or a draft) and what its change compares with."""
-        return source_lines(quarter, self.publications.get(quarter, {}), previous_quarter(quarter) in self.publications,
-                            lang)
+    def source_lines(self, quarter: str, lang: str, channel: str | None = None) -> list[str]:
+        """Where the ratings of `quarter` come from (published, today's drafts, or both) and what their change compares
+        with; per channel, always today's (a publication holds no channel)."""
+        found = self.provenance.get(quarter, Provenance(quarter, {}, (), True, False))
+        if channel:
+            found = Provenance(quarter, found.publication, (), True, False)
+        return source_lines(found, lang, self.names[lang]["service"])
 
     def latest_quarter(self, service: str) -> str | None:
         """The latest quarter in which `service` has cases."""

@@ -19,11 +19,23 @@ import pandas as pd
 
 from najma.errors import InvalidEventLogError
 from najma.journeys import OPTIONAL_COLUMNS, Store, previous_quarter
-from najma.rating import KPIS, MIXED, Advice, KpiMove, RatingCard, RatingConfig, describe_plan, format_value
+from najma.rating import (
+    INSUFFICIENT_EVIDENCE,
+    KPIS,
+    MIXED,
+    Advice,
+    KpiMove,
+    Provenance,
+    RatingCard,
+    RatingConfig,
+    Shortfall,
+    describe_plan,
+    format_value,
+)
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
            "move_text", "plan_sentence", "plan_text", "display_names", "missing_column_lines", "column_notes", "rating_text",
-           "card_lines", "source_lines", "methodology"]
+           "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text"]
 
 LANGUAGES = ("en", "ar")
 
@@ -77,12 +89,15 @@ _TEXT: dict[str, tuple[str, str]] = {
                   "لا يكفي تغيير المؤشرات ضمن منحنياتها لنيل النجمة التالية."),
     "insufficient": ("Insufficient data", "بيانات غير كافية"),
     "beyond_reach": ("beyond a quarter's reach", "أبعد مما يمكن تحقيقه في ربع سنة"),
-    "insufficient evidence": ("Insufficient evidence", "أدلة غير كافية"),
+    INSUFFICIENT_EVIDENCE: ("Insufficient evidence", "أدلة غير كافية"),
     "provisional": ("provisional", "مؤقت"),
+    "remark": ("Remark", "ملاحظة"),
     "provisional_note": ("Provisional: the service's catalogue entry is still a draft (draft = true).",
                          "تقييم مؤقت: بيانات الخدمة في الدليل ما زالت مسودة (draft = true)."),
     "evidence_line": ("Stands on KPIs carrying {share} of the model's weight.",
                       "يستند إلى مؤشرات تحمل {share} من أوزان النموذج."),
+    "shortfall": ("{pillar}: {share} of its weight has data, {needed} needed; no data: {kpis}",
+                  "{pillar}: {share} من وزنه لها بيانات، والمطلوب {needed}؛ بلا بيانات: {kpis}"),
     "evidence_gap": ("Not rated: too little evidence. {gap}", "لم يُقيَّم: الأدلة غير كافية. {gap}"),
     "durations": ("Median time of completed cases: {hours} h, of which {working} working h.",
                   "الوقت الوسيط للطلبات المنجزة: {hours} ساعة، منها {working} ساعة عمل."),
@@ -92,6 +107,11 @@ _TEXT: dict[str, tuple[str, str]] = {
                       "مسودة: لم يُنشر {quarter} بعد؛ قُيّم من البيانات كما هي اليوم."),
     "published_ratings": ("Published: {quarter} revision {revision}, data cut-off {cutoff}, by {by} on {at}.",
                           "منشور: {quarter} المراجعة {revision}، آخر بيانات {cutoff}، نشره {by} في {at}."),
+    "rerated_ratings": ("{quarter} was published (revision {revision}, data cut-off {cutoff}); shown here re-rated "
+                        "from the data as it stands today: a draft.",
+                        "نُشر {quarter} (المراجعة {revision}، آخر بيانات {cutoff})؛ ويُعرض هنا مقيّماً من بيانات اليوم: مسودة."),
+    "rerated_services": ("Not in the publication, so rated from today's data as drafts: {services}.",
+                         "ليست في المنشور، فقُيّمت من بيانات اليوم مسوداتٍ: {services}."),
     "before_draft": ("The change compares with {quarter} rated today: it was not published.",
                      "يقارن التغيير مع {quarter} مقيّماً اليوم: لم يُنشر."),
     "before_published": ("The change compares with {quarter} as published.",
@@ -273,16 +293,29 @@ def rating_text(card: RatingCard, lang: str) -> str:
     'Insufficient evidence'
     """
     if not card.rated:
-        return text("insufficient evidence" if card.status == "insufficient evidence" else "insufficient", lang)
+        return text(INSUFFICIENT_EVIDENCE if card.status == INSUFFICIENT_EVIDENCE else "insufficient", lang)
     marks = star_marks(card.stars)
     return f"{marks} ({text('provisional', lang)})" if card.provisional else marks
+
+
+def shortfall_text(shortfall: Shortfall, lang: str) -> str:
+    """A pillar short of evidence in `lang`: its share with data, the share needed, the KPIs without data.
+
+    Examples
+    --------
+    >>> shortfall_text(Shortfall("efficiency", 1 / 3, 0.5, ("cost_per_transaction",)), "en")
+    'Efficiency: 33% of its weight has data, 50% needed; no data: Cost per transaction'
+    """
+    return text("shortfall", lang).format(pillar=text(shortfall.pillar, lang), share=percent_text(shortfall.share),
+                                          needed=percent_text(shortfall.needed),
+                                          kpis=_LIST[lang].join(kpi_label(k, lang) for k in shortfall.lacking))
 
 
 def card_lines(card: RatingCard, lang: str) -> list[str]:
     """What a reader must know of a card beside its stars: provisional, the evidence it stands on or lacks, durations."""
     lines = [text("provisional_note", lang)] if card.provisional else []
-    if card.status == "insufficient evidence":
-        lines.append(text("evidence_gap", lang).format(gap=card.evidence_gap))
+    if card.shortfalls:
+        lines.append(text("evidence_gap", lang).format(gap="; ".join(shortfall_text(s, lang) for s in card.shortfalls)))
     elif card.evidence is not None:
         lines.append(text("evidence_line", lang).format(share=percent_text(card.evidence)))
     hours, working = card.rating.get("median_hours"), card.rating.get("median_working_hours")
@@ -311,18 +344,35 @@ def methodology(config: RatingConfig, min_group: int, lang: str, draws: int = 20
     ]
 
 
-def source_lines(quarter: str, publication: Mapping[str, object], before_published: bool, lang: str) -> list[str]:
-    """Where the ratings of `quarter` come from (its `publication` record, or a draft when empty), and whether the
-    change compares with the quarter before as published (see :class:`najma.rating.ShownQuarter`)."""
-    if not publication:
+def utc_minute(value: object) -> str:
+    """An instant as people read it, to the minute in UTC.
+
+    Examples
+    --------
+    >>> utc_minute(pd.Timestamp("2025-10-03 13:05:59", tz="Asia/Dubai"))
+    '2025-10-03 09:05 UTC'
+    """
+    return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def source_lines(provenance: Provenance, lang: str, names: Mapping[str, str] | None = None) -> list[str]:
+    """Where a quarter's ratings come from: published (which revision, cut-off, by whom), today's drafts, or both;
+    and what the change compares with. `names` are the services' display names."""
+    quarter, record = provenance.quarter, provenance.publication
+    if record:
+        fields = {"quarter": quarter, "revision": int(record["revision"]), "by": record["published_by"],
+                  "cutoff": utc_minute(record["cutoff"]), "at": utc_minute(record["published_at"])[:10]}
+    if not record:
         lines = [text("draft_ratings", lang).format(quarter=quarter)]
+    elif provenance.everything_rerated:
+        lines = [text("rerated_ratings", lang).format(**fields)]
     else:
-        lines = [text("published_ratings", lang).format(
-            quarter=quarter, revision=int(publication["revision"]), by=publication["published_by"],
-            cutoff=pd.Timestamp(publication["cutoff"]).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC"),
-            at=pd.Timestamp(publication["published_at"]).tz_convert("UTC").strftime("%Y-%m-%d"))]
+        lines = [text("published_ratings", lang).format(**fields)]
+        if provenance.rerated:
+            listed = _LIST[lang].join((names or {}).get(s, s) for s in provenance.rerated)
+            lines.append(text("rerated_services", lang).format(services=listed))
     before = previous_quarter(quarter)
-    return [*lines, text("before_published" if before_published else "before_draft", lang).format(quarter=before)]
+    return [*lines, text("before_published" if provenance.before_published else "before_draft", lang).format(quarter=before)]
 
 
 def change_text(change: object, lang: str) -> str:
@@ -444,7 +494,7 @@ def plan_text(card: RatingCard, config: RatingConfig, lang: str) -> list[str]:
     """What earns the next star, a sentence a line; or why nothing is proposed (not rated, the highest star, no
     change within the KPIs' curves)."""
     if not card.rated:
-        return [text("insufficient", lang)]
+        return [rating_text(card, lang)]
     if card.at_highest_star:
         return [text("highest_star", lang)]
     return [plan_sentence(card.plan, config, lang)] if card.plan else [text("no_advice", lang)]

@@ -143,7 +143,8 @@ def write_report(
         t=lambda key: text(key, lang), lang=lang, dir=direction(lang), font=_FONTS[lang], quarter=quarter,
         rows=_overview_rows(cards, names, lang, fewer), stars_svg=overview_svg, pages=pages, config=config,
         coverage=_coverage(features, quarter, names, min_group, fewer), quarantine=_quarantine(store),
-        source=source_lines(shown.quarter, shown.publication, shown.before_published, lang), methodology=methodology(config, min_group, lang, draws),
+        source=source_lines(shown.provenance, lang, names["service"]),
+        methodology=methodology(config, min_group, lang, int(shown.provenance.publication.get("draws", draws))),
     ), encoding="utf-8")
     printed = None
     if pdf:

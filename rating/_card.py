@@ -16,7 +16,8 @@ import pandas as pd
 from najma.journeys import previous_quarter
 from najma.rating._config import PILLARS, RatingConfig
 from najma.rating._explain import Advice, kpi_breakdown, next_star_plan, quarter_change
-from najma.rating._ratings import RATED, star_columns
+from najma.rating._kpis import applicable_kpis
+from najma.rating._ratings import INSUFFICIENT_EVIDENCE, RATED, Shortfall, evidence_shortfalls, star_columns
 
 __all__ = ["KpiMove", "RatingCard", "rating_card", "rating_cards", "MOVES"]
 
@@ -82,8 +83,9 @@ class RatingCard:
         Whether the service's catalogue entry is a draft: its stars are shown marked provisional.
     evidence : float or None
         The share of the model's weight (of the KPIs that apply) that has data; None for a row without it.
-    evidence_gap : str
-        For a group with too little evidence to be rated, which pillar lacks which KPIs; else empty.
+    shortfalls : list of Shortfall
+        For a group with too little evidence to be rated, each pillar short of it and its KPIs
+        without data (see :func:`najma.rating.evidence_shortfalls`); else empty.
     breakdown : DataFrame
         Each KPI against its target, with its score and points (see :func:`najma.rating.kpi_breakdown`).
     rating : Series
@@ -108,7 +110,7 @@ class RatingCard:
     at_highest_star: bool
     provisional: bool
     evidence: float | None
-    evidence_gap: str
+    shortfalls: list[Shortfall]
     breakdown: pd.DataFrame = field(compare=False, repr=False)
     rating: pd.Series = field(compare=False, repr=False)
     config: RatingConfig = field(compare=False, repr=False)
@@ -168,7 +170,7 @@ def rating_card(rating: pd.Series, before: pd.Series | None, config: RatingConfi
         stars_before=_whole(rating["stars_before"]), change=_whole(rating["change"]) if rated else None,
         moves=moves, at_highest_star=rated and stars >= config.highest_star,
         provisional=_flag(rating.get("provisional")), evidence=_fraction(rating.get("evidence")),
-        evidence_gap=_text(rating.get("evidence_gap")), breakdown=kpi_breakdown(rating, config),
+        shortfalls=_shortfalls(rating, config), breakdown=kpi_breakdown(rating, config),
         rating=rating, config=config,
     )
 
@@ -221,8 +223,12 @@ def _flag(value: object) -> bool:
 
 
 def _fraction(value: object) -> float | None:
+    """A share's value; None for a missing one."""
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _text(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
+def _shortfalls(rating: pd.Series, config: RatingConfig) -> list[Shortfall]:
+    """The pillars short of evidence of a row rated "insufficient evidence"; none for any other."""
+    if rating["status"] != INSUFFICIENT_EVIDENCE:
+        return []
+    return evidence_shortfalls(rating[list(config.kpis)], applicable_kpis(rating["not_applicable"]), config)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ from najma.rating._scoring import evidence, full_weights, score_array
 
 __all__ = [
     "rate", "rate_quarter", "rate_features", "quarter_with_change", "with_change", "star_probabilities", "finish_ratings", "INSUFFICIENT",
-    "INSUFFICIENT_EVIDENCE", "RATED", "star_columns",
+    "INSUFFICIENT_EVIDENCE", "RATED", "star_columns", "Shortfall", "evidence_shortfalls",
 ]
 
 RATED = "rated"
@@ -230,17 +231,44 @@ def _enough_evidence(present: np.ndarray, applicable: np.ndarray, config: Rating
     return ~(pillars < config.min_evidence - 1e-12).any(axis=1) & np.atleast_2d(present).any(axis=1)
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A pillar short of evidence: the share of its applicable weight with data, the share needed, and its KPIs
+    without data."""
+
+    pillar: str
+    share: float
+    needed: float
+    lacking: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.pillar} ({self.share:.0%} of its weight has data, {self.needed:.0%} needed): " + ", ".join(self.lacking)
+
+
+def evidence_shortfalls(kpis: pd.Series, applicable: Collection[str], config: RatingConfig) -> list[Shortfall]:
+    """The pillars of one row short of ``min_evidence``: each with its share and its applicable KPIs without data.
+
+    Parameters
+    ----------
+    kpis : Series
+        The row's value of each of the configuration's KPIs (NaN without data).
+    applicable : collection of str
+        The KPIs that apply to it.
+    config : RatingConfig
+        The model.
+    """
+    names = list(config.kpis)
+    present = np.array([[not pd.isna(kpis[n]) for n in names]])
+    applies = np.array([[n in applicable for n in names]])
+    _, pillars = evidence(present, applies, config)
+    return [Shortfall(pillar, float(share), config.min_evidence, tuple(n for n in config.kpis_of(pillar) if n in applicable and pd.isna(kpis[n])))
+            for pillar, share in zip(PILLARS, pillars[0], strict=True) if share < config.min_evidence - 1e-12]
+
+
 def _evidence_gaps(kpis: pd.DataFrame, applicable: pd.DataFrame, config: RatingConfig) -> list[str]:
-    """What each row lacks: the pillars short of ``min_evidence``, each with its share and its KPIs without data."""
-    _, pillars = evidence(kpis.notna().to_numpy(), applicable.to_numpy(), config)
-    gaps = []
-    for row, shares in enumerate(pillars):
-        gaps.append("; ".join(
-            f"{pillar} ({share:.0%} of its weight has data, {config.min_evidence:.0%} needed): "
-            + ", ".join(n for n in config.kpis_of(pillar) if applicable.iloc[row][n] and pd.isna(kpis.iloc[row][n]))
-            for pillar, share in zip(PILLARS, shares, strict=True) if share < config.min_evidence - 1e-12
-        ))
-    return gaps
+    """What each row lacks, in words (see :func:`evidence_shortfalls`)."""
+    return ["; ".join(map(str, evidence_shortfalls(row, set(applicable.columns[applicable.loc[index]]), config)))
+            for index, row in kpis.iterrows()]
 
 
 def _applicability(table: pd.DataFrame) -> pd.DataFrame:

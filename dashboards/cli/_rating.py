@@ -73,7 +73,7 @@ def rate_command(
         with open_built_store(store, read_only=not record) as source:
             features = case_features(source, satisfied_at=model.satisfied_at)
             shown = quarter_ratings(source, quarter, model, draws, features=features, published=False)
-            ratings, notes = shown.ratings, source_lines(shown.quarter, shown.publication, shown.before_published, "en")
+            ratings, notes = shown.ratings, source_lines(shown.provenance, "en")
             if record:
                 record_ratings(source, ratings)
     ratings, _ = suppress_quarter(ratings, None, features, smallest)
@@ -89,7 +89,7 @@ def rate_command(
                       percent_text(card.evidence), percent_text(card.confidence))
     out.print(table)
     for line in notes + [f"{card.service}: {line}" for card in cards for line in card_lines(card, "en")
-                         if card.provisional or card.evidence_gap]:
+                         if card.provisional or card.shortfalls]:
         out.print(line, markup=False)
     if out_file is not None:
         shown_ratings(ratings).to_csv(out_file, index=False)
@@ -131,7 +131,16 @@ def explain_command(
 ) -> None:
     """Explain a service's rating: KPIs against targets, points, what changed, what earns the next star, and the
     redesigns (remove, merge, automate, move to a channel) that would earn it, with their projected stars."""
-    from najma.dashboards._i18n import card_lines, change_text, column_notes, move_text, percent_text, rating_text, source_lines
+    from najma.dashboards._i18n import (
+        card_lines,
+        change_text,
+        column_notes,
+        move_text,
+        percent_text,
+        rating_text,
+        shortfall_text,
+        source_lines,
+    )
     from najma.errors import NajmaError
     from najma.journeys import held_columns
     from najma.rating import case_features, describe_plan, load_config, quarter_ratings, rating_cards, redesign_options
@@ -149,13 +158,13 @@ def explain_command(
             raise NajmaError(f"no service {service!r} rated in {quarter}; the services are {', '.join(ratings['service'])}")
         card = rating_cards(chosen, before, model)[0]
         options = redesign_options(source, service, quarter, model) if redesigns and card.rated and card.plan else []
-    for line in [*source_lines(shown.quarter, shown.publication, shown.before_published, "en"), *notes]:
+    for line in [*source_lines(shown.provenance, "en"), *notes]:
         out.print(f"note: {line}", markup=False)
     if card.status == SUPPRESSED:
         out.print(f"{service} {quarter}: {fewer_than(smallest)}; not shown, so that no one can be singled out")
         return
     if not card.rated:
-        needs = card.evidence_gap or f"the model needs {model.min_cases} cases"
+        needs = "; ".join(shortfall_text(s, "en") for s in card.shortfalls) or f"the model needs {model.min_cases} cases"
         out.print(f"{service} {quarter}: {card.status} ({card.cases} cases; {needs})", markup=False)
         return
     out.print(f"[bold]{service} {quarter}[/]: {rating_text(card, 'en')} {card.stars} stars, score {card.score:.1f} ("
@@ -171,6 +180,8 @@ def explain_command(
                   + "; ".join(move_text(m, "en") for m in card.moves))
     if card.plan:
         out.print("next star: " + describe_plan(card.plan, model))
+        if options and not shown.provenance.everything_rerated:
+            out.print("redesigns are rated on today's data, not on the published quarter:")
         for option in options:
             out.print(("redesign that earns it: " if option.earns_next_star else "redesign tried: ") + option.describe(),
                       markup=False)

@@ -83,7 +83,7 @@ def _columns(lang: str) -> list[dict[str, Any]]:
         {"field": "agency", "headerName": text("agency", lang), "minWidth": 180},
         {"field": "stars", "headerName": text("stars", lang), "valueFormatter": suppressed_as_text(STARS, lang, data), "sort": "desc",
          "minWidth": 130},
-        {"field": "remark", "headerName": "", "minWidth": 120},
+        {"field": "remark", "headerName": text("remark", lang), "minWidth": 120},
         {"field": "change_text", "headerName": text("change", lang)},
         {"field": "score", "headerName": text("score", lang), "valueFormatter": NUMBER},
         *({"field": p, "headerName": text(p, lang), "valueFormatter": suppressed_as_text(no_data_as_text(NUMBER, lang), lang, data)}
@@ -106,7 +106,7 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
                     for name, s in zip(rows["name"], rows["service"], strict=True)]
     rows["change_text"] = [change_text(c, lang) for c in rows["change"]]
     rows["remark"] = [text("provisional", lang) if provisional is True else
-                      text(status, lang) if status == INSUFFICIENT_EVIDENCE else ""
+                      text(INSUFFICIENT_EVIDENCE, lang) if status == INSUFFICIENT_EVIDENCE else ""
                       for provisional, status in zip(rows["provisional"], rows["status"], strict=True)]
     pillar = pillar if pillar in PILLARS else PILLARS[0]
     kpis = [k for k, curve in data.config.kpis.items() if curve.pillar == pillar]
@@ -119,7 +119,7 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     shown = [c for c in ("service", "name", "link", "agency", "stars", "remark", "change_text", "score", *PILLARS,
                          "confidence", "cases", "status")]
     count = " · ".join([f"{len(rows)} {text('services_shown', lang)}", f"{text('quarter', lang)} {quarter}",
-                        *data.source_lines(quarter, lang)])
+                        *data.source_lines(quarter, lang, choice(channel, data.channels))])
     return rows_of(rows[shown]), count, rows_of(rows[["name", "status", *kpis]]), kpi_columns
 
 

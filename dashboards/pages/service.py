@@ -145,7 +145,7 @@ def _rating(card: RatingCard | None, quarter: str, lang: str) -> tuple[Any, go.F
     source = dmc.Text(" ".join(data.source_lines(quarter, lang)), id="sv-source", size="sm", c="dimmed")
     if card is None or not card.rated:
         why = (too_few(lang, data) if card is not None and card.status == SUPPRESSED else
-               " ".join(card_lines(card, lang)) if card is not None and card.evidence_gap else text("insufficient", lang))
+               " ".join(card_lines(card, lang)) if card is not None and card.shortfalls else text("insufficient", lang))
         return [title, source, reason(why, "sv-stars")], blank(), blank()
     moves = [dmc.Text(f"{text('since_last_quarter', lang)}: {change_text(card.change, lang)}", id="sv-change", fw=700,
                       mt="sm"),

@@ -38,7 +38,7 @@ def test_the_card_of_the_passport_holds_its_rating_change_and_plan(sample_journe
     assert {p: round(s, 1) for p, s in card.pillars.items()} == {"efficiency": 65.2, "effectiveness": 65.1, "steps": 81.0}
     # The sample has no start times: without the waiting share the KPIs with data carry 94% of the
     # model's weight, and the bootstrap draws the waiting share anywhere on its curve, so a 4 and a 6 are possible too.
-    assert round(card.evidence, 3) == 0.936 and not card.provisional and card.evidence_gap == ""
+    assert round(card.evidence, 3) == 0.936 and not card.provisional and card.shortfalls == []
     assert card.confidence == 0.9 and card.probabilities == {4: 0.02, 5: 0.9, 6: 0.08}
     assert (card.previous_quarter, card.stars_before, card.change) == ("2025Q3", 6, -1)
     assert [(m.kpi, round(m.points, 2)) for m in card.moves] == [
