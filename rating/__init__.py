@@ -14,7 +14,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_card": ["KpiMove", "RatingCard", "rating_card", "rating_cards"],
     "_kpis": ["KPIS", "Kpi", "MIXED", "NOT_APPLICABLE_WITHIN", "case_features", "kpi_table"],
     "_model": ["StarRater", "agreement"],
-    "_explain": ["REACH", "Advice", "describe_advice", "describe_plan", "change_text", "format_value", "kpi_breakdown", "next_star_advice", "next_star_plan", "quarter_change"],
+    "_explain": ["REACH", "Advice", "describe_advice", "describe_plan", "format_value", "kpi_breakdown", "next_star_advice", "next_star_plan", "quarter_change"],
     "_history": ["record_ratings", "rating_history"],
     "_publish": ["Publication", "publish"],
     "_shown": ["Provenance", "ShownQuarter", "quarter_ratings"],

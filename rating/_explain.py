@@ -235,6 +235,7 @@ def _advice(config: RatingConfig, kpi: str, current: float, needed: float, stars
 
 
 def _check_reach(reach: float) -> None:
+    """Refuse a `reach` that is not a share of a curve."""
     if not 0 < reach <= 1:
         raise InvalidParameterError(
             f"The 'reach' parameter of a next-star plan must be a share of a KPI's curve, above 0 and at most 1. "

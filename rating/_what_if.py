@@ -119,6 +119,7 @@ def _projected(
 
 
 def _rated(features: pd.DataFrame, quarter: str | None, config: RatingConfig, draws: int, seed: int) -> pd.DataFrame:
+    """The ratings of `features` (of `quarter` only, when given)."""
     if quarter is not None:
         features = features[features["quarter"] == quarter_name(quarter)]
     return rate_features(features, config=config, draws=draws, seed=seed)
@@ -251,6 +252,7 @@ def _candidates(store: Store, service: str) -> list[tuple[str, tuple[Transform, 
     with_role = {role: set(group["activity"]) for role, group in roles.groupby("role")}
 
     def most_frequent(activities: set[str]) -> str | None:
+        """The most frequent of `activities` in the service's cases; None when none occurs."""
         ranked = frequency[frequency.index.isin(activities)].sort_values(ascending=False, kind="stable")
         return min(ranked.index[ranked == ranked.iloc[0]]) if len(ranked) else None  # ties: by name
 

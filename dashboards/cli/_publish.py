@@ -46,7 +46,7 @@ def publish_command(
     Publishing again with the same events, catalogue and model makes nothing and says so. The record
     keeps every service; what is printed leaves out the services of fewer than --min-group customers.
     """
-    from najma.rating import case_features, load_config, publish
+    from najma.rating import case_features, load_config, publish, published_ratings
     from najma.rating._suppression import customers_per_group
 
     model = load_config(config)
@@ -54,6 +54,8 @@ def publish_command(
     with open_built_store(store, read_only=False) as source:
         done = publish(source, quarter, config=model, cutoff=cutoff, by=by, draws=draws, note=note)
         customers = customers_per_group(case_features(source, satisfied_at=model.satisfied_at), ["service", "quarter"])
+        rows = published_ratings(source, done.quarter, done.revision)
+    provisional = set(rows.loc[rows["provisional"].fillna(False).astype(bool), "service"])
     customers = customers[customers["quarter"] == done.quarter].set_index("service")["customers"]
     small = {service for service in done.changes["service"] if customers.get(service, 0) < smallest}
     out.print(done.summary, markup=False)
@@ -63,15 +65,20 @@ def publish_command(
               f"data {str(record['data_fingerprint'])[:12]}; by {record['published_by']} at {record['published_at']:%Y-%m-%d %H:%M} UTC",
               markup=False)
     if done.made and not done.changes.empty:
-        out.print(_changes_table(done.changes, done.quarter, done.revision, small, fewer_than(smallest)))
+        out.print(_changes_table(done.changes, done.quarter, done.revision, small, fewer_than(smallest), provisional))
 
 
-def _changes_table(changes: pd.DataFrame, quarter: str, revision: int, small: set[str], fewer: str) -> Table:
+def _changes_table(changes: pd.DataFrame, quarter: str, revision: int, small: set[str], fewer: str,
+                   provisional: set[str]) -> Table:
     from najma.dashboards._i18n import number_text, star_marks
     from najma.rating import KPIS, format_value
 
-    def stars(value: object, status: object) -> str:  # the stars, else the status; empty where the service was absent
-        return star_marks(value) or ("" if status is None else str(status))
+    def stars(value: object, status: object, service: str) -> str:
+        """The stars (marked provisional for a draft catalogue entry), else the status; empty where the service was absent."""
+        marks = star_marks(value)
+        if marks:
+            return f"{marks} (provisional)" if service in provisional else marks
+        return "" if status is None else str(status)
 
     against = f" against revision {revision - 1}" if revision > 1 else ""
     table = Table("service", "stars", "score", "KPIs moved", "why", title=f"{quarter} revision {revision}{against}")
@@ -86,8 +93,8 @@ def _changes_table(changes: pd.DataFrame, quarter: str, revision: int, small: se
             moved.append(f"{len(listed) - _MOVES_SHOWN} more")
         score = number_text(row.score) if revision == 1 else (
             f"{number_text(row.score_before)} → {number_text(row.score)} ({number_text(row.score_delta)})")
-        table.add_row(row.service, stars(row.stars, row.status) if revision == 1 else
-                      f"{stars(row.stars_before, row.status_before)} → {stars(row.stars, row.status)}",
+        table.add_row(row.service, stars(row.stars, row.status, row.service) if revision == 1 else
+                      f"{stars(row.stars_before, row.status_before, row.service)} → {stars(row.stars, row.status, row.service)}",
                       score, "; ".join(moved), row.why)
     return table
 
