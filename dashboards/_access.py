@@ -3,6 +3,13 @@
 Users are kept in a TOML file of user names and password hashes (werkzeug's salted scrypt); the
 password itself is never stored. ``najma dashboard-user NAME`` prints the line to add.
 
+A browser sends its user and password with every request (HTTP Basic), and scrypt is slow on
+purpose (about a quarter of a second), so a sign-in once verified is remembered for the life of
+the server as a keyed digest (HMAC-SHA256 under a key drawn when the server starts; never the
+password): later requests cost one HMAC. A name that is not a user is checked against a hash no
+password matches, so a wrong password takes as long for a stranger as for a user, and timing does
+not tell which names are users.
+
 Examples
 --------
 >>> access = Access(users={"amal": hash_password("s3cret!")})
@@ -16,9 +23,11 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from flask import Flask, Response, request
@@ -73,12 +82,24 @@ def check_exposure(host: str, protected: bool) -> None:
                           "(or bind to 127.0.0.1)", parameter="token")
 
 
+#: Verified sign-ins remembered at most (the memory is emptied when full: the next requests verify again).
+REMEMBERED = 10_000
+
+
+@cache
+def _nobody() -> str:
+    """A hash that no password matches, checked for a name that is not a user (made once, when first needed)."""
+    return hash_password(secrets.token_hex(32))
+
+
 @dataclass(frozen=True)
 class Access:
     """The credentials the dashboard accepts: a shared token, users with password hashes, or both."""
 
     token: str | None = None
     users: Mapping[str, str] = field(default_factory=dict)
+    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False, compare=False)
+    _verified: set[bytes] = field(default_factory=set, repr=False, compare=False)
 
     @property
     def required(self) -> bool:
@@ -89,8 +110,18 @@ class Access:
         """Whether the credentials given are accepted."""
         if self.token and token is not None and hmac.compare_digest(token.encode(), self.token.encode()):
             return True
-        stored = self.users.get(user or "")
-        return bool(stored and password is not None and check_password_hash(stored, password))
+        if not self.users or user is None or password is None:
+            return False
+        digest = hmac.new(self._key, f"{user}\x1f{password}".encode(), "sha256").digest()
+        if digest in self._verified:
+            return True
+        stored = self.users.get(user)
+        if not check_password_hash(stored or _nobody(), password) or stored is None:
+            return False
+        if len(self._verified) >= REMEMBERED:
+            self._verified.clear()
+        self._verified.add(digest)
+        return True
 
 
 def protect(server: Flask, access: Access) -> None:
