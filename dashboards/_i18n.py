@@ -35,7 +35,7 @@ from najma.rating import (
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
            "move_text", "plan_sentence", "plan_text", "display_names", "missing_column_lines", "column_notes", "rating_text",
-           "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text"]
+           "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text", "needs_text"]
 
 LANGUAGES = ("en", "ar")
 
@@ -440,6 +440,37 @@ def missing_column_lines(held: frozenset[str], lang: str) -> list[str]:
 def column_notes(held: frozenset[str], lang: str) -> list[str]:
     """What a reader of figures over data holding the columns `held` must know: how customers are counted, what is missing."""
     return ([] if "customer_id" in held else [text("cases_as_customers", lang)]) + missing_column_lines(held, lang)
+
+
+#: What a KPI without data needs (:attr:`najma.rating.Kpi.needs`), in Arabic.
+_NEEDS_AR = {
+    "a channel column": "عمود القناة",
+    "a cost column": "عمود التكلفة",
+    "a designed journey in the catalogue": "رحلة مصممة في الدليل",
+    "a proactive start role": "دور البدء الاستباقي",
+    "a satisfaction column": "عمود الرضا",
+    "a work calendar in the catalogue": "تقويم عمل في الدليل",
+    "an SLA in the catalogue": "مستوى خدمة في الدليل",
+    "an agency column": "عمود الجهة",
+    "channels marked digital in the catalogue": "قنوات موسومة رقمية في الدليل",
+    "completed cases": "طلبات منجزة",
+    "customer steps": "خطوات المتعامل",
+    "decision roles": "أدوار القرار",
+    "enough survey answers": "إجابات كافية على الاستبيان",
+    "start times or lifecycle transitions": "أوقات البدء أو مراحل دورة الحياة",
+}
+
+
+def needs_text(kpi: str, lang: str) -> str:
+    """What `kpi` needs to have data, in `lang`.
+
+    Examples
+    --------
+    >>> needs_text("cost_per_transaction", "en"), needs_text("cost_per_transaction", "ar")
+    ('a cost column', 'عمود التكلفة')
+    """
+    needs = KPIS[kpi].needs
+    return _NEEDS_AR[needs] if lang == "ar" else needs
 
 
 def kpi_label(kpi: str, lang: str) -> str:

@@ -30,6 +30,7 @@ from najma.dashboards._i18n import (
     kpi_label,
     methodology,
     move_text,
+    needs_text,
     number_text,
     percent_text,
     plan_text,
@@ -192,7 +193,7 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
         "probabilities": [(star, percent_text(p)) for star, p in card.probabilities.items()],
         "kpis": [
             {"label": k.label, "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
-             else f"{text('no_data', lang)} {k.missing}", "target": format_value(k.target, KPIS[k.kpi].unit),
+             else f"{text('no_data', lang)} {needs_text(k.kpi, lang)}", "target": format_value(k.target, KPIS[k.kpi].unit),
              "score": "" if pd.isna(k.score) else f"{k.score:.0f}", "points": f"{k.points:.1f}"}
             for k in breakdown.itertuples()
         ],

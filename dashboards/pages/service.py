@@ -28,6 +28,7 @@ from najma.dashboards._i18n import (
     change_text,
     kpi_label,
     move_text,
+    needs_text,
     number_text,
     plan_text,
     rating_text,
@@ -222,7 +223,7 @@ def update_selection(service: str | None, quarter: str | None, variants: list[st
     else:
         kpi_rows = [{"pillar": text(data.config.kpis[k].pillar, lang), "kpi": kpi_label(k, lang),
                      "value": format_value(kpis[k], KPIS[k].unit) if pd.notna(kpis[k])
-                     else f"{text('no_data', lang)} {KPIS[k].needs}"}
+                     else f"{text('no_data', lang)} {needs_text(k, lang)}"}
                     for k in data.config.kpis]
         kpi_note = []
         if len(completed):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from najma.dashboards._data import DashboardData
-from najma.dashboards._i18n import card_lines, source_lines
+from najma.dashboards._i18n import card_lines, needs_text, source_lines
 from najma.journeys import Store
 from najma.rating import (
     INSUFFICIENT_EVIDENCE,
@@ -100,3 +100,9 @@ def test_a_rating_short_of_evidence_says_what_is_missing_in_each_language(built_
     assert "Efficiency" in english and "Cost per transaction" in english
     assert not re.search(r"[a-z]+_[a-z_]+", arabic)  # no KPI key in the Arabic text
     assert all(pillar not in arabic for pillar in PILLARS)
+
+
+def test_what_a_kpi_without_data_needs_reads_in_arabic() -> None:
+    for kpi in KPIS:
+        arabic = needs_text(kpi, "ar")
+        assert arabic and not re.search(r"[A-Za-z]", arabic), kpi
