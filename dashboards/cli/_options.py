@@ -30,7 +30,7 @@ StoreOption = Annotated[
 #: read when a command runs (the library is not imported to print help).
 MinGroupOption = Annotated[int | None, typer.Option(
     "--min-group", min=1, show_default=False,
-    help="Groups of fewer customers show no count, KPI or stars [default: 10, najma's small-group rule].",
+    help="Groups of fewer customers show no count, KPI or stars \\[default: 10, najma's small-group rule].",
 )]
 
 
