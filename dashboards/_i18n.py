@@ -359,15 +359,12 @@ def source_lines(provenance: Provenance, lang: str, names: Mapping[str, str] | N
     """Where a quarter's ratings come from: published (which revision, cut-off, by whom), today's drafts, or both;
     and what the change compares with. `names` are the services' display names."""
     quarter, record = provenance.quarter, provenance.publication
-    if record:
-        fields = {"quarter": quarter, "revision": int(record["revision"]), "by": record["published_by"],
-                  "cutoff": utc_minute(record["cutoff"]), "at": utc_minute(record["published_at"])[:10]}
     if not record:
         lines = [text("draft_ratings", lang).format(quarter=quarter)]
-    elif provenance.everything_rerated:
-        lines = [text("rerated_ratings", lang).format(**fields)]
     else:
-        lines = [text("published_ratings", lang).format(**fields)]
+        fields = {"quarter": quarter, "revision": int(record["revision"]), "by": record["published_by"],
+                  "cutoff": utc_minute(record["cutoff"]), "at": utc_minute(record["published_at"])[:10]}
+        lines = [text("rerated_ratings" if provenance.everything_rerated else "published_ratings", lang).format(**fields)]
         if provenance.rerated:
             listed = _LIST[lang].join((names or {}).get(s, s) for s in provenance.rerated)
             lines.append(text("rerated_services", lang).format(services=listed))

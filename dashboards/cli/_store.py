@@ -188,7 +188,7 @@ def info(store: StoreOption = None, min_group: MinGroupOption = None) -> None:
     from najma.journeys import Store
 
     with Store(existing_store(store), read_only=True) as source:
-        print_info(source, min_group_of(min_group))
+        print_info(source, min_group)
 
 
 def print_info(source: Store, min_group: int | None = None) -> None:
