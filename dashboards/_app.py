@@ -19,6 +19,7 @@ from dash import Input, Output, dcc, html
 from najma.dashboards._access import Access, check_exposure, protect
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import direction, text
+from najma.dashboards._jobs import Jobs
 from najma.dashboards.pages import PAGES
 from najma.dashboards.pages.common import language
 from najma.errors import AccessError
@@ -47,6 +48,7 @@ def create_app(data: DashboardData, *, access: Access | None = None) -> dash.Das
     app = dash.Dash(__name__, use_pages=True, pages_folder="", title=text("app_title", "en"),
                     suppress_callback_exceptions=True, update_title=None)
     app.server.config["NAJMA_DATA"] = data
+    app.server.config["NAJMA_JOBS"] = Jobs()
     app.server.config["NAJMA_PROTECTED"] = access is not None and access.required
     if app.server.config["NAJMA_PROTECTED"]:
         protect(app.server, access)

@@ -25,9 +25,10 @@ from flask import current_app
 
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import LANGUAGES, text
+from najma.dashboards._jobs import Jobs
 from najma.rating._suppression import SUPPRESSED
 
-__all__ = ["current_data", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
+__all__ = ["current_data", "current_jobs", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
            "too_few", "fewer_than", "suppressed_as_text", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
 
 #: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers).
@@ -48,6 +49,11 @@ class Callback:
 def current_data() -> DashboardData:
     """The data of the app serving this request."""
     return current_app.config["NAJMA_DATA"]
+
+
+def current_jobs() -> Jobs:
+    """The background jobs of the app serving this request (long work runs there, not on the threads serving clicks)."""
+    return current_app.config["NAJMA_JOBS"]
 
 
 def language(search: str | None) -> str:
