@@ -23,7 +23,7 @@ OUTDATED = ("{path} was written by an earlier najma; bring it up to date and reb
             "najma start --no-dashboard --store {path}")
 
 StoreOption = Annotated[
-    Path | None, typer.Option("--store", help="The DuckDB store [default: $NAJMA_STORE or ./najma.duckdb].")
+    Path | None, typer.Option("--store", help="The DuckDB store \\[default: $NAJMA_STORE or ./najma.duckdb].")
 ]
 
 #: The small-group rule's threshold (see najma.rating._suppression); its default is the library's,

@@ -47,11 +47,11 @@ def _progress() -> Progress:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder) or XES files; plain, compressed (gzip, bz2, zstd) or zipped.")],
     store: StoreOption = None,
-    service: Annotated[str | None, typer.Option(help="The service of every event [default: a mapped service column, else the file name].")] = None,
+    service: Annotated[str | None, typer.Option(help="The service of every event \\[default: a mapped service column, else the file name].")] = None,
     map_: Annotated[str | None, typer.Option("--map", help="Source columns onto canonical ones, e.g. case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP.")] = None,
-    sep: Annotated[str | None, typer.Option(help="CSV delimiter [default: ',' ('\\t' for .tsv)].")] = None,
+    sep: Annotated[str | None, typer.Option(help="CSV delimiter \\[default: ',' ('\\t' for .tsv)].")] = None,
     tz: Annotated[str, typer.Option(help="Zone of times written without an offset (IANA name).")] = "UTC",
-    time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' [default: ISO 8601].")] = None,
+    time_format: Annotated[str | None, typer.Option("--format", help="strptime format of the times, e.g. '%d/%m/%Y %H:%M' \\[default: ISO 8601].")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV files.")] = "utf-8",
     catalogue: Annotated[Path | None, typer.Option(help="A service catalogue to register first (roles of activities).")] = None,
     repeats: Annotated[Repeats, typer.Option(help="Events equal to an earlier event of the same file: keep them as genuine "
