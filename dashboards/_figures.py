@@ -17,21 +17,39 @@ True
 
 from __future__ import annotations
 
+import hashlib
+import math
 import textwrap
-from collections import deque
 from collections.abc import Mapping, Sequence
+from html import escape as html_escape
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from najma.dashboards._i18n import text
+from najma.dashboards._map_layout import (
+    END,
+    FONT_SIZE,
+    LABEL_FONT_SIZE,
+    LINE_HEIGHT,
+    LOOP_REACH,
+    START,
+    Box,
+    Link,
+    MapLayout,
+    duration_text,
+    edge_text,
+    map_layout,
+    text_width,
+)
 from najma.errors import InvalidParameterError
 from najma.journeys import ProcessMap
 from najma.rating import KPIS, format_value
 from najma.rating._suppression import MIN_GROUP, merged_bins
 
 __all__ = [
-    "process_map_figure", "layered_positions", "MEASURES", "star_distribution_figure", "customer_steps_figure",
+    "process_map_figure", "MEASURES", "TIME_SCALE", "star_distribution_figure", "customer_steps_figure",
     "kpi_scores_figure", "PILLAR_COLOURS", "trend_figure", "pillar_scores_figure", "variant_figure", "VARIANT_MEASURES",
     "sankey_figure", "star_probability_figure", "coverage_figure", "map_elements", "MAP_STYLESHEET",
 ]
@@ -40,122 +58,214 @@ __all__ = [
 MEASURES = ("frequency", "performance")
 #: The characters per line of a Sankey node's label.
 SANKEY_LABEL_WIDTH = 16
-_SCALE = "Viridis"
 
 
-def layered_positions(graph: ProcessMap) -> dict[str, tuple[float, float]]:
-    """Place activities in layers: a layer is the fewest steps from a start activity.
-
-    Within a layer, the more frequent activity comes first; ties go by name, so the picture is
-    the same every time. Activities no start reaches go in a last layer.
-
-    Returns
-    -------
-    dict of str to (x, y)
-        x across a layer (centred on 0), y down the layers (0, -1, -2, ...).
-    """
-    following: dict[str, list[str]] = {}
-    for source, target in zip(graph.edges.source, graph.edges.target, strict=True):
-        following.setdefault(source, []).append(target)
-    depth = {activity: 0 for activity in graph.start_activities}
-    queue = deque(sorted(depth))
-    while queue:
-        activity = queue.popleft()
-        for target in sorted(following.get(activity, [])):
-            if target not in depth:
-                depth[target] = depth[activity] + 1
-                queue.append(target)
-    last = max(depth.values(), default=-1) + 1
-    frequency = dict(zip(graph.activities.activity, graph.activities.frequency, strict=True))
-    layers: dict[int, list[str]] = {}
-    for activity in graph.activities.activity:
-        layers.setdefault(depth.get(activity, last), []).append(activity)
-    positions = {}
-    for layer, members in layers.items():
-        members.sort(key=lambda a: (-frequency[a], a))
-        for index, activity in enumerate(members):
-            positions[activity] = (index - (len(members) - 1) / 2, -float(layer))
-    return positions
+#: The colours of an edge by its median time, from the quickest to the slowest (on a log scale).
+TIME_SCALE = [[0.0, "#7b8794"], [0.45, "#e3a33b"], [1.0, "#b3261e"]]
+#: The colours of an activity's box by its frequency, from the rarest to the most frequent.
+_FILL_SCALE = "Blues"
+_TERMINAL_EDGE = "#9aa5b1"
+_START_FILL, _END_FILL, _BORDER = "#2e7d32", "#37474f", "#1f4e79"
+_PAD = 14
+_TITLE_SIZE = 16
 
 
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:,.1f} h" if seconds >= 3600 else f"{seconds / 60:,.0f} min"
+class _MapLook:
+    """The colours and widths of a map's boxes and lines, shared by the Cytoscape map and the picture."""
+
+    def __init__(self, layout: MapLayout, graph: ProcessMap) -> None:
+        frequency = dict(zip(graph.activities["activity"], graph.activities["frequency"], strict=True))
+        self.most = max(frequency.values(), default=1) or 1
+        self.frequency = frequency
+        times = [link.median_seconds for link in layout.links if link.median_seconds is not None]
+        self.low, self.high = (math.log1p(min(times)), math.log1p(max(times))) if times else (0.0, 1.0)
+        self.top_link = max((link.frequency for link in layout.links), default=1) or 1
+
+    def fill(self, activity: str) -> tuple[str, str]:
+        """The box's colour, darker for a more frequent activity, and the text's colour on it."""
+        share = 0.08 + 0.8 * self.frequency[activity] / self.most
+        return sample_colorscale(_FILL_SCALE, [share])[0], "white" if share > 0.55 else "#14213d"
+
+    def time_share(self, seconds: float) -> float:
+        return (math.log1p(seconds) - self.low) / ((self.high - self.low) or 1.0)
+
+    def colour(self, link: Link) -> str:
+        if link.median_seconds is None:
+            return _TERMINAL_EDGE
+        return sample_colorscale(TIME_SCALE, [self.time_share(link.median_seconds)])[0]
+
+    def width(self, link: Link) -> float:
+        return round(1.2 + 6 * link.frequency / self.top_link, 2)
+
+
+def _check_measure(measure: str, function: str) -> None:
+    if measure not in MEASURES:
+        raise InvalidParameterError(
+            f"The 'measure' parameter of {function} must be one of {MEASURES}. Got {measure!r} instead.")
+
+
+def _units(lang: str) -> tuple[str, ...]:
+    """The names of a second, a minute, an hour and a day on a map in `lang`."""
+    return tuple(text(f"map_{unit}", lang) for unit in ("seconds", "minutes", "hours", "days"))
+
+
+def _link_hover(link: Link, names: Mapping[str, str], lang: str) -> str:
+    ends = [names.get(n, n) if n not in (START, END) else ("▶" if n == START else "■") for n in (link.source, link.target)]
+    said = [text("map_edge_hover", lang).format(n=f"{link.frequency:,}")]
+    if link.median_seconds is not None:
+        said.append(text("map_edge_median", lang).format(time=duration_text(link.median_seconds, _units(lang))))
+    return f"{ends[0]} → {ends[1]}<br>" + ("، " if lang == "ar" else ", ").join(said)
+
+
+def _node_hover(name: str, events: int, cases: int, loop: int | None, lang: str) -> str:
+    said = f"{name}<br>{text('map_node_hover', lang).format(events=f'{events:,}', cases=f'{cases:,}')}"
+    return said if loop is None else f"{said}<br>{text('map_loop_hover', lang).format(n=f'{loop:,}')}"
 
 
 def process_map_figure(
     graph: ProcessMap, measure: str = "frequency", *, title: str | None = None, labels: Mapping[str, str] | None = None,
+    max_width: int | None = None, max_height: int | None = None, scale_title: str | None = None, lang: str = "en",
 ) -> go.Figure:
-    """Draw a process map: activities in layers, arrows for edges coloured by median time.
+    """Draw a process map as Disco does: boxes in layers from a start ▶ to an end ■, lines between them.
+
+    The layout is :func:`najma.dashboards._map_layout.map_layout`'s, the one of the dashboard's map.
+    A box's blue is darker the more frequent its activity; a line is wider the more often it was
+    followed and redder the longer its median time; its label (count or time) sits beside it, half way.
+    The figure's `width` and `height` are set so every label fits its box: draw it at that size
+    (a picture scales; a smaller drawing would crowd the text).
 
     Parameters
     ----------
     graph : ProcessMap
         From :func:`najma.journeys.process_map` (abstract it first for a readable picture).
     measure : {"frequency", "performance"}
-        What the edge labels and widths show: how often an edge was followed, or the median
-        time between its two steps.
+        What the edge labels show: how often an edge was followed, or the median time between its two steps.
     title : str, optional
         The figure's title.
     labels : mapping of str to str, optional
         The name to show for an activity (for example in Arabic); by default its own.
+    max_width, max_height : int, optional
+        The largest size in pixels to draw at; a larger map is drawn smaller, text and all.
+    scale_title : str, optional
+        The title of the colour scale of the lines' times; by default "median time" in `lang`.
+    lang : {"en", "ar"}, default "en"
+        The language of the units of time, the hover texts and the default `scale_title`.
     """
-    if measure not in MEASURES:
-        raise InvalidParameterError(f"The 'measure' parameter of process_map_figure must be one of {MEASURES}. Got {measure!r} instead.")
-    positions = layered_positions(graph)
-    edges = graph.edges[graph.edges.source != graph.edges.target]
-    medians = edges.median_seconds.astype(float)
-    low, high = (medians.min(), medians.max()) if len(edges) else (0.0, 1.0)
-    span = (high - low) or 1.0
-    colours = sample_colorscale(_SCALE, [(m - low) / span for m in medians]) if len(edges) else []
-    top = edges.frequency.max() if len(edges) else 1
+    _check_measure(measure, "process_map_figure")
+    names, units = labels or {}, _units(lang)
+    layout = map_layout(graph, names, units)
+    look = _MapLook(layout, graph)
+    bounds = layout.bounds
+    scale = _TimeScale(look, text("map_median_time", lang) if scale_title is None else scale_title, units) \
+        if any(link.median_seconds is not None for link in layout.links) else None
+    top_margin, right_margin = (50 if title else 10), (10 if scale is None else scale.width)
+    title_room = text_width(title, _TITLE_SIZE) + 3 * _PAD if title else 0.0  # a narrow map must not cut its title
+    natural = (max(bounds.width + 2 * _PAD + 10 + right_margin, title_room),
+               bounds.height + 2 * _PAD + top_margin + 10)
+    zoom = min([1.0, *(limit / size for limit, size in zip((max_width, max_height), natural, strict=True) if limit)])
     figure = go.Figure()
-    for edge, colour in zip(edges.itertuples(index=False), colours, strict=True):
-        (x0, y0), (x1, y1) = positions[edge.source], positions[edge.target]
-        label = f"{edge.frequency:,}" if measure == "frequency" else _hours(edge.median_seconds)
-        figure.add_annotation(
-            x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-            arrowhead=2, arrowsize=0.8, arrowwidth=1 + 4 * edge.frequency / top, arrowcolor=colour,
-            standoff=14, startstandoff=14, opacity=0.8,
-        )
-        figure.add_trace(go.Scatter(
-            x=[(x0 + x1) / 2], y=[(y0 + y1) / 2], mode="text", text=[label], showlegend=False,
-            textfont={"size": 10, "color": "#444"},
-            hovertext=[f"{edge.source} → {edge.target}<br>{edge.frequency:,} times in {edge.cases:,} cases<br>"
-                       f"median {_hours(edge.median_seconds)}, p90 {_hours(edge.p90_seconds)}"],
-            hoverinfo="text", name="edge",
-        ))
-    activities = graph.activities
-    loops = dict(zip(graph.edges.source[graph.edges.source == graph.edges.target],
-                     graph.edges.frequency[graph.edges.source == graph.edges.target], strict=True))
+    for link in layout.links:
+        _draw_link(figure, link, look, edge_text(link.frequency, link.median_seconds, measure, units),
+                   _link_hover(link, names, lang), zoom)
+    for activity, box in layout.nodes.items():
+        _draw_node(figure, activity, box, layout.lines.get(activity, ()), look, zoom)
+    activities = [a for a in graph.activities["activity"] if a in layout.nodes]
+    loops = {link.source: link.frequency for link in layout.links if link.source == link.target}
     figure.add_trace(go.Scatter(
-        x=[positions[a][0] for a in activities.activity], y=[positions[a][1] for a in activities.activity],
-        mode="markers+text", text=[(labels or {}).get(a, a) for a in activities.activity], textposition="top center",
-        name="activities",
-        marker={"size": 18, "color": "#1f4e79", "line": {"width": 1, "color": "white"}},
-        customdata=list(activities.activity), showlegend=False, hoverinfo="text",
-        hovertext=[f"{a}<br>{f:,} events in {c:,} cases" + (f"<br>repeated at once {loops[a]:,} times" if a in loops else "")
-                   for a, f, c in zip(activities.activity, activities.frequency, activities.cases, strict=True)],
+        x=[layout.nodes[a].x for a in activities], y=[layout.nodes[a].y for a in activities], mode="markers",
+        marker={"size": 1, "opacity": 0}, name="activities", customdata=activities, showlegend=False, hoverinfo="text",
+        hovertext=[_node_hover(names.get(a, a), f, c, loops.get(a), lang)
+                   for a, f, c in zip(graph.activities["activity"], graph.activities["frequency"],
+                                      graph.activities["cases"], strict=True) if a in layout.nodes],
     ))
-    if len(edges):
-        figure.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-            marker={"colorscale": _SCALE, "cmin": low / 3600, "cmax": high / 3600, "color": [low / 3600],
-                    "colorbar": {"title": "median hours", "thickness": 12}},
-        ))
+    if scale is not None:
+        scale.draw(figure, zoom)
     figure.update_layout(
-        title=title, plot_bgcolor="white", margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 20},
-        xaxis={"visible": False}, yaxis={"visible": False}, hovermode="closest",
-        height=max(400, 110 * (1 - min((y for _, y in positions.values()), default=0))),
+        title={"text": title, "font": {"size": _TITLE_SIZE * zoom}, "x": 0, "xref": "paper", "xanchor": "left",
+               "pad": {"l": _PAD * zoom}} if title else None, plot_bgcolor="white",
+        paper_bgcolor="white", hovermode="closest", showlegend=False,
+        width=math.ceil(natural[0] * zoom), height=math.ceil(natural[1] * zoom),
+        margin={"l": 10 * zoom, "r": right_margin * zoom, "t": top_margin * zoom, "b": 10 * zoom, "autoexpand": False},
+        xaxis={"visible": False, "range": [bounds.left - _PAD, bounds.right + _PAD], "fixedrange": False},
+        yaxis={"visible": False, "range": [bounds.bottom + _PAD, bounds.top - _PAD], "scaleanchor": "x",
+               "scaleratio": 1, "constrain": "domain"},
     )
     return figure
 
+
+def _rounded(box: Box, radius: float = 6.0) -> str:
+    """An SVG path of `box` with rounded corners (in data units; y grows downwards on the map's axis)."""
+    r = min(radius, box.width / 2, box.height / 2)
+    left, right, top, bottom = box.left, box.right, box.top, box.bottom
+    return (f"M {left + r},{top} L {right - r},{top} Q {right},{top} {right},{top + r} L {right},{bottom - r} "
+            f"Q {right},{bottom} {right - r},{bottom} L {left + r},{bottom} Q {left},{bottom} {left},{bottom - r} "
+            f"L {left},{top + r} Q {left},{top} {left + r},{top} Z")
+
+
+def _draw_node(figure: go.Figure, node: str, box: Box, lines: Sequence[str], look: _MapLook, zoom: float) -> None:
+    if node == START:
+        figure.add_shape(type="circle", x0=box.left, x1=box.right, y0=box.top, y1=box.bottom, fillcolor=_START_FILL,
+                         line={"color": _START_FILL, "width": 1})
+        figure.add_annotation(x=box.x, y=box.y, text="▶", showarrow=False, font={"size": 12 * zoom, "color": "white"})
+        return
+    if node == END:
+        figure.add_shape(type="rect", x0=box.left, x1=box.right, y0=box.top, y1=box.bottom, fillcolor=_END_FILL,
+                         line={"color": _END_FILL, "width": 1})
+        return
+    fill, ink = look.fill(node)
+    figure.add_shape(type="path", path=_rounded(box), fillcolor=fill, line={"color": _BORDER, "width": 1 * zoom})
+    figure.add_annotation(x=box.x, y=box.y, text="<br>".join(html_escape(line) for line in lines), showarrow=False,
+                          align="center", font={"size": FONT_SIZE * zoom, "color": ink})
+
+
+def _draw_link(figure: go.Figure, link: Link, look: _MapLook, label: str, hover: str, zoom: float) -> None:
+    colour, width = look.colour(link), look.width(link)
+    xs, ys = zip(*link.points, strict=True)
+    figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width * zoom},
+                                opacity=0.85, hoverinfo="text", hovertext=hover, name="edge",
+                                showlegend=False))
+    (x0, y0), (x1, y1) = link.points[-2], link.points[-1]
+    figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True, text="",
+                          arrowhead=2, arrowsize=max(0.7, 1.4 - width / 10), arrowwidth=max(1.0, width * 0.8) * zoom,
+                          arrowcolor=colour, standoff=0)
+    if label:
+        figure.add_annotation(x=link.label.left, y=link.label.y, text=html_escape(label), showarrow=False,
+                              xanchor="left", font={"size": LABEL_FONT_SIZE * zoom, "color": "#333"})
+
+
+class _TimeScale:
+    """A colour bar of the lines' median times, right of the map, with ticks in minutes, hours or days.
+
+    Its `width` is the room it takes in pixels (at zoom 1), measured from its title and its ticks' texts, so a long
+    title (or an Arabic one) never runs off the picture.
+    """
+
+    _PAD, _THICKNESS, _TITLE_SIZE, _TICK_SIZE = 10, 12, 11, 10
+
+    def __init__(self, look: _MapLook, title: str, units: Sequence[str]) -> None:
+        self.look, self.title = look, title
+        self.ticks = [look.low + (look.high - look.low) * i / 4 for i in range(5)]
+        self.texts = [duration_text(math.expm1(t), units) for t in self.ticks]
+        bar = self._THICKNESS + 4 + max(text_width(t, self._TICK_SIZE) for t in self.texts)
+        self.width = math.ceil(2 * self._PAD + max(bar, text_width(title, self._TITLE_SIZE)) + self._PAD)
+
+    def draw(self, figure: go.Figure, zoom: float) -> None:
+        look = self.look
+        figure.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+            marker={"colorscale": TIME_SCALE, "cmin": look.low, "cmax": look.high, "color": [look.low],
+                    "colorbar": {"title": {"text": self.title, "font": {"size": self._TITLE_SIZE * zoom}},
+                                 "x": 1.0, "xanchor": "left", "xref": "paper", "xpad": self._PAD * zoom,
+                                 "thickness": self._THICKNESS * zoom, "len": 0.6, "tickvals": self.ticks,
+                                 "tickfont": {"size": self._TICK_SIZE * zoom}, "ticktext": self.texts}},
+        ))
 
 #: The colour of each pillar, in every figure that shows pillars.
 PILLAR_COLOURS = {"efficiency": "#1f77b4", "effectiveness": "#2ca02c", "steps": "#ff7f0e"}
 
 
 def star_distribution_figure(stars: pd.Series, *, lowest: int = 2, title: str | None = None,
-                             x_title: str = "stars", y_title: str = "services") -> go.Figure:
+                             x_title: str = "stars", y_title: str = "services", lang: str = "en") -> go.Figure:
     """Bars of how many services earned each star, from `lowest` to 7; unrated (NA) rows are left out.
 
     Examples
@@ -166,15 +276,15 @@ def star_distribution_figure(stars: pd.Series, *, lowest: int = 2, title: str | 
     """
     counts = stars.dropna().astype(int).value_counts().reindex(range(lowest, 8), fill_value=0)
     figure = go.Figure(go.Bar(x=[f"{s}★" for s in counts.index], y=counts.to_list(), marker_color="#c9a227",
-                              text=counts.to_list(), textposition="outside"))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white", height=320,
-                         margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
-    return figure
+                              text=counts.to_list(), textposition="outside", cliponaxis=False))
+    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title)
+    return _frame_layout(figure, title, 320, lang)
 
 
 def customer_steps_figure(steps: pd.Series, customers: pd.Series | None = None, *, min_group: int = MIN_GROUP,
                           title: str | None = None, x_title: str = "customer steps", y_title: str = "cases",
-                          merged_note: str = "bins of fewer than {n} customers are merged with the next") -> go.Figure:
+                          merged_note: str = "bins of fewer than {n} customers are merged with the next",
+                          lang: str = "en") -> go.Figure:
     """A histogram of the customer steps of cases (one value per case), a bar per whole number of steps.
 
     A bar of fewer than `min_group` customers is merged with the bars above it (the values at the
@@ -209,18 +319,24 @@ def customer_steps_figure(steps: pd.Series, customers: pd.Series | None = None, 
             else bins["cases"]
         labels, counts = [str(v) for v in whole.index], whole.to_list()
     figure = go.Figure(go.Bar(x=labels, y=counts, marker_color="#1f4e79"))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, plot_bgcolor="white", height=300,
-                         xaxis={"type": "category"}, bargap=0.1, margin={"l": 50, "r": 20, "t": 50 if title else 20,
-                                                                         "b": 60 if merged else 40})
-    if merged:
-        figure.add_annotation(text=merged_note.format(n=min_group), xref="paper", yref="paper", x=0, y=-0.28,
-                              showarrow=False, xanchor="left", font={"size": 10, "color": "#555"})
+    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis={"type": "category"}, bargap=0.1)
+    _frame_layout(figure, title, 300, lang)
+    if merged:  # under the axis title, from the side the reader starts
+        start = 1 if lang == "ar" else 0
+        figure.add_annotation(text=merged_note.format(n=min_group), xref="paper", yref="paper", x=start, y=0,
+                              yshift=-58, showarrow=False, xanchor="right" if start else "left", yanchor="top",
+                              font={"size": 10, "color": "#555"})
+        figure.update_layout(margin_b=80)
     return figure
 
 
 def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
-                      x_title: str = "score (target = 100)") -> go.Figure:
+                      x_title: str = "score (target = 100)", lang: str = "en") -> go.Figure:
     """Horizontal bars of each KPI's score against its target (100), coloured by pillar.
+
+    The KPIs' names stand beside the axis (on the right in Arabic, the bars then growing to the left),
+    broken over lines when long so that they never take more than a third of the width; each value
+    stands past its bar's end, so neither is ever drawn over a bar.
 
     Parameters
     ----------
@@ -239,27 +355,64 @@ def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
     """
     shown = breakdown[breakdown["score"].notna()].iloc[::-1]
     values = [format_value(v, KPIS[k].unit) for k, v in zip(shown["kpi"], shown["value"], strict=True)]
+    labels = [_wrapped(label, KPI_LABEL_WIDTH) for label in shown["label"]]
     figure = go.Figure(go.Bar(
-        x=shown["score"], y=shown["label"], orientation="h", text=values, textposition="auto",
+        x=shown["score"], y=labels, orientation="h", text=values, textposition="outside", cliponaxis=False,
         marker_color=[PILLAR_COLOURS.get(p, "#888") for p in shown["pillar"]],
     ))
     figure.add_vline(x=100, line_dash="dot", line_color="#555")
-    figure.update_yaxes(automargin=True)
-    figure.update_layout(
-        title=title, plot_bgcolor="white", height=60 + 24 * len(shown), xaxis_title=x_title,
-        xaxis={"range": [0, 105]}, margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 40},
-    )
-    return figure
+    lines = sum(label.count("<br>") + 1 for label in labels)
+    figure.update_layout(xaxis_title=x_title, xaxis={"range": [0, 118]}, yaxis={"type": "category"})
+    return _frame_layout(figure, title, (50 if title else 20) + 60 + 16 * lines + 8 * len(labels), lang, labels)
 
 
-def _frame_layout(figure: go.Figure, title: str | None, height: int) -> go.Figure:
+#: The characters per line of a KPI's name beside its bar, and of a service's name beside its bars.
+KPI_LABEL_WIDTH = 30
+SERVICE_LABEL_WIDTH = 24
+#: The characters per line of a quarter's name under an axis ("الربع الرابع" over "2025").
+QUARTER_LABEL_WIDTH = 13
+
+
+def _wrapped(label: str, width: int) -> str:
+    """`label` broken over lines of at most `width` characters (plotly's line break is ``<br>``)."""
+    return "<br>".join(textwrap.wrap(label, width)) or label
+
+
+def _label_width(labels: Sequence[str], size: int = 12) -> int:
+    """The width in pixels that the longest line of `labels` takes at font `size`, generously (so never too little)."""
+    return math.ceil(0.62 * size * max((len(line) for label in labels for line in str(label).split("<br>")), default=0))
+
+
+def _frame_layout(figure: go.Figure, title: str | None, height: int, lang: str = "en",
+                  y_labels: Sequence[str] = ()) -> go.Figure:
+    """The frame every chart shares: white, with room for the labels of its axes.
+
+    The margin beside the y axis is sized from its longest label, `y_labels` (a number's width when none
+    is given), and plotly's automargin may only grow it: so no label is cut off, on screen or on paper.
+    In Arabic the chart reads from the right: the title and legend stand on the right, the y axis and its
+    labels on the right, and the x axis runs from right to left (categories and quarters start on the
+    right; horizontal bars grow leftwards from their names).
+    """
+    titled = 24 if figure.layout.yaxis.title.text else 0
+    beside = max(40, _label_width(y_labels) + 16) + titled
     figure.update_layout(title=title, plot_bgcolor="white", height=height,
-                         margin={"l": 50, "r": 20, "t": 50 if title else 20, "b": 40})
+                         margin={"l": 20 if lang == "ar" else beside, "r": beside if lang == "ar" else 20,
+                                 "t": 50 if title else 20, "b": 40})
+    figure.update_xaxes(automargin=True)
+    # A set standoff, with automargin, makes plotly push the margin to hold the y title beyond its tick labels: left
+    # to itself it may draw the title over them on a right-hand axis (Arabic: "الاحتمال" over "50%").
+    figure.update_yaxes(automargin=True, **({"title_standoff": 12} if titled else {}))
+    if lang == "ar":
+        figure.update_layout(title_x=1, title_xanchor="right", title_xref="paper", legend_x=1, legend_xanchor="right")
+        figure.update_yaxes(side="right")
+        shown = figure.layout.xaxis.range
+        figure.update_xaxes(range=list(shown)[::-1]) if shown else figure.update_xaxes(autorange="reversed")
     return figure
 
 
 def trend_figure(trend: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None,
-                 y_title: str = "stars", lowest: int = 2) -> go.Figure:
+                 y_title: str = "stars", lowest: int = 2, quarter_names: Mapping[str, str] | None = None,
+                 lang: str = "en") -> go.Figure:
     """Stars over quarters, a line per service.
 
     Parameters
@@ -273,18 +426,20 @@ def trend_figure(trend: pd.DataFrame, *, labels: Mapping[str, str] | None = None
     >>> [[float(y) for y in t.y] for t in trend_figure(trend).data]
     [[4.0, 5.0]]
     """
+    named = {q: _wrapped(n, QUARTER_LABEL_WIDTH) for q, n in (quarter_names or {}).items()}
     figure = go.Figure()
-    for service, rows in trend.groupby("service", sort=True):
-        figure.add_trace(go.Scatter(x=rows["quarter"], y=rows["stars"].astype(float), mode="lines+markers",
-                                    name=(labels or {}).get(service, service)))
+    for service, rows in trend.sort_values("quarter").groupby("service", sort=True):
+        figure.add_trace(go.Scatter(x=[named.get(q, q) for q in rows["quarter"]], y=rows["stars"].astype(float),
+                                    mode="lines+markers", name=(labels or {}).get(service, service)))
+    order = [named.get(q, q) for q in sorted(trend["quarter"].unique())]  # in time, whatever the quarters' names
     figure.update_layout(yaxis={"range": [lowest - 0.5, 7.5], "dtick": 1, "title": y_title},
-                         xaxis={"type": "category", "categoryorder": "category ascending"},
-                         legend={"orientation": "h", "y": -0.2})
-    return _frame_layout(figure, title, 360)
+                         xaxis={"type": "category", "categoryorder": "array", "categoryarray": order, "tickangle": 0},
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.22})
+    return _frame_layout(figure, title, 400, lang)
 
 
 def pillar_scores_figure(rows: pd.DataFrame, *, pillar_names: Mapping[str, str] | None = None,
-                         title: str | None = None) -> go.Figure:
+                         title: str | None = None, lang: str = "en") -> go.Figure:
     """Each service's three pillar scores side by side, coloured as :data:`PILLAR_COLOURS`.
 
     Parameters
@@ -292,14 +447,15 @@ def pillar_scores_figure(rows: pd.DataFrame, *, pillar_names: Mapping[str, str] 
     rows : DataFrame
         name (of the service) and a column per pillar, as from ``DashboardData.overview``.
     """
+    names = [_wrapped(name, SERVICE_LABEL_WIDTH) for name in rows["name"]]
     figure = go.Figure([
-        go.Bar(y=rows["name"], x=rows[pillar], name=(pillar_names or {}).get(pillar, pillar), orientation="h",
+        go.Bar(y=names, x=rows[pillar], name=(pillar_names or {}).get(pillar, pillar), orientation="h",
                marker_color=colour)
         for pillar, colour in PILLAR_COLOURS.items()
     ])
     figure.update_layout(barmode="group", xaxis={"range": [0, 100]}, yaxis={"autorange": "reversed"},
-                         legend={"orientation": "h", "y": -0.15})
-    return _frame_layout(figure, title, 120 + 60 * len(rows))
+                         legend={"orientation": "h", "yanchor": "top", "y": -0.1})
+    return _frame_layout(figure, title, 120 + 60 * len(rows), lang, names)
 
 
 #: What the variant histogram can show per variant.
@@ -307,7 +463,7 @@ VARIANT_MEASURES = {"cases": "cases", "steps": "median_customer_steps", "duratio
 
 
 def variant_figure(variants: pd.DataFrame, measure: str = "cases", *, selected: Sequence[str] = (),
-                   title: str | None = None, y_title: str | None = None) -> go.Figure:
+                   title: str | None = None, y_title: str | None = None, lang: str = "en") -> go.Figure:
     """A bar per variant (most frequent first) of its cases, median customer steps or median duration (days).
 
     Selected variants are drawn in a darker colour. Each bar's customdata is its variant.
@@ -331,7 +487,7 @@ def variant_figure(variants: pd.DataFrame, measure: str = "cases", *, selected: 
         marker_color=["#c9a227" if v in chosen else "#1f4e79" for v in variants["variant"]],
     ))
     figure.update_layout(yaxis_title=y_title or measure, xaxis={"type": "category"}, clickmode="event+select")
-    return _frame_layout(figure, title, 300)
+    return _frame_layout(figure, title, 300, lang)
 
 
 def sankey_figure(flows: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None) -> go.Figure:
@@ -368,7 +524,7 @@ def sankey_figure(flows: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
 
 
 def star_probability_figure(probabilities: Mapping[int, float], *, title: str | None = None,
-                            y_title: str = "probability") -> go.Figure:
+                            y_title: str = "probability", lang: str = "en") -> go.Figure:
     """Bars of the probability of each star (from the bootstrap).
 
     Examples
@@ -379,11 +535,12 @@ def star_probability_figure(probabilities: Mapping[int, float], *, title: str | 
     figure = go.Figure(go.Bar(x=[f"{s}★" for s in probabilities], y=list(probabilities.values()),
                               marker_color="#c9a227"))
     figure.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": y_title})
-    return _frame_layout(figure, title, 240)
+    return _frame_layout(figure, title, 240, lang)
 
 
 def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = None, title: str | None = None,
-                    suppressed: str = "too few") -> go.Figure:
+                    suppressed: str = "too few", quarter_names: Mapping[str, str] | None = None,
+                    lang: str = "en") -> go.Figure:
     """A heat map of cases per service (rows) and quarter (columns); a missing count (a suppressed group)
     is left blank and reads `suppressed`.
 
@@ -396,19 +553,25 @@ def coverage_figure(counts: pd.DataFrame, *, labels: Mapping[str, str] | None = 
     """
     values = counts.astype("Float64")
     shown = [[suppressed if pd.isna(v) else f"{int(v):,}" for v in row] for row in values.itertuples(index=False)]
-    figure = go.Figure(go.Heatmap(z=values.astype(object).where(values.notna(), None).to_numpy(), x=list(counts.columns),
+    figure = go.Figure(go.Heatmap(z=values.astype(object).where(values.notna(), None).to_numpy(), x=[_wrapped((quarter_names or {}).get(q, q), QUARTER_LABEL_WIDTH) for q in counts.columns],
                                   y=[(labels or {}).get(s, s) for s in counts.index], colorscale="Blues",
                                   text=shown, texttemplate="%{text}", hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
-    figure.update_layout(xaxis={"type": "category"})
-    return _frame_layout(figure, title, 120 + 36 * len(counts))
+    figure.update_layout(xaxis={"type": "category", "tickangle": 0})
+    if lang == "ar":  # the service names stand on the right: the colour bar goes to the left
+        figure.update_traces(colorbar={"x": 0, "xanchor": "right", "xpad": 60})
+    return _frame_layout(figure, title, 140 + 36 * len(counts), lang, figure.data[0].y)
 
 
 def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mapping[str, str] | None = None,
-                 ) -> list[dict[str, object]]:
-    """The nodes and edges of a process map for an interactive (Cytoscape) graph, in layers from top to bottom.
+                 lang: str = "en") -> list[dict[str, object]]:
+    """The nodes and edges of a process map for an interactive (Cytoscape) graph with preset positions.
 
-    Edges carry their colour by median time (the scale of :func:`process_map_figure`), a width by
-    frequency, and a label: the frequency or the median time, as `measure` says.
+    The layout is :func:`process_map_figure`'s: activities in boxes (class ``activity``, darker the more
+    frequent), a start (``start``) and an end (``end``) node, and each edge's label as a node of its own
+    (``edge-label``) beside the edge's middle. Edges (class ``segments``, or ``loop`` for a self-loop) bend
+    through the layout's points, carry their colour by median time, a width by frequency, and their `label`:
+    the frequency or the median time, as `measure` says, its time and hover text in `lang` ("en" or "ar").
+    Draw them with :data:`MAP_STYLESHEET`.
 
     Examples
     --------
@@ -417,39 +580,84 @@ def map_elements(graph: ProcessMap, measure: str = "frequency", *, labels: Mappi
     ...     pd.DataFrame({"source": ["A"], "target": ["B"], "frequency": [2], "cases": [2], "mean_seconds": [60.0],
     ...                   "median_seconds": [60.0], "p90_seconds": [60.0], "min_seconds": [60.0], "max_seconds": [60.0]}),
     ...     {"A": 3}, {"B": 2, "A": 1})
-    >>> [e["data"]["label"] for e in map_elements(graph, "performance")]
-    ['A (3)', 'B (2)', '1 min']
+    >>> [e["data"]["label"] for e in map_elements(graph, "performance") if "activity" in e["data"]]
+    ['A\\n3', 'B\\n2']
+    >>> [e["data"]["label"] for e in map_elements(graph, "performance") if "source" in e["data"]]
+    ['', '1 min', '', '']
     """
-    if measure not in MEASURES:
-        raise InvalidParameterError(f"The 'measure' parameter of map_elements must be one of {MEASURES}. Got {measure!r} instead.")
-    positions = layered_positions(graph)
-    nodes = [
-        {"data": {"id": f"n{i}", "activity": a, "label": f"{(labels or {}).get(a, a)} ({f:,})"},
-         "position": {"x": 260 * positions[a][0], "y": -80 * positions[a][1]}}
-        for i, (a, f) in enumerate(zip(graph.activities["activity"], graph.activities["frequency"], strict=True))
-    ]
-    ids = {node["data"]["activity"]: node["data"]["id"] for node in nodes}
-    medians = graph.edges["median_seconds"].astype(float)
-    low, high = (medians.min(), medians.max()) if len(medians) else (0.0, 1.0)
-    colours = sample_colorscale(_SCALE, [(m - low) / ((high - low) or 1.0) for m in medians]) if len(medians) else []
-    top = graph.edges["frequency"].max() if len(graph.edges) else 1
-    edges = [
-        {"data": {"id": f"e{i}", "source": ids[e.source], "target": ids[e.target],
-                  "label": f"{e.frequency:,}" if measure == "frequency" else _hours(e.median_seconds),
-                  "colour": colour, "width": 1 + 6 * e.frequency / top, "frequency": int(e.frequency),
-                  "median_seconds": float(e.median_seconds)}}
-        for i, (e, colour) in enumerate(zip(graph.edges.itertuples(index=False), colours, strict=True))
-    ]
-    return nodes + edges
+    _check_measure(measure, "map_elements")
+    names, units = labels or {}, _units(lang)
+    layout = map_layout(graph, names, units)
+    look = _MapLook(layout, graph)
+    ids = {node: ("start" if node == START else "end" if node == END else _element_id("n", node)) for node in layout.nodes}
+    elements: list[dict[str, object]] = []
+    for node, box in layout.nodes.items():
+        position = {"x": box.x, "y": box.y}
+        if node in (START, END):
+            elements.append({"data": {"id": ids[node]}, "classes": ids[node], "position": position})
+            continue
+        fill, ink = look.fill(node)
+        elements.append({"data": {"id": ids[node], "activity": node, "label": "\n".join(layout.lines[node]),
+                                  "width": box.width, "height": box.height, "fill": fill, "ink": ink,
+                                  "frequency": int(look.frequency[node])},
+                         "classes": "activity", "position": position, "grabbable": False})
+    for link in layout.links:
+        label = edge_text(link.frequency, link.median_seconds, measure, units)
+        pair = f"{ids[link.source]}-{ids[link.target]}"
+        data = {"id": f"e-{pair}", "source": ids[link.source], "target": ids[link.target], "label": label,
+                "colour": look.colour(link), "width": look.width(link), "frequency": link.frequency,
+                "median_seconds": link.median_seconds, "hover": _link_hover(link, names, lang).replace("<br>", "\n")}
+        if link.source != link.target:
+            data.update(_segments(layout.nodes[link.source], layout.nodes[link.target], link.points[1:-1]))
+        elements.append({"data": data, "classes": "segments" if link.source != link.target else "loop"})
+        elements.append({"data": {"id": f"l-{pair}", "label": label, "width": link.label.width,
+                                  "height": link.label.height},
+                         "classes": "edge-label", "position": {"x": link.label.x, "y": link.label.y},
+                         "selectable": False, "grabbable": False})
+    return elements
 
 
-#: The look of :func:`map_elements` in a Cytoscape graph.
+def _element_id(kind: str, name: str) -> str:
+    """A Cytoscape id of `name` that stays the same from one map to the next: Cytoscape keeps an element of a known id
+    and never moves an edge to other ends, so an id must name the same node (or the same two ends) in every map."""
+    return f"{kind}{hashlib.blake2s(name.encode('utf-8'), digest_size=6).hexdigest()}"
+
+
+def _segments(source: Box, target: Box, bends: Sequence[tuple[float, float]]) -> dict[str, str]:
+    """Cytoscape's segment weights and distances of `bends`: each bend as a share of the way from the source's centre
+    to the target's, and a distance square to that line (positive to the right of the way, y growing downwards)."""
+    dx, dy = target.x - source.x, target.y - source.y
+    length = math.hypot(dx, dy) or 1.0
+    weights, distances = [], []
+    for x, y in bends:
+        along = ((x - source.x) * dx + (y - source.y) * dy) / length
+        weights.append(along / length)
+        distances.append(((y - source.y) * dx - (x - source.x) * dy) / length)
+    return {"weights": " ".join(f"{w:.4f}" for w in weights), "distances": " ".join(f"{d:.2f}" for d in distances)}
+
+
+#: The look of :func:`map_elements` in a Cytoscape graph (with a "preset" layout).
 MAP_STYLESHEET: list[dict[str, object]] = [
-    {"selector": "node", "style": {"label": "data(label)", "background-color": "#1f4e79", "color": "#222",
-                                   "font-size": 11, "text-valign": "center", "text-halign": "right", "text-margin-x": 5,
-                                   "text-background-color": "white", "text-background-opacity": 0.85,
-                                   "text-background-padding": 2, "width": 18, "height": 18}},
-    {"selector": "edge", "style": {"label": "data(label)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
-                                   "target-arrow-shape": "triangle", "curve-style": "bezier", "width": "data(width)",
-                                   "font-size": 10, "text-background-color": "white", "text-background-opacity": 0.8}},
+    {"selector": "node.activity", "style": {
+        "shape": "round-rectangle", "width": "data(width)", "height": "data(height)", "background-color": "data(fill)",
+        "border-width": 1, "border-color": _BORDER, "label": "data(label)", "color": "data(ink)",
+        "font-size": FONT_SIZE, "line-height": LINE_HEIGHT, "text-wrap": "wrap", "text-max-width": "1000px",
+        "text-valign": "center", "text-halign": "center"}},
+    {"selector": "node.start", "style": {
+        "shape": "ellipse", "width": 28, "height": 28, "background-color": _START_FILL, "label": "▶", "color": "white",
+        "font-size": 12, "text-valign": "center", "text-halign": "center"}},
+    {"selector": "node.end", "style": {"shape": "rectangle", "width": 28, "height": 28, "background-color": _END_FILL}},
+    {"selector": "node.edge-label", "style": {
+        "shape": "rectangle", "width": "data(width)", "height": "data(height)", "background-opacity": 0,
+        "border-width": 0, "label": "data(label)", "font-size": LABEL_FONT_SIZE, "color": "#333",
+        "text-valign": "center", "text-halign": "center", "events": "no"}},
+    {"selector": "edge", "style": {
+        "width": "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
+        "target-arrow-shape": "triangle", "arrow-scale": 0.9, "opacity": 0.85}},
+    {"selector": "edge.segments", "style": {
+        "curve-style": "segments", "segment-weights": "data(weights)", "segment-distances": "data(distances)",
+        "edge-distances": "node-position"}},
+    {"selector": "edge.loop", "style": {
+        "curve-style": "bezier", "loop-direction": "90deg", "loop-sweep": "-50deg",
+        "control-point-step-size": LOOP_REACH * 2}},
 ]

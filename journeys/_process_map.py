@@ -7,6 +7,9 @@ of them, over all their cases or one quarter of them, is read from the maps the 
 
 from __future__ import annotations
 
+import heapq
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ibis
@@ -55,34 +58,147 @@ class ProcessMap:
 
     def abstract(self, coverage: float) -> ProcessMap:
         """Keep the most frequent activities that cover `coverage` of the events, then the most
-        frequent edges among them that cover `coverage` of their frequency.
+        frequent links among them (edges, and the links from the start and to the end) that
+        cover `coverage` of their frequency, as Disco's two sliders do.
+
+        Rows of equal frequency are kept or dropped together, never cut by name. Every activity
+        kept keeps its most frequent link in and its most frequent link out, and, when the map
+        itself has such a path, every activity shown stays on a path from the start and on a path
+        to the end: the most frequent way to it (or from it) is added back, with the activities
+        it passes. The start and end counts kept are those of the start and end links kept.
 
         Parameters
         ----------
         coverage : float
-            A share in (0, 1]; 1 keeps everything.
+            A share in (0, 1]; 1 keeps every activity and edge.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> graph = ProcessMap(
+        ...     pd.DataFrame({"activity": ["A", "B", "C"], "frequency": [10, 10, 1], "cases": [10, 10, 1]}),
+        ...     pd.DataFrame({"source": ["A", "A", "C"], "target": ["B", "C", "B"], "frequency": [9, 1, 1],
+        ...                   "cases": [9, 1, 1]}),
+        ...     {"A": 10}, {"B": 10})
+        >>> sorted(graph.abstract(0.5).activities.activity)  # A and B tie: both stay
+        ['A', 'B']
         """
         if not 0 < coverage <= 1:
             raise InvalidParameterError(f"The 'coverage' parameter of ProcessMap.abstract must be in (0, 1]. Got {coverage!r} instead.")
-        activities = _covering(self.activities, coverage)
-        kept = set(activities.activity)
-        edges = self.edges[self.edges.source.isin(kept) & self.edges.target.isin(kept)]
-        edges = _covering(edges, coverage)
+        kept = set(_covering(self.activities, coverage).activity)
+        links = _links(self)
+        among = links[links.source.isin(kept | {_START}) & links.target.isin(kept | {_END})]
+        chosen = set(zip(*(_covering(among, coverage)[end] for end in ("source", "target")), strict=True))
+        chosen |= _strongest_links(among, kept)
+        _connect(links, kept, chosen)
         return ProcessMap(
-            activities,
-            edges,
-            {a: n for a, n in self.start_activities.items() if a in kept},
-            {a: n for a, n in self.end_activities.items() if a in kept},
+            self.activities[self.activities.activity.isin(kept)].reset_index(drop=True),
+            self.edges[[pair in chosen for pair in zip(self.edges.source, self.edges.target, strict=True)]]
+            .reset_index(drop=True),
+            {a: n for a, n in self.start_activities.items() if (_START, a) in chosen},
+            {a: n for a, n in self.end_activities.items() if (a, _END) in chosen},
         )
 
 
+#: The start and the end of every case, as the two ends of a map's start and end links (names no activity has).
+_START, _END = "\x02start", "\x03end"
+
+
+def _links(graph: ProcessMap) -> pd.DataFrame:
+    """Every edge of `graph` and its start and end links (from :data:`_START`, to :data:`_END`): source, target,
+    frequency."""
+    return pd.concat([
+        graph.edges[["source", "target", "frequency"]],
+        pd.DataFrame({"source": _START, "target": list(graph.start_activities),
+                      "frequency": list(graph.start_activities.values())}),
+        pd.DataFrame({"source": list(graph.end_activities), "target": _END,
+                      "frequency": list(graph.end_activities.values())}),
+    ], ignore_index=True).astype({"frequency": "int64"})
+
+
 def _covering(frame: pd.DataFrame, coverage: float) -> pd.DataFrame:
-    """The first rows (by frequency) whose frequencies reach `coverage` of the total."""
+    """The most frequent rows whose frequencies reach `coverage` of the total, with every row as frequent as the
+    last one of them (a tie is never cut)."""
     if frame.empty:
         return frame
-    total = frame.frequency.sum()
-    before = frame.frequency.cumsum() - frame.frequency
-    return frame[before < coverage * total].reset_index(drop=True)
+    ranked = frame.sort_values("frequency", ascending=False, kind="stable")
+    before = ranked.frequency.cumsum() - ranked.frequency
+    least = ranked.frequency[before < coverage * ranked.frequency.sum()].min()
+    return frame[frame.frequency >= least]
+
+
+def _strongest_links(edges: pd.DataFrame, kept: set[str]) -> set[tuple[str, str]]:
+    """For each activity of `kept`, its most frequent edge in and its most frequent edge out among `edges`
+    (self-loops aside; ties go by the names)."""
+    between = edges[edges.source != edges.target].sort_values(["frequency", "source", "target"],
+                                                              ascending=[False, True, True], kind="stable")
+    strongest = set()
+    for end in ("source", "target"):
+        first = between.drop_duplicates(end)
+        strongest |= {(s, t) for s, t, a in zip(first.source, first.target, first[end], strict=True) if a in kept}
+    return strongest
+
+
+def _connect(links: pd.DataFrame, kept: set[str], chosen: set[tuple[str, str]]) -> None:
+    """Add to `chosen` (and their activities to `kept`) the most frequent ways along `links` that put every activity
+    of `kept` on a path from the start and on a path to the end (the activities such a way passes come back)."""
+    forward: dict[str, list[tuple[str, int]]] = {}
+    backward: dict[str, list[tuple[str, int]]] = {}
+    for s, t, f in zip(links.source, links.target, links.frequency, strict=True):
+        if s != t:
+            forward.setdefault(s, []).append((t, int(f)))
+            backward.setdefault(t, []).append((s, int(f)))
+    changed = True
+    while changed:
+        changed = False
+        for root, steps, flip in ((_START, forward, False), (_END, backward, True)):
+            added = _widest_ways({root}, kept, chosen, steps, flip)
+            kept |= {a for pair in added for a in pair} - {_START, _END}
+            chosen |= added
+            changed |= bool(added)
+
+
+def _widest_ways(roots: set[str], kept: set[str], chosen: set[tuple[str, str]],
+                 steps: Mapping[str, list[tuple[str, int]]], flip: bool) -> set[tuple[str, str]]:
+    """The edges to add so that every activity of `kept` is reached from `roots` (along `chosen` edges, turned
+    around when `flip`): for each one not reached, the way from the reached ones whose rarest edge is the most
+    frequent (a widest path, by Dijkstra's method), over every edge in `steps`."""
+    def reached_from(start: set[str]) -> set[str]:
+        seen, todo = set(start), list(start)
+        while todo:
+            node = todo.pop()
+            for after, _ in steps.get(node, ()):
+                if after not in seen and ((node, after) if not flip else (after, node)) in chosen:
+                    seen.add(after)
+                    todo.append(after)
+        return seen
+
+    added: set[tuple[str, str]] = set()
+    reached = reached_from(roots)
+    for lost in sorted(kept - reached):
+        if lost in reached:
+            continue
+        width = {node: math.inf for node in reached}
+        came: dict[str, str] = {}
+        queue = [(-math.inf, node) for node in sorted(reached)]
+        while queue:
+            negative, node = heapq.heappop(queue)
+            if node == lost or -negative < width.get(node, 0):
+                continue
+            for after, frequency in steps.get(node, ()):
+                through = min(-negative, frequency)
+                if after not in reached and through > width.get(after, 0):
+                    width[after], came[after] = through, node
+                    heapq.heappush(queue, (-through, after))
+        if lost not in came:  # the map itself has no way there
+            continue
+        node = lost
+        while node not in reached:
+            added.add((came[node], node) if not flip else (node, came[node]))
+            node = came[node]
+        chosen = chosen | added
+        reached = reached_from(roots)
+    return added
 
 
 def filtered_steps(store: JourneyTables, where: CaseFilter | None = None) -> Table:

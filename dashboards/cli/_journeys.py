@@ -179,6 +179,7 @@ def _write_map(graph: ProcessMap, path: Path, measure: str, title: str) -> None:
     elif suffix == ".html":
         process_map_figure(graph, measure, title=title).write_html(path, include_plotlyjs=True)
     else:
-        write_static_image(process_map_figure(graph, measure, title=title), path)
+        figure = process_map_figure(graph, measure, title=title)
+        write_static_image(figure, path, width=figure.layout.width)  # drawn at its own size: no label is crowded
     out.print(f"wrote the map of {len(graph.activities):,} activities and {len(graph.edges):,} edges to {path}")
 
