@@ -26,10 +26,14 @@ True
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import ibis
 import numpy as np
@@ -75,9 +79,76 @@ from najma.rating._suppression import (
     too_few,
 )
 
-__all__ = ["DashboardData"]
+__all__ = ["DashboardData", "CASES_LISTED"]
 
 Progress = Callable[[str], None]
+#: The most cases the case list of a selection shows (the latest first).
+CASES_LISTED = 1000
+
+
+def _no_criteria(criteria: CaseFilter | None) -> bool:
+    return criteria is None or criteria.is_empty
+
+
+class Kept(NamedTuple):
+    """How a method's kept answers served: as :func:`functools.lru_cache`'s ``cache_info()``."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
+
+class _Answers:
+    """The answers of a slow method, kept per arguments and each worked out once.
+
+    The arguments are normalised first (defaults filled in, keywords made positional), so
+    ``f(s, q)`` and ``f(s, q, None)`` share one answer; a call that asks for an answer another
+    thread is working out waits for it rather than working it out again (one lock per key).
+    At most `maxsize` answers are kept, the least recently used dropped first.
+    """
+
+    def __init__(self, function: Callable[..., object], maxsize: int) -> None:
+        self._function = function
+        self._signature = inspect.signature(function)
+        self._maxsize = maxsize
+        self._kept: OrderedDict[tuple[Hashable, ...], object] = OrderedDict()
+        self._working: dict[tuple[Hashable, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._hits = self._misses = 0
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        """The answer of the method for these arguments, worked out on the first call only."""
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = tuple(bound.arguments.values())
+        with self._guard:
+            if key in self._kept:
+                self._hits += 1
+                self._kept.move_to_end(key)
+                return self._kept[key]
+            working = self._working.setdefault(key, threading.Lock())
+        with working:
+            with self._guard:
+                if key in self._kept:  # worked out by the thread this one waited for
+                    self._hits += 1
+                    return self._kept[key]
+                self._misses += 1
+            try:
+                answer = self._function(*key)
+            finally:
+                with self._guard:
+                    self._working.pop(key, None)
+            with self._guard:
+                self._kept[key] = answer
+                while len(self._kept) > self._maxsize:
+                    self._kept.popitem(last=False)
+        return answer
+
+    def cache_info(self) -> Kept:
+        """Hits, misses, the most answers kept and how many are kept."""
+        with self._guard:
+            return Kept(self._hits, self._misses, self._maxsize, len(self._kept))
 
 
 class DashboardData:
@@ -133,20 +204,21 @@ class DashboardData:
         bundles = self._root.backend.table("life_event_services")
         self.life_events: list[str] = bundles.select("life_event").distinct().order_by("life_event").life_event \
             .to_pyarrow().to_pylist()
-        # The answers of slow questions, kept per instance (the arguments are hashable tuples).
-        self._whole_map = lru_cache(maxsize=256)(self._suppressed_map)
-        self.activities = lru_cache(maxsize=64)(self._activities)
-        self.variant_table = lru_cache(maxsize=256)(self._variant_table)
-        self.conformance = lru_cache(maxsize=64)(self._conformance)
+        # The answers of slow questions, kept per instance (the arguments are hashable tuples), each worked out once.
+        self._whole_map = _Answers(self._suppressed_map, 256)
+        self.activities = _Answers(self._activities, 64)
+        self.variant_table = _Answers(self._variant_table, 256)
+        self.conformance = _Answers(self._conformance, 64)
         self.redesign = lru_cache(maxsize=64)(self._redesign)
-        self.cards = lru_cache(maxsize=64)(self._cards)
-        self._life_event_links_kept = lru_cache(maxsize=16)(self._life_event_links)
-        self._life_event_lock = threading.Lock()
-        self.life_event_summary = lru_cache(maxsize=16)(self._life_event_summary)
-        self.life_event_flows = lru_cache(maxsize=16)(self._life_event_flows)
-        self.ask_once = lru_cache(maxsize=16)(self._ask_once)
-        self._selected_cases = lru_cache(maxsize=256)(self._selected_case_ids)
-        self.selection_kpis = lru_cache(maxsize=256)(self._selection_kpis)
+        self.cards = _Answers(self._cards, 64)
+        self.life_event_links = _Answers(self._life_event_links, 16)
+        self.life_event_summary = _Answers(self._life_event_summary, 16)
+        self.life_event_flows = _Answers(self._life_event_flows, 16)
+        self.ask_once = _Answers(self._ask_once, 16)
+        self._selected_cases = _Answers(self._selected_case_ids, 256)
+        self.selection_kpis = _Answers(self._selection_kpis, 256)
+        self.case_list = _Answers(self._case_list, 256)
+        self.attribute_names = _Answers(self._attribute_names, 64)
         say("ready")
 
     # -- the store, one handle per thread ------------------------------------------------------------
@@ -261,57 +333,109 @@ class DashboardData:
 
     # -- one service ------------------------------------------------------------------------------------
 
-    def where(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> CaseFilter:
-        """The cases of `service` (in `quarter`, of `variants` when given)."""
-        return CaseFilter(service=service, quarter=quarter or None, variants=list(variants) or None, tz=self.tz)
+    def where(self, service: str, quarter: str | None, variants: tuple[str, ...] = (),
+              criteria: CaseFilter | None = None) -> CaseFilter:
+        """The cases of `service` (in `quarter`, of `variants` when given) that also meet `criteria` (its activity,
+        attribute, duration, channel and outcome criteria; its service, quarter and variants are replaced)."""
+        return replace(criteria or CaseFilter(), service=service, quarter=quarter or None, variants=tuple(variants) or None,
+                       tz=self.tz)
 
-    def _variant_table(self, service: str, quarter: str | None) -> tuple[pd.DataFrame, int]:
-        """The variants of a service with at least `min_group` customers, and how many variants were suppressed.
+    def _variant_table(self, service: str, quarter: str | None,
+                       criteria: CaseFilter | None = None) -> tuple[pd.DataFrame, int]:
+        """The variants of a service's cases (that meet `criteria`) with at least `min_group` customers, and how many
+        variants were suppressed.
 
         Columns: variant, label (V1, V2, ... by frequency), cases, customers, share, cumulative,
-        median_duration_seconds, median_customer_steps, events.
+        median_duration_seconds, median_customer_steps, events. Shares and coverage are of every case
+        selected, the suppressed variants' cases included.
         """
-        frame = variants_of(self.store, self.where(service, quarter))
+        frame = variants_of(self.store, self.where(service, quarter, (), criteria))
         frame.insert(1, "label", [f"V{i}" for i in range(1, len(frame) + 1)])
         return kept_groups(frame, self.min_group)
 
-    def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> frozenset[str]:
-        journeys = journey_table(self.store, self.where(service, quarter, variants))
+    def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...],
+                           criteria: CaseFilter | None) -> frozenset[str]:
+        journeys = journey_table(self.store, self.where(service, quarter, variants, criteria))
         return frozenset(journeys.select("case_id").to_pandas()["case_id"])
 
-    def selection(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.DataFrame:
-        """The case features of a service's cases in `quarter` (all quarters when None), of `variants` if given."""
+    def selection(self, service: str, quarter: str | None, variants: tuple[str, ...] = (),
+                  criteria: CaseFilter | None = None) -> pd.DataFrame:
+        """The case features of a service's cases in `quarter` (all quarters when None), of `variants` if given,
+        that meet `criteria` (see :meth:`where`)."""
         rows = self._of_service.get(service, self.features.iloc[:0])
         if quarter:
             rows = rows[rows["quarter"] == quarter]
-        if variants:
-            rows = rows[rows["case_id"].isin(self._selected_cases(service, quarter, variants))]
+        if variants or not _no_criteria(criteria):
+            rows = rows[rows["case_id"].isin(self._selected_cases(service, quarter, tuple(variants), criteria))]
         return rows
 
-    def _selection_kpis(self, service: str, quarter: str | None, variants: tuple[str, ...] = ()) -> pd.Series | None:
+    def _selection_kpis(self, service: str, quarter: str | None, variants: tuple[str, ...] = (),
+                        criteria: CaseFilter | None = None) -> pd.Series | None:
         """Every KPI of the selected cases (see :meth:`selection`); None when they are too few customers."""
-        rows = self.selection(service, quarter, variants)
+        rows = self.selection(service, quarter, variants, criteria)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
             return None
-        if quarter is None and not variants:
+        if quarter is None and not variants and _no_criteria(criteria):
             return self._service_kpis.loc[service]
         return point_kpis(group_statistics(rows.assign(quarter="all"), None, self.config.min_answers), None).iloc[0]
 
-    def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float) -> ProcessMap | None:
+    def journey_map(self, service: str, quarter: str | None, variants: tuple[str, ...], coverage: float,
+                    criteria: CaseFilter | None = None) -> ProcessMap | None:
         """The process map of the selected cases, abstracted to `coverage`; None when too few customers.
 
         Activities, edges, starts and ends of fewer than `min_group` customers are left out. The map is read
         once per selection; another `coverage` only abstracts it again.
         """
-        graph = self._whole_map(service, quarter, variants)
+        graph = self._whole_map(service, quarter, tuple(variants), criteria)
         return graph if graph is None or coverage >= 1 else graph.abstract(coverage)
 
-    def _suppressed_map(self, service: str, quarter: str | None, variants: tuple[str, ...]) -> ProcessMap | None:
-        rows = self.selection(service, quarter, variants)
+    def _suppressed_map(self, service: str, quarter: str | None, variants: tuple[str, ...],
+                        criteria: CaseFilter | None = None) -> ProcessMap | None:
+        rows = self.selection(service, quarter, variants, criteria)
         if rows.empty or self.too_few(rows["customer_id"].nunique()):
             return None
-        where = self.where(service, quarter, variants)
+        where = self.where(service, quarter, variants, criteria)
         return suppress_map(process_map(self.store, where), self.store, where, self.min_group)
+
+    def _case_list(self, service: str, quarter: str | None, variants: tuple[str, ...], criteria: CaseFilter | None,
+                   limit: int = CASES_LISTED) -> tuple[pd.DataFrame, int] | None:
+        """The selected cases, latest start first (case id breaks ties), at most `limit`, and how many there are;
+        None when they have fewer than `min_group` customers (the list is a group, shown only whole).
+
+        Columns: case_id, start and end (timestamps in the catalogue's zone, :attr:`tz`, the zone of the
+        quarters), duration_seconds, outcome, channel (of the first event), events, customer_steps, variant.
+        No column names the customer, so that no one can follow a customer's cases from one selection to another.
+        """
+        rows = self.selection(service, quarter, variants, criteria)
+        if rows.empty or self.too_few(rows["customer_id"].nunique()):
+            return None
+        journeys = journey_table(self.store, self.where(service, quarter, variants, criteria))
+        listed = journeys.order_by([ibis.desc("start"), "case_id"]).limit(limit).select(
+            "case_id", "start", "end", "duration_seconds", "outcome", journeys.first_channel.name("channel"), "events",
+            "customer_steps", "variant").to_pandas()
+        return self._in_zone(listed, "start", "end"), len(rows)
+
+    def case_events(self, service: str, case_id: str) -> pd.DataFrame:
+        """The events of one case in time order (the store's sequence breaks ties, as in the steps): activity,
+        timestamp (in the catalogue's zone, :attr:`tz`), channel, resource, actor. Ask it only of a case of a
+        selection shown (see :meth:`case_list`)."""
+        events = self.store.backend.table("events")
+        found = events.filter(events.service == service, events.case_id == case_id)
+        return self._in_zone(found.order_by(["timestamp", "event_seq"]).select(
+            "activity", "timestamp", "channel", "resource", "actor").to_pandas(), "timestamp")
+
+    def _in_zone(self, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+        """`frame` with its UTC timestamp `columns` shown in the catalogue's zone (the same instants)."""
+        return frame.assign(**{c: pd.to_datetime(frame[c], utc=True).dt.tz_convert(self.tz) for c in columns})
+
+    def _attribute_names(self, service: str) -> list[str]:
+        """The attributes a case can be filtered on: the canonical text columns the service holds, then the kept
+        source attributes of its events, by name (served as ``attribute_names``, cached)."""
+        held = self.held.of(service)
+        canonical = ["activity", *(c for c in ("channel", "agency", "resource", "actor", "lifecycle") if c in held)]
+        events = self.store.backend.table("events").filter(ibis._.service == service, ibis._.attributes.notnull())
+        kept = events.select(name=events.attributes.map.keys().unnest()).distinct().order_by("name")
+        return canonical + [n for n in kept.name.to_pyarrow().to_pylist() if n not in canonical]
 
     def group_too_small(self, service: str, quarter: str | None) -> bool:
         """Whether the cases of `service` (in `quarter`, or in all) have fewer than `min_group` customers."""
@@ -340,14 +464,9 @@ class DashboardData:
 
     # -- customer journeys across services ------------------------------------------------------------
 
-    def life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The journeys of a life event (one row each) and their linked cases, worked out once: a
-        click that asks while another works them out waits for its answer."""
-        with self._life_event_lock:
-            return self._life_event_links_kept(life_event)
-
     def _life_event_links(self, life_event: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The journeys of a life event (one row each) and their linked cases."""
+        """The journeys of a life event (one row each) and their linked cases (served as ``life_event_links``, cached:
+        a click that asks while another works them out waits for its answer)."""
         journeys = life_event_journeys(self.store, life_event).to_pandas()
         cases = linked_cases(self.store, life_event).to_pandas()
         return journeys, cases
@@ -405,7 +524,8 @@ class DashboardData:
         None when its cases then have fewer than `min_group` customers."""
         if self.group_too_small(service, quarter):
             return None
-        return what_if(self.store, service, list(transforms), quarter=quarter, config=self.config, draws=self.draws)
+        return what_if(self.store, service, list(transforms), quarter=quarter, config=self.config, draws=self.draws,
+                       observed=self._of_service[service])
 
     # -- data quality ---------------------------------------------------------------------------------------
 

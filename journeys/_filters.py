@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from numbers import Real
 
 import ibis
 import pandas as pd
@@ -17,6 +18,13 @@ __all__ = ["CaseFilter"]
 
 #: Canonical text columns of an event that the attribute filter reads directly.
 _EVENT_TEXT = ("activity", "channel", "agency", "resource", "actor", "lifecycle")
+#: The criteria read off the journey table alone (besides the service and the start).
+_JOURNEY_CRITERIA = ("channel", "agency", "variants", "outcome", "min_seconds", "max_seconds")
+#: The criteria read off the steps table (the activities of each case, in order).
+_STEP_CRITERIA = ("present", "absent", "directly_follows", "eventually_follows")
+#: Criteria given as a sequence of activities, and as a sequence of (activity, activity) pairs.
+_NAMES = ("variants", "present", "absent")
+_PAIRS = ("directly_follows", "eventually_follows")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,16 @@ class CaseFilter:
     attribute : (str, str), optional
         (name, value): some event of the case has this value, in a canonical text column
         (activity, channel, agency, resource, actor, lifecycle) or in a kept source attribute.
+    present : sequence of str, optional
+        The case has every one of these activities.
+    absent : sequence of str, optional
+        The case has none of these activities.
+    directly_follows : sequence of (str, str), optional
+        For each pair (a, b), some step a of the case is directly followed by b.
+    eventually_follows : sequence of (str, str), optional
+        For each pair (a, b), some step a of the case is followed, at once or later, by a step b.
+    min_seconds, max_seconds : float, optional
+        The case's duration (from its first event to its last) is at least `min_seconds` and at most `max_seconds`.
     tz : str, optional
         The zone in which `quarter` is read. By default the zone of the store asked, its
         catalogue's (see :func:`najma.journeys.quarter_zone`), so that every view counts the same cases.
@@ -50,6 +68,8 @@ class CaseFilter:
     --------
     >>> CaseFilter(service="passport", attribute=("channel", "smart app")).is_empty
     False
+    >>> CaseFilter(present=["Pay"], eventually_follows=[["Apply", "Issue"]]).eventually_follows
+    (('Apply', 'Issue'),)
     """
 
     service: str | Sequence[str] | None = None
@@ -61,15 +81,36 @@ class CaseFilter:
     variants: Sequence[str] | None = None
     outcome: str | None = None
     attribute: tuple[str, str] | None = None
+    present: Sequence[str] | None = None
+    absent: Sequence[str] | None = None
+    directly_follows: Sequence[tuple[str, str]] | None = None
+    eventually_follows: Sequence[tuple[str, str]] | None = None
+    min_seconds: float | None = None
+    max_seconds: float | None = None
     tz: str | None = None
 
     def __post_init__(self) -> None:
-        if self.attribute is not None and not (
-            isinstance(self.attribute, tuple) and len(self.attribute) == 2 and all(isinstance(x, str) for x in self.attribute)
-        ):
+        if self.attribute is not None and not _pair(self.attribute, tuple):
             raise InvalidEventLogError(
                 f"The 'attribute' parameter of CaseFilter must be a (name, value) pair of strings. Got {self.attribute!r} instead."
             )
+        # Sequences are kept as tuples, so that a filter is hashable (a cache key) and compares by value.
+        if not (self.service is None or isinstance(self.service, str)):
+            object.__setattr__(self, "service", _names("service", self.service))
+        for name in _NAMES:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _names(name, getattr(self, name)))
+        for name in _PAIRS:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _pairs(name, getattr(self, name)))
+        for name in ("min_seconds", "max_seconds"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or not value >= 0):
+                raise InvalidParameterError(f"The '{name}' parameter of CaseFilter must be a number of seconds, 0 or more. "
+                                            f"Got {value!r} instead.", parameter=name)
+        if self.min_seconds is not None and self.max_seconds is not None and self.max_seconds < self.min_seconds:
+            raise InvalidParameterError(f"The 'max_seconds' parameter of CaseFilter must be at least its 'min_seconds' "
+                                        f"({self.min_seconds!r}). Got {self.max_seconds!r} instead.", parameter="max_seconds")
 
     def in_zone_of(self, store: JourneyTables) -> CaseFilter:
         """This filter with its quarter read in `store`'s zone, unless it names a zone of its own."""
@@ -88,6 +129,10 @@ class CaseFilter:
             found.append(journeys.variant.isin(list(self.variants)))
         if self.outcome is not None:
             found.append(journeys.outcome == self.outcome)
+        if self.min_seconds is not None:
+            found.append(journeys.duration_seconds >= float(self.min_seconds))
+        if self.max_seconds is not None:
+            found.append(journeys.duration_seconds <= float(self.max_seconds))
         return found
 
     def span_predicates(self, table: Table, start: TimestampValue) -> list[BooleanValue]:
@@ -116,25 +161,88 @@ class CaseFilter:
     @property
     def spans_only(self) -> bool:
         """True when the filter asks only about the service and the case's start (see :meth:`span_predicates`)."""
-        return all(getattr(self, name) is None for name in ("channel", "agency", "variants", "outcome", "attribute"))
+        return all(getattr(self, name) is None for name in (*_JOURNEY_CRITERIA, *_STEP_CRITERIA, "attribute"))
 
-    def apply(self, journeys: Table, events: Table | None = None) -> Table:
-        """Return the journeys that pass the filter; `events` is needed for the attribute filter."""
+    @property
+    def tables_read(self) -> tuple[str, ...]:
+        """The tables besides the journey table that :meth:`apply` reads: ``events`` for the attribute criterion,
+        ``steps`` for the activity criteria."""
+        steps = any(getattr(self, name) is not None for name in _STEP_CRITERIA)
+        return ("events",) * (self.attribute is not None) + ("steps",) * steps
+
+    def apply(self, journeys: Table, events: Table | None = None, steps: Table | None = None) -> Table:
+        """Return the journeys that pass the filter.
+
+        `events` (the events table) is needed by the attribute criterion and `steps` (the steps
+        table) by the activity criteria (see :attr:`tables_read`); both must be tables of the engine
+        that holds `journeys`.
+        """
         predicates = self.predicates(journeys)
         kept = journeys.filter(*predicates) if predicates else journeys
-        if self.attribute is None:
+        if "steps" in self.tables_read:
+            kept = self._by_steps(kept, _needed(steps, "steps", "activity criteria"))
+        if "events" not in self.tables_read:
             return kept
-        if events is None:
-            raise InvalidParameterError("CaseFilter.apply needs the events table to filter on an attribute.")
+        events = _needed(events, "events", "attribute criterion")
         name, value = self.attribute
         column = events[name] if name in _EVENT_TEXT else events.attributes[name].str
         having = events.filter(column == value).select("service", "case_id")
         return kept.semi_join(having, ["service", "case_id"])
 
+    def _by_steps(self, kept: Table, steps: Table) -> Table:
+        """The journeys of `kept` whose steps (joined on the integer ``case_key``) meet the activity criteria."""
+        for activity in self.present or ():
+            kept = kept.semi_join(steps.filter(steps.activity == activity).select("case_key"), "case_key")
+        if self.absent:
+            kept = kept.anti_join(steps.filter(steps.activity.isin(list(self.absent))).select("case_key"), "case_key")
+        for first, then in self.directly_follows or ():
+            pairs = steps.filter(steps.activity == first, steps.next_activity == then)
+            kept = kept.semi_join(pairs.select("case_key"), "case_key")
+        for first, then in self.eventually_follows or ():
+            kept = kept.semi_join(_eventually(steps, first, then), "case_key")
+        return kept
+
     @property
     def is_empty(self) -> bool:
         """True when the filter keeps every case."""
         return all(getattr(self, f.name) is None for f in fields(self) if f.name != "tz")
+
+
+def _eventually(steps: Table, first: str, then: str) -> Table:
+    """The cases (``case_key``) in which a step `first` comes before a step `then`: the first `first` before the last `then`."""
+    both = steps.filter(steps.activity.isin([first, then]))
+    spans = both.group_by("case_key").aggregate(
+        earliest=both.position.min(where=both.activity == first), latest=both.position.max(where=both.activity == then))
+    return spans.filter(spans.earliest < spans.latest).select("case_key")
+
+
+def _needed(table: Table | None, name: str, criteria: str) -> Table:
+    """`table`, which the filter's `criteria` read; refused when it was not given."""
+    if table is None:
+        raise InvalidParameterError(f"CaseFilter.apply reads the {name} table for its {criteria}; give its '{name}' "
+                                    "parameter (journey_table passes it from the store).", parameter=name)
+    return table
+
+
+def _names(name: str, value: object) -> tuple[str, ...]:
+    """`value`, the parameter `name`, as a tuple of activity names; InvalidParameterError unless a sequence of strings."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(isinstance(x, str) for x in value):
+        raise InvalidParameterError(f"The '{name}' parameter of CaseFilter must be a sequence of strings. Got {value!r} instead.",
+                                    parameter=name)
+    return tuple(value)
+
+
+def _pair(value: object, kinds: type | tuple[type, ...]) -> bool:
+    """Whether `value` is a pair of strings held in one of `kinds` (a tuple, a list)."""
+    return isinstance(value, kinds) and len(value) == 2 and all(isinstance(x, str) for x in value)
+
+
+def _pairs(name: str, value: object) -> tuple[tuple[str, str], ...]:
+    """`value`, the parameter `name`, as a tuple of (activity, activity) pairs; InvalidParameterError unless it is one."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or not all(_pair(x, (tuple, list)) for x in value):
+        raise InvalidParameterError(f"The '{name}' parameter of CaseFilter must be a sequence of (activity, activity) pairs. "
+                                    f"Got {value!r} instead.", parameter=name)
+    return tuple((a, b) for a, b in value)
 
 
 def _aware(value: object) -> bool:

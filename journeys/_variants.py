@@ -17,7 +17,9 @@ __all__ = ["variants", "journey_table", "journey_summary", "variant_activities"]
 def journey_table(store: JourneyTables, where: CaseFilter | None = None) -> Table:
     """The journey table (one row per case) of the cases that pass `where`, as an Ibis table."""
     journeys = store.backend.table("journeys")
-    return journeys if where is None else where.in_zone_of(store).apply(journeys, store.backend.table("events"))
+    if where is None:
+        return journeys
+    return where.in_zone_of(store).apply(journeys, **{name: store.backend.table(name) for name in where.tables_read})
 
 
 def variant_activities(variant: str) -> tuple[str, ...]:

@@ -13,9 +13,11 @@ import pytest
 from najma.dashboards._access import Access, hash_password
 from najma.dashboards._app import create_app, serve
 from najma.dashboards._data import DashboardData
-from najma.dashboards.pages import customer_journeys, overview, redesign, service
+from najma.dashboards._i18n import text
+from najma.dashboards._map_layout import UNITS
+from najma.dashboards.pages import customer_journeys, overview, service
 from najma.errors import AccessError
-from najma.journeys import CaseFilter, RemoveActivity, Store, variants
+from najma.journeys import CaseFilter, Store, variants
 from najma.rating import rate
 from najma.rating._suppression import SUPPRESSED
 
@@ -38,16 +40,19 @@ def test_overview_callback_filters_by_agency_and_shows_najmas_stars(app: object,
     with Store(built_sample, read_only=True) as store:
         expected = rate(store, quarters=[quarter], draws=0).set_index("service")["stars"]
     with app.server.test_request_context():
-        rows, count, kpi_rows, kpi_columns = overview.update_overview(
+        rows, count, kpi_rows, kpi_columns, *scopes = overview.update_overview(
             quarter, "Identity and Citizenship Authority", None, "", "steps", "en")
         trend, pillars = overview.update_charts(rows, None, "en")
+    # every card names its period and its selection: the table, the trend, the pillars, the KPIs
+    agency = f"{data.name('agency', 'Identity and Citizenship Authority', 'en')} · All channels"
+    assert scopes == [f"{quarter} · {agency}", f"All quarters · {agency}", f"{quarter} · {agency}", f"{quarter} · {agency}"]
     assert {r["service"] for r in rows} == {"national_id", "passport", "residence_visa_renewal"}
     assert all(r["stars"] == expected[r["service"]] for r in rows)
     assert count.startswith("3 services shown")
     assert "median_customer_steps" in [c["field"] for c in kpi_columns] and len(kpi_rows) == 3
     names = {r["name"] for r in rows}
     assert {t.name for t in trend.figure.data} == names  # a line per service shown
-    assert set(pillars.figure.data[0].y) == names
+    assert {y.replace("<br>", " ") for y in pillars.figure.data[0].y} == names  # long names break over lines
 
 
 def test_overview_filters_that_leave_no_service_show_an_empty_table(app: object, data: DashboardData) -> None:
@@ -56,10 +61,13 @@ def test_overview_filters_that_leave_no_service_show_an_empty_table(app: object,
     quarter = data.quarters[0]
     assert data.overview(quarter, agency="No such agency", search="licence").empty
     with app.server.test_request_context():
-        rows, count, kpi_rows, _ = overview.update_overview(quarter, None, None, "no such service", "steps", "en")
+        rows, count, kpi_rows, _, table_scope, *_ = overview.update_overview(quarter, None, None, "no such service",
+                                                                            "steps", "en")
         trend, pillars = overview.update_charts(rows, None, "en")
     assert rows == [] and kpi_rows == [] and count.startswith("0 services shown")
-    assert not trend.figure.data and len(pillars.figure.data[0].y) == 0
+    assert table_scope.endswith("names with \u201cno such service\u201d")
+    # the charts say why they are empty
+    assert trend.children == pillars.children == text("no_service_matches", "en")
 
 
 def test_service_selection_narrows_the_map_to_the_variants_chosen(app: object, data: DashboardData,
@@ -68,11 +76,14 @@ def test_service_selection_narrows_the_map_to_the_variants_chosen(app: object, d
         found = variants(store, CaseFilter(service="passport", tz=data.tz))
     chosen = list(found.variant[:2])
     with app.server.test_request_context():
-        elements, note, *_ = service.update_selection("passport", service.ALL, chosen, "performance", 1.0, "steps", "en")
-    assert note.startswith(f"{int(found.cases[:2].sum()):,} Cases")
+        rows = [{"key": service.variant_key(v)} for v in chosen]  # the variant table's rows ticked
+        elements, note, *_ = service.update_selection("passport", service.ALL, rows, "performance", 1.0, "steps", "en")
+    assert note.startswith(f"{int(found.cases[:2].sum()):,} cases")
     activities = {a for v in chosen for a in v.split(" → ")}
     assert {e["data"]["activity"] for e in elements if "activity" in e["data"]} == activities
-    assert all(e["data"]["label"].endswith(("min", "h")) for e in elements if "source" in e["data"])
+    # an edge's label ends in its median time's unit (see duration_text); the start's and end's edges have none
+    assert all(e["data"]["label"].endswith(tuple(f" {u}" for u in UNITS)) for e in elements
+               if "source" in e["data"] and e["data"]["label"])
 
 
 def test_groups_under_the_minimum_of_customers_are_suppressed(built_sample: Path) -> None:
@@ -93,18 +104,10 @@ def test_groups_under_the_minimum_of_customers_are_suppressed(built_sample: Path
 
 def test_customer_journeys_callback_summarises_the_newborn_bundle(app: object) -> None:
     with app.server.test_request_context():
-        cards, sankey, failures = customer_journeys.update_journeys("newborn", "ar")
-    assert len(cards) == 6 and len(sankey.data[0].node.label) >= 5
+        cards, sankey, failures, _, *scopes = customer_journeys.update_journeys("newborn", "ar")
+    assert len(cards) == 6 and len(sankey.figure.data[0].node.label) >= 5
+    assert len(set(scopes)) == 1 and text("all_quarters", "ar") in scopes[0]
     assert failures and all(0 <= row["share"] <= 1 for row in failures)
-
-
-def test_redesign_plan_becomes_transforms_and_projected_stars(app: object, data: DashboardData) -> None:
-    plan = [{"kind": "remove", "activities": ["Visit service centre"], "into": "", "channel": None}]
-    assert redesign.transforms(plan) == (RemoveActivity("Visit service centre"),)
-    with app.server.test_request_context():
-        _, table = redesign.project(1, "passport", data.quarters[0], plan, "en")
-    steps = next(row for row in table if row["measure"] == "Median customer steps")
-    assert steps["today"] and steps["redesign"]
 
 
 def test_a_protected_app_asks_for_a_token_or_a_user(data: DashboardData) -> None:
