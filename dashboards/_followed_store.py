@@ -176,6 +176,12 @@ class FollowedStore(Generic[Shown]):
                 self._discard(*held)
         shutil.rmtree(self._folder, ignore_errors=True)
 
+    def abandon(self) -> None:
+        """Stop watching and remove the copies without closing what is shown, as the process is about to exit
+        with work still running on it (on Linux, files removed while open stay readable until closed)."""
+        self._stop.set()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
 
 def _sweep_abandoned_copies() -> None:
     """Remove the copies of dashboards whose process is gone (killed before it could clean up)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 import threading
@@ -15,19 +17,23 @@ from najma.dashboards.cli._options import MinGroupOption, StoreOption, err, min_
 __all__ = ["app", "run_dashboard"]
 
 app = typer.Typer()
+#: The exit code of a stop that abandoned work still running after the wait (0 is a clean stop).
+ABANDONED = 3
 
 
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
                   users: Path | None = None, min_group: int | None = None, draws: int = 200,
                   config: Path | None = None) -> None:
-    """Rate a copy of the store, then serve the dashboard on `host`:`port` until interrupted. Groups of
+    """Rate a copy of the store, then serve the dashboard on `host`:`port` until interrupted (Ctrl-C or SIGTERM
+    stop it in order, see :func:`~najma.dashboards._app.serve`). Groups of
     fewer than `min_group` customers (the small-group rule's default when None) are not shown.
 
     The dashboard reads its own copy of the store and picks up the store's changes (see
-    :mod:`najma.dashboards._followed_store`), so commands can write to the store while it runs.
+    :mod:`najma.dashboards._followed_store`), so commands can write to the store while it runs. A stop
+    that leaves a click or a job running after the wait exits with code :data:`ABANDONED`.
     """
     from najma.dashboards._access import Access, check_exposure, load_users
-    from najma.dashboards._app import create_app, serve
+    from najma.dashboards._app import STOP_WAIT, create_app, serve, start_warm_up
     from najma.dashboards._data import DashboardData
     from najma.dashboards._followed_store import FollowedStore
     from najma.rating import load_config
@@ -46,15 +52,32 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
         followed = FollowedStore(store_path(store), lambda copy: DashboardData(
             copy, config=model, min_group=min_group_of(min_group), draws=draws, progress=stage), say=err.print)
         starting.clear()
-    # Stopped by a service manager (SIGTERM) as by Ctrl-C: the copies of the store are removed either way.
+
+    def warmed(asked: int, seconds: float) -> None:
+        err.print(f"najma dashboard caches warmed: {asked} questions in {seconds:.1f} s")
+
+    # SIGTERM during start-up stops as Ctrl-C does (the copies of the store are removed); serve handles both after.
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         app = create_app(followed.current, access=access)
-        followed.follow(lambda data: app.server.config.__setitem__("NAJMA_DATA", data))
-        serve(app, host=host, port=port, ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
+        followed.follow(lambda data: (app.server.config.__setitem__("NAJMA_DATA", data), start_warm_up(app, warmed)))
+        clean = serve(app, host=host, port=port, warmed=warmed,
+                      ready=lambda url: err.print(f"najma dashboard on {url} (Ctrl-C stops it)"))
+    except BaseException:
+        followed.close()
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        followed.close()
+    if not clean:  # a click or a job still uses the data: closing it under them could crash the process
+        followed.abandon()  # its copies still go
+        err.print(f"najma dashboard stopped; work still running after {STOP_WAIT:.0f} s was abandoned "
+                  f"(exit code {ABANDONED})")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(ABANDONED)  # a normal exit would wait for the threads still running
+    followed.close()
+    err.print("najma dashboard stopped")
 
 
 @app.command()
@@ -69,7 +92,7 @@ def dashboard(
                                                     "(see najma dashboard-user).")] = None,
     min_group: MinGroupOption = None,
     draws: Annotated[int, typer.Option(min=0, help="Bootstrap draws per rating for its uncertainty.")] = 200,
-    config: Annotated[Path | None, typer.Option(help="A rating model TOML [default: najma's shipped model].")] = None,
+    config: Annotated[Path | None, typer.Option(help="A rating model TOML \\[default: najma's shipped model].")] = None,
 ) -> None:
     """Serve the analysts' dashboard (overview, services, customer journeys, redesign, data)."""
     run_dashboard(store, host=host, port=port, token=token, users=users, min_group=min_group, draws=draws,
