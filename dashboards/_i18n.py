@@ -2,6 +2,18 @@
 
 Names of services, activities and KPIs come from the catalogue and the KPI definitions.
 
+Numbers and dates in Arabic
+---------------------------
+Arabic pages write numbers in Western digits (0-9) with "," for thousands and "." for decimals,
+as the UAE government's own Arabic sites (u.ae, the ministries, the service-excellence programme)
+do, and as its style guides for government sites ask. So a number reads the same in both
+languages, the grids format it with the same d3 formatters (:mod:`najma.dashboards.pages.common`),
+the report and the screen agree, and a figure copied from an Arabic page pastes as a number.
+What changes with the language is the words around numbers: quarters (:func:`quarter_text`:
+"2025Q4" is "الربع الرابع 2025"), instants (:func:`utc_minute`), units, and the grids' own words
+(:func:`grid_locale`). Babel was weighed for this and left out: with Western digits all it would
+give is four ordinal words and the name of UTC, not worth a dependency and its locale data.
+
 Examples
 --------
 >>> text("stars", "ar")
@@ -17,8 +29,8 @@ from collections.abc import Mapping, Sequence
 import ibis
 import pandas as pd
 
-from najma.errors import InvalidEventLogError
-from najma.journeys import OPTIONAL_COLUMNS, Store, previous_quarter
+from najma.errors import InvalidEventLogError, InvalidParameterError
+from najma.journeys import OPTIONAL_COLUMNS, Store, previous_quarter, quarter_name
 from najma.rating import (
     INSUFFICIENT_EVIDENCE,
     KPIS,
@@ -35,7 +47,8 @@ from najma.rating import (
 
 __all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
            "move_text", "plan_sentence", "plan_text", "display_names", "missing_column_lines", "column_notes", "rating_text",
-           "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text", "needs_text"]
+           "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text", "needs_text", "quarter_text",
+           "period_text", "grid_locale"]
 
 LANGUAGES = ("en", "ar")
 
@@ -93,7 +106,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "provisional": ("provisional", "مؤقت"),
     "remark": ("Remark", "ملاحظة"),
     "provisional_note": ("Provisional: the service's catalogue entry is still a draft (draft = true).",
-                         "تقييم مؤقت: بيانات الخدمة في الدليل ما زالت مسودة (draft = true)."),
+                         "تقييم مؤقت: بيانات الخدمة في الدليل ما زالت مسودة (\u2066draft = true\u2069)."),
     "evidence_line": ("Stands on KPIs carrying {share} of the model's weight.",
                       "يستند إلى مؤشرات تحمل {share} من أوزان النموذج."),
     "shortfall": ("{pillar}: {share} of its weight has data, {needed} needed; no data: {kpis}",
@@ -255,6 +268,171 @@ _TEXT: dict[str, tuple[str, str]] = {
     "last_quarters": ("Quarters shown", "الأرباع المعروضة"),
     "unknown_service": ("No such service in the store: {name}", "لا توجد خدمة بهذا الاسم: {name}"),
     "needs_a_change": ("Choose activities for this change.", "اختر أنشطة لهذا التغيير."),
+    # The redesign page (REDESIGN, issue 22).
+    "needs_two": ("A merge needs two activities or more.", "يحتاج الدمج إلى نشاطين أو أكثر."),
+    "needs_channel": ("Choose the channel to move to.", "اختر القناة التي يُنقل إليها النشاط."),
+    "remove_change": ("Remove from the plan", "احذف من الخطة"),
+    "projection_of": ("Projection of {service}, {quarter}, plan: {plan}", "توقّع {service}، {quarter}، الخطة: {plan}"),
+    "press_apply": ("Press \u201cProject the stars\u201d to see this plan\u2019s projection.",
+                    "اضغط \u00abاحسب النجوم المتوقعة\u00bb لترى توقّع هذه الخطة."),
+    "working": ("Working\u2026", "جارٍ الحساب\u2026"),
+    "difference": ("Difference", "الفرق"),
+    "verdict": ("Against today", "مقارنةً باليوم"),
+    "better": ("Better", "أفضل"),
+    "worse": ("Worse", "أسوأ"),
+    "same": ("Same", "دون تغيير"),
+    # units, periods and selections, and what an empty card waits for (ARABIC)
+    "utc": ("UTC", "بالتوقيت العالمي"),
+    "hours_unit": ("h", "ساعة"),
+    "median_hours": ("median hours", "الساعات الوسيطة"),
+    "variant_n": ("V{n}", "المسار {n}"),
+    "quarters_from_to": ("{first} to {last}", "من {first} إلى {last}"),
+    "searched": ("names with \u201c{text}\u201d", "الأسماء التي فيها \u00ab{text}\u00bb"),
+    "all_services": ("All services", "كل الخدمات"),
+    "all_files": ("Every file loaded", "كل الملفات المحمّلة"),
+    "waiting_for_table": ("Drawn once the table of services above has its rows.",
+                          "يُرسم حين يمتلئ جدول الخدمات أعلاه."),
+    "no_service_matches": ("No service matches these filters: choose another quarter, agency or channel, or clear the search.",
+                           "لا توجد خدمة تطابق هذه المرشحات: اختر ربعاً أو جهة أو قناة أخرى، أو امسح البحث."),
+    "no_flows": ("No journey of this life event goes from one agency or service to another yet.",
+                 "لا توجد بعد رحلة في هذه المناسبة تنتقل من جهة أو خدمة إلى أخرى."),
+    "no_ask_once": ("No journey of this life event was asked again for data it had given.",
+                    "لم تُطلب في أي رحلة من هذه المناسبة بيانات سبق تقديمها."),
+    "last_n_quarters": ("Last {n} quarters", "آخر {n} أرباع"),
+    "no_cases_yet": ("No case has a quarter yet: the chart fills once an event log is loaded.",
+                     "لا توجد طلبات في أي ربع بعد: يمتلئ الرسم عند تحميل سجل أحداث."),
+    # The report (REPORT, issue 22).
+    "contents": ("Contents", "المحتويات"),
+    "summary": ("Executive summary", "الملخص التنفيذي"),
+    "movers_up": ("Up since last quarter", "تحسّنت منذ الربع السابق"),
+    "movers_down": ("Down since last quarter", "تراجعت منذ الربع السابق"),
+    "no_movers": ("None.", "لا شيء."),
+    "attention": ("Needs attention", "تحتاج إلى اهتمام"),
+    "not_rated_list": ("Not rated: {services}", "غير مصنّفة: {services}"),
+    "provisional_list": ("Provisional: {services}", "مؤقتة: {services}"),
+    "what_changed": ("What changed", "ما الذي تغيّر"),
+    "model_line": ("Rating model version {version}, configuration hash {hash}; data up to {cutoff}.",
+                   "نموذج التقييم الإصدار {version}، بصمة الإعداد {hash}؛ البيانات حتى {cutoff}."),
+    "trend_note": ("Stars per quarter; the line is the score (0 to 100). A blank has too few customers or no rating.",
+                   "النجوم في كل ربع؛ والخط هو الدرجة (من 0 إلى 100). الخانة الفارغة: عملاء أقل من الحد أو لا تقييم."),
+    "by_channel": ("Stars by channel", "النجوم حسب القناة"),
+    "channel_note": ("A blank: fewer than {n} customers in that channel, or too little evidence to rate.",
+                     "الخانة الفارغة: أقل من {n} عملاء في تلك القناة، أو أدلة لا تكفي للتقييم."),
+    "by_agency": ("Stars by agency", "النجوم حسب الجهة"),
+    "services_count": ("Services", "الخدمات"),
+    "star_range": ("Stars (lowest to highest)", "النجوم (من الأدنى إلى الأعلى)"),
+    "service_pages": ("Service pages", "صفحات الخدمات"),
+    "appendix_kpis": ("KPIs, floors, targets and weights", "المؤشرات والحدود الدنيا والمستهدفات والأوزان"),
+    "floor": ("Floor (score 0)", "الحد الأدنى (درجة 0)"),
+    "weight": ("Weight in its pillar", "الوزن ضمن المحور"),
+    "pillar_weight": ("{pillar}: {weight} of the score", "{pillar}: {weight} من الدرجة"),
+    "bands": ("Star bands", "نطاقات النجوم"),
+    "band_line": ("{stars} stars from a score of {low}", "{stars} نجوم ابتداءً من درجة {low}"),
+    "lowest_band": ("{stars} stars below {high}", "{stars} نجوم دون درجة {high}"),
+    "page_of": ("Page", "صفحة"),
+    "appendix_data": ("Appendix: the data behind the ratings", "ملحق: البيانات التي بُني عليها التقييم"),
+    # the variant explorer of the service page (EXPLORER)
+    "ex_filters": ("Filters", "المرشحات"),
+    "ex_present": ("Activities present", "أنشطة موجودة"),
+    "ex_absent": ("Activities absent", "أنشطة غائبة"),
+    "ex_directly": ("Directly followed by", "تليه مباشرة"),
+    "ex_eventually": ("Eventually followed by", "يليه لاحقاً"),
+    "ex_first": ("Activity", "النشاط"),
+    "ex_then": ("then", "ثم"),
+    "ex_attribute": ("Attribute", "السمة"),
+    "ex_value": ("Value", "القيمة"),
+    "ex_min_days": ("Duration from (days)", "المدة من (أيام)"),
+    "ex_max_days": ("to (days)", "إلى (أيام)"),
+    "ex_outcome": ("Outcome", "النتيجة"),
+    "ex_first_channel": ("First channel", "القناة الأولى"),
+    "ex_outcome_completed": ("completed", "منجز"),
+    "ex_outcome_rejected": ("rejected", "مرفوض"),
+    "ex_outcome_abandoned": ("abandoned", "متروك"),
+    "ex_outcome_open": ("open", "مفتوح"),
+    "ex_filters_n": ("{n} filters", "المرشحات: {n}"),
+    "ex_no_filter": ("no filter", "بلا مرشح"),
+    "ex_variants_n": ("{n} variants selected", "المسارات المختارة: {n}"),
+    "ex_of_cases": ("{shown} of {total} cases", "{shown} من {total} طلب"),
+    "ex_hidden": ("{variants} variants holding {cases} cases ({share} of the selection) have fewer than {n} customers "
+                  "each, so they are not listed (no one can be singled out); their cases still count in the map, the KPIs "
+                  "and the filters.",
+                  "{variants} من المسارات فيها {cases} طلب ({share} من الاختيار) لكل منها أقل من {n} متعاملين، فلا "
+                  "تُعرض (حتى لا يُعرف أحد)؛ وتبقى طلباتها محسوبة في الخريطة والمؤشرات والمرشحات."),
+    "ex_pick_variants": ("Tick variants in the table to narrow the map, the KPIs, the steps and the cases to them.",
+                         "اختر مسارات في الجدول لحصر الخريطة والمؤشرات والخطوات والطلبات فيها."),
+    "ex_path": ("Steps of the variant", "خطوات المسار"),
+    "ex_share": ("Share", "الحصة"),
+    "ex_cumulative": ("Cumulative coverage", "التغطية التراكمية"),
+    "ex_median_days": ("Median days", "الأيام الوسيطة"),
+    "ex_customer_steps": ("Customer steps (median)", "خطوات المتعامل (الوسيط)"),
+    "ex_cases_title": ("Cases of the selection", "طلبات الاختيار"),
+    "ex_case": ("Case", "الطلب"),
+    "ex_customer": ("Customer (pseudonym)", "المتعامل (اسم مستعار)"),
+    "ex_start": ("Start ({zone})", "البداية (بتوقيت \u2066{zone}\u2069)"),
+    "ex_end": ("End ({zone})", "النهاية (بتوقيت \u2066{zone}\u2069)"),
+    "ex_duration_days": ("Duration (days)", "المدة (أيام)"),
+    "ex_events": ("Events", "الأحداث"),
+    "ex_cases_listed": ("The latest {shown} of {total} cases are listed; click one to see its timeline.",
+                        "تُعرض أحدث {shown} من {total} طلب؛ انقر طلباً لرؤية خطه الزمني."),
+    "ex_timeline": ("Case timeline", "الخط الزمني للطلب"),
+    "ex_time": ("Time ({zone})", "الوقت (بتوقيت \u2066{zone}\u2069)"),
+    "ex_resource": ("Resource", "المورد"),
+    "ex_actor": ("Actor", "الفاعل"),
+    "ex_pick_case": ("Click a case in the list above to see its events in time order.",
+                     "انقر طلباً في القائمة أعلاه لرؤية أحداثه بترتيبها الزمني."),
+    "ex_case_events": ("Case {case}: {n} events in time order.", "الطلب {case}: {n} حدثاً بترتيبها الزمني."),
+    "ex_case_outside": ("Case {case} is not in this selection: pick a case from the list.",
+                        "الطلب {case} ليس في هذا الاختيار: اختر طلباً من القائمة."),
+    "ex_export_csv": ("Export CSV", "تصدير CSV"),
+    "ex_export_png": ("Map as PNG", "الخريطة بصيغة PNG"),
+    "ex_export_svg": ("Map as SVG", "الخريطة بصيغة SVG"),
+    "ex_latest_rated": ("This card rates the latest quarter, {quarter}; the map, the variants and the KPIs below are of "
+                        "all quarters.",
+                        "تقيّم هذه البطاقة آخر ربع، {quarter}؛ أما الخريطة والمسارات والمؤشرات أدناه فهي لكل الأرباع."),
+    "ex_kpis_wait": ("The KPIs show once the selection has at least {n} customers: widen the filters or tick more variants.",
+                     "تظهر المؤشرات حين يضم الاختيار {n} متعاملين على الأقل: وسّع المرشحات أو اختر مسارات أكثر."),
+    "ex_working": ("Working… checking the journeys against the designed journey.",
+                   "جارٍ العمل… تُقارن الرحلات بالرحلة المصممة."),
+    "ex_conformance_scope": ("{period} · every case of the service (the filters and variants do not apply here)",
+                             "{period} · كل طلبات الخدمة (لا تنطبق المرشحات والمسارات هنا)"),
+    # process maps (MAPS)
+    "map_seconds": ("s", "ثانية"),
+    "map_minutes": ("min", "دقيقة"),
+    "map_hours": ("h", "ساعة"),
+    "map_days": ("d", "يوم"),
+    "map_median_time": ("median time", "الزمن الوسيط"),
+    "map_edge_hover": ("{n} times", "{n} مرة"),
+    "map_edge_median": ("median {time}", "الوسيط {time}"),
+    "map_node_hover": ("{events} events in {cases} cases", "{events} حدثًا في {cases} طلبًا"),
+    "map_loop_hover": ("repeated at once {n} times", "تكرّر مباشرةً {n} مرة"),
+    "ex_filters_n_one": ("{n} filter", "المرشحات: {n}"),
+    "ex_variants_n_one": ("{n} variant selected", "المسارات المختارة: {n}"),
+    "ex_n_cases": ("{n} cases", "الطلبات: {n}"),
+    "ex_n_cases_one": ("{n} case", "الطلبات: {n}"),
+    "ex_n_activities": ("{n} activities", "الأنشطة: {n}"),
+    "ex_n_activities_one": ("{n} activity", "الأنشطة: {n}"),
+    "ex_hidden_few": ("Variants of fewer than {n} customers each are not listed (no one can be singled out); their cases "
+                      "still count in the map, the KPIs and the filters.",
+                      "لا تُعرض المسارات التي لكل منها أقل من {n} متعاملين (حتى لا يُعرف أحد)؛ وتبقى طلباتها محسوبة في "
+                      "الخريطة والمؤشرات والمرشحات."),
+    "ex_actor_customer": ("customer", "المتعامل"),
+    "ex_actor_staff": ("staff", "الموظف"),
+    "ex_actor_system": ("system", "النظام"),
+    # background jobs that did not answer (SERVER, issue 22)
+    "job_failed": ("The calculation failed; the server's log says why.", "تعذّر إتمام الحساب؛ سجلّ الخادم يذكر السبب."),
+    "job_stopping": ("The dashboard is stopping; ask again once it is back.",
+                     "لوحة المعلومات تتوقف الآن؛ اطلب ذلك مرة أخرى بعد عودتها."),
+    "job_cancelled": ("This calculation was cancelled; ask for it again.", "أُلغي هذا الحساب؛ اطلبه مرة أخرى."),
+    # the report's selections and summary (REPORT, issue 22)
+    "at_least_customers": ("services of at least {n} customers", "الخدمات التي لها {n} متعاملين على الأقل"),
+    "below_stars": ("Fewer than {stars} stars: {services}", "أقل من {stars} نجوم: {services}"),
+    "no_service": ("none", "لا توجد خدمة"),
+    "weighted_score": ("Score, weighted by cases", "الدرجة مرجّحة بعدد الطلبات"),
+    "no_rated_services": ("No service is rated in {quarter}, so there are no stars to count.",
+                          "لا توجد خدمة مقيّمة في {quarter}، فلا نجوم تُعدّ."),
+    "no_channel_data": ("No channel is told apart in {quarter}: the log has no channel column, or no channel holds "
+                        "{n} customers or more.",
+                        "لا تُميَّز أي قناة في {quarter}: لا يحوي السجل عمود قناة، أو لا تضم أي قناة {n} متعاملين أو أكثر."),
 }
 
 
@@ -344,15 +522,112 @@ def methodology(config: RatingConfig, min_group: int, lang: str, draws: int = 20
     ]
 
 
-def utc_minute(value: object) -> str:
-    """An instant as people read it, to the minute in UTC.
+def utc_minute(value: object, lang: str = "en") -> str:
+    """An instant as people read it, to the minute in UTC, in `lang` (digits stay Western, see the module's notes).
+
+    A naive instant is read as UTC (time is UTC inside najma); a missing one (None, NaN, NaT) is "no data" in `lang`.
 
     Examples
     --------
     >>> utc_minute(pd.Timestamp("2025-10-03 13:05:59", tz="Asia/Dubai"))
     '2025-10-03 09:05 UTC'
+    >>> utc_minute(pd.Timestamp("2025-10-03 09:05", tz="UTC"), "ar")
+    '2025-10-03 09:05 بالتوقيت العالمي'
+    >>> utc_minute(pd.Timestamp("2025-10-03 09:05"))
+    '2025-10-03 09:05 UTC'
+    >>> utc_minute(None), utc_minute(float("nan"), "ar"), utc_minute(pd.NaT)
+    ('no data', 'لا توجد بيانات', 'no data')
     """
-    return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+    if value is None or pd.isna(value):
+        return text("no_data_short", lang)
+    instant = pd.Timestamp(value)
+    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant.tz_convert("UTC")
+    return instant.strftime("%Y-%m-%d %H:%M ") + text("utc", lang)
+
+
+#: The ordinal of each quarter of the year, in Arabic.
+_QUARTER_ORDINALS_AR = ("الأول", "الثاني", "الثالث", "الرابع")
+
+
+def quarter_text(quarter: str, lang: str) -> str:
+    """A quarter as people read it in `lang`: "2025Q4" in English, "الربع الرابع 2025" in Arabic.
+
+    Examples
+    --------
+    >>> quarter_text("2025Q4", "en"), quarter_text("2025q1", "ar")
+    ('2025Q4', 'الربع الأول 2025')
+    >>> quarter_text("2025Q5", "en")
+    Traceback (most recent call last):
+    ...
+    najma.errors.InvalidParameterError: The 'quarter' parameter must look like 2025Q1. Got '2025Q5' instead.
+    """
+    try:
+        name = quarter_name(quarter)
+    except InvalidEventLogError as error:
+        raise InvalidParameterError(str(error), parameter="quarter") from None
+    if lang != "ar":
+        return name
+    return f"{text('quarter', lang)} {_QUARTER_ORDINALS_AR[int(name[-1]) - 1]} {name[:4]}"
+
+
+def period_text(quarters: Sequence[str], every: bool, lang: str) -> str:
+    """The period a card covers, in `lang`: all quarters (`every`), one quarter, or the first to the last of `quarters`.
+
+    Examples
+    --------
+    >>> period_text(["2025Q3", "2025Q1"], False, "en"), period_text(["2025Q3"], False, "ar")
+    ('2025Q1 to 2025Q3', 'الربع الثالث 2025')
+    >>> period_text(["2025Q3", "2025Q1"], True, "en")
+    'All quarters'
+
+    Quarters are compared by their names, whatever the form they come in:
+
+    >>> period_text(["2025Q4", "2025q1"], False, "en"), period_text(["2025-q2", "2025Q2"], False, "en")
+    ('2025Q1 to 2025Q4', '2025Q2')
+    """
+    if every or not quarters:
+        return text("all_quarters", lang)
+    names = [quarter_text(q, "en") for q in quarters]  # each quarter's name, refusing a bad one as quarter_text does
+    first, last = min(names), max(names)
+    if first == last:
+        return quarter_text(first, lang)
+    return text("quarters_from_to", lang).format(first=quarter_text(first, lang), last=quarter_text(last, lang))
+
+
+#: AG Grid's own words (its overlays, filter menus, pager and column menu) in Arabic, by AG Grid's locale keys.
+_GRID_AR = {
+    "noRowsToShow": "لا توجد صفوف للعرض", "loadingOoo": "جارٍ التحميل…", "loadingError": "تعذّر التحميل",
+    "filterOoo": "تصفية…", "searchOoo": "بحث…", "selectAll": "(تحديد الكل)", "blanks": "(فارغ)",
+    "noMatches": "لا توجد نتائج", "empty": "اختر شرطاً", "equals": "يساوي", "notEqual": "لا يساوي",
+    "lessThan": "أقل من", "greaterThan": "أكبر من", "lessThanOrEqual": "أقل من أو يساوي",
+    "greaterThanOrEqual": "أكبر من أو يساوي", "inRange": "بين", "inRangeStart": "من", "inRangeEnd": "إلى",
+    "contains": "يحتوي", "notContains": "لا يحتوي", "startsWith": "يبدأ بـ", "endsWith": "ينتهي بـ",
+    "blank": "فارغ", "notBlank": "غير فارغ", "before": "قبل", "after": "بعد", "andCondition": "و",
+    "orCondition": "أو", "applyFilter": "تطبيق", "resetFilter": "إعادة الضبط", "clearFilter": "مسح",
+    "cancelFilter": "إلغاء", "textFilter": "تصفية النص", "numberFilter": "تصفية الأرقام",
+    "dateFilter": "تصفية التاريخ", "dateFormatOoo": "سنة-شهر-يوم", "columnFilter": "تصفية العمود",
+    "ariaFilterInput": "حقل التصفية", "ariaFilterValue": "قيمة التصفية", "ariaFilteringOperator": "شرط التصفية",
+    "ariaColumnFilter": "تصفية العمود", "page": "الصفحة", "of": "من", "to": "إلى", "more": "المزيد",
+    "next": "التالية", "last": "الأخيرة", "first": "الأولى", "previous": "السابقة", "firstPage": "الصفحة الأولى",
+    "previousPage": "الصفحة السابقة", "nextPage": "الصفحة التالية", "lastPage": "الصفحة الأخيرة",
+    "pageSizeSelectorLabel": "حجم الصفحة:", "ariaPageSizeSelectorLabel": "حجم الصفحة",
+    "sortAscending": "ترتيب تصاعدي", "sortDescending": "ترتيب تنازلي", "sortUnSort": "إلغاء الترتيب",
+    "columnMenu": "قائمة العمود", "columns": "الأعمدة", "filters": "عوامل التصفية", "pinColumn": "تثبيت العمود",
+    "pinLeft": "تثبيت يساراً", "pinRight": "تثبيت يميناً", "noPin": "بلا تثبيت",
+    "autosizeThisColumn": "ضبط عرض هذا العمود", "autosizeAllColumns": "ضبط عرض كل الأعمدة",
+    "resetColumns": "إعادة ضبط الأعمدة", "copy": "نسخ", "export": "تصدير", "csvExport": "تصدير CSV",
+}
+
+
+def grid_locale(lang: str) -> dict[str, str]:
+    """AG Grid's ``localeText`` for `lang`: its own words in Arabic; empty (AG Grid's English) otherwise.
+
+    Examples
+    --------
+    >>> grid_locale("ar")["noRowsToShow"], grid_locale("en")
+    ('لا توجد صفوف للعرض', {})
+    """
+    return dict(_GRID_AR) if lang == "ar" else {}
 
 
 def source_lines(provenance: Provenance, lang: str, names: Mapping[str, str] | None = None) -> list[str]:
@@ -360,15 +635,15 @@ def source_lines(provenance: Provenance, lang: str, names: Mapping[str, str] | N
     and what the change compares with. `names` are the services' display names."""
     quarter, record = provenance.quarter, provenance.publication
     if not record:
-        lines = [text("draft_ratings", lang).format(quarter=quarter)]
+        lines = [text("draft_ratings", lang).format(quarter=quarter_text(quarter, lang))]
     else:
-        fields = {"quarter": quarter, "revision": int(record["revision"]), "by": record["published_by"],
-                  "cutoff": utc_minute(record["cutoff"]), "at": utc_minute(record["published_at"])[:10]}
+        fields = {"quarter": quarter_text(quarter, lang), "revision": int(record["revision"]), "by": record["published_by"],
+                  "cutoff": utc_minute(record["cutoff"], lang), "at": utc_minute(record["published_at"])[:10]}
         lines = [text("rerated_ratings" if provenance.everything_rerated else "published_ratings", lang).format(**fields)]
         if provenance.rerated:
             listed = _LIST[lang].join((names or {}).get(s, s) for s in provenance.rerated)
             lines.append(text("rerated_services", lang).format(services=listed))
-    before = previous_quarter(quarter)
+    before = quarter_text(previous_quarter(quarter), lang)
     return [*lines, text("before_published" if provenance.before_published else "before_draft", lang).format(quarter=before)]
 
 
@@ -379,10 +654,20 @@ def change_text(change: object, lang: str) -> str:
     --------
     >>> change_text(1, "en"), change_text(0, "en"), change_text(None, "ar")
     ('+1', '=', 'جديد')
+
+    In Arabic the signed number is kept left to right (a Unicode isolate), so "+1" never reads "1+":
+
+    >>> change_text(-2, "ar")
+    '\u2066-2\u2069'
     """
     if change is None or pd.isna(change):
         return text("new", lang)
-    return "=" if change == 0 else f"{int(change):+d}"
+    return "=" if change == 0 else _ltr(f"{int(change):+d}", lang)
+
+
+def _ltr(shown: str, lang: str) -> str:
+    """`shown` kept left to right in an Arabic sentence (a signed number, an arrow between values)."""
+    return f"\u2066{shown}\u2069" if lang == "ar" else shown
 
 
 def number_text(value: float | None) -> str:
@@ -513,9 +798,12 @@ def move_text(move: KpiMove, lang: str) -> str:
     --------
     >>> move_text(KpiMove("median_customer_steps", 5.0, 4.0, 1.333), "en")
     'Median customer steps: 5 → 4 (+1.3)'
+
+    In Arabic the move reads left to right, so the arrow points from the value before to the value now.
     """
     unit = KPIS[move.kpi].unit
-    return f"{kpi_label(move.kpi, lang)}: {format_value(move.before, unit)} → {format_value(move.now, unit)} ({move.points:+.1f})"
+    moved = _ltr(f"{format_value(move.before, unit)} → {format_value(move.now, unit)} ({move.points:+.1f})", lang)
+    return f"{kpi_label(move.kpi, lang)}: {moved}"
 
 
 def plan_text(card: RatingCard, config: RatingConfig, lang: str) -> list[str]:

@@ -24,18 +24,25 @@ from dash import dcc, html
 from flask import current_app
 
 from najma.dashboards._data import DashboardData
-from najma.dashboards._i18n import LANGUAGES, text
-from najma.dashboards._jobs import Jobs
+from najma.dashboards._i18n import LANGUAGES, grid_locale, quarter_text, text
+from najma.dashboards._jobs import STOPPED, Jobs, JobState
 from najma.rating._suppression import SUPPRESSED
 
-__all__ = ["current_data", "current_jobs", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options",
-           "too_few", "fewer_than", "suppressed_as_text", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS"]
+__all__ = ["current_data", "current_jobs", "job_error_text", "POLL_MS", "language", "Callback", "grid", "graph", "note", "section", "rows_of", "choice", "options", "quarter_options",
+           "too_few", "fewer_than", "scope", "scope_text", "suppressed_as_text", "heading", "reason", "blank", "no_data_as_text", "column_notes", "NUMBER", "PERCENT", "DURATION_DAYS", "STARS",
+           "COUNT", "LEFT_TO_RIGHT"]
 
-#: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers).
+#: Column formats for grids (AG Grid value formatters, run in the browser on numbers kept as numbers); the same in
+#: both languages, Western digits (see :mod:`najma.dashboards._i18n`).
 NUMBER = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
 PERCENT = {"function": "params.value == null ? '' : d3.format('.0%')(params.value)"}
 DURATION_DAYS = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value / 86400)"}
 STARS = {"function": "params.value == null ? '' : '★'.repeat(params.value)"}
+COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+#: The look of a grid column of text that reads left to right in either language (a file's path).
+LEFT_TO_RIGHT = {"direction": "ltr", "textAlign": "left"}
+#: How often (ms) a page asks for the state of its running background job.
+POLL_MS = 500
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,36 @@ def current_jobs() -> Jobs:
     return current_app.config["NAJMA_JOBS"]
 
 
+def job_error_text(state: JobState, lang: str) -> str:
+    """What a page says, in `lang`, of a background job that did not answer; empty when it did not fail.
+
+    The job's own error (library English, or a Python error) is for the server's log, where it is
+    written; the page says only whether the job failed, was cancelled or the dashboard is stopping.
+
+    Parameters
+    ----------
+    state : JobState
+        The job's state, from :meth:`~najma.dashboards._jobs.Jobs.state` or ``submit``.
+    lang : str
+        The page's language.
+
+    Returns
+    -------
+    str
+        One translated sentence, or "" when the job has no error.
+
+    Examples
+    --------
+    >>> job_error_text(JobState(True, None, "ValueError: boom", "failed", 1.0), "en")
+    "The calculation failed; the server's log says why."
+    """
+    if state.error is None:
+        return ""
+    if state.error == STOPPED:
+        return text("job_stopping", lang)
+    return text("job_cancelled" if state.progress == "cancelled" else "job_failed", lang)
+
+
 def language(search: str | None) -> str:
     """The language a page's query string asks for ("en" unless ``lang=ar``)."""
     asked = parse_qs((search or "").lstrip("?")).get("lang", ["en"])[0]
@@ -74,11 +111,16 @@ def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def grid(id_: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]] | None = None, *, height: int = 360,
          lang: str = "en") -> dag.AgGrid:
-    """A sortable, filterable grid that can export CSV; right to left in Arabic."""
+    """A sortable, filterable grid that can export CSV; right to left and in its own words in Arabic.
+
+    Its numbers keep Western digits in both languages (see :mod:`najma.dashboards._i18n`), so the
+    formatters below serve both.
+    """
     return dag.AgGrid(
         id=id_, columnDefs=columns, rowData=rows or [], columnSize="responsiveSizeToFit",
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
-        dashGridOptions={"enableRtl": lang == "ar", "animateRows": False, "domLayout": "normal"},
+        dashGridOptions={"enableRtl": lang == "ar", "animateRows": False, "domLayout": "normal",
+                         "localeText": grid_locale(lang)},
         csvExportParams={"fileName": f"{id_}.csv"}, style={"height": f"{height}px"}, className="ag-theme-alpine",
     )
 
@@ -96,8 +138,14 @@ def blank() -> go.Figure:
 
 
 def graph(id_: str, figure: go.Figure | None = None) -> dcc.Graph:
-    """A plotly graph with the mode bar kept small."""
-    return dcc.Graph(id=id_, figure=figure or blank(), config={"displaylogo": False})
+    """A plotly graph with the mode bar kept small.
+
+    plotly.js lays its text out for a left-to-right page; inherited right to left, it anchors axis labels at their
+    wrong end and they are cut off. So the graph is always laid out left to right: a figure drawn for Arabic
+    reads from the right by its own layout (see :mod:`najma.dashboards._figures`), and Arabic words still read
+    right to left within their labels.
+    """
+    return dcc.Graph(id=id_, figure=figure or blank(), config={"displaylogo": False}, style={"direction": "ltr"})
 
 
 def note(id_: str, children: Any = "") -> dmc.Text:
@@ -113,6 +161,11 @@ def section(title: str, *children: Any) -> dmc.Paper:
 def options(keys: Sequence[str], names: Mapping[str, str]) -> list[dict[str, str]]:
     """Select options of `keys` shown by their names."""
     return [{"value": key, "label": names.get(key, key)} for key in keys]
+
+
+def quarter_options(quarters: Sequence[str], lang: str) -> list[dict[str, str]]:
+    """Select options of `quarters` named as people read them in `lang` ("الربع الرابع 2025")."""
+    return [{"value": q, "label": quarter_text(q, lang)} for q in quarters]
 
 
 def reason(children: Any, id_: str | None = None) -> dmc.Text:
@@ -141,6 +194,16 @@ def suppressed_as_text(formatter: dict[str, str], lang: str, data: DashboardData
     said = json.dumps(fewer_than(lang, data))
     return {"function": f"params.data && params.data.status === {json.dumps(SUPPRESSED)} ? {said} : "
                         f"({formatter['function']})"}
+
+
+def scope_text(*parts: str) -> str:
+    """The period and the selection a card shows, as one line: its non-empty `parts` joined by " · "."""
+    return " · ".join(p for p in parts if p)
+
+
+def scope(id_: str, *parts: str) -> dmc.Text:
+    """The line under a card's title that names the period and the selection it shows (callbacks may fill it)."""
+    return dmc.Text(scope_text(*parts), id=id_, size="sm", fw=500, className="najma-scope", mb="xs")
 
 
 def heading(lang: str, key: str) -> html.H2:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_mantine_components as dmc
-import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from najma.dashboards._figures import sankey_figure
 from najma.dashboards._i18n import text
 from najma.dashboards.pages.common import (
+    COUNT,
     PERCENT,
     Callback,
     choice,
@@ -22,6 +22,8 @@ from najma.dashboards.pages.common import (
     options,
     reason,
     rows_of,
+    scope,
+    scope_text,
     section,
     too_few,
 )
@@ -43,12 +45,14 @@ def layout(lang: str = "en", life_event: str | None = None, **_: Any) -> dmc.Sta
         dcc.Store(id="cj-lang", data=lang),
         dmc.Select(id="cj-life-event", label=text("life_event", lang), data=options(data.life_events, names),
                    value=choice(life_event, data.life_events) or data.life_events[0], w=280, allowDeselect=False),
+        scope("cj-scope"),
         dmc.SimpleGrid(id="cj-summary", cols={"base": 2, "md": 3, "lg": 6}),
-        section(text("flows", lang), graph("cj-sankey")),
-        section(text("ask_once_failures", lang), grid("cj-ask-once", [
+        section(text("flows", lang), scope("cj-flows-scope"), html.Div(id="cj-flows-box")),
+        section(text("ask_once_failures", lang), scope("cj-ask-once-scope"), html.Div(id="cj-ask-once-note"),
+                grid("cj-ask-once", [
             {"field": "name", "headerName": text("service", lang), "minWidth": 240},
-            {"field": "cases", "headerName": text("cases", lang)},
-            {"field": "failures", "headerName": text("failures", lang)},
+            {"field": "cases", "headerName": text("cases", lang), "valueFormatter": COUNT},
+            {"field": "failures", "headerName": text("failures", lang), "valueFormatter": COUNT},
             {"field": "share", "headerName": text("share", lang), "valueFormatter": PERCENT},
         ], lang=lang, height=280)),
     ])
@@ -59,13 +63,16 @@ def _figure(label: str, value: str, id_: str) -> dmc.Paper:
                      p="sm", withBorder=True)
 
 
-def update_journeys(life_event: str | None, lang: str) -> tuple[Any, go.Figure, list[dict[str, Any]]]:
-    """The summary figures, the Sankey of flows and the ask-once table of one life event."""
+def update_journeys(life_event: str | None, lang: str) -> tuple[Any, ...]:
+    """The summary figures, the Sankey of flows and the ask-once table of one life event (or why each is empty),
+    and the period and selection every card shows."""
     data = current_data()
     life_event = choice(life_event, data.life_events) or data.life_events[0]
+    shown = scope_text(data.name("life_event", life_event, lang), text("all_quarters", lang), text("all_agencies", lang))
     summary = data.life_event_summary(life_event)
     if summary is None:
-        return [reason(too_few(lang, data))], go.Figure(), []
+        suppressed = reason(too_few(lang, data))
+        return [suppressed], suppressed, [], suppressed, shown, shown, shown
     cards = [
         _figure(text("journeys", lang), f"{summary['journeys']:,}", "cj-journeys"),
         _figure(text("customers", lang), f"{summary['customers']:,}", "cj-customers"),
@@ -79,10 +86,14 @@ def update_journeys(life_event: str | None, lang: str) -> tuple[Any, go.Figure, 
     labels = {n: data.name(n.split(":", 1)[0], n.split(":", 1)[1], lang) for n in nodes}
     failures = data.ask_once(life_event).copy()  # the data's answer is shared between requests
     failures.insert(0, "name", [data.name("service", s, lang) for s in failures["service"]])
-    return cards, sankey_figure(flows, labels=labels), rows_of(failures)
+    flows_shown = graph("cj-sankey", sankey_figure(flows, labels=labels)) if len(flows) else reason(text("no_flows", lang))
+    failures_note = [] if len(failures) else reason(text("no_ask_once", lang))
+    return cards, flows_shown, rows_of(failures), failures_note, shown, shown, shown
 
 
 CALLBACKS = [Callback(update_journeys, [
-    Output("cj-summary", "children"), Output("cj-sankey", "figure"), Output("cj-ask-once", "rowData"),
+    Output("cj-summary", "children"), Output("cj-flows-box", "children"), Output("cj-ask-once", "rowData"),
+    Output("cj-ask-once-note", "children"), Output("cj-scope", "children"), Output("cj-flows-scope", "children"),
+    Output("cj-ask-once-scope", "children"),
     Input("cj-life-event", "value"), State("cj-lang", "data"),
 ])]

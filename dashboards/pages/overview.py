@@ -13,8 +13,9 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from najma.dashboards._figures import pillar_scores_figure, trend_figure
-from najma.dashboards._i18n import change_text, kpi_label, text
+from najma.dashboards._i18n import change_text, kpi_label, period_text, quarter_text, text
 from najma.dashboards.pages.common import (
+    COUNT,
     NUMBER,
     PERCENT,
     STARS,
@@ -28,7 +29,11 @@ from najma.dashboards.pages.common import (
     no_data_as_text,
     note,
     options,
+    quarter_options,
+    reason,
     rows_of,
+    scope,
+    scope_text,
     section,
     suppressed_as_text,
 )
@@ -50,7 +55,8 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
         html.Div(column_notes(data, None, lang), id="ov-columns"),
         dcc.Store(id="ov-lang", data=lang),
         dmc.Group([
-            dmc.Select(id="ov-quarter", label=text("quarter", lang), data=data.quarters, value=quarter, w=140,
+            dmc.Select(id="ov-quarter", label=text("quarter", lang), data=quarter_options(data.quarters, lang), value=quarter,
+                       w=180,
                        allowDeselect=False),
             dmc.Select(id="ov-agency", label=text("agency", lang), data=options(data.agencies(), agency_names),
                        placeholder=text("all_agencies", lang), clearable=True, w=280),
@@ -58,22 +64,21 @@ def layout(lang: str = "en", quarter: str | None = None, **_: Any) -> dmc.Stack:
                        placeholder=text("all_channels", lang), clearable=True, w=200, disabled=not data.channels),
             dmc.TextInput(id="ov-search", label=text("search", lang), debounce=300, w=240),
         ]),
-        section(text("services_and_stars", lang), note("ov-count"), grid("ov-grid", _columns(lang), lang=lang, height=480)),
+        section(text("services_and_stars", lang), scope("ov-scope"), note("ov-count"),
+                grid("ov-grid", _columns(lang), lang=lang, height=480)),
         # The charts are drawn once the star table has its rows (see update_charts): plotly.js, the
         # largest script of the app, then loads after the table shows.
         dmc.SimpleGrid([
-            section(text("trend", lang), html.Div(id="ov-trend-box")),
-            section(text("pillar_scores", lang), html.Div(id="ov-pillars-box")),
+            section(text("trend", lang), scope("ov-trend-scope"),
+                    html.Div(reason(text("waiting_for_table", lang)), id="ov-trend-box")),
+            section(text("pillar_scores", lang), scope("ov-pillars-scope"),
+                    html.Div(reason(text("waiting_for_table", lang)), id="ov-pillars-box")),
         ], cols={"base": 1, "lg": 2}),
-        section(text("kpis_by_pillar", lang),
+        section(text("kpis_by_pillar", lang), scope("ov-kpis-scope"),
                 dmc.SegmentedControl(id="ov-pillar", value=PILLARS[0],
                                      data=[{"value": p, "label": text(p, lang)} for p in PILLARS], mb="sm"),
                 grid("ov-kpis", [], lang=lang, height=480)),
     ])
-
-
-#: The format of a count in a grid.
-COUNT = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
 
 
 def _columns(lang: str) -> list[dict[str, Any]]:
@@ -96,12 +101,13 @@ def _columns(lang: str) -> list[dict[str, Any]]:
 
 
 def update_overview(quarter: str | None, agency: str | None, channel: str | None, search: str | None, pillar: str,
-                    lang: str) -> tuple[list[dict[str, Any]], str, list[dict[str, Any]], list[dict[str, Any]]]:
-    """Rows of the star table, the count shown, and the KPI grid of one pillar (rows and columns)."""
+                    lang: str) -> tuple[Any, ...]:
+    """Rows of the star table, the count shown, the KPI grid of one pillar (rows and columns), and the period and
+    selection each card shows."""
     data = current_data()
     quarter = choice(quarter, data.quarters) or data.quarters[0]
-    rows = data.overview(quarter, agency=choice(agency, data.agencies()), channel=choice(channel, data.channels),
-                         search=search or "", lang=lang)
+    agency, channel = choice(agency, data.agencies()), choice(channel, data.channels)
+    rows = data.overview(quarter, agency=agency, channel=channel, search=search or "", lang=lang)
     rows["link"] = [f"[{name}](/service?service={quote(s)}&quarter={quarter}&lang={lang})"
                     for name, s in zip(rows["name"], rows["service"], strict=True)]
     rows["change_text"] = [change_text(c, lang) for c in rows["change"]]
@@ -118,26 +124,41 @@ def update_overview(quarter: str | None, agency: str | None, channel: str | None
     ]
     shown = [c for c in ("service", "name", "link", "agency", "stars", "remark", "change_text", "score", *PILLARS,
                          "confidence", "cases", "status")]
-    count = " · ".join([f"{len(rows)} {text('services_shown', lang)}", f"{text('quarter', lang)} {quarter}",
-                        *data.source_lines(quarter, lang, choice(channel, data.channels))])
-    return rows_of(rows[shown]), count, rows_of(rows[["name", "status", *kpis]]), kpi_columns
+    count = " · ".join([f"{len(rows):,} {text('services_shown', lang)}", *data.source_lines(quarter, lang, channel)])
+    selection = _selection(agency, channel, search, lang)
+    in_quarter = scope_text(period_text([quarter], False, lang), *selection)
+    over_quarters = scope_text(period_text(data.quarters, True, lang), *selection)
+    return (rows_of(rows[shown]), count, rows_of(rows[["name", "status", *kpis]]), kpi_columns,
+            in_quarter, over_quarters, in_quarter, in_quarter)
 
 
-def update_charts(rows: list[dict[str, Any]] | None, channel: str | None, lang: str) -> tuple[dcc.Graph, dcc.Graph]:
-    """The trend of the services in the star table's `rows` and their pillar scores."""
+def _selection(agency: str | None, channel: str | None, search: str | None, lang: str) -> list[str]:
+    """The filters of the overview as words: the agency, the channel, and the search when there is one."""
     data = current_data()
-    shown = pd.DataFrame(rows or [], columns=["service", "name", *PILLARS])
+    return [data.name("agency", agency, lang) if agency else text("all_agencies", lang),
+            data.name("channel", channel, lang) if channel else text("all_channels", lang),
+            text("searched", lang).format(text=search.strip()) if search and search.strip() else ""]
+
+
+def update_charts(rows: list[dict[str, Any]] | None, channel: str | None, lang: str) -> tuple[Any, Any]:
+    """The trend of the services in the star table's `rows` and their pillar scores; with no row, why not."""
+    data = current_data()
+    if not rows:
+        return reason(text("no_service_matches", lang)), reason(text("no_service_matches", lang))
+    shown = pd.DataFrame(rows, columns=["service", "name", *PILLARS])
     names = dict(zip(shown["service"], shown["name"], strict=True))
     trend = trend_figure(data.trend(list(shown["service"]), channel=choice(channel, data.channels)), labels=names,
-                         y_title=text("stars", lang), lowest=data.config.lowest_star)
-    pillars = pillar_scores_figure(shown, pillar_names={p: text(p, lang) for p in PILLARS})
+                         y_title=text("stars", lang), lowest=data.config.lowest_star,
+                         quarter_names={q: quarter_text(q, lang) for q in data.quarters}, lang=lang)
+    pillars = pillar_scores_figure(shown, pillar_names={p: text(p, lang) for p in PILLARS}, lang=lang)
     return graph("ov-trend", trend), graph("ov-pillars", pillars)
 
 
 CALLBACKS = [
     Callback(update_overview, [
         Output("ov-grid", "rowData"), Output("ov-count", "children"), Output("ov-kpis", "rowData"),
-        Output("ov-kpis", "columnDefs"),
+        Output("ov-kpis", "columnDefs"), Output("ov-scope", "children"), Output("ov-trend-scope", "children"),
+        Output("ov-pillars-scope", "children"), Output("ov-kpis-scope", "children"),
         Input("ov-quarter", "value"), Input("ov-agency", "value"), Input("ov-channel", "value"),
         Input("ov-search", "value"), Input("ov-pillar", "value"), State("ov-lang", "data"),
     ]),
