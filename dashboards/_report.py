@@ -11,6 +11,8 @@ PDF is printed by the same Chromium. In Arabic the pages read right to left in N
 
 from __future__ import annotations
 
+import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,9 @@ import ibis
 import jinja2
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
 
-from najma.dashboards._figures import customer_steps_figure, kpi_scores_figure, process_map_figure, star_distribution_figure
+from najma.dashboards._figures import customer_steps_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
     card_lines,
     change_text,
@@ -33,12 +36,16 @@ from najma.dashboards._i18n import (
     needs_text,
     number_text,
     percent_text,
+    period_text,
     plan_text,
+    quarter_text,
     rating_text,
     source_lines,
+    star_marks,
     text,
 )
-from najma.dashboards._static_images import figures_as_svg, print_pdf
+from najma.dashboards._static_images import pdf_destinations, print_pdf
+from najma.errors import NajmaError
 from najma.journeys import CaseFilter, Store, held_columns, previous_quarter, process_map
 from najma.rating import (
     KPIS,
@@ -49,8 +56,10 @@ from najma.rating import (
     default_config,
     format_value,
     quarter_ratings,
+    rate_features,
     rating_cards,
 )
+from najma.rating._shown import with_published
 from najma.rating._suppression import (
     MIN_GROUP,
     SUPPRESSED,
@@ -58,6 +67,7 @@ from najma.rating._suppression import (
     check_min_group,
     suppress_map,
     suppress_quarter,
+    suppress_ratings,
 )
 
 __all__ = ["ReportFiles", "write_report"]
@@ -65,10 +75,24 @@ __all__ = ["ReportFiles", "write_report"]
 Progress = Callable[[str], None]
 #: Share of events and edges the journey map of a service page keeps (see ProcessMap.abstract).
 MAP_COVERAGE = 0.9
-#: The greatest height (pixels) of a journey map on a service page, so that a page holds it.
-MAP_HEIGHT = 520
+#: The greatest height (CSS pixels) of a journey map: the first page of a service holds its facts and its map.
+MAP_HEIGHT = 760
+#: The width (CSS pixels) of every chart: an A4 page's width inside its margins (186 mm), so that Chromium never
+#: shrinks a page to fit a wider chart (the draft printed for the table of contents must lay out as the report).
+PLOT_WIDTH = 700
+#: The height of the small charts (customer steps, star distribution), and the width of the steps chart, which
+#: stands beside the explanation.
+SMALL_HEIGHT = 260
+HALF_WIDTH = 340
 _FONTS = {"en": "Noto Sans, DejaVu Sans, Arial, sans-serif",
           "ar": "Noto Sans Arabic, Noto Naskh Arabic, Noto Sans, sans-serif"}
+_JOIN = {"en": ", ", "ar": "، "}
+#: The ids of the report's sections that the table of contents lists, besides the service pages.
+_SECTIONS = ("summary", "trends", "channels", "agencies", "coverage-section", "methodology-section")
+#: A service needs attention when it is rated in the two lowest stars of the scale (2 or 3 of 2 to 7 by default:
+#: a score under 50 of 100, so fewer than half its targets met). A threshold on the scale, not on the other
+#: services: a quarter in which every service has top marks names none, and one in which all do badly names all.
+ATTENTION_STARS = 2
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("najma.dashboards", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -121,37 +145,205 @@ def write_report(
     cards = rating_cards(ratings, before, config)
     fewer = text("fewer_than", lang).format(n=min_group)
     names = display_names(store, lang)
+    say("trends, channels and agencies")
+    rows = _overview_rows(cards, names, lang, fewer)
+    summary = _summary(cards, names, lang, config)
+    shown_services = {card.service for card in cards if card.status != SUPPRESSED}  # a small service is named nowhere
+    trends = _trends(store, features[features["service"].isin(shown_services)], quarter, config, min_group, names, lang)
+    channels = _channels(features[features["service"].isin(shown_services)], quarter, config, min_group, names)
     say("journey maps")
     held = held_columns(store)
     pages = [_service_page(store, card, features, config, names, lang, min_group)
              | {"notes": column_notes(held.of(card.service), lang)}
              for card in cards if card.status != SUPPRESSED]
-    say("charts")
+    for n, page in enumerate(pages, start=1):  # an id of ASCII letters and digits: a service key may hold anything
+        page["anchor"] = f"service-{n}"
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
-                                     y_title=text("service", lang))
+                                     y_title=text("service", lang)).update_layout(height=SMALL_HEIGHT)
     figures = [stars] + [f for page in pages for f in page.pop("figures")]
-    for figure in figures:
-        figure.update_layout(font={"family": _FONTS[lang]})
-    svgs = iter(figures_as_svg(figures))
-    overview_svg = next(svgs)
-    for page in pages:
-        page["map_svg"], page["steps_svg"], page["kpis_svg"] = next(svgs), next(svgs), next(svgs)
+    for figure in figures:  # a map sets its own size, no wider than PLOT_WIDTH; the others take the page's width
+        figure.update_layout(font={"family": _FONTS[lang]}, width=figure.layout.width or PLOT_WIDTH, autosize=False)
+    plots = [_plot(figure, n) for n, figure in enumerate(figures)]
+    for n, page in enumerate(pages):
+        page["map_plot"], page["steps_plot"] = plots[1 + 2 * n], plots[2 + 2 * n]
+    context = {
+        "t": lambda key: text(key, lang), "q": lambda name: quarter_text(name, lang), "lang": lang, "dir": direction(lang),
+        "font": _FONTS[lang], "quarter": quarter, "selection": text("at_least_customers", lang).format(n=min_group),
+        "rows": rows, "summary": summary, "trends": trends, "channels": channels,
+        "trend_period": period_text(trends["quarters"], False, lang) if trends["quarters"] else quarter_text(quarter, lang),
+        "channel_note": text("channel_note", lang).format(n=min_group), "agencies": _agencies(cards, names, lang),
+        "stars_plot": plots[0], "rated": bool(ratings["stars"].notna().any()),
+        "min_group": min_group, "pages": pages, "config": config,
+        "coverage": _coverage(features, quarter, names, min_group, fewer), "quarantine": _quarantine(store),
+        "source": source_lines(shown.provenance, lang, names["service"]),
+        "model_line": text("model_line", lang).format(version=config.version, hash=config.config_hash,
+                                                      cutoff=_cutoff(shown.provenance.publication, features)),
+        "methodology": methodology(config, min_group, lang, int(shown.provenance.publication.get("draws", draws))),
+        "kpi_rows": _kpi_rows(config, lang), "bands": _band_lines(config, lang),
+    }
     say("writing")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"rating-report-{quarter}-{lang}.html"
+    if not pdf:
+        _write_html(html, context, plotly=True, toc={})
+        return ReportFiles(html, None)
+    say("printing the PDF")
+    return ReportFiles(html, _print_with_contents(html, context))
+
+
+def _write_html(html: Path, context: dict[str, object], *, plotly: bool, toc: dict[str, int]) -> None:
+    """Render the report into `html`: with its charts drawn by plotly.js when `plotly`, with `toc`'s page numbers."""
     html.write_text(_TEMPLATES.get_template("report.html.j2").render(
-        t=lambda key: text(key, lang), lang=lang, dir=direction(lang), font=_FONTS[lang], quarter=quarter,
-        rows=_overview_rows(cards, names, lang, fewer), stars_svg=overview_svg, pages=pages, config=config,
-        coverage=_coverage(features, quarter, names, min_group, fewer), quarantine=_quarantine(store),
-        source=source_lines(shown.provenance, lang, names["service"]),
-        methodology=methodology(config, min_group, lang, int(shown.provenance.publication.get("draws", draws))),
-    ), encoding="utf-8")
-    printed = None
-    if pdf:
-        say("printing the PDF")
-        printed = print_pdf(html, html.with_suffix(".pdf"))
-    return ReportFiles(html, printed)
+        **context, plotly_js=get_plotlyjs() if plotly else "", toc=toc), encoding="utf-8")
+
+
+def _print_with_contents(html: Path, context: dict[str, object]) -> Path:
+    """Print the report twice: first without charts (their boxes keep their sizes, so every heading lands on its
+    final page) to read the page of each heading for the table of contents, then the report itself."""
+    with tempfile.TemporaryDirectory() as folder:
+        draft = Path(folder) / html.name
+        _write_html(draft, context, plotly=False, toc={})
+        toc = pdf_destinations(print_pdf(draft, draft.with_suffix(".pdf")))
+    _check_contents(html, context, toc)
+    _write_html(html, context, plotly=True, toc=toc)
+    return print_pdf(html, html.with_suffix(".pdf"))
+
+
+def _check_contents(html: Path, context: dict[str, object], toc: dict[str, int]) -> None:
+    """Refuse a draft that gave no page for any heading, and warn of a heading without one: its line in the table of
+    contents would be blank."""
+    if not toc:
+        raise NajmaError(f"{html}: the printed draft has no named destinations, so the table of contents has no page "
+                         "numbers; Chromium 131 or later is needed")
+    wanted = [*_SECTIONS, *(page["anchor"] for page in context["pages"])]
+    missing = [target for target in wanted if target not in toc]
+    if missing:
+        warnings.warn(f"{html}: the table of contents has no page for {', '.join(missing)}", stacklevel=3)
+
+
+def _plot(figure: go.Figure, n: int) -> dict[str, object]:
+    """A figure as the template embeds it: its id, height and its JSON, safe inside a script element (every ``<``,
+    ``>`` and ``&`` written as a JSON escape, so no name can close the element or open a comment in it)."""
+    escaped = figure.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return {"id": f"plot-{n}", "width": int(figure.layout.width), "height": int(figure.layout.height), "json": escaped}
+
+
+def _summary(cards: list[RatingCard], names: dict, lang: str, config: RatingConfig) -> dict[str, list[str]]:
+    """The executive summary's lists: services up and down since last quarter, and those needing attention: rated in
+    the lowest :data:`ATTENTION_STARS` stars of the scale (a line saying none when none is), not rated, provisional."""
+    shown = [card for card in cards if card.status != SUPPRESSED]
+    name = names["service"]
+
+    def moved(sign: int) -> list[str]:
+        found = sorted((c for c in shown if c.rated and not pd.isna(c.change) and c.change * sign > 0),
+                       key=lambda c: -abs(c.change))
+        return [f"{name.get(c.service, c.service)}: {change_text(c.change, lang)} ({rating_text(c, lang)})" for c in found]
+
+    below = config.lowest_star + ATTENTION_STARS
+    low = [c for c in shown if c.rated and c.stars < below]
+    lists = (("not_rated_list", [c for c in shown if not c.rated]), ("provisional_list", [c for c in shown if c.provisional]))
+    listed = _JOIN[lang].join(name.get(c.service, c.service) for c in low) or text("no_service", lang)
+    attention = [text("below_stars", lang).format(stars=below, services=listed)]
+    attention += [text(key, lang).format(services=_JOIN[lang].join(name.get(c.service, c.service) for c in found))
+                  for key, found in lists if found]
+    return {"up": moved(1), "down": moved(-1), "attention": attention}
+
+
+def _trends(store: Store, features: pd.DataFrame, quarter: str, config: RatingConfig, min_group: int, names: dict,
+            lang: str) -> dict[str, object]:
+    """Stars of every service in every quarter up to `quarter` (published where published), and a line of its score."""
+    rated, _ = with_published(store, rate_features(features[features["quarter"] <= quarter], config=config, draws=0),
+                              config)
+    rated = suppress_ratings(rated, features, min_group)
+    quarters = sorted(rated["quarter"].unique())
+    rows = []
+    for service, group in rated.groupby("service", sort=True):
+        by_quarter = group.set_index("quarter")
+        stars = [_star_number(by_quarter["stars"].get(q)) for q in quarters]
+        scores = [by_quarter["score"].get(q) for q in quarters]
+        rows.append({"service": names["service"].get(service, service), "stars": stars,
+                     "line": _sparkline(scores, mirrored=lang == "ar")})
+    return {"quarters": quarters, "rows": rows}
+
+
+def _star_number(stars: object) -> str:
+    """A number of stars as digits; empty for a quarter without a rating."""
+    return "" if stars is None or pd.isna(stars) else str(int(stars))
+
+
+def _sparkline(scores: list[float | None], *, mirrored: bool, width: int = 110, height: int = 22) -> str:
+    """A small SVG line of scores (0 to 100) in quarter order; a quarter without a score breaks the line.
+    `mirrored` draws time from right to left, as an Arabic table's columns run."""
+    step = width / max(len(scores) - 1, 1)
+    points = [None if v is None or pd.isna(v) else
+              ((width - i * step) if mirrored else i * step, height - 2 - (height - 4) * float(v) / 100)
+              for i, v in enumerate(scores)]
+    runs, run = [], []
+    for point in [*points, None]:
+        if point is None:
+            runs, run = runs + [run] if run else runs, []
+        else:
+            run.append(point)
+    lines = "".join(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in r)}"/>' for r in runs if len(r) > 1)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.6"/>' for r in runs for x, y in r)
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'fill="none" stroke="#1f4e79" stroke-width="1.4">{lines}<g fill="#1f4e79">{dots}</g></svg>')
+
+
+def _channels(features: pd.DataFrame, quarter: str, config: RatingConfig, min_group: int,
+              names: dict) -> dict[str, object]:
+    """Stars of each service in each channel of `quarter`; blank where the group is too small or not rated."""
+    cases = features[features["quarter"] == quarter]
+    rated = suppress_ratings(rate_features(cases, by="channel", config=config, draws=0), cases, min_group)
+    channels = sorted(rated["channel"].dropna().unique(), key=lambda c: names["channel"].get(c, c))
+    table = rated.set_index(["service", "channel"])["stars"]
+    services = sorted(rated["service"].unique(), key=lambda s: names["service"].get(s, s))
+    return {"channels": [names["channel"].get(c, c) for c in channels],
+            "rows": [(names["service"].get(s, s), [star_marks(table.get((s, c))) for c in channels]) for s in services]}
+
+
+def _agencies(cards: list[RatingCard], names: dict, lang: str) -> list[dict[str, str]]:
+    """Per agency: its services shown, their cases, the lowest and highest stars, and the score of its rated services
+    weighted by their cases (the score of the agency's average case, so a small service weighs little)."""
+    grouped: dict[str, list[RatingCard]] = {}
+    for card in cards:
+        if card.status != SUPPRESSED:
+            grouped.setdefault(names["service_agency"].get(card.service, ""), []).append(card)
+    rows = []
+    for agency, found in sorted(grouped.items()):
+        stars = [c.stars for c in found if c.rated]
+        scored = [c for c in found if c.rated and not pd.isna(c.score) and c.cases > 0]
+        weight = sum(c.cases for c in scored)
+        rows.append({"agency": agency, "services": _JOIN[lang].join(names["service"].get(c.service, c.service) for c in found),
+                     "cases": f"{sum(c.cases for c in found):,}",
+                     "stars": f"{star_marks(min(stars))} – {star_marks(max(stars))}" if stars else "",
+                     "score": number_text(sum(c.score * c.cases for c in scored) / weight) if weight else ""})
+    return rows
+
+
+def _cutoff(publication: dict, features: pd.DataFrame) -> str:
+    """The data cut-off: the publication's, else the latest start of a case in the store (UTC day)."""
+    value = publication.get("cutoff") if publication else features["start"].max()
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d")
+
+
+def _kpi_rows(config: RatingConfig, lang: str) -> list[dict[str, str]]:
+    """The model's KPIs: pillar, label, floor, target and weight in its pillar."""
+    return [{"pillar": text(curve.pillar, lang), "kpi": kpi_label(name, lang),
+             "floor": format_value(curve.floor, KPIS[name].unit), "target": format_value(curve.target, KPIS[name].unit),
+             "weight": percent_text(curve.weight / sum(config.kpis[k].weight for k in config.kpis_of(curve.pillar)))}
+            for name, curve in config.kpis.items()]
+
+
+def _band_lines(config: RatingConfig, lang: str) -> list[str]:
+    """The pillars' weights in the score, then the score each star starts from."""
+    pillars = [text("pillar_weight", lang).format(pillar=text(p, lang), weight=percent_text(w))
+               for p, w in config.pillars.items()]
+    bands = [text("lowest_band", lang).format(stars=config.lowest_star, high=f"{config.bands[0]:g}")]
+    bands += [text("band_line", lang).format(stars=config.lowest_star + n, low=f"{low:g}")
+              for n, low in enumerate(config.bands, start=1)]
+    return pillars + bands
 
 
 def _overview_rows(cards: list[RatingCard], names: dict, lang: str, fewer: str) -> list[dict[str, str]]:
@@ -175,14 +367,14 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
     cases = features[(features["service"] == card.service) & (features["quarter"] == card.quarter)]
     completed = cases[cases["completed"] == 1]
     breakdown = card.breakdown.assign(label=[kpi_label(k, lang) for k in card.breakdown["kpi"]])
-    journey_map = process_map_figure(graph, "frequency", labels=names["activity"])
-    journey_map.update_layout(height=min(journey_map.layout.height, MAP_HEIGHT))
+    journey_map = process_map_figure(graph, "frequency", labels=names["activity"], max_width=PLOT_WIDTH,
+                                     max_height=MAP_HEIGHT, lang=lang)
     figures: list[go.Figure] = [
         journey_map,
         customer_steps_figure(completed["customer_steps"], completed["customer_id"], min_group=min_group,
                               x_title=text("steps", lang), y_title=text("cases", lang),
-                              merged_note=text("merged_bins", lang)),
-        kpi_scores_figure(breakdown, x_title=f"{text('score', lang)} (100 = {text('target', lang)})"),
+                              merged_note=text("merged_bins", lang)).update_layout(height=SMALL_HEIGHT,
+                                                                                   width=HALF_WIDTH),
     ]
     return {
         "key": card.service, "name": names["service"].get(card.service, card.service),
@@ -194,7 +386,8 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
         "kpis": [
             {"label": k.label, "value": format_value(k.value, KPIS[k.kpi].unit) if not k.missing
              else f"{text('no_data', lang)} {needs_text(k.kpi, lang)}", "target": format_value(k.target, KPIS[k.kpi].unit),
-             "score": "" if pd.isna(k.score) else f"{k.score:.0f}", "points": f"{k.points:.1f}"}
+             "score": "" if pd.isna(k.score) else f"{k.score:.0f}", "points": f"{k.points:.1f}",
+             "bar": 0 if pd.isna(k.score) else round(float(k.score))}
             for k in breakdown.itertuples()
         ],
         "figures": figures,

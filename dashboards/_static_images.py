@@ -8,6 +8,7 @@ ever downloaded.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,10 +17,13 @@ import plotly.graph_objects as go
 
 from najma.errors import NajmaError
 
-__all__ = ["write_static_image", "figures_as_svg", "print_pdf", "browser_path"]
+__all__ = ["write_static_image", "print_pdf", "pdf_destinations", "browser_path"]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 _GET_KALEIDO = "pictures need the kaleido package (pip install 'kaleido>=1.0')"
+#: A named destination of a PDF as Chromium writes it, ``/name [12 0 R /XYZ ...]``, and the page objects in order.
+_DESTINATION = re.compile(rb"/([A-Za-z0-9_.#-]+) \[(\d+) 0 R /XYZ")
+_NODE = re.compile(rb"(\d+) 0 obj\s*<</Type /Pages\s*/Count \d+\s*/Kids \[([^\]]*)\](\s*/Parent)?")
 _GET_CHROMIUM = "on Debian install the chromium package, elsewhere set BROWSER_PATH to a Chrome or Chromium executable"
 
 
@@ -44,33 +48,6 @@ def write_static_image(figure: go.Figure, path: str | Path, *, width: int = 1200
     return path
 
 
-def figures_as_svg(figures: list[go.Figure], *, width: int = 900) -> list[str]:
-    """Draw many figures as SVG text with one Chromium, started once for all of them.
-
-    Raises
-    ------
-    NajmaError
-        When kaleido or a Chromium is missing, saying how to get them.
-    """
-    try:
-        import kaleido
-    except ImportError:
-        raise NajmaError(_GET_KALEIDO) from None
-    try:
-        kaleido.start_sync_server(silence_warnings=True)
-        try:
-            return [
-                kaleido.calc_fig_sync(
-                    figure, opts={"format": "svg", "width": width, "height": figure.layout.height or 500}
-                ).decode("utf-8")
-                for figure in figures
-            ]
-        finally:
-            kaleido.stop_sync_server(silence_warnings=True)
-    except (RuntimeError, OSError, ValueError) as exc:
-        raise NajmaError(f"could not draw the pictures with Chromium ({exc}); {_GET_CHROMIUM}") from None
-
-
 def browser_path() -> str:
     """The Chromium (or Chrome) to print with: ``$BROWSER_PATH``, else the first found on the PATH."""
     found = os.environ.get("BROWSER_PATH") or next(
@@ -82,7 +59,8 @@ def browser_path() -> str:
 
 
 def print_pdf(html: Path, pdf: Path, *, timeout: float = 180) -> Path:
-    """Print an HTML file to PDF with headless Chromium (no header or footer, the page's own CSS sizes)."""
+    """Print an HTML file to PDF with headless Chromium: the page's own CSS sets the size, and its ``@page``
+    margin boxes (Chromium 131 and later) the page numbers; Chromium's own header and footer are left out."""
     command = [browser_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri()]
     try:
@@ -92,3 +70,26 @@ def print_pdf(html: Path, pdf: Path, *, timeout: float = 180) -> Path:
     if not pdf.exists() or pdf.stat().st_size == 0:
         raise NajmaError(f"{pdf}: Chromium printed nothing from {html}")
     return pdf
+
+
+def pdf_destinations(pdf: Path) -> dict[str, int]:
+    """The page (from 1) of each named destination of a PDF Chromium printed: an element with an ``id`` that a
+    link of the page points to.
+
+    Chromium (Skia) writes the destinations and the page tree as plain objects, so no PDF library is needed;
+    a PDF written otherwise gives {}.
+    """
+    data = pdf.read_bytes()
+    nodes = {int(number): (re.findall(rb"(\d+) 0 R", kids), bool(parent)) for number, kids, parent in _NODE.findall(data)}
+    roots = [number for number, (_, has_parent) in nodes.items() if not has_parent]
+    pages: list[int] = []
+
+    def walk(number: int) -> None:  # Skia writes a tree of page nodes, eight kids each
+        for kid in map(int, nodes[number][0]):
+            walk(kid) if kid in nodes else pages.append(kid)
+
+    if len(roots) != 1:
+        return {}
+    walk(roots[0])
+    order = {page: position for position, page in enumerate(pages, start=1)}
+    return {name.decode(): order[int(page)] for name, page in _DESTINATION.findall(data) if int(page) in order}

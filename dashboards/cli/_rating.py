@@ -31,7 +31,7 @@ __all__ = ["app"]
 app = typer.Typer()
 
 QuarterArgument = Annotated[str, typer.Option(help="The quarter to rate, e.g. 2025Q4.")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML [default: najma's shipped model].")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="A rating model TOML \\[default: najma's shipped model].")]
 DrawsOption = Annotated[int, typer.Option(min=0, help="Bootstrap draws per service for the uncertainty (0: none).")]
 
 
@@ -42,8 +42,8 @@ def rate_command(
     record: Annotated[bool, typer.Option(help="Keep the ratings in the store's rating history.")] = True,
     engine: Annotated[Engine, typer.Option(help="duckdb: the store's journeys; spark: build them from --events on Spark.")] = Engine.duckdb,
     events: Annotated[list[str] | None, typer.Option(help="Spark: Parquet events in najma's schema (files, folders, globs; repeatable).")] = None,
-    spark_out: Annotated[str | None, typer.Option(help="Spark: the folder for steps, journeys and quarantine [default: STORE.spark].")] = None,
-    master: Annotated[str | None, typer.Option(help="Spark: master URL [default: spark-submit's, else local[*]].")] = None,
+    spark_out: Annotated[str | None, typer.Option(help="Spark: the folder for steps, journeys and quarantine \\[default: STORE.spark].")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark: master URL \\[default: spark-submit's, else local[*]].")] = None,
     remote: Annotated[str | None, typer.Option(help="Spark: a Spark Connect URL (sc://host:15002) instead of a master.")] = None,
     conf: Annotated[list[str] | None, typer.Option(help="Spark: a setting KEY=VALUE (repeatable).")] = None,
     min_group: MinGroupOption = None,

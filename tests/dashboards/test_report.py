@@ -1,11 +1,18 @@
-"""The quarterly report: written as HTML and PDF, rendered to PNG pages, stars equal to ``najma rate``."""
+"""The quarterly report: written as HTML and PDF in both languages, read back page by page as a reader sees it.
+
+The two reports are built once for the module (``najma report``, as a user runs it) and every test reads them:
+stars equal to ``najma rate``, the sections of a published report, a table of contents and page numbers that
+match the PDF's pages, one or two full pages per service, and no English word in the Arabic report.
+"""
 
 from __future__ import annotations
 
+import html as markup
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -13,11 +20,25 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from najma.dashboards._i18n import quarter_text
+from najma.dashboards._report import ATTENTION_STARS
 from najma.dashboards.cli import app
 from najma.journeys import Store
+from najma.rating import default_config
 from najma.sample._services import SERVICES
 
 QUARTER = "2025Q4"
+#: The fewest words a page of the report holds besides its footer: a page below it is near empty.
+MIN_WORDS = 40
+#: Latin text the Arabic report may hold, each for a reason: the configuration hash (hex), and the command-line
+#: option a note tells the reader to type (``--map start=COLUMN``, code like a file name). Quarters are words.
+ALLOWED_LATIN = (r"\b[0-9a-f]{12}\b", r"--map \w+=COLUMN")
+
+
+class Report(NamedTuple):
+    html: str
+    pdf: Path
+    pages: list[str]  # the text of each page, as pdftotext reads it
 
 
 @pytest.fixture(scope="module")
@@ -30,54 +51,125 @@ def najma_rate(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return pd.read_csv(out).set_index("service")
 
 
-def _report(built_sample: Path, out: Path, lang: str) -> tuple[str, Path]:
+@pytest.fixture(scope="module", params=["en", "ar"])
+def report(request: pytest.FixtureRequest, built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The report of one language, written once for the module by ``najma report``."""
+    lang = request.param
+    out = tmp_path_factory.mktemp(f"report-{lang}")
     result = CliRunner().invoke(app, ["report", "--quarter", QUARTER, "--lang", lang, "--store", str(built_sample),
                                       "--draws", "20", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    return (out / f"rating-report-{QUARTER}-{lang}.html").read_text(encoding="utf-8"), out / f"rating-report-{QUARTER}-{lang}.pdf"
+    pdf = out / f"rating-report-{QUARTER}-{lang}.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return Report((out / f"rating-report-{QUARTER}-{lang}.html").read_text(encoding="utf-8"), pdf,
+                  text.split("\f")[:-1])
 
 
-def _pages(pdf: Path, out: Path) -> list[Path]:
-    """Render every page to PNG with pdftoppm, as a reader would see it; the pictures stay beside the PDF."""
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(out / pdf.stem)], check=True)
-    return sorted(out.glob(f"{pdf.stem}-*.png"))
+def _lang(report: Report) -> str:
+    return re.search(r'<html lang="(\w+)"', report.html)[1]
 
 
-def test_the_english_report_holds_every_service_with_the_stars_of_najma_rate(built_sample, najma_rate, tmp_path):
-    html, pdf = _report(built_sample, tmp_path, "en")
-    rows = dict(re.findall(r'data-service="([^"]+)" data-stars="(\d*)"', html))
+def _plain(text: str) -> str:
+    """`text` without what pdftotext reorders in Arabic: the letters of the lam-alef ligature (given in visual order,
+    "لا" as "ال"), the short vowels, and the punctuation beside a word."""
+    return re.sub("[\u0627\u0644\u0623\u0625\u0622\u064b-\u0652:،]", "", text)
+
+
+def _footer(page: str) -> str:
+    """The last line of a page's text: the footer with the title, the quarter and the page number."""
+    return page.strip().splitlines()[-1]
+
+
+def _contents(report: Report) -> list[tuple[str, str, int]]:
+    """The table of contents: (target id, label, page) of each entry."""
+    nav = report.html.split('<nav id="contents">')[1].split("</nav>")[0]
+    return [(target, markup.unescape(label), int(page)) for target, label, page in
+            re.findall(r'<a href="#([^"]+)">([^<]+)</a><span class="page">(\d*)</span>', nav)]
+
+
+def test_the_report_holds_every_service_with_the_stars_of_najma_rate(report: Report, najma_rate: pd.DataFrame):
+    rows = dict(re.findall(r'data-service="([^"]+)" data-stars="(\d*)"', report.html))
     assert set(rows) == {s.key for s in SERVICES}
     assert {k: int(v) for k, v in rows.items()} == najma_rate["stars"].astype(int).to_dict()
+    english = _lang(report) == "en"
     for service in SERVICES:
-        assert f'id="service-{service.key}"' in html and service.name_en in html
-    assert "Next star" in html and "KPIs against targets" in html and "Data coverage" in html
-    assert html.count("<svg") >= 1 + 3 * len(SERVICES)  # the star distribution, then map, steps and KPIs per service
-    pages = _pages(pdf, tmp_path)
-    assert len(pages) > len(SERVICES)  # an overview, then at least a page per service
-    for page in pages[:3]:
-        pixels = np.asarray(Image.open(page).convert("L"))
-        assert pixels.std() > 10  # drawn, not blank
+        assert re.search(rf'<section class="service" id="service-\d+" data-service="{service.key}">', report.html)
+        assert (service.name_en if english else service.name_ar) in report.html
+    # the star distribution, then the map and the steps of every service, drawn by plotly.js when printed
+    assert report.html.count('<script type="application/json" data-plot=') == 1 + 2 * len(SERVICES)
 
 
-def test_the_arabic_report_reads_right_to_left_in_an_arabic_font(built_sample, najma_rate, tmp_path):
-    html, pdf = _report(built_sample, tmp_path, "ar")
-    assert '<html lang="ar" dir="rtl">' in html
-    assert all(service.name_ar in html for service in SERVICES)
-    assert "النجمة التالية" in html
-    rows = dict(re.findall(r'data-service="([^"]+)" data-stars="(\d*)"', html))
-    assert {k: int(v) for k, v in rows.items()} == najma_rate["stars"].astype(int).to_dict()
-    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+def test_the_report_has_the_sections_of_a_published_report(report: Report):
+    for section in ('id="contents"', 'id="summary"', 'id="movers"', 'id="attention"', 'id="changed"',
+                    'id="trend-table"', 'id="channel-table"', 'id="agency-table"', 'id="coverage"',
+                    'id="methodology"', 'id="bands"', 'id="kpi-table"'):
+        assert section in report.html, section
+    trend = report.html.split('id="trend-table"')[1].split("</table>")[0]
+    assert len(re.findall(r'<th data-quarter="\d{4}Q\d">', trend)) >= 4 and trend.count("<svg") == len(SERVICES)
+    channels = report.html.split('id="channel-table"')[1].split("</table>")[0]
+    assert "★" in channels
+    assert re.search(r'id="kpi-table".*?</table>', report.html, re.S)[0].count("<tr>") > 10
+
+
+def test_the_trend_ends_with_the_stars_of_the_quarter(report: Report):
+    overview = {markup.unescape(name): stars for stars, name in
+                re.findall(r'data-stars="(\d*)"><td>([^<]+)</td>', report.html)}
+    trend = report.html.split('id="trend-table"')[1].split("</table>")[0]
+    assert re.findall(r'<th data-quarter="(\d{4}Q\d)">', trend)[-1] == QUARTER
+    last = {markup.unescape(name): cells[-1] for name, cells in
+            ((row[0], re.findall(r'<td class="num">([^<]*)</td>', row[1]))
+             for row in re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", trend, re.S))}
+    assert last == overview
+
+
+def test_every_page_is_numbered_and_the_contents_name_the_right_pages(report: Report):
+    total = len(report.pages)
+    assert total == int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(report.pdf)], check=True,
+                                                                        capture_output=True, text=True).stdout)[1])
+    for number, page in enumerate(report.pages, start=1):  # an Arabic footer reads right to left: "23 / 1"
+        assert re.search(rf"\b{number}\s*/\s*{total}\b|\b{total}\s*/\s*{number}\b", _footer(page)), (number, page[-200:])
+    entries = _contents(report)
+    assert len(entries) == 6 + len(SERVICES)
+    for target, label, page in entries:
+        words = _plain(label).split()[:2]  # pdftotext may break a long heading; its first words are on its page
+        assert all(w in _plain(report.pages[page - 1]) for w in words), (target, label, page)
+
+
+def test_no_page_is_near_empty_and_each_service_has_one_or_two_pages(report: Report):
+    for number, page in enumerate(report.pages, start=1):
+        assert len(page.replace(_footer(page), "").split()) >= MIN_WORDS, (number, page)
+    starts = [page for target, _, page in _contents(report) if target.startswith("service-")]
+    ends = [*starts[1:], next(page for target, _, page in _contents(report) if target == "coverage-section")]
+    assert all(1 <= end - start <= 2 for start, end in zip(starts, ends, strict=True)), (starts, ends)
+
+
+def test_the_pages_are_drawn(report: Report, tmp_path: Path):
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "5", str(report.pdf), str(tmp_path / "page")],
+                   check=True)
+    for page in sorted(tmp_path.glob("page-*.png")):
+        assert np.asarray(Image.open(page).convert("L")).std() > 10  # drawn, not blank
+
+
+def test_the_arabic_report_has_no_english_word(report: Report):
+    if _lang(report) != "ar":
+        pytest.skip("the English report is in English")
+    assert '<html lang="ar" dir="rtl">' in report.html and "النجمة التالية" in report.html
+    fonts = subprocess.run(["pdffonts", str(report.pdf)], check=True, capture_output=True, text=True).stdout
     assert "NotoSansArabic" in fonts or "NotoNaskhArabic" in fonts
-    assert _pages(pdf, tmp_path)
+    allowed = re.compile("|".join(ALLOWED_LATIN))
+    found = {(number, word) for number, page in enumerate(report.pages, start=1)
+             for word in re.findall(r"[A-Za-z]+", allowed.sub(" ", page))}
+    assert not found, sorted(found)
 
 
-def test_the_report_shows_quarantined_rows_and_the_model(built_sample, tmp_path):
+def test_the_report_shows_quarantined_rows_and_the_model(report: Report, built_sample: Path):
+    if _lang(report) != "en":
+        pytest.skip("the words are checked in English")
     with Store(built_sample, read_only=True) as store:
         quarantined = store.con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
-    html, _ = _report(built_sample, tmp_path, "en")
-    assert "Quarantined rows" in html and "Rating model" in html
-    assert ("No row was quarantined." in html) == (quarantined == 0)
-    assert re.search(r"configuration hash <code>[0-9a-f]{12}</code>", html)
+    assert "Quarantined rows" in report.html and "Rating model" in report.html
+    assert ("No row was quarantined." in report.html) == (quarantined == 0)
+    assert re.search(r"configuration hash <code>[0-9a-f]{12}</code>", report.html)
 
 
 def test_rate_and_explain_speak_for_every_service(built_sample, najma_rate):
@@ -98,3 +190,21 @@ def test_an_unknown_quarter_or_service_is_one_clear_line(built_sample, tmp_path)
                               "--store", str(built_sample)], capture_output=True, text=True)
         assert run.returncode == 2, run.stderr
         assert message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_attention_names_the_services_in_the_lowest_stars_or_none(report: Report):
+    if _lang(report) != "en":
+        pytest.skip("the words are checked in English")
+    below = default_config().lowest_star + ATTENTION_STARS
+    low = [markup.unescape(name) for stars, name in re.findall(r'data-stars="(\d*)"><td>([^<]+)</td>', report.html)
+           if stars and int(stars) < below]
+    attention = report.html.split('id="attention"')[1].split("</div>")[0]
+    first = markup.unescape(re.search(r"<li>([^<]*)</li>", attention)[1])
+    assert first == f"Fewer than {below} stars: {', '.join(low) or 'none'}"
+
+
+def test_every_section_names_its_quarter(report: Report):
+    named = re.escape(quarter_text(QUARTER, _lang(report)))
+    for section in ("summary", "channels", "agencies"):
+        assert re.search(rf'id="{section}">[^<]*<h2>[^<]*{named}|<h2 id="{section}">[^<]*{named}', report.html), section
+    assert re.search(rf"<h3>[^<]*{named}[^<]*</h3>\s*<div class=\"plot\"", report.html)  # the star distribution
