@@ -296,16 +296,18 @@ def _run(server: Any, stop: threading.Event) -> None:
 
 def _stop(server: Any, app: dash.Dash) -> bool:
     """Stop accepting, let the clicks being served finish, stop the warm-up, close the jobs; say whether all ended."""
-    server.close()  # the listening socket: nothing new comes in
+    from waitress import wasyncore
+
+    # The listening socket only, so nothing new comes in; the server's own close() would also close the trigger
+    # that the clicks still running pull when they finish (EBADF in their thread).
+    wasyncore.dispatcher.close(server)
     dispatcher = server.task_dispatcher
     dispatcher.shutdown(cancel_pending=True, timeout=STOP_WAIT)
     served = not dispatcher.threads
     if not served:
         _log.warning("%d click(s) still running after %.0f s", len(dispatcher.threads), STOP_WAIT)
     if served:
-        from waitress import wasyncore
-
-        wasyncore.close_all(server._map)  # noqa: SLF001 - the connections browsers keep open
+        wasyncore.close_all(server._map)  # noqa: SLF001 - the connections browsers keep open, and the trigger
     deadline = time.monotonic() + STOP_WAIT
     warm_up_thread, warm_up_stop = app.server.config.get("NAJMA_WARM_UP") or (None, threading.Event())
     warm_up_stop.set()
