@@ -21,6 +21,7 @@ import hashlib
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape as html_escape
 
 import pandas as pd
@@ -163,15 +164,15 @@ def process_map_figure(
     natural = (max(bounds.width + 2 * _PAD + 10 + right_margin, title_room),
                bounds.height + 2 * _PAD + top_margin + 10)
     zoom = min([1.0, *(limit / size for limit, size in zip((max_width, max_height), natural, strict=True) if limit)])
-    figure = go.Figure()
+    drawn = _Drawing()  # shapes, annotations and traces, handed to plotly once (adding them one by one is slow)
     for link in layout.links:
-        _draw_link(figure, link, look, edge_text(link.frequency, link.median_seconds, measure, units),
+        _draw_link(drawn, link, look, edge_text(link.frequency, link.median_seconds, measure, units),
                    _link_hover(link, names, lang), zoom)
     for activity, box in layout.nodes.items():
-        _draw_node(figure, activity, box, layout.lines.get(activity, ()), look, zoom)
+        _draw_node(drawn, activity, box, layout.lines.get(activity, ()), look, zoom)
     activities = [a for a in graph.activities["activity"] if a in layout.nodes]
     loops = {link.source: link.frequency for link in layout.links if link.source == link.target}
-    figure.add_trace(go.Scatter(
+    drawn.traces.append(go.Scatter(
         x=[layout.nodes[a].x for a in activities], y=[layout.nodes[a].y for a in activities], mode="markers",
         marker={"size": 1, "opacity": 0}, name="activities", customdata=activities, showlegend=False, hoverinfo="text",
         hovertext=[_node_hover(names.get(a, a), f, c, loops.get(a), lang)
@@ -179,7 +180,8 @@ def process_map_figure(
                                       graph.activities["cases"], strict=True) if a in layout.nodes],
     ))
     if scale is not None:
-        scale.draw(figure, zoom)
+        drawn.traces.append(scale.trace(zoom))
+    figure = go.Figure(data=drawn.traces, layout={"shapes": drawn.shapes, "annotations": drawn.annotations})
     figure.update_layout(
         title={"text": title, "font": {"size": _TITLE_SIZE * zoom}, "x": 0, "xref": "paper", "xanchor": "left",
                "pad": {"l": _PAD * zoom}} if title else None, plot_bgcolor="white",
@@ -202,35 +204,47 @@ def _rounded(box: Box, radius: float = 6.0) -> str:
             f"L {left},{top + r} Q {left},{top} {left + r},{top} Z")
 
 
-def _draw_node(figure: go.Figure, node: str, box: Box, lines: Sequence[str], look: _MapLook, zoom: float) -> None:
+@dataclass
+class _Drawing:
+    """What a map figure draws, gathered as plain lists."""
+
+    shapes: list[dict[str, object]] = field(default_factory=list)
+    annotations: list[dict[str, object]] = field(default_factory=list)
+    traces: list[go.Scatter] = field(default_factory=list)
+
+
+def _draw_node(drawn: _Drawing, node: str, box: Box, lines: Sequence[str], look: _MapLook, zoom: float) -> None:
     if node == START:
-        figure.add_shape(type="circle", x0=box.left, x1=box.right, y0=box.top, y1=box.bottom, fillcolor=_START_FILL,
-                         line={"color": _START_FILL, "width": 1})
-        figure.add_annotation(x=box.x, y=box.y, text="▶", showarrow=False, font={"size": 12 * zoom, "color": "white"})
+        drawn.shapes.append({"type": "circle", "x0": box.left, "x1": box.right, "y0": box.top, "y1": box.bottom,
+                             "fillcolor": _START_FILL, "line": {"color": _START_FILL, "width": 1}})
+        drawn.annotations.append({"x": box.x, "y": box.y, "text": "▶", "showarrow": False,
+                                  "font": {"size": 12 * zoom, "color": "white"}})
         return
     if node == END:
-        figure.add_shape(type="rect", x0=box.left, x1=box.right, y0=box.top, y1=box.bottom, fillcolor=_END_FILL,
-                         line={"color": _END_FILL, "width": 1})
+        drawn.shapes.append({"type": "rect", "x0": box.left, "x1": box.right, "y0": box.top, "y1": box.bottom,
+                             "fillcolor": _END_FILL, "line": {"color": _END_FILL, "width": 1}})
         return
     fill, ink = look.fill(node)
-    figure.add_shape(type="path", path=_rounded(box), fillcolor=fill, line={"color": _BORDER, "width": 1 * zoom})
-    figure.add_annotation(x=box.x, y=box.y, text="<br>".join(html_escape(line) for line in lines), showarrow=False,
-                          align="center", font={"size": FONT_SIZE * zoom, "color": ink})
+    drawn.shapes.append({"type": "path", "path": _rounded(box), "fillcolor": fill,
+                         "line": {"color": _BORDER, "width": 1 * zoom}})
+    drawn.annotations.append({"x": box.x, "y": box.y, "text": "<br>".join(html_escape(line) for line in lines),
+                              "showarrow": False, "align": "center", "font": {"size": FONT_SIZE * zoom, "color": ink}})
 
 
-def _draw_link(figure: go.Figure, link: Link, look: _MapLook, label: str, hover: str, zoom: float) -> None:
+def _draw_link(drawn: _Drawing, link: Link, look: _MapLook, label: str, hover: str, zoom: float) -> None:
     colour, width = look.colour(link), look.width(link)
     xs, ys = zip(*link.points, strict=True)
-    figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width * zoom},
-                                opacity=0.85, hoverinfo="text", hovertext=hover, name="edge",
-                                showlegend=False))
+    drawn.traces.append(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width * zoom},
+                                   opacity=0.85, hoverinfo="text", hovertext=hover, name="edge", showlegend=False))
     (x0, y0), (x1, y1) = link.points[-2], link.points[-1]
-    figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True, text="",
-                          arrowhead=2, arrowsize=max(0.7, 1.4 - width / 10), arrowwidth=max(1.0, width * 0.8) * zoom,
-                          arrowcolor=colour, standoff=0)
+    drawn.annotations.append({"x": x1, "y": y1, "ax": x0, "ay": y0, "xref": "x", "yref": "y", "axref": "x",
+                              "ayref": "y", "showarrow": True, "text": "", "arrowhead": 2,
+                              "arrowsize": max(0.7, 1.4 - width / 10), "arrowwidth": max(1.0, width * 0.8) * zoom,
+                              "arrowcolor": colour, "standoff": 0})
     if label:
-        figure.add_annotation(x=link.label.left, y=link.label.y, text=html_escape(label), showarrow=False,
-                              xanchor="left", font={"size": LABEL_FONT_SIZE * zoom, "color": "#333"})
+        drawn.annotations.append({"x": link.label.left, "y": link.label.y, "text": html_escape(label),
+                                  "showarrow": False, "xanchor": "left",
+                                  "font": {"size": LABEL_FONT_SIZE * zoom, "color": "#333"}})
 
 
 class _TimeScale:
@@ -249,16 +263,17 @@ class _TimeScale:
         bar = self._THICKNESS + 4 + max(text_width(t, self._TICK_SIZE) for t in self.texts)
         self.width = math.ceil(2 * self._PAD + max(bar, text_width(title, self._TITLE_SIZE)) + self._PAD)
 
-    def draw(self, figure: go.Figure, zoom: float) -> None:
+    def trace(self, zoom: float) -> go.Scatter:
+        """The invisible trace that carries the colour bar, at `zoom`."""
         look = self.look
-        figure.add_trace(go.Scatter(
+        return go.Scatter(
             x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
             marker={"colorscale": TIME_SCALE, "cmin": look.low, "cmax": look.high, "color": [look.low],
                     "colorbar": {"title": {"text": self.title, "font": {"size": self._TITLE_SIZE * zoom}},
                                  "x": 1.0, "xanchor": "left", "xref": "paper", "xpad": self._PAD * zoom,
                                  "thickness": self._THICKNESS * zoom, "len": 0.6, "tickvals": self.ticks,
                                  "tickfont": {"size": self._TICK_SIZE * zoom}, "ticktext": self.texts}},
-        ))
+        )
 
 #: The colour of each pillar, in every figure that shows pillars.
 PILLAR_COLOURS = {"efficiency": "#1f77b4", "effectiveness": "#2ca02c", "steps": "#ff7f0e"}
