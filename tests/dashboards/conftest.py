@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from najma.dashboards._app import create_app
+from najma.dashboards._data import DashboardData
 from tests.conftest import started
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
@@ -73,3 +75,19 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     opened.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
     assert errors == [], f"the browser logged errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def data(built_sample: Path) -> Iterator[DashboardData]:
+    """The dashboard's data of the built sample, without bootstrap draws (a test file may ask for its own)."""
+    loaded = DashboardData(built_sample, draws=0)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="module")
+def app(data: DashboardData) -> Iterator[object]:
+    """The dashboard app over `data`, its background jobs closed at the end."""
+    made = create_app(data)
+    yield made
+    made.server.config["NAJMA_JOBS"].close()

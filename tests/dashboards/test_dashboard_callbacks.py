@@ -22,18 +22,6 @@ from najma.rating import rate
 from najma.rating._suppression import SUPPRESSED
 
 
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> DashboardData:
-    loaded = DashboardData(built_sample, draws=0)
-    yield loaded
-    loaded.close()
-
-
-@pytest.fixture(scope="module")
-def app(data: DashboardData) -> object:
-    return create_app(data)
-
-
 def test_overview_callback_filters_by_agency_and_shows_najmas_stars(app: object, data: DashboardData,
                                                                      built_sample: Path) -> None:
     quarter = data.quarters[0]

@@ -12,7 +12,6 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from najma.dashboards._app import create_app
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import quarter_text
 from najma.dashboards.pages import service
@@ -20,18 +19,6 @@ from najma.journeys import CaseFilter, Store, journey_table
 
 SERVICE = "passport"
 FILTERS = {"present": ["Visit service centre"], "min_days": 1}
-
-
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> DashboardData:
-    loaded = DashboardData(built_sample, draws=0)
-    yield loaded
-    loaded.close()
-
-
-@pytest.fixture(scope="module")
-def app(data: DashboardData) -> object:
-    return create_app(data)
 
 
 def _expected(built_sample: Path, data: DashboardData, where: CaseFilter) -> set[str]:

@@ -3,23 +3,13 @@ zone, the zone in which the quarters are read (so a case of a quarter never list
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
-import pytest
 
 from najma.dashboards._data import DashboardData
 
 SERVICE = "passport"
 #: The case list's columns, in order; none of them names or abbreviates the customer.
 LISTED = ["case_id", "start", "end", "duration_seconds", "outcome", "channel", "events", "customer_steps", "variant"]
-
-
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> DashboardData:
-    loaded = DashboardData(built_sample, draws=0)
-    yield loaded
-    loaded.close()
 
 
 def _quarter(times: pd.Series) -> list[str]:

@@ -7,7 +7,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import copy_context
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from dash.exceptions import PreventUpdate
 
-from najma.dashboards._app import create_app
 from najma.dashboards._data import DashboardData
 from najma.dashboards.pages import redesign
 from najma.journeys import MoveToChannel
@@ -26,20 +24,6 @@ MERGE = {"kind": "merge", "activities": ["Submit application", "Upload documents
 #: Moving a digital step to the service centre: fewer digital cases and more channel switches, both worse.
 TO_CENTRE = {"kind": "move", "activities": ["Upload documents"], "into": "Upload documents", "channel": "service centre"}
 WAIT = 120  # seconds a test waits at most for a projection's job
-
-
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> Iterator[DashboardData]:
-    loaded = DashboardData(built_sample, draws=0)
-    yield loaded
-    loaded.close()
-
-
-@pytest.fixture(scope="module")
-def app(data: DashboardData) -> Iterator[object]:
-    made = create_app(data)
-    yield made
-    made.server.config["NAJMA_JOBS"].close()
 
 
 @pytest.fixture
