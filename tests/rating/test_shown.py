@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from najma.dashboards._data import DashboardData
-from najma.dashboards._i18n import card_lines, needs_text, source_lines
+from najma.dashboards._i18n import card_lines, needs_text, quarter_text, source_lines, utc_minute
 from najma.journeys import Store
 from najma.rating import (
     INSUFFICIENT_EVIDENCE,
@@ -63,7 +63,7 @@ def test_najma_rate_sets_the_publication_aside_and_says_so(early: Path) -> None:
     assert provenance.everything_rerated and provenance.rerated == () and provenance.publication["revision"] == 1
     for lang in ("en", "ar"):
         line = source_lines(provenance, lang)[0]
-        assert "2025-07-01 06:00 UTC" in line and QUARTER in line
+        assert utc_minute("2025-07-01 06:00", lang) in line and quarter_text(QUARTER, lang) in line
     assert "re-rated" in source_lines(provenance, "en")[0]
 
 
