@@ -110,17 +110,18 @@ def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def grid(id_: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]] | None = None, *, height: int = 360,
-         lang: str = "en") -> dag.AgGrid:
+         lang: str = "en", every_row: bool = False) -> dag.AgGrid:
     """A sortable, filterable grid that can export CSV; right to left and in its own words in Arabic.
 
     Its numbers keep Western digits in both languages (see :mod:`najma.dashboards._i18n`), so the
-    formatters below serve both.
+    formatters below serve both. A grid draws only the rows in view unless `every_row` (for short
+    tables, so that every row is in the page for find-in-page, screen readers and tests).
     """
     return dag.AgGrid(
         id=id_, columnDefs=columns, rowData=rows or [], columnSize="responsiveSizeToFit",
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         dashGridOptions={"enableRtl": lang == "ar", "animateRows": False, "domLayout": "normal",
-                         "localeText": grid_locale(lang)},
+                         "localeText": grid_locale(lang), "suppressRowVirtualisation": every_row},
         csvExportParams={"fileName": f"{id_}.csv"}, style={"height": f"{height}px"}, className="ag-theme-alpine",
     )
 

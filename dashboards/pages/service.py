@@ -170,7 +170,7 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
                                stylesheet=MAP_STYLESHEET, style={"height": "880px", "width": "100%"})),
         dmc.SimpleGrid([
             section(text("selection_kpis", lang), html.Div(id="sv-kpi-note"), _export_button("sv-kpis", lang),
-                    _grid("sv-kpis", _kpi_columns(lang), lang, 420)),
+                    _grid("sv-kpis", _kpi_columns(lang), lang, 420, every_row=True)),
             section(text("customer_steps", lang), html.Div(id="sv-steps-note"), graph("sv-steps")),
         ], cols={"base": 1, "lg": 2}),
         section(text("ex_cases_title", lang), reason("", "sv-cases-note"), _export_button("sv-cases", lang),
@@ -189,9 +189,10 @@ def _export_button(grid_id: str, lang: str) -> dmc.Button:
     return dmc.Button(text("ex_export_csv", lang), id=f"{grid_id}-csv", variant="light", size="xs", mb="xs")
 
 
-def _grid(id_: str, columns: list[dict[str, Any]], lang: str, height: int) -> Any:
+def _grid(id_: str, columns: list[dict[str, Any]], lang: str, height: int, *, every_row: bool = False) -> Any:
     """A grid of the page whose headers wrap over lines rather than being cut ("Cumulative c…")."""
-    return grid(id_, [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in columns], lang=lang, height=height)
+    return grid(id_, [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in columns], lang=lang, height=height,
+                every_row=every_row)
 
 
 def _variant_grid(lang: str, selected: list[str]) -> Any:
