@@ -19,14 +19,17 @@ RUNS = {
     "ingest.py": (["--events", "3000", "--xes-events", "2000"], ["parquet", "csv", "xes", "ev/s", "of pm4py's"]),
     "journey_build.py": (["--events", "3000"], ["build", "map, one service and quarter", "pm4py: peak memory"]),
     "star_ratings.py": (["--events", "3000", "--draws", "20"], ["case features", "ratio pm4py / najma"]),
-    "report.py": (["--repeat", "1", "--draws", "20"], ["median s", "python MB"]),
     "dashboard.py": (["--events", "3000", "--rounds", "2", "--users", "2", "--seconds", "5"], ["p95", "server errors: 0"]),
 }
 
 
-@pytest.mark.parametrize("script", sorted(RUNS))
+#: Runs kept out of the default suite for time (opt in with -m heavy): the report benchmark writes two whole reports.
+HEAVY_RUNS = {"report.py": (["--repeat", "1", "--draws", "20"], ["median s", "python MB"])}
+
+
+@pytest.mark.parametrize("script", [*sorted(RUNS), *(pytest.param(s, marks=pytest.mark.heavy) for s in HEAVY_RUNS)])
 def test_benchmark_runs_and_reports(script: str, tmp_path: Path):
-    arguments, expected = RUNS[script]
+    arguments, expected = {**RUNS, **HEAVY_RUNS}[script]
     env = {**os.environ, "NAJMA_PSEUDONYM_KEY": "benchmark-test-key", "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *arguments],

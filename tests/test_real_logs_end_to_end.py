@@ -260,7 +260,18 @@ def _visit(built: Built, served: str) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("built", ["as_read"], indirect=True)
 def test_every_dashboard_page_shows_its_figures_or_says_why(built: Built, served: str) -> None:
+    _no_page_problems(built, served)
+
+
+@pytest.mark.heavy  # the same pages of logs cut to three columns: 50 s more, so opt-in
+@pytest.mark.parametrize("built", ["three_columns"], indirect=True)
+def test_every_dashboard_page_of_three_columns_shows_its_figures_or_says_why(built: Built, served: str) -> None:
+    _no_page_problems(built, served)
+
+
+def _no_page_problems(built: Built, served: str) -> None:
     # Playwright's sync API runs an event loop in its thread, and the dashboard tests' session-wide
     # browser may hold this one: the pages are visited from a thread of their own.
     with ThreadPoolExecutor(max_workers=1) as pool:

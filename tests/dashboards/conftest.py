@@ -77,7 +77,7 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
     assert errors == [], f"the browser logged errors: {errors}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data(built_sample: Path) -> Iterator[DashboardData]:
     """The dashboard's data of the built sample, without bootstrap draws (a test file may ask for its own)."""
     loaded = DashboardData(built_sample, draws=0)
@@ -85,7 +85,7 @@ def data(built_sample: Path) -> Iterator[DashboardData]:
     loaded.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app(data: DashboardData) -> Iterator[object]:
     """The dashboard app over `data`, its background jobs closed at the end."""
     made = create_app(data)

@@ -111,6 +111,7 @@ def test_an_arabic_page_shows_no_english_word(page: object, dashboard_url: str, 
     assert page.evaluate(_CUT_LABELS) == [], "labels cut off at the edge of their chart"
 
 
+@pytest.mark.heavy  # the browser tests of each page check English; this adds the cut-label check and screenshots
 @pytest.mark.parametrize("name", list(PAGES))
 def test_an_english_page_is_photographed_filled(page: object, dashboard_url: str, name: str) -> None:
     path, signs = PAGES[name]
