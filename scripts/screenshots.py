@@ -62,6 +62,7 @@ def _plan_a_redesign(page: object) -> None:
     page.get_by_role("option", name="Visit service centre", exact=True).click()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Add to the plan").click()
+    page.wait_for_selector("#rd-plan-list li:has-text('Remove: Visit service centre')")  # the plan holds it
     page.get_by_role("button", name="Project the stars").click()
     page.wait_for_selector("#rd-stars-redesign", timeout=180_000)
 

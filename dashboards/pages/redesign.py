@@ -48,6 +48,8 @@ TITLE = "Redesign"
 KINDS = ("remove", "merge", "automate", "move")
 #: The colour of a value better and worse than today's (Mantine's green and red, dark enough to read).
 COLOURS = {"better": "#2b8a3e", "worse": "#c92a2a"}
+#: The colour of what neither gains nor loses (Mantine takes no null colour: the headline would not draw).
+NEUTRAL = "inherit"
 #: Between the changes of a plan, between the activities of a change, and before what a change makes of them.
 _SEPARATOR = {"en": "; ", "ar": "؛ "}
 _LIST = {"en": ", ", "ar": "، "}
@@ -286,7 +288,7 @@ def projection(found: pd.DataFrame, lang: str) -> tuple[Any, list[dict[str, Any]
     headline = dmc.Group([
         dmc.Text(f"{text('today', lang)}: {stars(today)}", id="rd-stars-today", size="lg", fw=700),
         dmc.Text(f"{text('redesigned', lang)}: {stars(redesign)}", id="rd-stars-redesign", size="lg", fw=700,
-                 c=COLOURS.get(stars_verdict), className=f"rd-{stars_verdict or 'unrated'}"),
+                 c=COLOURS.get(stars_verdict, NEUTRAL), className=f"rd-{stars_verdict or 'unrated'}"),
     ])
     measures = [("score", text("score", lang), "score", "higher")]
     measures += [(p, text(p, lang), "score", "higher") for p in PILLARS]

@@ -142,7 +142,7 @@ def test_colours_follow_each_kpis_direction(request_context: None, data: Dashboa
     """Removing the visit lowers visits per case (lower is better: green); moving a digital step to the
     service centre lowers digital take-up (higher is better) and adds channel switches (lower is better): red."""
     _, (stars, better, *_) = _projected(data, [VISIT])
-    _, (_, worse, *_) = _projected(data, [TO_CENTRE])
+    _, (same_stars, worse, *_) = _projected(data, [TO_CENTRE])
     assert data.config.kpis["visits"].direction == "lower" and data.config.kpis["digital_take_up"].direction == "higher"
     row = {r["key"]: r for r in better}
     assert row["visits"]["verdict"] == "better" and row["visits"]["difference"].startswith("−")
@@ -151,6 +151,7 @@ def test_colours_follow_each_kpis_direction(request_context: None, data: Dashboa
     assert row["digital_take_up"]["verdict"] == "worse" and row["digital_take_up"]["difference"].startswith("−")
     assert row["channel_switches"]["verdict"] == "worse" and row["channel_switches"]["difference"].startswith("+")
     assert row["score"]["verdict"] == "worse" and row["completion_rate"]["verdict"] == "same"
+    assert same_stars.children[1].c == redesign.NEUTRAL  # 5 stars both: a colour Mantine draws, never null
     found = data.redesign("passport", (MoveToChannel("Upload documents", "service centre"),), data.quarters[0])
     table = found.set_index("scenario")
     for name, curve in data.config.kpis.items():  # every KPI row agrees with its direction and its numbers
