@@ -1,16 +1,21 @@
-"""Shared fixtures: a private pseudonymisation key per test, the real logs, a fresh store, the built sample."""
+"""Shared fixtures: a private pseudonymisation key per test, the real logs, a fresh store, the built sample and
+the dashboard's data of it."""
 
 from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from najma.journeys import Store
 from najma.sample import load_sample
+
+if TYPE_CHECKING:  # the dashboard is imported by the tests that ask for its data, not by every test run
+    from najma.dashboards._data import DashboardData
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
@@ -48,6 +53,16 @@ def sample_journeys(built_sample: Path) -> Store:
     """The built sample store, opened read-only."""
     with Store(built_sample, read_only=True) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def data(built_sample: Path) -> Iterator[DashboardData]:
+    """The dashboard's data of the built sample, without bootstrap draws (a test file may ask for its own)."""
+    from najma.dashboards._data import DashboardData
+
+    loaded = DashboardData(built_sample, draws=0)
+    yield loaded
+    loaded.close()
 
 
 @pytest.fixture(scope="session")

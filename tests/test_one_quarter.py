@@ -36,7 +36,7 @@ def _row_cases(output: str, service: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def counted(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+def counted(built_sample: Path, data: DashboardData, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
     store = str(built_sample)
     counts = {
         "najma journeys": _row_cases(_cli("journeys", "--store", store, "--service", SERVICE, "--quarter", QUARTER), SERVICE),
@@ -55,7 +55,6 @@ def counted(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     html = report.html.read_text()
     counts["report"] = int(re.search(rf'data-service="{SERVICE}"[^>]*><td>[^<]*</td><td class="num">([\d,]+)<', html)
                            .group(1).replace(",", ""))
-    data = DashboardData(built_sample, draws=0)
     counts["dashboard"] = int(data.overview(QUARTER).set_index("service").loc[SERVICE, "cases"])
     return counts
 

@@ -10,7 +10,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
 #: The bootstrap draws of the served ratings: enough to show the uncertainty, few enough to start fast.
 DRAWS = 50
+#: The quarter of the report the tests share.
+REPORT_QUARTER = "2025Q4"
 
 
 def _free_port() -> int:
@@ -78,9 +80,9 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def data(built_sample: Path) -> Iterator[DashboardData]:
-    """The dashboard's data of the built sample, without bootstrap draws (a test file may ask for its own)."""
-    loaded = DashboardData(built_sample, draws=0)
+def drawn_data(built_sample: Path) -> Iterator[DashboardData]:
+    """The dashboard's data of the built sample with DRAWS bootstrap draws, as the served dashboard has them."""
+    loaded = DashboardData(built_sample, draws=DRAWS)
     yield loaded
     loaded.close()
 
@@ -91,3 +93,25 @@ def app(data: DashboardData) -> Iterator[object]:
     made = create_app(data)
     yield made
     made.server.config["NAJMA_JOBS"].close()
+
+
+@pytest.fixture(scope="session")
+def written_report(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The folder of the report of REPORT_QUARTER in a language, written (HTML and PDF) by ``najma report`` with DRAWS
+    draws once for the session, when first asked for: the tests that only read it share it."""
+    from typer.testing import CliRunner
+
+    from najma.dashboards.cli import app as cli
+
+    written: dict[str, Path] = {}
+
+    def folder(lang: str) -> Path:
+        if lang not in written:
+            out = tmp_path_factory.mktemp(f"report-{lang}")
+            result = CliRunner().invoke(cli, ["report", "--quarter", REPORT_QUARTER, "--lang", lang, "--store", str(built_sample),
+                                              "--draws", str(DRAWS), "--out", str(out)])
+            assert result.exit_code == 0, result.output
+            written[lang] = out
+        return written[lang]
+
+    return folder

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from najma.dashboards import _report
 from najma.dashboards._app import create_app
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import (
@@ -29,8 +28,9 @@ from najma.dashboards.cli import app as cli
 from najma.dashboards.pages import service
 from najma.journeys import Store
 from najma.rating import RatingCard, default_config, describe_plan, rate_quarter, rating_cards
+from tests.dashboards.conftest import DRAWS, REPORT_QUARTER
 
-SERVICE, QUARTER, DRAWS = "passport", "2025Q4", 50
+SERVICE, QUARTER = "passport", REPORT_QUARTER
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,6 @@ def card(built_sample: Path) -> RatingCard:
     found = rating_cards(ratings[ratings["service"] == SERVICE], before, default_config())[0]
     assert found.rated and found.moves and found.plan and found.confidence is not None  # every part is shown
     return found
-
-
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> Iterator[DashboardData]:
-    loaded = DashboardData(built_sample, draws=DRAWS)
-    yield loaded
-    loaded.close()
 
 
 def _cli(built_sample: Path, *args: str) -> str:
@@ -80,9 +73,8 @@ def test_najma_explain_shows_the_card(built_sample: Path, card: RatingCard) -> N
     assert "next star: " + describe_plan(card.plan, default_config()) in output
 
 
-def test_the_report_shows_the_card(sample_journeys: Store, card: RatingCard, tmp_path: Path) -> None:
-    page = _report.write_report(sample_journeys, QUARTER, tmp_path, config=default_config(), draws=DRAWS, pdf=False)
-    written = html.unescape(page.html.read_text(encoding="utf-8"))
+def test_the_report_shows_the_card(written_report: Callable[[str], Path], card: RatingCard) -> None:
+    written = html.unescape((written_report("en") / f"rating-report-{QUARTER}-en.html").read_text(encoding="utf-8"))
     row = re.search(rf'<tr data-service="{SERVICE}" data-stars="(\d)">(.*?)</tr>', written, re.S)
     assert int(row[1]) == card.stars
     assert re.findall(r"<td[^>]*>(.*?)</td>", row[2], re.S)[1:] == [
@@ -111,9 +103,9 @@ def _by_id(components: list[Any], id_: str) -> Any:
     return None
 
 
-def test_the_service_page_shows_the_card(data: DashboardData, card: RatingCard) -> None:
-    assert data.card(SERVICE, QUARTER) == card
-    with create_app(data).server.test_request_context():
+def test_the_service_page_shows_the_card(drawn_data: DashboardData, card: RatingCard) -> None:
+    assert drawn_data.card(SERVICE, QUARTER) == card
+    with create_app(drawn_data).server.test_request_context():
         _, _, shown, probabilities, *_ = service.update_service(SERVICE, QUARTER, "en")
     pillars = " · ".join(f"{text(p, 'en')} {number_text(s)}" for p, s in card.pillars.items())
     assert _by_id(shown, "sv-stars").children == rating_text(card, "en")
@@ -128,6 +120,6 @@ def test_the_service_page_shows_the_card(data: DashboardData, card: RatingCard) 
     assert bars[f"{card.stars}★"] == card.confidence
 
 
-def test_the_overview_shows_the_cards_change_and_confidence(data: DashboardData, card: RatingCard) -> None:
-    row = data.overview(QUARTER).set_index("service").loc[SERVICE]
+def test_the_overview_shows_the_cards_change_and_confidence(drawn_data: DashboardData, card: RatingCard) -> None:
+    row = drawn_data.overview(QUARTER).set_index("service").loc[SERVICE]
     assert (row["stars"], row["change"], row["confidence"]) == (card.stars, card.change, card.confidence)

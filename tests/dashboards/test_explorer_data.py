@@ -20,9 +20,9 @@ def _quarter(times: pd.Series) -> list[str]:
 def test_the_case_list_names_no_customer_and_keeps_the_small_group_rule(data: DashboardData) -> None:
     listed, total = data.case_list(SERVICE, None, (), None)
     assert list(listed.columns) == LISTED
-    customers = set(data.selection(SERVICE, None)["customer_id"])
+    customers = {c[:8] for c in data.selection(SERVICE, None)["customer_id"]}  # no cell starts as a customer's id
     texts = listed.select_dtypes(exclude=["number", "datetimetz"])
-    assert not any(str(v)[:8] == c[:8] for c in customers for v in texts.stack())
+    assert not any(str(v)[:8] in customers for v in texts.stack())
     assert total == len(data.selection(SERVICE, None)) and len(listed) == min(total, 1000)
 
 

@@ -1,4 +1,8 @@
-"""The journey map as Chromium draws it: every sample service at 100, 90 and 50%, read from Cytoscape itself.
+"""The journey map as Chromium draws it: sample services at 100, 90 and 50%, read from Cytoscape itself.
+
+By default a few services (those test_map_layout draws: a loop of rework, a long one, a short one); with
+``-m heavy`` every service. The layout of every service at every share is checked without a browser by
+test_map_layout's ``test_every_sample_map_is_laid_out_readably_at_every_share``.
 
 For each service the page is loaded once; the share is then changed on the slider, as an analyst does.
 After each change the test waits for the sign that the map the server sent is the one drawn (Cytoscape's
@@ -20,6 +24,7 @@ import pytest
 from najma.dashboards._i18n import display_names
 from najma.journeys import Store
 from tests.dashboards.conftest import ARTIFACTS
+from tests.dashboards.test_map_layout import SOME_SERVICES
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -112,10 +117,12 @@ def _check_bends(bends: list[dict[str, object]], where: str) -> None:
             assert math.hypot(x - ix, y - iy) <= BEND_TOLERANCE, f"{where} {bend['id']}: bends at {drawn}, not {intended}"
 
 
-def test_every_services_map_is_drawn_readable_and_connected(page: object, dashboard_url: str, services: list[str]):
+@pytest.mark.parametrize("every", [False, pytest.param(True, marks=pytest.mark.heavy)], ids=["some", "every"])
+def test_services_maps_are_drawn_readable_and_connected(page: object, dashboard_url: str, services: list[str],
+                                                         every: bool):
     MAPS.mkdir(parents=True, exist_ok=True)
-    assert len(services) >= 9
-    for service in services:
+    assert len(services) >= 9 and set(SOME_SERVICES) <= set(services)
+    for service in services if every else SOME_SERVICES:
         with page.expect_response(_answers_map) as answer:
             page.goto(f"{dashboard_url}/service?service={service}&coverage=1")
         for share in SHARES:

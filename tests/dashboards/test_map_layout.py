@@ -18,11 +18,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from najma.dashboards._data import DashboardData
 from najma.dashboards._figures import _units, map_elements, process_map_figure
 from najma.dashboards._map_layout import END, START, Box, MapLayout, map_layout, text_width
 from najma.dashboards.cli import app
 from najma.journeys import CaseFilter, ProcessMap, Store, process_map
 from tests.conftest import REAL
+from tests.journeys.test_process_map_abstraction import _paths_ok
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "maps"
 SHARES = (1.0, 0.9, 0.5)
@@ -237,6 +239,17 @@ def test_static_maps_at_the_default_share(sample_maps: tuple[dict[str, ProcessMa
     for name, graph in real_maps.items():
         pictures += _pictures(graph, f"real-{name}", SHARES if name == "running-example" else (0.9,))
     _draw(pictures)
+
+
+def test_every_sample_map_is_laid_out_readably_at_every_share(data: DashboardData):
+    """Every sample service's map as the service page shows it (every quarter, no variant ticked) at 100, 90 and 50%,
+    checked without drawing it: every activity on a path from a start and to an end, no two boxes overlapping. What
+    test_map_browser's heavy run checks in Chromium of every service (its default run, of SOME_SERVICES)."""
+    for service in data.services:
+        for share in SHARES:
+            graph = data.journey_map(service, None, (), share)
+            _paths_ok(graph)
+            assert_readable(map_layout(graph, None, _units("en")))
 
 
 @pytest.mark.heavy

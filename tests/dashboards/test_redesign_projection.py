@@ -3,7 +3,6 @@ dashboard holds, the projected journeys read once before their features."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,20 +14,13 @@ from najma.journeys._redesign import Transform
 from najma.rating import what_if
 from najma.rating._kpis import case_features
 from najma.rating._ratings import rate_features
+from tests.dashboards.conftest import DRAWS  # the shared data's bootstrap, so that its draws are compared too
 
-DRAWS = 40  # a bootstrap, so that its draws are compared too
 PLANS = {
     "remove": (RemoveActivity("Visit service centre"),),
     "remove and merge": (RemoveActivity("Visit service centre"),
                          MergeActivities(["Submit application", "Upload documents"], "Apply online")),
 }
-
-
-@pytest.fixture(scope="module")
-def data(built_sample: Path) -> Iterator[DashboardData]:
-    loaded = DashboardData(built_sample, draws=DRAWS)
-    yield loaded
-    loaded.close()
 
 
 def _slow(store: Store, service: str, plan: tuple[Transform, ...], quarter: str, data: DashboardData) -> pd.DataFrame:
@@ -45,7 +37,8 @@ def _slow(store: Store, service: str, plan: tuple[Transform, ...], quarter: str,
 
 
 @pytest.mark.parametrize("name", PLANS)
-def test_the_quick_projection_equals_the_slow_one(data: DashboardData, built_sample: Path, name: str) -> None:
+def test_the_quick_projection_equals_the_slow_one(drawn_data: DashboardData, built_sample: Path, name: str) -> None:
+    data = drawn_data
     quarter = data.quarters[0]
     quick = data.redesign("passport", PLANS[name], quarter)
     with Store(built_sample, read_only=True) as store:

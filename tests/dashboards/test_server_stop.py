@@ -102,36 +102,28 @@ def _free(port: int) -> bool:
     return True
 
 
-def test_serve_from_a_thread_stops_when_asked_and_frees_its_port(built_sample: Path):
-    data = DashboardData(built_sample, draws=0)
-    try:
-        app = create_app(data)
-        port, stop, ready, results = _free_port(), threading.Event(), threading.Event(), []
-        server = threading.Thread(target=lambda: results.append(serve(app, port=port, stop=stop,
-                                                                      ready=lambda _url: ready.set())))
-        server.start()
-        assert ready.wait(WAIT)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?lang=en", timeout=WAIT) as page:
-            assert page.status == 200
-        assert not _free(port)
-        stop.set()
-        server.join(WAIT)
-        assert not server.is_alive() and results == [True]
-        assert _free(port)
-    finally:
-        data.close()
+def test_serve_from_a_thread_stops_when_asked_and_frees_its_port(data: DashboardData):
+    app = create_app(data)  # an app of its own: serve closes its jobs, and the session's data stays open
+    port, stop, ready, results = _free_port(), threading.Event(), threading.Event(), []
+    server = threading.Thread(target=lambda: results.append(serve(app, port=port, stop=stop,
+                                                                  ready=lambda _url: ready.set())))
+    server.start()
+    assert ready.wait(WAIT)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/?lang=en", timeout=WAIT) as page:
+        assert page.status == 200
+    assert not _free(port)
+    stop.set()
+    server.join(WAIT)
+    assert not server.is_alive() and results == [True]
+    assert _free(port)
 
 
-def test_serve_frees_its_port_when_it_fails_before_serving(built_sample: Path):
-    data = DashboardData(built_sample, draws=0)
+def test_serve_frees_its_port_when_it_fails_before_serving(data: DashboardData):
     port = _free_port()
 
     def broken(_url: str) -> None:
         raise RuntimeError("the caller's ready hook failed")
 
-    try:
-        with pytest.raises(RuntimeError, match="ready hook"):
-            serve(create_app(data), port=port, ready=broken)
-        assert _free(port)
-    finally:
-        data.close()
+    with pytest.raises(RuntimeError, match="ready hook"):
+        serve(create_app(data), port=port, ready=broken)
+    assert _free(port)

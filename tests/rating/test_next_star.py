@@ -27,7 +27,6 @@ from najma.rating._explain import (
 )
 from najma.rating._scoring import total_scores
 from najma.rating._what_if import redesign_options
-from najma.sample import load_sample
 
 CONFIG = default_config()
 
@@ -164,27 +163,17 @@ def test_a_reach_outside_the_curve_is_refused(reach: float) -> None:
         next_star_plan(row, CONFIG, reach)
 
 
-@pytest.fixture(scope="module")
-def sample_store() -> Store:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NAJMA_PSEUDONYM_KEY", "next-star-test-key")
-        store = Store(":memory:")
-        load_sample(store)
-        yield store
-        store.close()
-
-
 @pytest.mark.parametrize("service", ["building_permit", "trade_licence"])
-def test_each_redesign_option_has_the_stars_what_if_projects(sample_store: Store, service: str) -> None:
+def test_each_redesign_option_has_the_stars_what_if_projects(sample_journeys: Store, service: str) -> None:
     quarter = "2025Q4"
-    options = redesign_options(sample_store, service, quarter, limit=2)
+    options = redesign_options(sample_journeys, service, quarter, limit=2)
     assert options, "the sample's plans name KPIs that redesigns act on"
-    today = what_if(sample_store, service, [], quarter=quarter, draws=0).set_index("scenario").loc["today"]
+    today = what_if(sample_journeys, service, [], quarter=quarter, draws=0).set_index("scenario").loc["today"]
     assert today["status"] == RATED
     plan = [a.kpi for a in next_star_plan(today, CONFIG)]
-    digital = set(sample_store.backend.table("channel_settings").filter(lambda t: t.digital).channel.to_pandas())
+    digital = set(sample_journeys.backend.table("channel_settings").filter(lambda t: t.digital).channel.to_pandas())
     for option in options:
-        projected = what_if(sample_store, service, option.transforms, quarter=quarter, draws=0)
+        projected = what_if(sample_journeys, service, option.transforms, quarter=quarter, draws=0)
         rows = projected.set_index("scenario")
         assert option.stars_today == rows.loc["today", "stars"] == today["stars"]
         assert option.stars == rows.loc["redesign", "stars"] and option.score == pytest.approx(rows.loc["redesign", "score"])
@@ -197,5 +186,5 @@ def test_each_redesign_option_has_the_stars_what_if_projects(sample_store: Store
     assert earning == sorted(earning, reverse=True)  # those that earn the next star first
 
 
-def test_no_redesign_options_for_a_quarter_the_service_is_not_rated_in(sample_store: Store) -> None:
-    assert redesign_options(sample_store, "trade_licence", "2019Q1") == []
+def test_no_redesign_options_for_a_quarter_the_service_is_not_rated_in(sample_journeys: Store) -> None:
+    assert redesign_options(sample_journeys, "trade_licence", "2019Q1") == []
