@@ -7,8 +7,8 @@ One description, :class:`JourneyPipeline`, run by every engine: the DuckDB store
 so an engine only decides where a stage's result is kept.
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
-its case's start and key (the event_seq of the case's first event, an integer that names the case
-in the store), its successor and the seconds until it, and whether it repeats an activity of its case.
+its case's start and key (an integer that names the case: the store's ``case_key``, given at
+ingest, or for events read elsewhere the event_seq of the case's first event), its successor and the seconds until it, and whether it repeats an activity of its case.
 ``journeys`` holds one row per case with its metrics and variant. A case whose events name no
 customer is its own customer (``service/case_id``), so that every count of customers counts cases
 when a log has no customer column (see :mod:`najma.journeys._columns`).
@@ -49,6 +49,7 @@ from ibis.expr.types import Table
 
 from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
+from najma.journeys._codes import CODE_COLUMNS, CODED
 from najma.journeys._tables import JourneyTables
 from najma.journeys._working_time import (
     WorkCalendar,
@@ -109,6 +110,7 @@ class JourneyPipeline:
     documents: Table
     settings: Table
     calendar: WorkCalendar | None
+    labels: Table | None = None
 
     @classmethod
     def of(cls, tables: JourneyTables, roles: Table | None = None, documents: Table | None = None) -> JourneyPipeline:
@@ -126,11 +128,12 @@ class JourneyPipeline:
         backend = tables.backend
         return cls(backend.table("activity_roles") if roles is None else roles,
                    backend.table("activity_documents") if documents is None else documents,
-                   backend.table("service_settings"), registered_calendar(tables))
+                   backend.table("service_settings"), registered_calendar(tables),
+                   backend.table("labels") if tables.has_table("labels") else None)
 
     def steps(self, events: Table) -> Table:
-        """The steps of `events` (in the store's event schema); see :func:`steps_expr`."""
-        return steps_expr(events, self.roles)
+        """The steps of `events` (in the store's event schema, coded or not); see :func:`steps_expr`."""
+        return steps_expr(events, self.roles, self.labels)
 
     def journeys(self, steps: Table) -> Table:
         """One row per case of `steps`, without outcome or working time; see :func:`journeys_expr`."""
@@ -177,37 +180,27 @@ class JourneyPipeline:
         return self.outcome(self.journeys(self.steps(events)), as_of, None if days is None else ibis.memtable(days))
 
 
-def steps_expr(events: Table, roles: Table) -> Table:
+def steps_expr(events: Table, roles: Table, labels: Table | None = None) -> Table:
     """Return every event with its position, successor, predecessor facts and role flags.
+
+    Events coded by the store (its ``case_key`` and dictionary codes, see :mod:`najma.journeys._codes`)
+    are put in order on those integers alone, and their other columns joined back by ``event_seq``:
+    a window over text carries and sorts the text. Other events (a redesign's, Spark's) are put in
+    order on their text. The steps are the same either way, but for the values of ``case_key`` when
+    the events carry none (see :func:`_text_order`).
 
     Parameters
     ----------
     events : ibis Table
-        Events in the store's schema.
+        Events in the store's schema, with or without the store's codes.
     roles : ibis Table
         (service, activity, role) rows of the catalogue.
+    labels : ibis Table, optional
+        The store's ``labels`` (kind, code, label), which decode coded events; without it, the
+        events are put in order on their text.
     """
-    # The window passes sort every column they carry, so the role flags are joined after them.
-    events = events.select(
-        "service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
-        "agency", "resource", "satisfaction", "cost", "actor",
-    )
-    case = ibis.window(group_by=[events.service, events.case_id], order_by=[events.timestamp, events.event_seq])
-    same = ibis.window(
-        group_by=[events.service, events.case_id, events.activity], order_by=[events.timestamp, events.event_seq]
-    )
-    ordered = events.mutate(
-        position=ibis.row_number().over(case),
-        case_start=events.timestamp.first().over(case),
-        case_key=events.event_seq.first().over(case),
-        next_activity=events.activity.lead().over(case),
-        next_timestamp=events.timestamp.lead().over(case),
-        previous_activity=events.activity.lag().over(case),
-        previous_channel=events.channel.lag().over(case),
-        previous_agency=events.agency.lag().over(case),
-        occurrence=ibis.row_number().over(same),
-        previous_resource_same_activity=events.resource.lag().over(same),
-    )
+    coded = labels is not None and set(CODE_COLUMNS) <= set(events.columns)
+    ordered = _coded_order(events, labels) if coded else _text_order(events)
     flags = roles.group_by(["service", "activity"]).aggregate(
         **{role: (roles.role == role).any() for role in ROLE_FLAGS}
     )
@@ -232,13 +225,62 @@ def steps_expr(events: Table, roles: Table) -> Table:
     )
     return steps.mutate(
         seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
-        self_loop=ibis.coalesce(steps.previous_activity == steps.activity, False),
         repetition=steps.occurrence > 0,
-        repeat_same_resource=(steps.occurrence > 0)
-        & ibis.coalesce(steps.previous_resource_same_activity == steps.resource, False),
-        channel_switch=ibis.coalesce(steps.previous_channel != steps.channel, False),
-        agency_handoff=ibis.coalesce(steps.previous_agency != steps.agency, False),
-    ).drop("actor", "previous_channel", "previous_agency", "previous_resource_same_activity")
+    ).drop("actor")
+
+
+#: The events' columns the steps keep beside those the order gives.
+_CARRIED = ("service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
+            "agency", "resource", "satisfaction", "cost", "actor")
+
+
+def _in_case_order(rows: Table, case: list[str], activity: str, channel: str, agency: str, resource: str,
+                   *, keyed: bool) -> Table:
+    """`rows` with each one's place in its case (the columns `case` name it) and what it shares with the one before.
+
+    `activity`, `channel`, `agency` and `resource` name the columns compared: text, or the store's codes
+    of it, which are equal exactly when their text is. Adds ``position``, ``case_start``, ``next`` (the
+    next row's `activity`), ``next_timestamp``, ``occurrence`` (earlier rows of the case with the same
+    activity), ``self_loop``, ``repeat_same_resource``, ``channel_switch`` and ``agency_handoff``; and,
+    unless the rows are `keyed` already, ``case_key``: the event_seq of the case's first row.
+    """
+    order = [rows.timestamp, rows.event_seq]
+    case_window = ibis.window(group_by=[rows[c] for c in case], order_by=order)
+    same = ibis.window(group_by=[*(rows[c] for c in case), rows[activity]], order_by=order)
+    occurrence = ibis.row_number().over(same)
+    return rows.mutate(
+        position=ibis.row_number().over(case_window),
+        case_start=rows.timestamp.first().over(case_window),
+        next=rows[activity].lead().over(case_window),
+        next_timestamp=rows.timestamp.lead().over(case_window),
+        occurrence=occurrence,
+        self_loop=ibis.coalesce(rows[activity].lag().over(case_window) == rows[activity], False),
+        repeat_same_resource=(occurrence > 0) & ibis.coalesce(rows[resource].lag().over(same) == rows[resource], False),
+        channel_switch=ibis.coalesce(rows[channel].lag().over(case_window) != rows[channel], False),
+        agency_handoff=ibis.coalesce(rows[agency].lag().over(case_window) != rows[agency], False),
+        **({} if keyed else {"case_key": rows.event_seq.first().over(case_window)}),
+    )
+
+
+def _text_order(events: Table) -> Table:
+    """The events in case order, compared on their text. Events that carry the store's ``case_key`` (a
+    redesign's, whose activities changed) keep it; for others a case's key is the event_seq of its first event."""
+    keyed = "case_key" in events.columns
+    case = ["case_key"] if keyed else ["service", "case_id"]
+    rows = events.select(*_CARRIED, *(["case_key"] if keyed else []))
+    ordered = _in_case_order(rows, case, "activity", "channel", "agency", "resource", keyed=keyed)
+    return ordered.rename(next_activity="next")
+
+
+def _coded_order(events: Table, labels: Table) -> Table:
+    """The events in case order, compared on the store's codes; the other columns joined back by event_seq."""
+    codes = {column: CODED[column] for column in ("activity", "channel", "agency", "resource")}
+    narrow = events.select("event_seq", "case_key", "timestamp", *codes.values())
+    ordered = _in_case_order(narrow, ["case_key"], *codes.values(), keyed=True).drop("timestamp", *codes.values())
+    activities = labels.filter(labels.kind == "activity").select(next=labels.code, next_activity=labels.label)
+    ordered = ordered.left_join(activities, "next").drop("next")
+    carried = events.select(*_CARRIED)
+    return carried.join(ordered, "event_seq")
 
 
 def journeys_expr(steps: Table, documents: Table) -> Table:

@@ -42,6 +42,7 @@ from ibis.expr.builders import LegacyWindowBuilder
 from ibis.expr.types import BooleanValue, NumericValue, Table
 
 from najma.errors import InvalidEventLogError, InvalidParameterError
+from najma.journeys._codes import CODED
 from najma.journeys._filters import CaseFilter
 from najma.journeys._pipeline import JourneyPipeline, document_supplies
 from najma.journeys._store import Store
@@ -287,7 +288,9 @@ def project_journeys(
                 f"{type(transform).__name__} names {', '.join(map(repr, unknown))}, which the service {service!r} "
                 f"does not have; its activities are {', '.join(sorted(observed))}."
             )
-    events = backend.table("events").filter(ibis._.service == service)
+    # The transforms change activities, so the store's codes of them are left behind (see steps_expr); each
+    # case keeps its key.
+    events = backend.table("events").filter(ibis._.service == service).drop(*CODED.values())
     if where is not None and not where.is_empty:
         cases = journey_table(store, where).filter(ibis._.service == service).select("service", "case_id")
         events = events.semi_join(cases, ["service", "case_id"])

@@ -29,6 +29,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from najma._lazy import lazy_module
 from najma.errors import InvalidEventLogError, InvalidParameterError, OutdatedStoreError, StoreError
+from najma.journeys._codes import CODE_COLUMNS, encode_statements
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
 from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
@@ -295,8 +296,9 @@ class Store:
 
     def export_events(self, folder: str | os.PathLike[str]) -> int:
         """Write the events as Parquet files in the canonical schema into `folder` (the input of the
-        Spark engine, see :mod:`najma.spark`); return how many were written."""
-        events = self.con.table("events").project("* REPLACE (attributes::VARCHAR AS attributes)")
+        Spark engine, see :mod:`najma.spark`); return how many were written. The store's codes stay in the store."""
+        events = self.con.table("events").project(
+            f"* EXCLUDE ({', '.join(CODE_COLUMNS)}) REPLACE (attributes::VARCHAR AS attributes)")
         total = events.count("*").fetchall()[0][0]
         events.write_parquet(str(folder), per_thread_output=True, overwrite=True)
         return total
@@ -619,6 +621,8 @@ class Store:
             repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
             self._quarantine_loaded_before(source, batch_id, first_seq)
             elsewhere = 0 if service is not None else self._cases_elsewhere(batch_id, default_service)
+            for statement in encode_statements():
+                self.con.execute(statement, {"batch": batch_id})
             loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             seconds = time.perf_counter() - started
@@ -695,6 +699,7 @@ class Store:
             *(name for name in STAGE_COLUMNS if name != ROW),
             seq.alias("event_seq"),
             ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
+            *(ConstantExpression(None).cast(kind).alias(name) for name, kind in CODE_COLUMNS.items()),  # coded at the end
         ).insert_into("events")
         lowest = pc.min(batch.column(ROW)).as_py() + first_seq
         loaded = self.con.execute("SELECT count(*) FROM events WHERE event_seq >= ?", [lowest]).fetchall()[0][0]
@@ -791,7 +796,7 @@ class Store:
         """Move the events listed in the temporary `table` (event_seq, reason) from the events to the quarantine."""
         self.con.execute(
             f"""INSERT INTO quarantine SELECT ?, ?, e.event_seq - ?, ?, NULL, d.reason, to_json(e)
-            FROM {table} d JOIN events e USING (event_seq)""",
+            FROM {table} d JOIN (SELECT * EXCLUDE ({", ".join(CODE_COLUMNS)}) FROM events) e USING (event_seq)""",
             [batch_id, source.name, first_seq, source.unit],
         )
         self.con.execute(f"DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM {table})")

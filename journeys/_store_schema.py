@@ -33,11 +33,12 @@ Versions
 
 from __future__ import annotations
 
+from najma.journeys._codes import CODE_COLUMNS, CODE_TABLES, encode_statements
 from najma.journeys._schema import EVENT_COLUMNS
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 #: The registered catalogue's tables (see :func:`najma.journeys.register_catalogue`).
 CATALOGUE_TABLES: dict[str, dict[str, str]] = {
@@ -65,7 +66,8 @@ HISTORY_COLUMNS: dict[str, str] = {
 #: Every table the store owns: its name and its columns (name to DuckDB type and constraints).
 TABLES: dict[str, dict[str, str]] = {
     "meta": {"key": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
-    "events": {c.name: c.sql_type for c in EVENT_COLUMNS},
+    "events": {**{c.name: c.sql_type for c in EVENT_COLUMNS}, **CODE_COLUMNS},
+    **CODE_TABLES,
     "batches": {
         "batch_id": "INTEGER PRIMARY KEY", "source": "VARCHAR", "kind": "VARCHAR", "fingerprint": "VARCHAR UNIQUE",
         "service": "VARCHAR", "mapping": "JSON", "tz": "VARCHAR", "time_format": "VARCHAR", "rows_read": "BIGINT",
@@ -126,4 +128,6 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
           create_statement("activity_documents"),
           "ALTER TABLE rating_history ADD COLUMN IF NOT EXISTS last_batch INTEGER",
           create_statement("publications"), create_statement("published_ratings"), _WITHHELD_LINES),
+    "4": (*(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in CODE_COLUMNS.items()),
+          *(create_statement(name) for name in CODE_TABLES), *encode_statements("true")),
 }

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from najma.dashboards.cli import app
 from najma.errors import InvalidParameterError
 from najma.journeys import Store, load_catalogue, open_source, register_catalogue
+from najma.journeys._codes import CODE_COLUMNS
 from najma.journeys._store_schema import SCHEMA_VERSION
 from najma.rating import rate
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_TZ, generate
@@ -34,8 +35,9 @@ def _reasons(store: Store, batch_id: int) -> list[str]:
 
 
 def _events(store: Store) -> pd.DataFrame:
-    """The events as a multiset: every column but their place (event_seq, batch_id), sorted."""
-    frame = store.backend.table("events").drop("event_seq", "batch_id").to_pandas()
+    """The events as a multiset: every column but their place (event_seq, batch_id) and the store's codes
+    (numbered in load order), sorted."""
+    frame = store.backend.table("events").drop("event_seq", "batch_id", *CODE_COLUMNS).to_pandas()
     frame["attributes"] = frame["attributes"].astype(str)
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 

@@ -33,7 +33,7 @@ def test_only_the_store_uses_its_connection_and_makes_tables(pattern: str):
 
 def test_a_new_store_holds_every_table_of_its_version(tmp_path: Path):
     with Store(tmp_path / "s.duckdb") as store:
-        assert store.schema_version == SCHEMA_VERSION == "4"
+        assert store.schema_version == SCHEMA_VERSION == "5"
         assert all(store.has_table(name) for name in TABLES)
     with Store(tmp_path / "s.duckdb", read_only=True) as again:
         assert again.schema_version == SCHEMA_VERSION

@@ -1,4 +1,8 @@
-"""The Spark engine in local mode gives the same journeys, maps, variants, KPIs and stars as DuckDB on the sample."""
+"""The Spark engine in local mode gives the same journeys, maps, variants, KPIs and stars as DuckDB on the sample.
+
+The sample is built on Spark once, by ``najma rate --engine spark`` as a user runs it; the tests compare that build
+(its files, and its tables left on the session) with DuckDB's. The tests of bad input build their own afterwards.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,14 @@ from najma.rating import rate, rate_quarter, rating_history
 
 pytest.importorskip("pyspark")
 
-from najma.spark import attach_to_store, build_on_spark, rate_on_spark, spark_session  # noqa: E402 - needs pyspark
+from najma.spark import (  # noqa: E402 - needs pyspark
+    SparkBuild,
+    SparkTables,
+    attach_to_store,
+    build_on_spark,
+    rate_on_spark,
+    spark_session,
+)
 
 DRAWS = 30
 ONE_EVENT = pd.DataFrame({"case_id": ["x"], "activity": ["Apply"], "timestamp": ["2025-01-01"]})
@@ -40,10 +51,32 @@ def exported(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 @pytest.fixture(scope="module")
-def spark_build(session, exported: Path, built_sample: Path, tmp_path_factory: pytest.TempPathFactory):
-    with Store(built_sample, read_only=True) as catalogue:
-        return build_on_spark(session, [str(exported / "*.parquet")], catalogue,
-                              str(tmp_path_factory.mktemp("spark") / "out"))
+def rated(session, exported: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`najma rate --engine spark` of 2025Q4 into a store of its own: the module's one Spark build.
+
+    Returns the store and what the command printed.
+    """
+    folder = tmp_path_factory.mktemp("spark")
+    target = folder / "spark.duckdb"
+    runner = CliRunner()
+    shutil.copy(Path(__file__).resolve().parents[2] / "data" / "sample" / "services.toml", folder / "services.toml")
+    assert runner.invoke(app, ["catalogue", "use", str(folder / "services.toml"), "--store", str(target)]).exit_code == 0
+    result = runner.invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"), "--quarter", "2025Q4",
+                                 "--store", str(target), "--master", "local[2]", "--draws", str(DRAWS)])
+    assert result.exit_code == 0, result.output
+    return target, result.output
+
+
+@pytest.fixture(scope="module")
+def spark_build(session, rated: tuple[Path, str], exported: Path) -> SparkBuild:
+    """The build of `rated`: its tables stay on the session, its counts are in the store's batch."""
+    target, _ = rated
+    with Store(target, read_only=True) as attached:
+        (read, loaded, quarantined), = attached.con.execute(
+            "SELECT rows_read, rows_loaded, rows_quarantined FROM batches").fetchall()
+    tables = SparkTables(session, f"{target}.spark")
+    return SparkBuild(tables, (str(exported / "*.parquet"),), tables.path, read, loaded, quarantined,
+                      session.table("journeys").count())
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -55,6 +88,9 @@ def _assert_same(spark: pd.DataFrame, duck: pd.DataFrame, keys: list[str]) -> No
     assert sorted(spark.columns) == sorted(duck.columns)
     spark, duck = _sorted(spark, keys), _sorted(duck[spark.columns], keys)
     assert len(spark) == len(duck)
+    if "case_key" in spark.columns:  # each engine names a case by its own integer: the names match one to one
+        pairs = pd.DataFrame({"spark": spark.pop("case_key"), "duck": duck.pop("case_key")}).drop_duplicates()
+        assert pairs.spark.is_unique and pairs.duck.is_unique
     for column in spark.columns:
         left, right = spark[column], duck[column]
         if pd.api.types.is_datetime64_any_dtype(right):
@@ -141,16 +177,10 @@ def test_unreadable_events_fail_clearly(session, tmp_path: Path) -> None:
 
 
 def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
-    session, exported: Path, built_sample: Path, tmp_path: Path
+    rated: tuple[Path, str], exported: Path, built_sample: Path, tmp_path: Path
 ) -> None:
-    target = tmp_path / "spark.duckdb"
-    runner = CliRunner()
-    shutil.copy(Path(__file__).resolve().parents[2] / "data" / "sample" / "services.toml", tmp_path / "services.toml")
-    assert runner.invoke(app, ["catalogue", "use", str(tmp_path / "services.toml"), "--store", str(target)]).exit_code == 0
-    result = runner.invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"), "--quarter", "2025Q4",
-                                 "--store", str(target), "--master", "local[2]", "--draws", str(DRAWS)])
-    assert result.exit_code == 0, result.output
-    assert "0 quarantined" in result.output
+    target, said = rated
+    assert "0 quarantined" in said
     with Store(built_sample, read_only=True) as duck, Store(target, read_only=True) as attached:
         expected, _ = rate_quarter(duck, "2025Q4", draws=DRAWS)
         recorded = rating_history(attached).sort_values("service").reset_index(drop=True)
@@ -164,6 +194,6 @@ def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
     own = tmp_path / "own.duckdb"
     with Store(own) as loaded:
         loaded.ingest_frame(ONE_EVENT)
-    refused = runner.invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"), "--quarter", "2025Q4",
-                                  "--store", str(own), "--master", "local[2]"])
+    refused = CliRunner().invoke(app, ["rate", "--engine", "spark", "--events", str(exported / "*.parquet"),
+                                       "--quarter", "2025Q4", "--store", str(own), "--master", "local[2]"])
     assert isinstance(refused.exception, StoreError) and "holds events loaded into it" in str(refused.exception)
