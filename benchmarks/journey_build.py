@@ -1,33 +1,58 @@
 """Journeys benchmark: najma beside pm4py on the same generated log, in the same run.
 
-For najma: build the steps and journey tables of a store that holds the log, then answer five
-questions from them: the whole log's process map with performance, its variants, the same two
-for one service in one quarter, and the map of one service worked out from the steps. The build
-keeps the maps of the whole log and of each service and quarter, so the first and third maps are
-read back; the last is asked so that it is not (a list of services is never read from the build),
-which times a map that the build did not foresee. For pm4py: format the same Parquet file as a
-frame (``pm4py.format_dataframe``), then ``discover_performance_dfg`` and ``get_variants`` on the
-whole log and on the same service and quarter, and ``discover_performance_dfg`` on the same
-service (filtered with pandas).
+For najma, each figure the median of three runs, each run in a fresh process (see measure.py):
 
-Each side runs in its own fresh process (see measure.py), so peak memory is its own. Run::
+- the build: the steps and journey tables (and the kept maps) of a store that holds the log;
+- ingest plus build: a new store loads the log's Parquet file and builds its journeys;
+- a month's extract: a store that holds and has built all but the log's last month loads that
+  month as a second file; only the cases it touches are built again;
+- five questions after the build: the whole log's process map with performance, its variants,
+  the same two for one service in one quarter, and the map of one service worked out from the
+  steps. The build keeps the maps of the whole log and of each service and quarter, so the first
+  and third maps are read back; the last is asked so that it is not (a list of services is never
+  read from the build), which times a map that the build did not foresee.
+
+For pm4py, in the same way: read the same Parquet file and format it (``pm4py.format_dataframe``),
+its build (and, having no store, its ingest plus build too), then ``discover_performance_dfg`` and
+``get_variants`` on the whole log and on the same service and quarter, and
+``discover_performance_dfg`` on the same service (filtered with pandas).
+
+Peak memory is each process's own, above its imports; the build's peak per event is what
+:data:`najma.journeys._build.BUILD_BYTES_PER_EVENT` should be set from (run without
+``NAJMA_MEMORY_LIMIT`` at 2M and 10M events). Run::
 
     python benchmarks/journey_build.py --events 1000000
-    python benchmarks/journey_build.py --events 10000000
+    python benchmarks/journey_build.py --events 10200000
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from measure import in_child  # benchmarks/ is on the path when this file is run
 
 SERVICE, QUARTER, TZ = "trade_licence", "2025Q1", "Asia/Dubai"
+RUNS = 3
+BUILD, INGEST_BUILD, MONTH = "build", "ingest + build from Parquet", "a month's extract, ingest + build"
+
+
+@dataclass(frozen=True)
+class Files:
+    """The generated log: all of it, and the same split before and from the first day of its last month."""
+
+    parquet: Path
+    head: Path
+    month: Path
+    events: int
+    month_events: int
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -36,12 +61,12 @@ def _timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def najma_run(store_path: str) -> dict[str, float]:
+def najma_build(store_path: str) -> dict[str, float]:
     """Build the journeys of the store, then time the five questions (seconds each)."""
     from najma.journeys import CaseFilter, Store, build_journeys, process_map, variants
 
     with Store(store_path) as store:
-        times = {"build": _timed(lambda: build_journeys(store))}
+        times = {BUILD: _timed(lambda: build_journeys(store))}
         where = CaseFilter(service=SERVICE, quarter=QUARTER, tz=TZ)
         process_map(store)  # the first question also warms DuckDB's caches; it is timed again below
         times["map"] = _timed(lambda: process_map(store))
@@ -50,6 +75,18 @@ def najma_run(store_path: str) -> dict[str, float]:
         times["variants, one service and quarter"] = _timed(lambda: variants(store, where))
         times["map, one service, worked out"] = _timed(lambda: process_map(store, CaseFilter(service=[SERVICE])))
     return times
+
+
+def najma_ingest(store_path: str, parquet: str, catalogue: bool) -> dict[str, float]:
+    """Load `parquet` into the store and build the journeys it touches (with the sample's catalogue
+    registered first when `catalogue`); the seconds it took."""
+    from najma.journeys import Store, load_catalogue, open_source, register_catalogue
+    from najma.sample import SAMPLE_CATALOGUE
+
+    with Store(store_path) as store:
+        if catalogue:
+            register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+        return {"ingest": _timed(lambda: store.ingest(open_source(parquet), tz=TZ))}
 
 
 def pm4py_run(parquet: str) -> dict[str, float]:
@@ -63,7 +100,7 @@ def pm4py_run(parquet: str) -> dict[str, float]:
     started = time.perf_counter()
     frame = pd.read_parquet(parquet)
     log = pm4py.format_dataframe(frame, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
-    times["build"] = time.perf_counter() - started
+    times[BUILD] = times[INGEST_BUILD] = time.perf_counter() - started
     times["map"] = _timed(lambda: pm4py.discover_performance_dfg(log))
     times["variants"] = _timed(lambda: pm4py.get_variants(log))
     low, high = quarter_bounds(QUARTER, TZ)
@@ -79,22 +116,103 @@ def pm4py_run(parquet: str) -> dict[str, float]:
     return times
 
 
-def prepare(events: int, folder: Path) -> tuple[Path, Path, int]:
-    """Generate about `events` sample events into `folder`: a Parquet file of the generator's columns and a
-    store that holds them with the sample's catalogue (journeys not built); return both and the events."""
+def generate_files(events: int, folder: Path) -> Files:
+    """Generate about `events` sample events into Parquet files of the generator's columns: the whole log, and the
+    log split at the first instant (UTC) of the month of its last event."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from najma.journeys import Store, load_catalogue, open_source, register_catalogue
-    from najma.sample import SAMPLE_CATALOGUE, generate
+    from najma.sample import generate
     from najma.sample._writer import plain_table
 
     table = plain_table(generate(max(1, events // 10), seed=3).events)
-    parquet, store_path = folder / "events.parquet", folder / "store.duckdb"
-    pq.write_table(table, parquet)
-    with Store(store_path) as store:
-        store.ingest(open_source(parquet), tz=TZ, build=False)  # the build is what is timed, later
+    last = pc.max(table["timestamp"]).as_py()
+    cut = pa.scalar(last.replace(day=1, hour=0, minute=0, second=0, microsecond=0), table["timestamp"].type)
+    in_month = pc.greater_equal(table["timestamp"], cut)
+    files = Files(folder / "events.parquet", folder / "head.parquet", folder / "month.parquet", table.num_rows,
+                  pc.sum(in_month).as_py())
+    pq.write_table(table, files.parquet)
+    pq.write_table(table.filter(pc.invert(in_month)), files.head)
+    pq.write_table(table.filter(in_month), files.month)
+    return files
+
+
+def whole_store(parquet: Path, folder: Path) -> Path:
+    """A store holding the log `parquet` with the sample's catalogue, journeys not built (the build is what is timed)."""
+    from najma.journeys import Store, load_catalogue, open_source, register_catalogue
+    from najma.sample import SAMPLE_CATALOGUE
+
+    path = folder / "store.duckdb"
+    with Store(path) as store:
+        store.ingest(open_source(parquet), tz=TZ, build=False)
         register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
-    return parquet, store_path, table.num_rows
+    return path
+
+
+def prepare(events: int, folder: Path) -> tuple[Path, Path, int]:
+    """Generate about `events` sample events into `folder` and load them (see :func:`whole_store`); return the
+    Parquet file, the store and the number of events (what the other benchmarks start from)."""
+    files = generate_files(events, folder)
+    return files.parquet, whole_store(files.parquet, folder), files.events
+
+
+def prepare_stores(files: Files, folder: Path) -> tuple[Path, Path]:
+    """:func:`whole_store` of the whole log, and a store holding all but the last month, built (to which the
+    month is added)."""
+    from najma.journeys import Store, load_catalogue, open_source, register_catalogue
+    from najma.sample import SAMPLE_CATALOGUE
+
+    head = folder / "head.duckdb"
+    with Store(head) as store:
+        register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
+        store.ingest(open_source(files.head), tz=TZ)
+    return whole_store(files.parquet, folder), head
+
+
+def najma_runs(files: Files, whole: Path, head: Path, folder: Path) -> tuple[dict[str, list[float]], list[int]]:
+    """Each najma figure (seconds) of `RUNS` runs, and the build's peak memory in each."""
+    times: dict[str, list[float]] = {}
+    memory = []
+    for run in range(RUNS):
+        _, peak, built = in_child(najma_build, str(whole))
+        memory.append(peak)
+        fresh = folder / f"fresh{run}.duckdb"
+        _, _, loaded = in_child(najma_ingest, str(fresh), str(files.parquet), True)
+        fresh.unlink()
+        grown = folder / f"grown{run}.duckdb"
+        shutil.copyfile(head, grown)
+        _, _, added = in_child(najma_ingest, str(grown), str(files.month), False)
+        grown.unlink()
+        for step, seconds in {**built, INGEST_BUILD: loaded["ingest"], MONTH: added["ingest"]}.items():
+            times.setdefault(step, []).append(seconds)
+    return times, memory
+
+
+def pm4py_runs(files: Files) -> tuple[dict[str, list[float]], list[int]]:
+    """Each pm4py figure (seconds) of `RUNS` runs, and its peak memory in each."""
+    times: dict[str, list[float]] = {}
+    memory = []
+    for _ in range(RUNS):
+        _, peak, figures = in_child(pm4py_run, str(files.parquet))
+        memory.append(peak)
+        for step, seconds in figures.items():
+            times.setdefault(step, []).append(seconds)
+    return times, memory
+
+
+def report(files: Files, ours: dict[str, list[float]], theirs: dict[str, list[float]] | None) -> None:
+    """Print the median of each figure, najma's beside pm4py's."""
+    print(f"medians of {RUNS} runs; {files.events:,} events, the month's extract {files.month_events:,}")
+    print(f"{'step':<36} {'najma':>10} {'pm4py':>10} {'speed-up':>9}")
+    order = [BUILD, INGEST_BUILD, MONTH, *(step for step in ours if step not in (BUILD, INGEST_BUILD, MONTH))]
+    for step in order:
+        value = statistics.median(ours[step])
+        line = f"{step:<36} {value * 1000:>8,.0f}ms"
+        if theirs and step in theirs:
+            their = statistics.median(theirs[step])
+            line += f" {their * 1000:>8,.0f}ms {their / value:>8.1f}x"
+        print(line, flush=True)
 
 
 def main() -> None:
@@ -104,20 +222,19 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
+        folder = Path(tmp)
         print(f"generating and loading {args.events:,} events ...", flush=True)
-        parquet, store_path, n = prepare(args.events, Path(tmp))
-        _, memory, ours = in_child(najma_run, str(store_path))
-        print(f"najma: {n:,} events, peak memory {memory / 2**20:,.0f} MiB", flush=True)
+        files = generate_files(args.events, folder)
+        whole, head = prepare_stores(files, folder)
+        ours, memory = najma_runs(files, whole, head, folder)
+        peak = statistics.median(memory)
+        print(f"najma: build peak memory {peak / 2**20:,.0f} MiB, {peak / files.events:,.0f} bytes per event "
+              f"(limit {os.environ.get('NAJMA_MEMORY_LIMIT', 'none')})", flush=True)
         theirs = None
         if not args.no_pm4py:
-            _, their_memory, theirs = in_child(pm4py_run, str(parquet))
-            print(f"pm4py: peak memory {their_memory / 2**20:,.0f} MiB", flush=True)
-        print(f"{'step':<36} {'najma':>10} {'pm4py':>10} {'speed-up':>9}")
-        for step, value in ours.items():
-            line = f"{step:<36} {value * 1000:>8,.0f}ms"
-            if theirs:
-                line += f" {theirs[step] * 1000:>8,.0f}ms {theirs[step] / value:>8.1f}x"
-            print(line, flush=True)
+            theirs, their_memory = pm4py_runs(files)
+            print(f"pm4py: peak memory {statistics.median(their_memory) / 2**20:,.0f} MiB", flush=True)
+        report(files, ours, theirs)
 
 
 if __name__ == "__main__":

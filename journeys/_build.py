@@ -5,7 +5,7 @@ which defines the steps, journeys, outcome and working time) in a table: ``steps
 of :data:`najma.journeys._pipeline.STEPS_KEPT`) and ``journeys``; :func:`build_journeys` rebuilds only
 the cases a new batch touched. The process map of each service and of all of them, per quarter
 and over all cases, is kept too (:func:`najma.journeys._aggregates.service_maps`), worked out again from
-the steps on every build.
+the steps: after a new batch, only the rows of the groups its cases fall in.
 
 The catalogue (see :mod:`najma.journeys._catalogue`) is written into the store by :func:`register_catalogue`.
 """
@@ -15,23 +15,27 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, service_maps
+from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, ChangedGroups, service_maps
 from najma.journeys._catalogue import Catalogue
-from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline
-from najma.journeys._quarter import quarter_zone
+from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline, with_outcome
+from najma.journeys._quarter import quarter_expr, quarter_zone
 from najma.journeys._store import Store
 
 __all__ = ["build_journeys", "register_catalogue"]
 
 Progress = Callable[[str], None]
-#: The memory a build's window passes take per event (measured: 5.4 GB at 10.2M events). Under a
-#: memory limit (``$NAJMA_MEMORY_LIMIT``) the build works through the cases in parts that each fit
-#: half of it, so that DuckDB seldom spills: at 10.2M events and 2.5GB, five parts, peak 2.9 GB,
-#: 51 s (one part: 64 s; without a limit: one part, 39 s and 6.4 GB).
-BUILD_BYTES_PER_EVENT = 500
+#: The memory (bytes) a build takes per event of a part: the peak resident memory of a build in one
+#: part, above the process's imports, over its events. Under a memory limit (``$NAJMA_MEMORY_LIMIT``)
+#: the build works through the cases in parts that each fit half of it, so that DuckDB seldom spills.
+#: Measured with ``benchmarks/journey_build.py`` (its "bytes per event" line, run without a limit;
+#: update this figure from it): on coded events, 813 to 829 at 2.0M events (1.6 GB); before the
+#: coding, 960 to 978 at 1.0M, 799 to 816 at 2.0M, 691 at 10.4M (6.9 GB). Under a limit DuckDB takes
+#: what the limit allows: at 10.4M events and 3GB, six parts peak at 3.3 GB, in the first part.
+BUILD_BYTES_PER_EVENT = 830
 #: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
 SERVICE_SETTINGS: dict[str, str] = {
     "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
@@ -98,7 +102,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
 
 
 def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progress | None = None) -> int:
-    """(Re)build the store's ``steps`` and ``journeys`` tables; return the number of journeys.
+    """(Re)build the store's ``steps`` and ``journeys`` tables and its kept maps; return the number of journeys.
 
     Parameters
     ----------
@@ -108,8 +112,10 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     batch_id : int, optional
         Rebuild only the cases that have events in this batch, when the journeys are current but for
         it (:meth:`Store.journeys_lack_only <najma.journeys.Store.journeys_lack_only>`); otherwise,
-        and by default, every case is built. The outcomes of all cases are refreshed either way, as
-        they depend on the store's last event.
+        and by default, every case is built. Then only the rows of the kept maps whose groups hold
+        one of those cases are worked out again (:class:`~najma.journeys._aggregates.ChangedGroups`),
+        and of the other cases only those whose outcome the store's new last event changes (open to
+        abandoned) are written again.
     progress : callable, optional
         Called with the name of each stage as it starts.
     """
@@ -118,13 +124,20 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     pipeline = JourneyPipeline.of(store)
     partial = batch_id is not None and store.journeys_lack_only(batch_id)
     as_of = events.timestamp.max().to_pyarrow().as_py()
+    zone = quarter_zone(store)
+    working = ["_steps", "_fresh"]
     with store.transaction():
         if partial:
             touched = events.filter(events.batch_id == batch_id).select("service", "case_id").distinct()
             store.replace_table("_touched", touched, temporary=True)
             events = events.semi_join(backend.table("_touched"), ["service", "case_id"])
+            # The groups of the maps the touched cases were in before: their old starts.
+            journeys = backend.table("journeys")
+            store.replace_table("_before", journeys.semi_join(backend.table("_touched"), ["service", "case_id"])
+                                .select("service", "start"), temporary=True)
             for table in ("steps", "journeys"):
                 store.delete_matching(table, backend.table("_touched"), ["service", "case_id"])
+            working += ["_touched", "_before"]
         parts = _parts(store, events)
         for part in range(parts):
             if progress:
@@ -136,29 +149,63 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             store.replace_table("_steps", pipeline.steps(chosen), temporary=True)
             _write(store, "steps", backend.table("_steps").select(*STEPS_KEPT), append=partial or part > 0)
             _write(store, "_fresh", pipeline.journeys(backend.table("_steps")), append=part > 0, temporary=True)
+        fresh = backend.table("_fresh")
         if progress:
-            progress("maps")
-        # The maps of each service and of all of them, per quarter and over all cases, read back by process_map.
-        first, last = _bounds(backend.table("steps"), "case_start", "case_start")
-        maps = service_maps(backend.table("steps"), quarter_zone(store), first, last)
-        for table, expression in zip((SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES), maps, strict=True):
-            store.replace_table(table, expression)
+            progress("maps of the touched groups" if partial else "maps")
+        changed = None
+        if partial:
+            store.replace_table("_groups", _groups(backend.table("_before").union(fresh.select("service", "start")),
+                                                   zone), temporary=True)
+            working.append("_groups")
+            changed = ChangedGroups(backend.table("_groups"), backend.table(SERVICE_MAP_EDGES),
+                                    backend.table(SERVICE_MAP_ACTIVITIES))
+        _keep_maps(store, zone, changed)
         if progress:
             progress("outcomes")
-        fresh = backend.table("_fresh")
-        if partial:
-            # Outcomes of every case depend on the store's last event: all are worked out again.
-            store.append("_fresh", backend.table("journeys").drop("outcome", "working_seconds"))
         days = pipeline.calendar_days(*_bounds(fresh, "start", "end"))
-        working = ["_steps", "_fresh", *(["_touched"] if partial else [])]
         if days is not None:
             store.replace_table("_calendar_days", days, temporary=True)
             working.append("_calendar_days")
-        store.replace_table("journeys", pipeline.outcome(fresh, as_of, None if days is None else backend.table("_calendar_days")))
+        finished = pipeline.outcome(fresh, as_of, None if days is None else backend.table("_calendar_days"))
+        if partial:
+            _refresh_outcomes(store, pipeline, as_of)
+            store.append("journeys", finished)
+        else:
+            store.replace_table("journeys", finished)
         for temporary in working:
             store.drop_table(temporary)
         store.note_journeys_built()
         return store.n_rows("journeys")
+
+
+def _groups(starts: Table, zone: str) -> Table:
+    """The distinct (service, quarter) of cases with these (service, start), their quarters read in `zone`."""
+    first, last = _bounds(starts, "start", "start")
+    quarter = ibis.null("string") if first is None else quarter_expr(starts.start, zone, first, last)
+    return starts.select("service", quarter=quarter).distinct()
+
+
+def _keep_maps(store: Store, zone: str, changed: ChangedGroups | None) -> None:
+    """Write the kept maps of the steps: all their rows, or only the rows of the `changed` groups (keeping the others)."""
+    steps = store.backend.table("steps")
+    maps = service_maps(steps, zone, *_bounds(steps, "case_start", "case_start"), changed)
+    for table, expression in zip((SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES), maps, strict=True):
+        # Made aside first when the expression reads the table it replaces.
+        store.replace_table("_map", expression, temporary=True)
+        store.replace_table(table, store.backend.table("_map"))
+        store.drop_table("_map")
+
+
+def _refresh_outcomes(store: Store, pipeline: JourneyPipeline, as_of: object) -> None:
+    """Write again the journeys whose outcome `as_of` (the store's new last event) changes: only an undecided case,
+    open or abandoned by how long before the store's last event it ended, can change."""
+    journeys = store.backend.table("journeys")
+    undecided = journeys.filter(journeys.outcome.isin(["open", "abandoned"])).rename(was="outcome")
+    again = with_outcome(undecided, pipeline.roles, pipeline.settings, as_of)
+    store.replace_table("_changed", again.filter(again.outcome != again.was).drop("was"), temporary=True)
+    store.delete_matching("journeys", store.backend.table("_changed"), ["case_key"])
+    store.append("journeys", store.backend.table("_changed"))
+    store.drop_table("_changed")
 
 
 def _parts(store: Store, events: Table) -> int:
