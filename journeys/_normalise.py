@@ -20,6 +20,7 @@ from najma.journeys._sources import ROW
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
+np = lazy_module("numpy")
 
 __all__ = ["Normaliser", "STAGE_COLUMNS", "check_time_format", "clean_text", "with_clean_text"]
 
@@ -47,10 +48,51 @@ def _cleaned_name(source: str) -> str:
     return f"{ROW}.clean.{source}"
 
 
+#: Bytes that may be, or begin or end, a character Arrow trims as whitespace: ASCII controls and
+#: space, and every byte of a non-ASCII character (U+0085, U+00A0, U+2000 ... are whitespace).
+_MAYBE_SPACE_BELOW, _MAYBE_SPACE_FROM = 0x21, 0x80
+
+
+def _may_need_cleaning(values: pa.Array) -> np.ndarray:
+    """True for each value that is empty or whose first or last byte may be whitespace; False for nulls.
+
+    Read from the array's offsets and bytes alone, without decoding the text: a value that is
+    False here is left as it is by trimming, and is not blank.
+    """
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[values.offset: values.offset + len(values) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None and data_buffer.size else np.zeros(1, np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    empty = ends <= starts
+    edges = np.concatenate((data[np.where(empty, 0, starts)], data[np.where(empty, 0, ends - 1)])).reshape(2, -1)
+    suspect = empty | ((edges < _MAYBE_SPACE_BELOW) | (edges >= _MAYBE_SPACE_FROM)).any(axis=0)
+    if values.null_count:
+        suspect &= values.is_valid().to_numpy(zero_copy_only=False)
+    return suspect
+
+
+def _clean_array(values: pa.Array) -> pa.Array:
+    """:func:`clean_text` of one array: only the values that may change are trimmed (most often none)."""
+    suspect = _may_need_cleaning(values)
+    if not suspect.any():
+        return values
+    mask = pa.array(suspect)
+    trimmed = pc.utf8_trim_whitespace(values.filter(mask))
+    return pc.replace_with_mask(values, mask, pc.if_else(pc.equal(trimmed, ""), None, trimmed))
+
+
 def clean_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Return text `values` trimmed, with blank text as null."""
-    trimmed = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(trimmed, ""), None, trimmed)
+    """Return text `values` trimmed of whitespace (as Arrow's ``utf8_trim_whitespace``), with blank text as null.
+
+    Examples
+    --------
+    >>> clean_text(pa.array([" a ", "b", "\\u00a0", "", None, "\\u3000c\\t"])).to_pylist()
+    ['a', 'b', None, None, None, 'c']
+    """
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([_clean_array(chunk) for chunk in values.chunks], values.type)
+    return _clean_array(values)
 
 
 def with_clean_text(batch: pa.RecordBatch) -> pa.RecordBatch:
