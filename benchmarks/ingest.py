@@ -8,7 +8,7 @@ Generates a log with the sample generator, writes it as Parquet, CSV and XES, th
   ``pm4py.read_xes`` for XES.
 
 It prints events per second, the peak memory of each step (each runs in a fresh process, see
-measure.py) and the ratios. Run::
+measure.py) and the ratios; the line "xes read" times najma's XES reader alone, without the store. Run::
 
     python benchmarks/ingest.py --events 10000000 --xes-events 1000000
 """
@@ -83,6 +83,11 @@ def najma_ingest(path: Path, folder: Path) -> int:
     return result.loaded
 
 
+def najma_read(path: Path) -> int:
+    """Read `path` through najma's reader alone, without a store; return the events read."""
+    return sum(batch.num_rows for batch in open_source(path).batches())
+
+
 def pm4py_frame(path: Path) -> int:
     import pm4py
 
@@ -121,6 +126,7 @@ def main() -> None:
             assert ours[2] == events, (name, ours[2], events)
             theirs = None if args.no_pm4py else in_child(oracle, path)
             report(name, events, ours, theirs)
+        report("xes read", files.xes[1], in_child(najma_read, files.xes[0]), None)  # the reader alone, no store
 
 
 if __name__ == "__main__":

@@ -140,53 +140,71 @@ class XesSource(FileSource):
             yield from self._parse(reading.stream)
 
     def _parse(self, stream: BinaryIO) -> Iterator[pa.RecordBatch]:
-        """Yield the events trace by trace, numbered in document order.
+        """Yield the events in document order, a batch at the end of a trace once enough are gathered.
 
         Events outside any trace are kept too, without a case (they are quarantined for it).
         """
-        parser = etree.iterparse(stream, events=("end",), tag="{*}trace", remove_comments=True, **_parser_options())
+        parser = etree.iterparse(stream, events=("end",), tag=("{*}event", "{*}trace"), remove_comments=True,
+                                 **_parser_options())
         rows = _Rows(1)
-        traces = 0
-        for _, trace in parser:
-            traces += 1
-            parent = trace.getparent()
-            while trace.getprevious() is not None:  # what came before this trace: free it, keep stray events
-                rows.add_if_event(parent[0])
-                del parent[0]
-            first = len(rows)
-            case = {}
-            for child in trace:
-                if not rows.add_if_event(child) and child.get("value") is not None:
-                    case["case:" + child.get("key")] = child.get("value")
-            rows.share(first, case)
-            trace.clear(keep_tail=False)
-            if len(rows) >= XES_BATCH_EVENTS:
-                yield rows.batch()
-                rows = _Rows(rows.next_number)
-        for child in parser.root if parser.root is not None else ():
-            rows.add_if_event(child)
+        traces, trace, first = 0, None, 0
+        for _, element in parser:
+            parent = element.getparent()
+            if parent is not trace:  # not one more event of the trace being read
+                if _local(element.tag) == "trace":
+                    traces += 1
+                    if trace is not element:  # a trace without events
+                        first = len(rows)
+                    rows.share(first, _attributes(element))
+                    _free(element, parent)
+                    trace = None
+                    if len(rows) >= XES_BATCH_EVENTS:
+                        yield rows.batch()
+                        rows = _Rows(rows.next_number)
+                    continue
+                if _local(parent.tag) == "trace":  # the first event of a trace
+                    trace, first = parent, len(rows)
+                elif parent.getparent() is not None:  # an <event> nested in an attribute is not an event
+                    continue
+            rows.add(element)
+            element.clear(keep_tail=False)
         if not traces and rows.next_number == 1:
             raise self.fail("no <trace> or <event> elements: this is not an XES event log")
         if len(rows):
             yield rows.batch()
 
 
-_XES_EVENT = "{http://www.xes-standard.org/}event"
-
-
 def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _attributes(element: etree._Element) -> dict[str, str]:
+    """The key and value of each attribute of `element` that has a value (nested ones are not looked into)."""
+    found = {}
+    for child in element:
+        value = child.get("value")
+        if value is not None and _local(child.tag) != "event":
+            found[child.get("key")] = value
+    return found
+
+
+def _free(trace: etree._Element, parent: etree._Element) -> None:
+    """Free a read trace and whatever came before it, so that memory stays flat."""
+    trace.clear(keep_tail=False)
+    while trace.getprevious() is not None:
+        del parent[0]
 
 
 class _Rows:
     """Events gathered column by column, each numbered in document order from `first_number`.
 
-    ``columns`` maps an attribute key to {index in this batch: value}.
+    ``columns`` maps an attribute key to its values, one per event up to the last event that has
+    it (events without it hold None); :meth:`batch` pads them all to the same length.
     """
 
     def __init__(self, first_number: int) -> None:
         self.first_number = first_number
-        self.columns: dict[str, dict[int, str]] = {}
+        self.columns: dict[str, list[str | None]] = {}
         self.count = 0
 
     def __len__(self) -> int:
@@ -197,31 +215,39 @@ class _Rows:
         """The number the next event gets."""
         return self.first_number + self.count
 
-    def add_if_event(self, element: etree._Element) -> bool:
-        """Add `element` if it is an <event>: the value of each of its attributes; say if it was."""
-        tag = element.tag
-        if tag != _XES_EVENT and _local(tag) != "event":
-            return False
+    def add(self, event: etree._Element) -> None:
+        """Add `event`: the value of each of its attributes (the last one where a key repeats)."""
         columns, index, get = self.columns, self.count, etree._Element.get
-        for attribute in element:
+        for attribute in event:
             value = get(attribute, "value")
-            if value is not None:
-                key = get(attribute, "key")
-                if key in columns:
-                    columns[key][index] = value
-                else:
-                    columns[key] = {index: value}
+            if value is None:
+                continue
+            key = get(attribute, "key")
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = []
+            missing = index - len(column)
+            if missing:
+                if missing < 0:  # the key repeats within the event
+                    column[index] = value
+                    continue
+                column.extend([None] * missing)
+            column.append(value)
         self.count += 1
-        return True
 
     def share(self, first: int, case: dict[str, str]) -> None:
-        """Give the trace attributes `case` to the events from index `first` on."""
+        """Give the trace attributes `case` to the events from index `first` on, with the prefix ``case:``."""
         for key, value in case.items():
-            self.columns.setdefault(key, {}).update(dict.fromkeys(range(first, self.count), value))
+            column = self.columns.setdefault("case:" + key, [])
+            column.extend([None] * (first - len(column)))
+            del column[first:]  # an event attribute of the same name gives way, as before
+            column.extend([value] * (self.count - first))
 
     def batch(self) -> pa.RecordBatch:
         """The events as an Arrow batch: one text column per key, then their numbers."""
-        arrays = {key: pa.array([values.get(i) for i in range(self.count)], pa.string())
-                  for key, values in self.columns.items()}
+        arrays = {}
+        for key, column in self.columns.items():
+            column.extend([None] * (self.count - len(column)))
+            arrays[key] = pa.array(column, pa.string())
         arrays[ROW] = pa.array(range(self.first_number, self.next_number), pa.int64())
         return pa.RecordBatch.from_pydict(arrays)
