@@ -15,14 +15,15 @@ activity_code       INTEGER  the activity's code in table ``labels`` (kind ``act
 channel_code        INTEGER  the channel's code (kind ``channel``), NULL without a channel
 agency_code         INTEGER  the agency's code (kind ``agency``), NULL without an agency
 resource_code       INTEGER  the resource's code (kind ``resource``), NULL without a resource
-customer_code       INTEGER  the customer's code (kind ``customer_id``), NULL without a customer
 ==================  =======  ==================================================================
 
 Codes are given in the order the store first sees their case or label (a case's key follows its
 first loaded event; the labels of a load are numbered in their sorted order), and are never given
 again to anything else, so a later load leaves every earlier code as it was. The coding is the
 store's business: the events keep their text, so every reader sees names, and a build decodes only
-what it writes (see :func:`najma.journeys.steps_expr`). Events read elsewhere (Parquet on Spark, a
+what it writes (see :func:`najma.journeys.steps_expr`). Customers are not coded: no window compares
+them, and a case's customer is one value per case (at 10.2M events their dictionary alone took
+longer to make than the build saved). Events read elsewhere (Parquet on Spark, a
 redesign's changed events) carry no codes; the journey pipeline then compares their text itself.
 """
 
@@ -33,7 +34,6 @@ __all__ = ["CODED", "CODE_COLUMNS", "CODE_TABLES", "encode_statements"]
 #: The text columns of the events that are coded, each with its code column.
 CODED: dict[str, str] = {
     "activity": "activity_code", "channel": "channel_code", "agency": "agency_code", "resource": "resource_code",
-    "customer_id": "customer_code",
 }
 #: The columns the coding adds to the events, with their DuckDB types.
 CODE_COLUMNS: dict[str, str] = {"case_key": "BIGINT", **{code: "INTEGER" for code in CODED.values()}}

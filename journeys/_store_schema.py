@@ -29,6 +29,11 @@ Versions
     draft entries (``service_settings.draft``); published ratings (``publications`` and
     ``published_ratings``), which are never rewritten; ``rating_history.last_batch``, the last import
     batch a recorded rating saw (each rating run is kept beside the earlier ones).
+5
+    The events' codes, given at ingest (see :mod:`najma.journeys._codes`): an integer ``case_key``
+    and dictionary codes of activity, channel, agency and resource, with the tables ``case_keys``
+    and ``labels`` that decode them. An older store's events are coded when it is brought up to
+    date, and its journeys rebuilt by the next build.
 """
 
 from __future__ import annotations
