@@ -5,13 +5,12 @@ stars, a page per service (journey map, customer steps, KPIs against targets, th
 next-star advice), data coverage and quarantined rows, the methodology (the small-group rule of
 :mod:`najma.rating._suppression`: a service of fewer than `min_group` customers gets no page and
 shows no count, and no chart or table shows a smaller group), and the model's version and config hash.
-The charts are the figures of :mod:`najma.dashboards._figures`, drawn by kaleido through Chromium; the
-PDF is printed by the same Chromium. In Arabic the pages read right to left in Noto Arabic fonts.
+The charts are the figures of :mod:`najma.dashboards._figures`, drawn by plotly.js in the page; the PDF is
+printed by Chromium (:class:`~najma.dashboards._printing.LoadedPage`). In Arabic the pages read right to left in Noto Arabic fonts.
 """
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +43,8 @@ from najma.dashboards._i18n import (
     star_marks,
     text,
 )
-from najma.dashboards._static_images import pdf_destinations, print_pdf
+from najma.dashboards._printing import LoadedPage
+from najma.dashboards._static_images import pdf_destinations
 from najma.errors import NajmaError
 from najma.journeys import CaseFilter, Store, held_columns, previous_quarter, process_map
 from najma.rating import (
@@ -78,7 +78,7 @@ MAP_COVERAGE = 0.9
 #: The greatest height (CSS pixels) of a journey map: the first page of a service holds its facts and its map.
 MAP_HEIGHT = 760
 #: The width (CSS pixels) of every chart: an A4 page's width inside its margins (186 mm), so that Chromium never
-#: shrinks a page to fit a wider chart (the draft printed for the table of contents must lay out as the report).
+#: shrinks a page to fit a wider chart.
 PLOT_WIDTH = 700
 #: The height of the small charts (customer steps, star distribution), and the width of the steps chart, which
 #: stands beside the explanation.
@@ -89,6 +89,11 @@ _FONTS = {"en": "Noto Sans, DejaVu Sans, Arial, sans-serif",
 _JOIN = {"en": ", ", "ar": "، "}
 #: The ids of the report's sections that the table of contents lists, besides the service pages.
 _SECTIONS = ("summary", "trends", "channels", "agencies", "coverage-section", "methodology-section")
+#: Writes the page of each heading into the table of contents of the loaded report, as the template writes `toc`.
+_FILL_CONTENTS = """toc => { for (const link of document.querySelectorAll('#contents a[href^="#"]')) {
+    link.nextElementSibling.textContent = toc[link.getAttribute('href').slice(1)] ?? ''; } }"""
+#: The prints with page numbers that may be made before the numbers must stand still (the first one almost always).
+_NUMBERED_PRINTS = 3
 #: A service needs attention when it is rated in the two lowest stars of the scale (2 or 3 of 2 to 7 by default:
 #: a score under 50 of 100, so fewer than half its targets met). A threshold on the scale, not on the other
 #: services: a quarter in which every service has top marks names none, and one in which all do badly names all.
@@ -186,35 +191,45 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     html = out / f"rating-report-{quarter}-{lang}.html"
     if not pdf:
-        _write_html(html, context, plotly=True, toc={})
+        _write_html(html, context, toc={})
         return ReportFiles(html, None)
     say("printing the PDF")
     return ReportFiles(html, _print_with_contents(html, context))
 
 
-def _write_html(html: Path, context: dict[str, object], *, plotly: bool, toc: dict[str, int]) -> None:
-    """Render the report into `html`: with its charts drawn by plotly.js when `plotly`, with `toc`'s page numbers."""
-    html.write_text(_TEMPLATES.get_template("report.html.j2").render(
-        **context, plotly_js=get_plotlyjs() if plotly else "", toc=toc), encoding="utf-8")
+def _write_html(html: Path, context: dict[str, object], *, toc: dict[str, int]) -> None:
+    """Render the report into `html`, its charts drawn by plotly.js, with `toc`'s page numbers."""
+    html.write_text(_TEMPLATES.get_template("report.html.j2").render(**context, plotly_js=get_plotlyjs(), toc=toc),
+                    encoding="utf-8")
 
 
 def _print_with_contents(html: Path, context: dict[str, object]) -> Path:
-    """Print the report twice: first without charts (their boxes keep their sizes, so every heading lands on its
-    final page) to read the page of each heading for the table of contents, then the report itself."""
-    with tempfile.TemporaryDirectory() as folder:
-        draft = Path(folder) / html.name
-        _write_html(draft, context, plotly=False, toc={})
-        toc = pdf_destinations(print_pdf(draft, draft.with_suffix(".pdf")))
-    _check_contents(html, context, toc)
-    _write_html(html, context, plotly=True, toc=toc)
-    return print_pdf(html, html.with_suffix(".pdf"))
+    """Print the report without page numbers in its table of contents, to read the page of each heading, then again
+    with them written in, the page loaded once in one Chromium. The second print is checked: a number that moved a
+    heading (it should not: the numbers' column keeps its width) is written anew and printed again. The HTML file
+    gets the same numbers."""
+    pdf = html.with_suffix(".pdf")
+    _write_html(html, context, toc={})
+    with LoadedPage(html) as page:
+        toc = pdf_destinations(page.print_pdf(pdf))
+        _check_contents(html, context, toc)
+        for _ in range(_NUMBERED_PRINTS):
+            page.call(_FILL_CONTENTS, toc)
+            printed = pdf_destinations(page.print_pdf(pdf))
+            if printed == toc:
+                break
+            toc = printed
+        else:
+            raise NajmaError(f"{pdf}: the headings kept moving as their pages were written into the table of contents")
+    _write_html(html, context, toc=toc)
+    return pdf
 
 
 def _check_contents(html: Path, context: dict[str, object], toc: dict[str, int]) -> None:
-    """Refuse a draft that gave no page for any heading, and warn of a heading without one: its line in the table of
-    contents would be blank."""
+    """Refuse a first print that gave no page for any heading, and warn of a heading without one: its line in the table
+    of contents would be blank."""
     if not toc:
-        raise NajmaError(f"{html}: the printed draft has no named destinations, so the table of contents has no page "
+        raise NajmaError(f"{html}: the first print has no named destinations, so the table of contents has no page "
                          "numbers; Chromium 131 or later is needed")
     wanted = [*_SECTIONS, *(page["anchor"] for page in context["pages"])]
     missing = [target for target in wanted if target not in toc]

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import plotly.graph_objects as go
 
 from najma.errors import NajmaError
 
-__all__ = ["write_static_image", "print_pdf", "pdf_destinations", "browser_path"]
+__all__ = ["write_static_image", "pdf_destinations", "browser_path"]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 _GET_KALEIDO = "pictures need the kaleido package (pip install 'kaleido>=1.0')"
@@ -56,20 +55,6 @@ def browser_path() -> str:
     if not found:
         raise NajmaError(f"printing a PDF needs Chromium: {_GET_CHROMIUM}")
     return found
-
-
-def print_pdf(html: Path, pdf: Path, *, timeout: float = 180) -> Path:
-    """Print an HTML file to PDF with headless Chromium: the page's own CSS sets the size, and its ``@page``
-    margin boxes (Chromium 131 and later) the page numbers; Chromium's own header and footer are left out."""
-    command = [browser_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-               f"--print-to-pdf={pdf.resolve()}", html.resolve().as_uri()]
-    try:
-        subprocess.run(command, check=True, capture_output=True, timeout=timeout)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        raise NajmaError(f"{pdf}: Chromium could not print {html} ({type(exc).__name__})") from None
-    if not pdf.exists() or pdf.stat().st_size == 0:
-        raise NajmaError(f"{pdf}: Chromium printed nothing from {html}")
-    return pdf
 
 
 def pdf_destinations(pdf: Path) -> dict[str, int]:

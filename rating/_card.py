@@ -193,13 +193,9 @@ def rating_cards(ratings: pd.DataFrame, before: pd.DataFrame | None, config: Rat
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import Store
     >>> from najma.rating import default_config, rate_quarter
-    >>> from najma.sample import load_sample
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> ratings, before = rate_quarter(store, "2025Q4", draws=50)
     >>> card = {c.service: c for c in rating_cards(ratings, before, default_config())}["passport"]
     >>> card.stars, card.confidence, card.probabilities, card.change

@@ -60,13 +60,9 @@ def rating_history(store: Store, service: str | None = None, *, latest: bool = F
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import Store
-    >>> from najma.sample import load_sample
     >>> from najma.rating import rate
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> ratings = rate(store, quarters=["2025Q4"], draws=0)
     >>> record_ratings(store, ratings), record_ratings(store, ratings)
     (9, 9)

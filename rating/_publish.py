@@ -146,12 +146,8 @@ def publish(
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import Store
-    >>> from najma.sample import load_sample
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> first = publish(store, "2025Q3", draws=20, by="analyst")
     >>> first.revision, first.made, int(first.record["cases"]) > 0
     (1, True, True)

@@ -93,12 +93,8 @@ def rate(
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import Store
-    >>> from najma.sample import load_sample
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> ratings = rate(store, quarters=["2025Q4"], draws=50).set_index("service")
     >>> row = ratings.loc["birth_notification"]
     >>> int(row["cases"]), row["status"], int(row["stars"])

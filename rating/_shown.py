@@ -12,13 +12,9 @@ way the change since last quarter compares with the quarter before as it was pub
 
 Examples
 --------
->>> import os
 >>> from najma.journeys import Store
 >>> from najma.rating import publish
->>> from najma.sample import load_sample
->>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-'...'
->>> store = Store(":memory:"); _ = load_sample(store)
+>>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
 >>> quarter_ratings(store, "2025Q4", draws=0).provenance.draft
 True
 >>> _ = publish(store, "2025Q3", draws=0, by="analyst")

@@ -89,12 +89,8 @@ def what_if(
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import RemoveActivity, Store
-    >>> from najma.sample import load_sample
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> table = what_if(store, "trade_licence", [RemoveActivity("Visit service centre")], quarter="2025Q4", draws=0)
     >>> rows = table.set_index("scenario")
     >>> rows["cases"].to_dict(), rows["visits"].round(2).to_dict()  # visits per case, today and redesigned
@@ -223,12 +219,8 @@ def redesign_options(
 
     Examples
     --------
-    >>> import os
     >>> from najma.journeys import Store
-    >>> from najma.sample import load_sample
-    >>> os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "example-key")
-    '...'
-    >>> store = Store(":memory:"); _ = load_sample(store)
+    >>> store = Store(sample_path)  # a store holding the sample: Store(path), then najma.sample.load_sample(store)
     >>> options = redesign_options(store, "trade_licence", "2025Q4", limit=2)
     >>> projected = [what_if(store, "trade_licence", o.transforms, quarter="2025Q4", draws=0) for o in options]
     >>> [o.stars for o in options] == [int(p.set_index("scenario").loc["redesign", "stars"]) for p in projected]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import math
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -14,11 +17,13 @@ import typer
 
 from najma.dashboards.cli._options import MinGroupOption, StoreOption, err, min_group_of, open_built_store, store_path
 
-__all__ = ["app", "run_dashboard"]
+__all__ = ["app", "check_port", "refresh_seconds", "run_dashboard"]
 
 app = typer.Typer()
 #: The exit code of a stop that abandoned work still running after the wait (0 is a clean stop).
 ABANDONED = 3
+#: Seconds between two looks at the store for changes, unless $NAJMA_REFRESH_SECONDS gives others.
+REFRESH_SECONDS = 5.0
 
 
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
@@ -29,8 +34,9 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
     fewer than `min_group` customers (the small-group rule's default when None) are not shown.
 
     The dashboard reads its own copy of the store and picks up the store's changes (see
-    :mod:`najma.dashboards._followed_store`), so commands can write to the store while it runs. A stop
-    that leaves a click or a job running after the wait exits with code :data:`ABANDONED`.
+    :mod:`najma.dashboards._followed_store`), looking every :func:`refresh_seconds`, so commands can write to the
+    store while it runs. A stop that leaves a click or a job running after the wait exits with code :data:`ABANDONED`.
+    A port that is taken is refused before the store is read.
     """
     from najma.dashboards._access import Access, check_exposure, load_users
     from najma.dashboards._app import STOP_WAIT, create_app, serve, start_warm_up
@@ -40,6 +46,8 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
 
     access = Access(token=token, users=load_users(users) if users is not None else {})
     check_exposure(host, access.required)
+    every = refresh_seconds()
+    check_port(host, port)
     open_built_store(store).close()  # a clear error for a store without journeys; stale journeys are built
     model = load_config(config) if config else None
     starting = threading.Event()  # set while the first copy is read: its stages show on the status line
@@ -50,7 +58,8 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
                 status.update(f"dashboard: {name}")
 
         followed = FollowedStore(store_path(store), lambda copy: DashboardData(
-            copy, config=model, min_group=min_group_of(min_group), draws=draws, progress=stage), say=err.print)
+            copy, config=model, min_group=min_group_of(min_group), draws=draws, progress=stage), every=every,
+            say=err.print)
         starting.clear()
 
     def warmed(asked: int, seconds: float) -> None:
@@ -74,6 +83,44 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
               f"(exit code {ABANDONED})", ABANDONED)
     followed.close()
     _exit("najma dashboard stopped", 0)
+
+
+def refresh_seconds() -> float:
+    """The seconds between two looks at the store for changes: ``$NAJMA_REFRESH_SECONDS``, else :data:`REFRESH_SECONDS`.
+
+    Raises
+    ------
+    typer.BadParameter
+        When the variable is not a number of seconds above 0.
+    """
+    given = os.environ.get("NAJMA_REFRESH_SECONDS", "").strip()
+    if not given:
+        return REFRESH_SECONDS
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise typer.BadParameter(f"NAJMA_REFRESH_SECONDS must be a number of seconds above 0; got {given!r}")
+    return seconds
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on, before the store is read: serving finds it only after.
+
+    The probe binds as waitress does (reusing a port left in TIME_WAIT), then lets the port go; the error is the one
+    :func:`~najma.dashboards._app.serve` gives.
+    """
+    from najma.errors import AccessError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                          parameter="port" if exc.errno == errno.EADDRINUSE else "host") from None
 
 
 def _exit(said: str, code: int) -> None:
@@ -104,7 +151,11 @@ def dashboard(
     draws: Annotated[int, typer.Option(min=0, help="Bootstrap draws per rating for its uncertainty.")] = 200,
     config: Annotated[Path | None, typer.Option(help="A rating model TOML \\[default: najma's shipped model].")] = None,
 ) -> None:
-    """Serve the analysts' dashboard (overview, services, customer journeys, redesign, data)."""
+    """Serve the analysts' dashboard (overview, services, customer journeys, redesign, data).
+
+    It follows the store: commands may write to it while it runs, and it shows their work. It looks every 5 seconds;
+    set NAJMA_REFRESH_SECONDS to look more or less often.
+    """
     run_dashboard(store, host=host, port=port, token=token, users=users, min_group=min_group, draws=draws,
                   config=config)
 

@@ -299,10 +299,12 @@ def start(
 ) -> None:
     """Load the bundled sample into the store if it is empty (or finish journeys left stale), show what the store
     holds, and open the dashboard on http://HOST:PORT/."""
-    from najma.dashboards.cli._dashboard import run_dashboard
+    from najma.dashboards.cli._dashboard import check_port, run_dashboard
     from najma.journeys import Store, build_journeys
     from najma.sample import load_sample
 
+    if dashboard:
+        check_port(host, port)  # a taken port is said at once, before the sample loads
     path = store_path(store)
     with Store(path) as target:
         if target.n_rows("events") == 0:

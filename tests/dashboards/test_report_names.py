@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 import pytest
 from typer.testing import CliRunner
 
+from najma.dashboards._printing import LoadedPage
 from najma.dashboards._report import _check_contents, _plot
 from najma.dashboards.cli import app
 from najma.errors import NajmaError
@@ -108,10 +110,27 @@ def test_a_figure_is_embedded_with_every_angle_bracket_and_ampersand_escaped():
     assert json.loads(plot["json"])["layout"]["title"]["text"] == f"{HOSTILE} & <b>"
 
 
-def test_a_draft_without_destinations_is_refused_and_a_missing_heading_is_named(tmp_path: Path):
+def test_a_first_print_without_destinations_is_refused_and_a_missing_heading_is_named(tmp_path: Path):
     html = tmp_path / "report.html"
     with pytest.raises(NajmaError, match="no named destinations"):
         _check_contents(html, {"pages": []}, {})
     found = {"summary": 2, "trends": 3, "channels": 3, "agencies": 4, "coverage-section": 6, "methodology-section": 7}
     with pytest.warns(UserWarning, match="no page for service-1$"):
         _check_contents(html, {"pages": [{"anchor": "service-1"}]}, found)
+
+
+def test_a_loaded_page_prints_as_a_script_changed_it_and_says_what_failed_in_one_line(tmp_path: Path):
+    shown = tmp_path / "page.html"
+    shown.write_text('<!DOCTYPE html><html><body><p id="said">first</p></body></html>', encoding="utf-8")
+    with LoadedPage(shown) as page:
+        before = page.print_pdf(tmp_path / "before.pdf")
+        page.call("said => { document.getElementById('said').textContent = said; }", "second & <last>")
+        after = page.print_pdf(tmp_path / "after.pdf")
+        with pytest.raises(NajmaError, match=r"page\.html: a script failed in the page: Error: no such thing"):
+            page.call("() => { throw new Error('no such thing'); }")
+    read = [subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout.strip()
+            for pdf in (before, after)]
+    assert read == ["first", "second & <last>"]
+    with pytest.raises(NajmaError, match=r"missing\.html: Chromium could not load the page \(net::ERR_FILE_NOT_FOUND\)"):
+        with LoadedPage(tmp_path / "missing.html"):
+            pass

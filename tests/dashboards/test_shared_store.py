@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
 from najma.dashboards._followed_store import FollowedStore
+from najma.dashboards.cli._dashboard import refresh_seconds, run_dashboard
+from najma.errors import AccessError
 from tests.conftest import started
 from tests.dashboards.conftest import _free_port
 
@@ -45,8 +48,33 @@ def test_a_taken_port_is_named_in_one_line(sample_copy: Path):
     assert "Traceback" not in refused.stderr
 
 
+def test_a_taken_port_is_refused_before_the_store_is_read(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(AccessError, match=f"^cannot listen on 127.0.0.1:{port}: ") as refused:
+            run_dashboard(tmp_path / "none.duckdb", port=port)  # no store there: it would be named if it were read first
+    assert refused.value.parameter == "port"
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "soon", "inf", "nan"])
+def test_a_refresh_that_is_not_a_number_of_seconds_is_refused(seconds: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("NAJMA_REFRESH_SECONDS", seconds)
+    with pytest.raises(typer.BadParameter, match=f"^NAJMA_REFRESH_SECONDS must be a number of seconds above 0; got '{seconds}'$"):
+        refresh_seconds()
+
+
+def test_the_refresh_is_5_seconds_unless_set(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("NAJMA_REFRESH_SECONDS", raising=False)
+    assert refresh_seconds() == 5.0
+    monkeypatch.setenv("NAJMA_REFRESH_SECONDS", " 0.5 ")
+    assert refresh_seconds() == 0.5
+
+
 def test_commands_write_while_the_dashboard_runs_and_it_shows_their_work(sample_copy: Path, tmp_path: Path,
-                                                                          page: object) -> None:
+                                                                          page: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NAJMA_REFRESH_SECONDS", "0.5")  # it looks at the store every half second, not every 5
     port = _free_port()
     dashboard = started([sys.executable, "-m", "najma", "start", "--store", str(sample_copy), "--port", str(port)],
                         "najma dashboard on", tmp_path / "dashboard.log", os.environ)
