@@ -170,11 +170,11 @@ def prepare_stores(files: Files, folder: Path) -> tuple[Path, Path]:
     return whole_store(files.parquet, folder), head
 
 
-def najma_runs(files: Files, whole: Path, head: Path, folder: Path) -> tuple[dict[str, list[float]], list[int]]:
-    """Each najma figure (seconds) of `RUNS` runs, and the build's peak memory in each."""
+def najma_runs(files: Files, whole: Path, head: Path, folder: Path, runs: int) -> tuple[dict[str, list[float]], list[int]]:
+    """Each najma figure (seconds) of `runs` runs, and the build's peak memory in each."""
     times: dict[str, list[float]] = {}
     memory = []
-    for run in range(RUNS):
+    for run in range(runs):
         _, peak, built = in_child(najma_build, str(whole))
         memory.append(peak)
         fresh = folder / f"fresh{run}.duckdb"
@@ -189,11 +189,11 @@ def najma_runs(files: Files, whole: Path, head: Path, folder: Path) -> tuple[dic
     return times, memory
 
 
-def pm4py_runs(files: Files) -> tuple[dict[str, list[float]], list[int]]:
-    """Each pm4py figure (seconds) of `RUNS` runs, and its peak memory in each."""
+def pm4py_runs(files: Files, runs: int) -> tuple[dict[str, list[float]], list[int]]:
+    """Each pm4py figure (seconds) of `runs` runs, and its peak memory in each."""
     times: dict[str, list[float]] = {}
     memory = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         _, peak, figures = in_child(pm4py_run, str(files.parquet))
         memory.append(peak)
         for step, seconds in figures.items():
@@ -203,7 +203,7 @@ def pm4py_runs(files: Files) -> tuple[dict[str, list[float]], list[int]]:
 
 def report(files: Files, ours: dict[str, list[float]], theirs: dict[str, list[float]] | None) -> None:
     """Print the median of each figure, najma's beside pm4py's."""
-    print(f"medians of {RUNS} runs; {files.events:,} events, the month's extract {files.month_events:,}")
+    print(f"medians of {len(ours[BUILD])} runs; {files.events:,} events, the month's extract {files.month_events:,}")
     print(f"{'step':<36} {'najma':>10} {'pm4py':>10} {'speed-up':>9}")
     order = [BUILD, INGEST_BUILD, MONTH, *(step for step in ours if step not in (BUILD, INGEST_BUILD, MONTH))]
     for step in order:
@@ -219,6 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--no-pm4py", action="store_true", help="time najma only")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each side, of which the medians are printed")
     args = parser.parse_args()
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
@@ -226,13 +227,13 @@ def main() -> None:
         print(f"generating and loading {args.events:,} events ...", flush=True)
         files = generate_files(args.events, folder)
         whole, head = prepare_stores(files, folder)
-        ours, memory = najma_runs(files, whole, head, folder)
+        ours, memory = najma_runs(files, whole, head, folder, args.runs)
         peak = statistics.median(memory)
         print(f"najma: build peak memory {peak / 2**20:,.0f} MiB, {peak / files.events:,.0f} bytes per event "
               f"(limit {os.environ.get('NAJMA_MEMORY_LIMIT', 'none')})", flush=True)
         theirs = None
         if not args.no_pm4py:
-            theirs, their_memory = pm4py_runs(files)
+            theirs, their_memory = pm4py_runs(files, args.runs)
             print(f"pm4py: peak memory {statistics.median(their_memory) / 2**20:,.0f} MiB", flush=True)
         report(files, ours, theirs)
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 RUNS = {
     "ingest.py": (["--events", "3000", "--xes-events", "2000"], ["parquet", "csv", "xes", "ev/s", "of pm4py's"]),
-    "journey_build.py": (["--events", "3000"], ["build", "map, one service and quarter", "pm4py: peak memory"]),
+    "journey_build.py": (["--events", "3000", "--runs", "1"], ["build", "map, one service and quarter", "pm4py: peak memory"]),
     "star_ratings.py": (["--events", "3000", "--draws", "20"], ["case features", "ratio pm4py / najma"]),
     "dashboard.py": (["--events", "3000", "--rounds", "2", "--users", "2", "--seconds", "2"], ["p95", "server errors: 0"]),
 }
