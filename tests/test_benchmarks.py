@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,15 @@ HEAVY_RUNS = {"report.py": (["--repeat", "1", "--draws", "20"], ["median s", "py
 
 
 @pytest.mark.parametrize("script", [*sorted(RUNS), *(pytest.param(s, marks=pytest.mark.heavy) for s in HEAVY_RUNS)])
-def test_benchmark_runs_and_reports(script: str, tmp_path: Path):
+def test_benchmark_runs_and_reports(script: str):
     arguments, expected = {**RUNS, **HEAVY_RUNS}[script]
-    env = {**os.environ, "NAJMA_PSEUDONYM_KEY": "benchmark-test-key", "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    # A short temporary folder of its own: Chromium's socket path there must fit in 107 bytes (pytest-xdist's are longer).
+    with tempfile.TemporaryDirectory(prefix="nb-") as tmp:
+        env = {**os.environ, "NAJMA_PSEUDONYM_KEY": "benchmark-test-key", "TMPDIR": tmp}
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     for text in expected:
         assert text in done.stdout, (text, done.stdout[-2000:])

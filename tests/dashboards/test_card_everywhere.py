@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from typer.testing import CliRunner
@@ -25,6 +26,7 @@ from najma.dashboards._i18n import (
     text,
 )
 from najma.dashboards.cli import app as cli
+from najma.dashboards.cli._options import out
 from najma.dashboards.pages import service
 from najma.journeys import Store
 from najma.rating import RatingCard, default_config, describe_plan, rate_quarter, rating_cards
@@ -43,8 +45,11 @@ def card(built_sample: Path) -> RatingCard:
 
 
 def _cli(built_sample: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, [*args, "--quarter", QUARTER, "--store", str(built_sample), "--draws", str(DRAWS)],
-                                env={"COLUMNS": "250"})  # wide enough that no cell or line is wrapped
+    # Wide enough that no cell or line is wrapped; the console keeps the width COLUMNS had when it was made (a
+    # pytest-xdist worker sets it), so its width is set too.
+    with patch.object(out, "_width", 250):
+        result = CliRunner().invoke(cli, [*args, "--quarter", QUARTER, "--store", str(built_sample), "--draws", str(DRAWS)],
+                                    env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     return result.output
 
