@@ -253,6 +253,10 @@ def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads:
     from waitress import create_server
 
     logging.basicConfig()  # waitress's warnings (a full task queue, say) reach the terminal, as waitress.serve has them
+    # Dash finishes setting itself up on its first request, unguarded: two first requests at once (two browsers on a
+    # fresh server) raced there ("dictionary changed size during iteration"). It is done here, once, before serving.
+    with app.server.test_request_context("/"):
+        app._setup_server()
     try:
         server = create_server(app.server, host=host, port=port, threads=threads, ident="najma")
     except OSError as exc:
