@@ -240,21 +240,22 @@ def _page_problems(page: object, address: str, shape: str, lang: str, path: str)
     return problems
 
 
-def _visit(built: Built, served: str, lang: str) -> list[str]:
-    """Every page of the dashboard in `lang`, in a Chromium of its own: what is wrong on each."""
+def _visit(built: Built, served: str) -> list[str]:
+    """Every page of the dashboard in both languages, in a Chromium of its own: what is wrong on each."""
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1400, "height": 3200})
-        context.set_default_timeout(60_000)
-        for path in _pages(built):
-            page = context.new_page()
-            address = served + path + ("&" if "?" in path else "?") + f"lang={lang}"
-            problems += _page_problems(page, address, built.shape, lang, path)
-            page.close()
-        context.close()
+        for lang in ("en", "ar"):
+            context = browser.new_context(viewport={"width": 1400, "height": 3200})
+            context.set_default_timeout(60_000)
+            for path in _pages(built):
+                page = context.new_page()
+                address = served + path + ("&" if "?" in path else "?") + f"lang={lang}"
+                problems += _page_problems(page, address, built.shape, lang, path)
+                page.close()
+            context.close()
         browser.close()
     return problems
 
@@ -272,9 +273,7 @@ def test_every_dashboard_page_of_three_columns_shows_its_figures_or_says_why(bui
 
 def _no_page_problems(built: Built, served: str) -> None:
     # Playwright's sync API runs an event loop in its thread, and the dashboard tests' session-wide
-    # browser may hold this one: each language's pages are visited from a thread of their own, the two
-    # languages at once (one browser renders while the server answers the other: a third less time).
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        visits = pool.map(lambda lang: _visit(built, served, lang), ("en", "ar"))
-        problems = [problem for found in visits for problem in found]
+    # browser may hold this one: the pages are visited from a thread of their own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        problems = pool.submit(_visit, built, served).result()
     assert problems == [], "\n".join(problems)
