@@ -28,7 +28,7 @@ from najma.dashboards.pages import PAGES
 from najma.dashboards.pages.common import language
 from najma.errors import AccessError
 
-__all__ = ["create_app", "serve", "warm_up", "start_warm_up", "THREADS", "JOB_WORKERS"]
+__all__ = ["create_app", "listen_error", "serve", "warm_up", "start_warm_up", "THREADS", "JOB_WORKERS"]
 
 #: Waitress's threads serving clicks: clicks are short (long work runs as jobs) and mostly wait on DuckDB or
 #: on the network, so a few per core keep both cores busy without queueing clicks behind one another.
@@ -211,6 +211,12 @@ def start_warm_up(app: dash.Dash, done: Callable[[int, float], None] | None = No
     return thread
 
 
+def listen_error(host: str, port: int, exc: OSError) -> AccessError:
+    """The error of an address that cannot be listened on: the port when it is taken, else the host."""
+    return AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                       parameter="port" if exc.errno == errno.EADDRINUSE else "host")
+
+
 def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads: int = THREADS,
           ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
           warmed: Callable[[int, float], None] | None = None) -> bool:
@@ -260,8 +266,7 @@ def serve(app: dash.Dash, *, host: str = "127.0.0.1", port: int = 8050, threads:
     try:
         server = create_server(app.server, host=host, port=port, threads=threads, ident="najma")
     except OSError as exc:
-        raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                          parameter="port" if exc.errno == errno.EADDRINUSE else "host") from None
+        raise listen_error(host, port, exc) from None
     stop = stop or threading.Event()
     jobs: Jobs = app.server.config["NAJMA_JOBS"]
     app.server.config["NAJMA_BUSY"] = lambda: server.task_dispatcher.active_count > 0 or jobs.busy()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import math
 import os
@@ -111,7 +110,7 @@ def check_port(host: str, port: int) -> None:
     The probe binds as waitress does (reusing a port left in TIME_WAIT), then lets the port go; the error is the one
     :func:`~najma.dashboards._app.serve` gives.
     """
-    from najma.errors import AccessError
+    from najma.dashboards._app import listen_error
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
@@ -119,8 +118,7 @@ def check_port(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
     except OSError as exc:
-        raise AccessError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                          parameter="port" if exc.errno == errno.EADDRINUSE else "host") from None
+        raise listen_error(host, port, exc) from None
 
 
 def _exit(said: str, code: int) -> None:
