@@ -21,7 +21,7 @@ from ibis.expr.types import Table
 
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, ChangedGroups, service_maps
 from najma.journeys._catalogue import Catalogue
-from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline, with_outcome
+from najma.journeys._pipeline import JourneyPipeline, with_outcome
 from najma.journeys._quarter import quarter_expr, quarter_zone
 from najma.journeys._store import Store
 
@@ -147,8 +147,8 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             # All the step facts live in memory for the journeys; the store keeps the columns that
             # maps and variants read, which saves writing the events' text columns a second time.
             store.replace_table("_steps", pipeline.steps(chosen), temporary=True)
-            _write(store, "steps", backend.table("_steps").select(*STEPS_KEPT), append=partial or part > 0)
-            _write(store, "_fresh", pipeline.journeys(backend.table("_steps")), append=part > 0, temporary=True)
+            _write(store, "steps", pipeline.kept_steps(backend.table("_steps")), append=partial or part > 0)
+            _write(store, "_fresh", pipeline.journeys(backend.table("_steps"), chosen), append=part > 0, temporary=True)
         fresh = backend.table("_fresh")
         if progress:
             progress("maps of the touched groups" if partial else "maps")

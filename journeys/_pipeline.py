@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import ibis
 import pandas as pd
-from ibis.expr.types import Table
+from ibis.expr.types import BooleanValue, Table
 
 from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
@@ -59,12 +59,13 @@ from najma.journeys._working_time import (
     with_working_time,
 )
 
-__all__ = ["JourneyPipeline", "steps_expr", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
+__all__ = ["JourneyPipeline", "StoreCodes", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
-#: The roles kept as boolean columns of the steps table.
+#: The roles a step may have, each a bit of its ``roles`` (see :func:`has_role`).
 ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
+_ROLE_BITS: dict[str, int] = {role: 1 << bit for bit, role in enumerate(ROLE_FLAGS)}
 _ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
 #: The columns of the steps table an engine keeps. The role flags are counted into the journeys
 #: and not kept: no map, variant or conformance question reads them, and they were a third of the
@@ -89,6 +90,9 @@ class JourneyPipeline:
         The catalogue's settings per service (``service_settings``: service, open_days, ...).
     calendar : WorkCalendar, optional
         The work calendar; None leaves the working time empty.
+    codes : StoreCodes, optional
+        The store's codes (see :mod:`najma.journeys._codes`): events that carry them are put in order
+        and summed up on them. None, the default, compares the events' text.
 
     Examples
     --------
@@ -110,7 +114,7 @@ class JourneyPipeline:
     documents: Table
     settings: Table
     calendar: WorkCalendar | None
-    labels: Table | None = None
+    codes: StoreCodes | None = None
 
     @classmethod
     def of(cls, tables: JourneyTables, roles: Table | None = None, documents: Table | None = None) -> JourneyPipeline:
@@ -126,18 +130,22 @@ class JourneyPipeline:
             (service, activity, document) rows to use instead of the registered ones (a redesign's).
         """
         backend = tables.backend
+        codes = StoreCodes(backend.table("labels"), backend.table("case_keys")) if tables.has_table("labels") else None
         return cls(backend.table("activity_roles") if roles is None else roles,
                    backend.table("activity_documents") if documents is None else documents,
-                   backend.table("service_settings"), registered_calendar(tables),
-                   backend.table("labels") if tables.has_table("labels") else None)
+                   backend.table("service_settings"), registered_calendar(tables), codes)
 
     def steps(self, events: Table) -> Table:
         """The steps of `events` (in the store's event schema, coded or not); see :func:`steps_expr`."""
-        return steps_expr(events, self.roles, self.labels)
+        return steps_expr(events, self.roles, self.codes)
 
-    def journeys(self, steps: Table) -> Table:
-        """One row per case of `steps`, without outcome or working time; see :func:`journeys_expr`."""
-        return journeys_expr(steps, self.documents)
+    def kept_steps(self, steps: Table) -> Table:
+        """The columns of `steps` an engine keeps (:data:`STEPS_KEPT`), decoded; see :func:`kept_steps`."""
+        return kept_steps(steps, self.codes)
+
+    def journeys(self, steps: Table, events: Table | None = None) -> Table:
+        """One row per case of `steps` (of `events`), without outcome or working time; see :func:`journeys_expr`."""
+        return journeys_expr(steps, self.documents, self.codes, events)
 
     def calendar_days(self, first: object, last: object) -> pd.DataFrame | None:
         """The calendar's days covering instants `first` to `last`, keyed by UTC day (see
@@ -177,17 +185,53 @@ class JourneyPipeline:
             Instants that span every journey, for the working time.
         """
         days = self.calendar_days(first, last)
-        return self.outcome(self.journeys(self.steps(events)), as_of, None if days is None else ibis.memtable(days))
+        return self.outcome(self.journeys(self.steps(events), events), as_of, None if days is None else ibis.memtable(days))
 
 
-def steps_expr(events: Table, roles: Table, labels: Table | None = None) -> Table:
-    """Return every event with its position, successor, predecessor facts and role flags.
+@dataclass(frozen=True)
+class StoreCodes:
+    """The store's codes, as the journey pipeline reads them: the labels of the dictionary codes and the case of each key.
+
+    Parameters
+    ----------
+    labels : ibis Table
+        The store's ``labels`` (kind, code, label).
+    case_keys : ibis Table
+        The store's ``case_keys`` (case_key, service, case_id).
+    """
+
+    labels: Table
+    case_keys: Table
+
+    def decoded(self, rows: Table, kind: str, columns: dict[str, str]) -> Table:
+        """`rows` with each code column of `columns` (code column: name) replaced by its label of `kind`.
+
+        Examples
+        --------
+        >>> codes = StoreCodes(ibis.memtable({"kind": ["activity"], "code": [1], "label": ["Apply"]}), None)
+        >>> codes.decoded(ibis.memtable({"step": [7], "code_of": [1]}), "activity", {"code_of": "activity"}).to_pandas()
+           step activity
+        0     7    Apply
+        """
+        labels = self.labels.filter(self.labels.kind == kind)
+        for code, name in columns.items():
+            dictionary = labels.select(_code=labels.code, _label=labels.label).view()
+            joined = rows.left_join(dictionary, rows[code] == dictionary._code)
+            rows = joined.select(*(column for column in rows.columns if column != code), **{name: dictionary._label})
+        return rows
+
+
+def steps_expr(events: Table, roles: Table, codes: StoreCodes | None = None) -> Table:
+    """Return every event with its position, successor, predecessor facts and roles (a mask, see :func:`has_role`).
 
     Events coded by the store (its ``case_key`` and dictionary codes, see :mod:`najma.journeys._codes`)
-    are put in order on those integers alone, and their other columns joined back by ``event_seq``:
-    a window over text carries and sorts the text. Other events (a redesign's, Spark's) are put in
-    order on their text. The steps are the same either way, but for the values of ``case_key`` when
-    the events carry none (see :func:`_text_order`).
+    are put in order on those integers alone, and carry only what the order gives and the journeys
+    read of each step: their activity, channel, agency and resource as codes (``activity_code``, ...),
+    their successor as ``next_activity_code``, and no service, case id, customer or other fact that
+    the order does not change (:func:`kept_steps` and :func:`journeys_expr` decode them, and read the
+    rest from the events). A window sorts every column it carries. Other events (a redesign's,
+    Spark's) are put in order on their text and keep every column. The steps are the same either way, but for the values
+    of ``case_key`` when the events carry none (see :func:`_text_order`).
 
     Parameters
     ----------
@@ -195,43 +239,58 @@ def steps_expr(events: Table, roles: Table, labels: Table | None = None) -> Tabl
         Events in the store's schema, with or without the store's codes.
     roles : ibis Table
         (service, activity, role) rows of the catalogue.
-    labels : ibis Table, optional
-        The store's ``labels`` (kind, code, label), which decode coded events; without it, the
-        events are put in order on their text.
+    codes : StoreCodes, optional
+        The store's codes; without them, the events are put in order on their text.
     """
-    coded = labels is not None and set(CODE_COLUMNS) <= set(events.columns)
-    ordered = _coded_order(events, labels) if coded else _text_order(events)
-    flags = roles.group_by(["service", "activity"]).aggregate(
-        **{role: (roles.role == role).any() for role in ROLE_FLAGS}
+    flagged = _with_roles(events, roles)
+    coded = codes is not None and set(CODE_COLUMNS) <= set(events.columns)
+    ordered = _coded_order(flagged) if coded else _text_order(flagged)
+    return ordered.mutate(
+        seconds_to_next=ordered.next_timestamp.epoch_seconds() - ordered.timestamp.epoch_seconds(),
+        repetition=ordered.occurrence > 0,
     )
+
+
+def kept_steps(steps: Table, codes: StoreCodes | None = None) -> Table:
+    """The columns of `steps` (as made by :func:`steps_expr`) an engine keeps, :data:`STEPS_KEPT`, with their text.
+
+    Coded steps are decoded: their case's service and id from its key, their activities from their codes.
+    """
+    if "activity_code" not in steps.columns:
+        return steps.select(*STEPS_KEPT)
+    named = steps.join(codes.case_keys, "case_key")
+    return codes.decoded(named, "activity", {"activity_code": "activity", "next_activity_code": "next_activity"}).select(
+        *STEPS_KEPT)
+
+
+def has_role(steps: Table, role: str) -> BooleanValue:
+    """Whether each of `steps` has `role` (one of :data:`ROLE_FLAGS`): a bit of its ``roles``.
+
+    The roles of a step are one integer, a bit per role, so that a window carries one column, not one per role.
+    """
+    return (steps.roles & _ROLE_BITS[role]) != 0
+
+
+def _with_roles(events: Table, roles: Table) -> Table:
+    """`events` with their ``roles`` (see :func:`has_role`) in place of their ``actor``.
+
+    A service the catalogue does not describe takes its customer, staff and system steps from the actor.
+    """
+    distinct = roles.select("service", "activity", "role").distinct()  # each role's bit once: a sum of them is their "or"
+    bits = distinct.group_by(["service", "activity"]).aggregate(
+        bits=distinct.role.substitute(_ROLE_BITS, else_=0).sum().cast("int32"))
     catalogued = roles.select("service").distinct().mutate(catalogued=ibis.literal(True))
-    steps = (
-        ordered.left_join(flags, ["service", "activity"])
-        .left_join(catalogued, "service")
-        .select(
-            ordered,
-            **{
-                role: (
-                    ibis.coalesce(flags[role], False)
-                    if role not in _ACTOR_ROLES
-                    else ibis.ifelse(
-                        catalogued.catalogued.notnull(), ibis.coalesce(flags[role], False),
-                        ibis.coalesce(ordered.actor == _ACTOR_ROLES[role], False),
-                    )
-                )
-                for role in ROLE_FLAGS
-            },
-        )
-    )
-    return steps.mutate(
-        seconds_to_next=steps.next_timestamp.epoch_seconds() - steps.timestamp.epoch_seconds(),
-        repetition=steps.occurrence > 0,
-    ).drop("actor")
+    joined = events.left_join(bits, ["service", "activity"]).left_join(catalogued, "service")
+    by_actor = events.actor.substitute({actor: _ROLE_BITS[role] for role, actor in _ACTOR_ROLES.items()}, else_=0)
+    mask = ibis.coalesce(bits.bits, 0) + ibis.ifelse(catalogued.catalogued.notnull(), 0, by_actor)
+    return joined.select(events, roles=mask.cast("int32")).drop("actor")
 
 
-#: The events' columns the steps keep beside those the order gives.
-_CARRIED = ("service", "case_id", "event_seq", "activity", "timestamp", "start_timestamp", "customer_id", "channel",
-            "agency", "resource", "satisfaction", "cost", "actor")
+#: The events' columns the steps keep beside those the order gives, coded or not.
+_CARRIED = ("event_seq", "timestamp", "roles")
+#: ... and those they keep only when they are not coded: their text and the facts summed up per case (see :func:`_case_facts`).
+_TEXT = ("service", "case_id", "activity", "channel", "agency", "resource", "start_timestamp", "customer_id",
+         "satisfaction", "cost")
 
 
 def _in_case_order(rows: Table, case: list[str], activity: str, channel: str, agency: str, resource: str,
@@ -267,94 +326,117 @@ def _text_order(events: Table) -> Table:
     redesign's, whose activities changed) keep it; for others a case's key is the event_seq of its first event."""
     keyed = "case_key" in events.columns
     case = ["case_key"] if keyed else ["service", "case_id"]
-    rows = events.select(*_CARRIED, *(["case_key"] if keyed else []))
+    rows = events.select(*_TEXT, *_CARRIED, *(["case_key"] if keyed else []))
     ordered = _in_case_order(rows, case, "activity", "channel", "agency", "resource", keyed=keyed)
     return ordered.rename(next_activity="next")
 
 
-def _coded_order(events: Table, labels: Table) -> Table:
-    """The events in case order, compared on the store's codes; the other columns joined back by event_seq."""
-    codes = {column: CODED[column] for column in ("activity", "channel", "agency", "resource")}
-    narrow = events.select("event_seq", "case_key", "timestamp", *codes.values())
-    ordered = _in_case_order(narrow, ["case_key"], *codes.values(), keyed=True).drop("timestamp", *codes.values())
-    activities = labels.filter(labels.kind == "activity").select(next=labels.code, next_activity=labels.label)
-    ordered = ordered.left_join(activities, "next").drop("next")
-    carried = events.select(*_CARRIED)
-    return carried.join(ordered, "event_seq")
+def _coded_order(events: Table) -> Table:
+    """The coded events in case order, compared on the store's codes, without their text."""
+    codes = [CODED[column] for column in ("activity", "channel", "agency", "resource")]
+    rows = events.select("case_key", *codes, *_CARRIED)
+    return _in_case_order(rows, ["case_key"], *codes, keyed=True).rename(next_activity_code="next")
 
 
-def journeys_expr(steps: Table, documents: Table) -> Table:
+def journeys_expr(steps: Table, documents: Table, codes: StoreCodes | None = None, events: Table | None = None) -> Table:
     """Return one row per case (service, case_id) with its metrics and variant, but no outcome.
 
     Parameters
     ----------
     steps : ibis Table
-        As made by :func:`steps_expr`.
+        As made by :func:`steps_expr`, coded or not.
     documents : ibis Table
         The catalogue's (service, activity, document) rows.
+    codes : StoreCodes, optional
+        The store's codes, which coded steps need.
+    events : ibis Table, optional
+        The events of the steps, which coded steps need: the facts of a case that its order does not
+        change are read from its events by its key (:func:`_case_facts`). Without it, from the steps.
     """
-    has_processing = steps.start_timestamp.notnull()
+    coded = "activity_code" in steps.columns
+    activity, channel, agency = (CODED[name] if coded else name for name in ("activity", "channel", "agency"))
     # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
     # that the costly ordered text of a variant is built once per variant, not once per case.
-    step_hash = ibis.struct({"activity": steps.activity, "position": steps.position}).hash()
+    step_hash = ibis.struct({"activity": steps[activity], "position": steps.position}).hash()
     # A case is grouped by its integer key, which names it as (service, case_id) does but hashes
     # and compares much faster than two strings.
     cases = steps.group_by("case_key").aggregate(
-        service=steps.service.arbitrary(),
-        case_id=steps.case_id.arbitrary(),
-        # Without a customer, a case is its own customer (named by its service and id): suppression then counts cases.
-        customer_id=ibis.coalesce(
-            steps.customer_id.argmin(steps.position, where=steps.customer_id.notnull()),
-            steps.service.arbitrary().concat("/", steps.case_id.arbitrary()),
-        ),
-        first_channel=steps.channel.argmin(steps.position, where=steps.channel.notnull()),
-        first_agency=steps.agency.argmin(steps.position, where=steps.agency.notnull()),
-        channel_list=steps.channel.collect(distinct=True).sort(),
-        start=steps.timestamp.min(),
-        end=steps.timestamp.max(),
+        **({} if coded else {"service": steps.service.arbitrary(), "case_id": steps.case_id.arbitrary()}),
+        first_channel=steps[channel].argmin(steps.position, where=steps[channel].notnull()),
+        first_agency=steps[agency].argmin(steps.position, where=steps[agency].notnull()),
+        channel_list=steps[channel].collect(distinct=True),
         events=steps.count().cast("int64"),
-        customer_steps=count_true(steps.customer_step),
-        staff_steps=count_true(steps.staff_step),
-        system_steps=count_true(steps.system_step),
-        visits=count_true(steps.visit),
-        document_requests=count_true(steps.document_request),
-        document_submissions=count_true(steps.document_submission),
-        payments=count_true(steps.payment),
+        **{f"{role}s": count_true(has_role(steps, role)) for role in _COUNTED_ROLES},
         channel_switches=count_true(steps.channel_switch),
         agency_handoffs=count_true(steps.agency_handoff),
-        agencies=steps.agency.nunique(),
+        agencies=steps[agency].nunique(),
         self_loops=count_true(steps.self_loop),
         repetitions=count_true(steps.repetition),
-        customer_repeats=count_true(steps.customer_step & steps.repetition),
+        customer_repeats=count_true(has_role(steps, "customer_step") & steps.repetition),
         repeats_same_resource=count_true(steps.repeat_same_resource),
-        processing_seconds=(steps.timestamp.epoch_seconds() - steps.start_timestamp.epoch_seconds()).sum(
-            where=has_processing
-        ),
-        approved=steps.approval.any(),
-        rejected=steps.rejection.any(),
-        proactive=steps.proactive_start.any(),
-        satisfaction=steps.satisfaction.mean(),
-        cost=steps.cost.sum(),
+        approved=has_role(steps, "approval").any(),
+        rejected=has_role(steps, "rejection").any(),
+        proactive=has_role(steps, "proactive_start").any(),
         variant_key=step_hash.cast("decimal(38, 0)").sum(),
     )
+    facts = _case_facts(events if coded else steps)
+    cases = cases.join(facts, "case_key")
+    if coded:
+        cases = _decoded_cases(cases, codes)
     representatives = cases.group_by(["variant_key", "events"]).aggregate(case_key=cases.case_key.min())
-    texts = (
-        steps.semi_join(representatives, "case_key")
-        .group_by("case_key")
-        .aggregate(ordered=ibis.struct({"position": steps.position, "activity": steps.activity}).collect())
-    )
+    shown = steps.semi_join(representatives, "case_key").select("case_key", "position", activity)
+    if coded:
+        shown = codes.decoded(shown, "activity", {activity: "activity"})
+    texts = shown.group_by("case_key").aggregate(
+        ordered=ibis.struct({"position": shown.position, "activity": shown.activity}).collect())
     # Sorting the collected (position, activity) pairs orders them portably (no ordered aggregate on every engine).
     variant = texts.ordered.sort().map(lambda step: step.activity).join(VARIANT_SEP)
     names = representatives.join(texts, "case_key").select("variant_key", "events", variant=variant)
     cases = cases.join(names, ["variant_key", "events"]).drop("variant_key")
-    again = _documents_asked_again(steps, documents)
+    again = _documents_asked_again(steps, documents, codes)
     cases = cases.left_join(again, "case_key").select(cases, asked_again=again.asked_again)
     return cases.mutate(
+        # Without a customer, a case is its own customer (named by its service and id): suppression then counts cases.
+        customer_id=ibis.coalesce(cases.customer_id, cases.service.concat("/", cases.case_id)),
+        channel_list=cases.channel_list.sort(),
         channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
         documents_asked_again=ibis.coalesce(cases.asked_again, 0).cast("int64"),
         redos_other_resource=cases.repetitions - cases.repeats_same_resource,
-    ).drop("asked_again").relocate("service", "case_id").relocate("channels", before="channel_list")
+    ).drop("asked_again").relocate("service", "case_id", "customer_id", "first_channel", "first_agency", "channels",
+                                   "channel_list", "start", "end", "events")
+
+
+#: The roles whose steps a journey counts, each in the column named by its plural (``visits``, ...).
+_COUNTED_ROLES = ("customer_step", "staff_step", "system_step", "visit", "document_request", "document_submission",
+                  "payment")
+
+
+def _case_facts(rows: Table) -> Table:
+    """Per case key, what its order does not change, from its events (or steps) `rows`: its customer (that of its
+    first event that names one, in the order of the steps), start, end, processing time, satisfaction and cost."""
+    processing = rows.timestamp.epoch_seconds() - rows.start_timestamp.epoch_seconds()
+    first = ibis.struct({"timestamp": rows.timestamp, "event_seq": rows.event_seq})
+    return rows.group_by("case_key").aggregate(
+        customer_id=rows.customer_id.argmin(first, where=rows.customer_id.notnull()),
+        start=rows.timestamp.min(),
+        end=rows.timestamp.max(),
+        processing_seconds=processing.sum(where=rows.start_timestamp.notnull()),
+        satisfaction=rows.satisfaction.mean(),
+        cost=rows.cost.sum(),
+    )
+
+
+def _decoded_cases(cases: Table, codes: StoreCodes) -> Table:
+    """Coded `cases` (see :func:`journeys_expr`) with their service and id, and their channels and agency named."""
+    named = cases.join(codes.case_keys, "case_key")
+    named = codes.decoded(named, "channel", {"first_channel": "first_channel"})
+    named = codes.decoded(named, "agency", {"first_agency": "first_agency"})
+    listed = named.select("case_key", channel_code=named.channel_list.unnest())
+    listed = codes.decoded(listed, "channel", {"channel_code": "channel"})
+    channel_lists = listed.group_by("case_key").aggregate(channel_list=listed.channel.collect())
+    named = named.drop("channel_list")
+    return named.left_join(channel_lists, "case_key").select(named, channel_lists.channel_list)
 
 
 def document_supplies(steps: Table, documents: Table) -> Table:
@@ -377,9 +459,14 @@ def document_supplies(steps: Table, documents: Table) -> Table:
     return supplied.select(submitted, document=ibis.coalesce(documents.document, submitted.activity))
 
 
-def _documents_asked_again(steps: Table, documents: Table) -> Table:
+def _documents_asked_again(steps: Table, documents: Table, codes: StoreCodes | None) -> Table:
     """Per case key, its supplies of a document it had already supplied: supplies less distinct documents."""
-    supplies = document_supplies(steps.select("case_key", "service", "activity", "document_submission"), documents)
+    submissions = steps.filter(has_role(steps, "document_submission")).mutate(document_submission=True)
+    if "activity_code" in steps.columns:
+        named = submissions.select("case_key", "activity_code", "document_submission").join(
+            codes.case_keys.select("case_key", "service"), "case_key")
+        submissions = codes.decoded(named, "activity", {"activity_code": "activity"})
+    supplies = document_supplies(submissions.select("case_key", "service", "activity", "document_submission"), documents)
     return supplies.group_by("case_key").aggregate(
         asked_again=supplies.count() - supplies.document.nunique()
     )

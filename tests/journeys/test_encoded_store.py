@@ -33,7 +33,7 @@ def _by_text(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The steps and journeys of the store's events put in order on their text (no codes), as every build ran before."""
     backend = store.backend
     events = backend.table("events").drop(*CODE_COLUMNS)
-    pipeline = dataclasses.replace(JourneyPipeline.of(store), labels=None)
+    pipeline = dataclasses.replace(JourneyPipeline.of(store), codes=None)
     as_of = events.timestamp.max().to_pyarrow().as_py()
     # Written as the build writes its tables (read back, not as Ibis would type the expression).
     store.replace_table("_text_steps", pipeline.steps(events), temporary=True)
