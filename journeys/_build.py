@@ -35,7 +35,7 @@ Progress = Callable[[str], None]
 #: update this figure from it): on coded events, 813 to 829 at 2.0M events (1.6 GB); before the
 #: coding, 960 to 978 at 1.0M, 799 to 816 at 2.0M, 691 at 10.4M (6.9 GB). Under a limit DuckDB takes
 #: what the limit allows: at 10.4M events and 3GB, six parts peak at 3.3 GB, in the first part.
-BUILD_BYTES_PER_EVENT = 830
+BUILD_BYTES_PER_EVENT = 470
 #: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
 SERVICE_SETTINGS: dict[str, str] = {
     "service": "string", "name_en": "string", "name_ar": "string", "agency": "string", "sla_hours": "float64",
@@ -142,8 +142,8 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         for part in range(parts):
             if progress:
                 progress(f"steps and journeys, part {part + 1} of {parts}")
-            # A case's events are all in one part: the part is a hash of the case id.
-            chosen = events if parts == 1 else events.filter((events.case_id.hash() % parts + parts) % parts == part)
+            # A case's events are all in one part: the part is its key's remainder (keys are given in turn).
+            chosen = events if parts == 1 else events.filter(events.case_key % parts == part)
             # All the step facts live in memory for the journeys; the store keeps the columns that
             # maps and variants read, which saves writing the events' text columns a second time.
             store.replace_table("_steps", pipeline.steps(chosen), temporary=True)

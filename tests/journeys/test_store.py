@@ -12,6 +12,7 @@ from najma.errors import StoreError
 from najma.journeys import Store, open_source, parse_mapping
 from najma.journeys._eventlog import EventLog
 from najma.journeys._pseudonym import default_key_file
+from najma.journeys._store import DUCKDB_SHARE
 
 FRAME = pd.DataFrame({
     "case_id": ["1", "1", "2", "2"],
@@ -136,7 +137,7 @@ def test_the_memory_limit_caps_duckdb(tmp_path, monkeypatch, text: str, size: in
         assert store.memory_limit == size == store.cursor().memory_limit
         shown = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. "1.8 GiB"
         number, unit = shown.split()
-        assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size) < 0.05 * size
+        assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size * DUCKDB_SHARE) < 0.02 * size
 
 
 @pytest.mark.parametrize("text", ["lots", "0GB", "2 GB of it"])
