@@ -137,7 +137,7 @@ def test_the_memory_limit_caps_duckdb(tmp_path, monkeypatch, text: str, size: in
         assert store.memory_limit == size == store.cursor().memory_limit
         shown = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # e.g. "1.8 GiB"
         number, unit = shown.split()
-        assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size * DUCKDB_SHARE) < 0.02 * size
+        assert abs(float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] - size * DUCKDB_SHARE) < 0.05 * size
 
 
 @pytest.mark.parametrize("text", ["lots", "0GB", "2 GB of it"])
