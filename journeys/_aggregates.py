@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ibis
 import pandas as pd
-from ibis.expr.types import BooleanValue, IntegerScalar, NumericScalar, Table
+from ibis.expr.types import BooleanValue, IntegerScalar, Table
 from ibis.expr.types.groupby import GroupedTable
 
 from najma.journeys._quarter import quarter_expr
@@ -27,6 +27,8 @@ SERVICE_MAP_EDGES, SERVICE_MAP_ACTIVITIES = "service_map_edges", "service_map_ac
 #: The finest groups of the kept maps; the rows of each coarser group (:data:`_ROLLED`) sum some of theirs.
 _FINEST = ("service", "quarter")
 _ROLLED: tuple[tuple[str, ...], ...] = (("service",), ("quarter",), ())
+#: The quantiles of an edge's seconds the maps show, by column.
+_QUANTILES = {0.5: "median_seconds", 0.9: "p90_seconds"}
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,15 @@ class ChangedGroups:
         The (service, quarter) pairs, both before and after the change, of the cases that changed.
     edges, activities : ibis Table
         The kept maps (tables :data:`SERVICE_MAP_EDGES` and :data:`SERVICE_MAP_ACTIVITIES`).
+    since : Timestamp, optional
+        The first instant of the earliest quarter of `groups`: a case that started before it is in none of them,
+        which spares working out the quarter of every step to find theirs. None reads every step.
     """
 
     groups: Table
     edges: Table
     activities: Table
+    since: pd.Timestamp | None = None
 
 
 def count_true(flag: BooleanValue) -> IntegerScalar:
@@ -58,22 +64,40 @@ def count_true(flag: BooleanValue) -> IntegerScalar:
 
 def edge_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
     """Per `keys` and edge (source, target): how often it was followed, in how many cases, and the
-    mean, median, p90, min and max seconds between its two events."""
+    mean, median, p90, min and max seconds between its two events.
+
+    The median and the p90 are two aggregates here: beside the count of distinct cases DuckDB works out every
+    aggregate on its slower path, where one aggregate of both quantiles was slower (the kept maps of 10.4M events:
+    6.3 s against 3.8 s).
+    """
     follows = steps.filter(steps.next_activity.notnull())
-    return _by_edge(follows, keys).aggregate(frequency=follows.count(), cases=follows.case_key.nunique(), **_times(follows))
+    seconds = follows.seconds_to_next
+    return _by_edge(follows, keys).aggregate(
+        frequency=follows.count(), cases=follows.case_key.nunique(), mean_seconds=seconds.mean(),
+        **{name: seconds.quantile(quantile) for quantile, name in _QUANTILES.items()},
+        min_seconds=seconds.min(), max_seconds=seconds.max(),
+    )
 
 
 def _by_edge(follows: Table, keys: Sequence[str]) -> GroupedTable:
     return follows.group_by([*keys, follows.activity.name("source"), follows.next_activity.name("target")])
 
 
-def _times(follows: Table) -> dict[str, NumericScalar]:
-    """The statistics of the seconds between the two events of each edge."""
+def _edge_times(follows: Table, keys: Sequence[str]) -> Table:
+    """Per `keys` and edge of `follows` (steps with a next activity): how often it was followed and the mean,
+    median, p90, min and max seconds between its two events: :func:`edge_statistics` without the cases.
+
+    The median and the p90 are one aggregate, both quantiles of one sort of the seconds (at 10.4M events, the
+    kept maps of a month's changed groups in 1.3 s against 2.5 s with two).
+    """
     seconds = follows.seconds_to_next
-    return {
-        "mean_seconds": seconds.mean(), "median_seconds": seconds.median(), "p90_seconds": seconds.quantile(0.9),
-        "min_seconds": seconds.min(), "max_seconds": seconds.max(),
-    }
+    rows = _by_edge(follows, keys).aggregate(
+        frequency=follows.count(), mean_seconds=seconds.mean(), quantiles=seconds.quantile(list(_QUANTILES)),
+        min_seconds=seconds.min(), max_seconds=seconds.max(),
+    )
+    return rows.select(*keys, "source", "target", "frequency", "mean_seconds",
+                       **{name: rows.quantiles[index] for index, name in enumerate(_QUANTILES.values())},
+                       min_seconds=rows.min_seconds, max_seconds=rows.max_seconds)
 
 
 def activity_statistics(steps: Table, keys: Sequence[str] = ()) -> Table:
@@ -113,7 +137,10 @@ def service_maps(
     """
     quarter = ibis.null("string") if first is None else quarter_expr(steps.case_start, zone, first, last)
     steps = steps.mutate(quarter=quarter)
-    finest = _within(steps, _FINEST, changed)
+    recent = steps
+    if changed is not None and changed.since is not None:
+        recent = steps.filter(steps.case_start >= ibis.literal(changed.since.to_pydatetime()).cast(steps.case_start.type()))
+    finest = _within(recent, _FINEST, changed)
     by_quarter, per_activity = edge_statistics(finest, _FINEST), activity_statistics(finest, _FINEST)
     edges, activities = [by_quarter], [per_activity]
     # The statistics that are sums (all of an activity's, an edge's cases) are summed from the finest groups.
@@ -123,10 +150,10 @@ def service_maps(
         activity_sums = activity_sums.union(_outside(changed.activities, _FINEST, changed).select(*per_activity.columns))
     for keys in _ROLLED:
         blanks = {key: ibis.null(steps[key].type()) for key in _FINEST if key not in keys}
-        scoped = _within(steps, keys, changed)
+        scoped = _within(recent if "quarter" in keys else steps, keys, changed)
         follows = scoped.filter(scoped.next_activity.notnull())
         rolled = (
-            _by_edge(follows, keys).aggregate(frequency=follows.count(), **_times(follows))
+            _edge_times(follows, keys)
             .join(_summed(_within(edge_sums, keys, changed), [*keys, "source", "target"], ["cases"]),
                   [*keys, "source", "target"])
             .mutate(**blanks)

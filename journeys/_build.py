@@ -22,7 +22,7 @@ from ibis.expr.types import Table
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, ChangedGroups, service_maps
 from najma.journeys._catalogue import Catalogue
 from najma.journeys._pipeline import JourneyPipeline, with_outcome
-from najma.journeys._quarter import quarter_expr, quarter_zone
+from najma.journeys._quarter import quarter_expr, quarter_start, quarter_zone
 from najma.journeys._store import Store
 
 __all__ = ["build_journeys", "register_catalogue"]
@@ -128,15 +128,17 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
     working = ["_steps", "_fresh"]
     with store.transaction():
         if partial:
-            touched = events.filter(events.batch_id == batch_id).select("service", "case_id").distinct()
+            # A case is named by its integer key (the events, steps and journeys of a store all carry it): matching
+            # on it rather than on (service, case_id) saves comparing long strings over every event.
+            touched = events.filter(events.batch_id == batch_id).select("case_key").distinct()
             store.replace_table("_touched", touched, temporary=True)
-            events = events.semi_join(backend.table("_touched"), ["service", "case_id"])
+            events = events.semi_join(backend.table("_touched"), "case_key")
             # The groups of the maps the touched cases were in before: their old starts.
             journeys = backend.table("journeys")
-            store.replace_table("_before", journeys.semi_join(backend.table("_touched"), ["service", "case_id"])
+            store.replace_table("_before", journeys.semi_join(backend.table("_touched"), "case_key")
                                 .select("service", "start"), temporary=True)
             for table in ("steps", "journeys"):
-                store.delete_matching(table, backend.table("_touched"), ["service", "case_id"])
+                store.delete_matching(table, backend.table("_touched"), ["case_key"])
             working += ["_touched", "_before"]
         parts = _parts(store, events)
         for part in range(parts):
@@ -154,11 +156,12 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
             progress("maps of the touched groups" if partial else "maps")
         changed = None
         if partial:
-            store.replace_table("_groups", _groups(backend.table("_before").union(fresh.select("service", "start")),
-                                                   zone), temporary=True)
+            starts = backend.table("_before").union(fresh.select("service", "start"))
+            store.replace_table("_groups", _groups(starts, zone), temporary=True)
             working.append("_groups")
+            first = _bounds(starts, "start", "start")[0]
             changed = ChangedGroups(backend.table("_groups"), backend.table(SERVICE_MAP_EDGES),
-                                    backend.table(SERVICE_MAP_ACTIVITIES))
+                                    backend.table(SERVICE_MAP_ACTIVITIES), None if first is None else quarter_start(first, zone))
         _keep_maps(store, zone, changed)
         if progress:
             progress("outcomes")

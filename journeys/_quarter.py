@@ -20,7 +20,8 @@ from najma.errors import InvalidEventLogError
 from najma.journeys._tables import JourneyTables
 from najma.journeys._working_time import registered_calendar
 
-__all__ = ["quarter_bounds", "quarter_name", "previous_quarter", "next_quarter", "quarter_of", "quarter_expr", "quarter_zone"]
+__all__ = ["quarter_bounds", "quarter_name", "previous_quarter", "next_quarter", "quarter_of", "quarter_expr", "quarter_start",
+           "quarter_zone"]
 
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
@@ -99,8 +100,7 @@ def quarter_expr(instant: TimestampValue, zone: str, first: pd.Timestamp, last: 
 
     A portable expression (DuckDB and Spark alike): the instant is compared with the first instant of each quarter.
     """
-    label = pd.Timestamp(first).tz_convert(zone)
-    quarter = f"{label.year}Q{label.quarter}"
+    quarter = _quarter_of_instant(first, zone)
     branches = []
     while True:
         _, end = quarter_bounds(quarter, zone)
@@ -109,6 +109,22 @@ def quarter_expr(instant: TimestampValue, zone: str, first: pd.Timestamp, last: 
         branches.append((instant < ibis.literal(end.to_pydatetime()).cast(instant.type()), quarter))
         quarter = next_quarter(quarter)
     return ibis.cases(*branches, else_=quarter) if branches else ibis.literal(quarter)
+
+
+def quarter_start(instant: pd.Timestamp, zone: str) -> pd.Timestamp:
+    """The first instant (UTC) of the quarter of `instant` read in `zone`.
+
+    Examples
+    --------
+    >>> quarter_start(pd.Timestamp("2025-02-10 08:00", tz="UTC"), "Asia/Dubai")
+    Timestamp('2024-12-31 20:00:00+0000', tz='UTC')
+    """
+    return quarter_bounds(_quarter_of_instant(instant, zone), zone)[0]
+
+
+def _quarter_of_instant(instant: pd.Timestamp, zone: str) -> str:
+    label = pd.Timestamp(instant).tz_convert(zone)
+    return f"{label.year}Q{label.quarter}"
 
 
 def quarter_zone(store: JourneyTables) -> str:
