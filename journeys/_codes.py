@@ -19,7 +19,10 @@ resource_code       INTEGER  the resource's code (kind ``resource``), NULL witho
 
 Codes are given in the order the store first sees their case or label (a case's key follows its
 first loaded event; the labels of a load are numbered in their sorted order), and are never given
-again to anything else, so a later load leaves every earlier code as it was. The coding is the
+again to anything else, so a later load leaves every earlier code as it was. A load's events are coded as
+they are written, in one INSERT from the table they were checked in (:func:`insert_statements`: an UPDATE of
+10M events would rewrite their code columns); the events of a store brought up to date, in place
+(:func:`encode_statements`). The coding is the
 store's business: the events keep their text, so every reader sees names, and a build decodes only
 what it writes (see :func:`najma.journeys.steps_expr`). Customers are not coded: no window compares
 them, and a case's customer is one value per case (at 10.2M events their dictionary alone took
@@ -29,7 +32,7 @@ redesign's changed events) carry no codes; the journey pipeline then compares th
 
 from __future__ import annotations
 
-__all__ = ["CODED", "CODE_COLUMNS", "CODE_TABLES", "encode_statements"]
+__all__ = ["CODED", "CODE_COLUMNS", "CODE_TABLES", "encode_statements", "insert_statements"]
 
 #: The text columns of the events that are coded, each with its code column.
 CODED: dict[str, str] = {
@@ -44,18 +47,9 @@ CODE_TABLES: dict[str, dict[str, str]] = {
 }
 
 
-def encode_statements(where: str = "batch_id = $batch") -> tuple[str, ...]:
-    """The statements that code the events matching `where` (by default those of the load ``$batch``).
-
-    New cases and labels are numbered after those the store holds; then the events are given their
-    codes. Fixed names only: `where` is one of najma's own conditions on the events, never user text.
-
-    Examples
-    --------
-    >>> [s.split()[:3] for s in encode_statements()][:2]
-    [['INSERT', 'INTO', 'case_keys'], ['INSERT', 'INTO', 'labels']]
-    """
-    chosen = f"(SELECT * FROM events WHERE {where})"
+def _new_codes(chosen: str) -> tuple[str, ...]:
+    """The statements that number the cases and labels of the events `chosen` that the store has not coded yet,
+    after those it holds: cases in the order of their first event (event_seq), a load's labels in sorted order."""
     cases = f"""INSERT INTO case_keys
         SELECT (SELECT coalesce(max(case_key), 0) FROM case_keys) + row_number() OVER (ORDER BY first_seq), service, case_id
         FROM (SELECT service, case_id, min(event_seq) AS first_seq FROM {chosen} GROUP BY service, case_id) AS fresh
@@ -68,12 +62,45 @@ def encode_statements(where: str = "batch_id = $batch") -> tuple[str, ...]:
         ANTI JOIN (SELECT label FROM labels WHERE kind = '{column}') USING (label)"""
         for column in CODED
     )
+    return (cases, *labels)
+
+
+def _coded(chosen: str, kept: str) -> str:
+    """A SELECT of the columns `kept` of the events `chosen` (aliased ``e``), each with its case's key and its
+    labels' codes (all given)."""
     decoded = " ".join(
         f"LEFT JOIN (SELECT code, label FROM labels WHERE kind = '{column}') AS {column}s ON {column}s.label = e.{column}"
         for column in CODED
     )
-    update = f"""UPDATE events SET case_key = coded.case_key, {", ".join(f"{code} = coded.{code}" for code in CODED.values())}
-        FROM (SELECT e.event_seq, k.case_key, {", ".join(f"{column}s.code AS {code}" for column, code in CODED.items())}
-              FROM {chosen} AS e JOIN case_keys AS k USING (service, case_id) {decoded}) AS coded
+    return f"""SELECT {kept}, k.case_key, {", ".join(f"{column}s.code AS {code}" for column, code in CODED.items())}
+        FROM {chosen} AS e JOIN case_keys AS k USING (service, case_id) {decoded}"""
+
+
+def encode_statements(where: str) -> tuple[str, ...]:
+    """The statements that code, in place, the events already stored that match `where` (a store brought up to date).
+
+    New cases and labels are numbered after those the store holds; then the events are given their
+    codes. Fixed names only: `where` is one of najma's own conditions on the events, never user text.
+
+    Examples
+    --------
+    >>> [s.split()[:3] for s in encode_statements("true")][::5]
+    [['INSERT', 'INTO', 'case_keys'], ['UPDATE', 'events', 'SET']]
+    """
+    chosen = f"(SELECT * FROM events WHERE {where})"
+    update = f"""UPDATE events SET {", ".join(f"{code} = coded.{code}" for code in CODE_COLUMNS)}
+        FROM ({_coded(chosen, "e.event_seq")}) AS coded
         WHERE events.event_seq = coded.event_seq"""
-    return (cases, *labels, update)
+    return (*_new_codes(chosen), update)
+
+
+def insert_statements(staged: str) -> tuple[str, ...]:
+    """The statements that add the events of the table `staged` (the events' columns but the codes) to the
+    events, coded: one INSERT, so that the events are written once, with their codes.
+
+    Examples
+    --------
+    >>> [s.split()[:3] for s in insert_statements("_staged")][::5]
+    [['INSERT', 'INTO', 'case_keys'], ['INSERT', 'INTO', 'events']]
+    """
+    return (*_new_codes(staged), f"INSERT INTO events BY NAME {_coded(staged, 'e.*')}")

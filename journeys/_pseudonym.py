@@ -28,6 +28,7 @@ from najma.journeys._normalise import clean_text
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
+np = lazy_module("numpy")
 
 __all__ = ["Pseudonymiser", "load_key", "default_key_file"]
 
@@ -35,6 +36,9 @@ KEY_ENV = "NAJMA_PSEUDONYM_KEY"
 KEY_FILE_ENV = "NAJMA_KEY_FILE"
 PSEUDONYM_HEX_CHARS = 32
 SHA256_BLOCK_BYTES = 64
+#: The most ids a pseudonymiser remembers with their pseudonyms (about 60 bytes each), so that the batches of
+#: one source hash each customer once: at 10.4M events, 734k customers instead of 5.1M ids hashed batch by batch.
+KNOWN_IDS = 4_000_000
 
 
 def default_key_file() -> Path:
@@ -102,6 +106,7 @@ class Pseudonymiser:
         block = (hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK_BYTES else key).ljust(SHA256_BLOCK_BYTES, b"\0")
         self._pads = [bytes(b ^ 0x5C for b in block), bytes(b ^ 0x36 for b in block)]
         self._engine: duckdb.DuckDBPyConnection | None = None
+        self._known_ids = self._known = pa.array([], pa.string())
 
     @property
     def fingerprint(self) -> str:
@@ -115,20 +120,38 @@ class Pseudonymiser:
     def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonymise an Arrow array of ids, hashing each distinct id once.
 
-        The HMAC is computed by DuckDB over the distinct ids, as
-        ``sha256(outer pad || sha256(inner pad || id))`` (RFC 2104), equal to :meth:`pseudonym`.
+        The ids met before (up to :data:`KNOWN_IDS` of them) keep the pseudonyms they were given; the
+        others are hashed (:meth:`_hashed`) and remembered.
+
+        Examples
+        --------
+        >>> p = Pseudonymiser(b"secret")
+        >>> first, again = p.array(pa.array(["a", "b", "a"])), p.array(pa.array(["c", "a", None]))
+        >>> again.to_pylist() == [p.pseudonym("c"), p.pseudonym("a"), None] and first[0] == again[1]
+        True
         """
-        encoded = pc.dictionary_encode(pc.cast(values, pa.string()))
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
+        values = pc.cast(values, pa.string())
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        # The known ids come first, in their order, so the dictionary is them followed by the new ids.
+        encoded = pc.dictionary_encode(pa.chunked_array([self._known_ids, *chunks], pa.string())).combine_chunks()
+        dictionary = encoded.dictionary
+        if len(dictionary) > KNOWN_IDS and len(self._known_ids):  # too many to remember: start again from these
+            self._known_ids = self._known = pa.array([], pa.string())
+            return self.array(values)
+        known = len(self._known_ids)
+        self._known_ids, self._known = dictionary, pa.concat_arrays([self._known, self._hashed(dictionary.slice(known))])
+        return pc.take(self._known, encoded.indices.slice(known))
+
+    def _hashed(self, ids: pa.Array) -> pa.Array:
+        """The pseudonyms of distinct `ids`, in their order, computed by DuckDB as
+        ``sha256(outer pad || sha256(inner pad || id))`` (RFC 2104), equal to :meth:`pseudonym`."""
         if self._engine is None:
             self._engine = duckdb.connect()
-        ids = pa.table({"id": encoded.dictionary})  # noqa: F841 - read by the query below (order kept)
-        mapped = self._engine.sql(
-            "SELECT left(sha256(?::BLOB || unhex(sha256(?::BLOB || encode(id)))), ?) AS pseudonym FROM ids",
+        unseen = pa.table({"id": ids})  # noqa: F841 - read by the query below (order kept)
+        return self._engine.sql(
+            "SELECT left(sha256(?::BLOB || unhex(sha256(?::BLOB || encode(id)))), ?) AS pseudonym FROM unseen",
             params=[*self._pads, PSEUDONYM_HEX_CHARS],
-        ).to_arrow_table().column(0)
-        return pc.take(mapped.combine_chunks(), encoded.indices)
+        ).to_arrow_table().column(0).combine_chunks()
 
     def ids(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         """Pseudonymise customer ids as they are loaded: as text, trimmed, blank text as null.

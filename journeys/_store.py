@@ -29,7 +29,7 @@ from duckdb import ColumnExpression, ConstantExpression
 
 from najma._lazy import lazy_module
 from najma.errors import InvalidEventLogError, InvalidParameterError, OutdatedStoreError, StoreError
-from najma.journeys._codes import CODE_COLUMNS, encode_statements
+from najma.journeys._codes import CODE_COLUMNS, insert_statements
 from najma.journeys._mapping import XES_MAPPING, ColumnMapping
 from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
@@ -62,6 +62,8 @@ Rows: TypeAlias = "Table | pd.DataFrame | pa.Table"
 
 #: What an event is: every canonical column but its place (event_seq, batch_id). Fixed names, never user text.
 _IDENTITY = ", ".join(c for c in STAGE_COLUMNS if c != ROW)
+#: The temporary table that holds a load's events until they are checked and coded (the events' columns but the codes).
+_STAGED = "_staged"
 #: What `repeats` may ask of identical events within one file.
 _REPEATS = ("keep", "quarantine")
 #: How long opening a store waits for another process to let go of it (a command, or a dashboard
@@ -603,6 +605,8 @@ class Store:
             self.con.execute("SET TimeZone = ?", [tz])
             batch_id = self._next_batch_id()
             first_seq = self.con.execute("SELECT coalesce(max(event_seq), 0) + 1 FROM events").fetchall()[0][0]
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGED} AS SELECT * EXCLUDE ({', '.join(CODE_COLUMNS)}) "
+                             "FROM events LIMIT 0")
             seen_columns: set[str] = set()
 
             def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
@@ -624,10 +628,11 @@ class Store:
             self._quarantine_rejects(source, batch_id, pseudonymiser)
             repeated = self._repeats(source, batch_id, first_seq, quarantine=repeats == "quarantine")
             self._quarantine_loaded_before(source, batch_id, first_seq)
-            elsewhere = 0 if service is not None else self._cases_elsewhere(batch_id, default_service)
-            for statement in encode_statements():
-                self.con.execute(statement, {"batch": batch_id})
-            loaded = self.con.execute("SELECT count(*) FROM events WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
+            elsewhere = 0 if service is not None else self._cases_elsewhere(default_service)
+            loaded = self.n_rows(_STAGED)
+            for statement in insert_statements(_STAGED):  # the events are written once, with their codes
+                self.con.execute(statement)
+            self.drop_table(_STAGED)
             quarantined = self.con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]).fetchall()[0][0]
             seconds = time.perf_counter() - started
             self.con.execute(
@@ -689,7 +694,7 @@ class Store:
 
     def _stage(self, batch: pa.RecordBatch, cleaned: pa.RecordBatch, normaliser: Normaliser, batch_id: int,
                first_seq: int, source: Source) -> None:
-        """Normalise one batch: good rows into the events, bad rows into quarantine.
+        """Normalise one batch: good rows into the staged events (:data:`_STAGED`), bad rows into quarantine.
 
         `cleaned` is the batch with its text cleaned (:func:`najma.journeys._normalise.with_clean_text`).
         The good rows are inserted in one pass; the batch is read a second time only when some
@@ -703,10 +708,9 @@ class Store:
             *(name for name in STAGE_COLUMNS if name != ROW),
             seq.alias("event_seq"),
             ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"),
-            *(ConstantExpression(None).cast(kind).alias(name) for name, kind in CODE_COLUMNS.items()),  # coded at the end
-        ).insert_into("events")
+        ).insert_into(_STAGED)
         lowest = pc.min(batch.column(ROW)).as_py() + first_seq
-        loaded = self.con.execute("SELECT count(*) FROM events WHERE event_seq >= ?", [lowest]).fetchall()[0][0]
+        loaded = self.con.execute(f"SELECT count(*) FROM {_STAGED} WHERE event_seq >= ?", [lowest]).fetchall()[0][0]
         if loaded == batch.num_rows:
             return
         relation.filter("_reason IS NOT NULL").select(
@@ -744,7 +748,7 @@ class Store:
         ).insert_into("quarantine")
 
     def _repeats(self, source: Source, batch_id: int, first_seq: int, *, quarantine: bool) -> int:
-        """Count the events of the batch equal in every column to an earlier event of the same source;
+        """Count the staged events equal in every column to an earlier event of the same source;
         with `quarantine`, move them to the quarantine with the first copy's place.
 
         Only the events whose hash is shared are compared column by column, so a source without
@@ -752,12 +756,12 @@ class Store:
         """
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _repeats AS
-            WITH shared AS (SELECT hash({_IDENTITY}) AS h FROM events WHERE batch_id = $batch GROUP BY h HAVING count(*) > 1)
+            WITH shared AS (SELECT hash({_IDENTITY}) AS h FROM {_STAGED} GROUP BY h HAVING count(*) > 1)
             SELECT event_seq, 'repeat of ' || $unit || ' ' || (first - $first) || ' of the same file' AS reason FROM (
-                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_IDENTITY}) AS first FROM events
-                WHERE batch_id = $batch AND hash({_IDENTITY}) IN (SELECT h FROM shared))
+                SELECT event_seq, min(event_seq) OVER (PARTITION BY {_IDENTITY}) AS first FROM {_STAGED}
+                WHERE hash({_IDENTITY}) IN (SELECT h FROM shared))
             WHERE event_seq <> first""",
-            {"batch": batch_id, "unit": source.unit, "first": first_seq},
+            {"unit": source.unit, "first": first_seq},
         )
         repeated = self.n_rows("_repeats")
         if quarantine and repeated:
@@ -766,44 +770,57 @@ class Store:
         return repeated
 
     def _quarantine_loaded_before(self, source: Source, batch_id: int, first_seq: int) -> None:
-        """Quarantine the events of the batch that earlier batches loaded, matched as a multiset per case.
+        """Quarantine the staged events that earlier batches loaded, matched as a multiset per case.
 
         Of `k` equal events of the batch and `m` equal events stored before, ``max(0, k - m)`` stay:
         the copies of each side are numbered in load order, and a copy of the batch whose number a
         stored copy has too is that stored event, loaded again. Events are compared as one row value,
         in which missing values are equal. Only the cases that both the batch and earlier batches
-        hold are compared.
+        hold are compared: those of ``case_keys`` (every stored event's case, coded), whose stored
+        events are found by their key, within the times of the batch's events of those cases (an
+        event at another time equals none of them, and the copies of an event all share its time).
         """
-        copies = f"row({_IDENTITY}) AS event, row_number() OVER (PARTITION BY {_IDENTITY} ORDER BY event_seq) AS copy"
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _loaded_before AS
-            WITH shared AS (SELECT service, case_id FROM events WHERE batch_id = $batch
-                            INTERSECT SELECT service, case_id FROM events WHERE batch_id <> $batch),
-            fresh AS (SELECT event_seq, {copies} FROM events SEMI JOIN shared USING (service, case_id) WHERE batch_id = $batch),
-            stored AS (SELECT batch_id, {copies} FROM events SEMI JOIN shared USING (service, case_id) WHERE batch_id <> $batch)
-            SELECT f.event_seq, 'already loaded in batch ' || s.batch_id AS reason
-            FROM fresh f JOIN stored s USING (event, copy)""",
-            {"batch": batch_id},
-        )
-        if self.n_rows("_loaded_before"):
-            self._move_to_quarantine("_loaded_before", source, batch_id, first_seq)
-        self.drop_table("_loaded_before")
+        if not self.n_rows("case_keys"):
+            return
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE _shared AS
+            SELECT case_key, service, case_id FROM case_keys SEMI JOIN {_STAGED} USING (service, case_id)""")
+        first, last = self.con.execute(
+            f"SELECT min(timestamp), max(timestamp) FROM {_STAGED} SEMI JOIN _shared USING (service, case_id)").fetchall()[0]
+        if first is not None:
+            copies = f"row({_IDENTITY}) AS event, row_number() OVER (PARTITION BY {_IDENTITY} ORDER BY event_seq) AS copy"
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _loaded_before AS
+                WITH fresh AS (SELECT event_seq, {copies} FROM {_STAGED} SEMI JOIN _shared USING (service, case_id)),
+                stored AS (SELECT batch_id, {copies} FROM events
+                           WHERE case_key IN (SELECT case_key FROM _shared) AND timestamp BETWEEN $first AND $last)
+                SELECT f.event_seq, 'already loaded in batch ' || s.batch_id AS reason
+                FROM fresh f JOIN stored s USING (event, copy)""",
+                {"first": first, "last": last},
+            )
+            if self.n_rows("_loaded_before"):
+                self._move_to_quarantine("_loaded_before", source, batch_id, first_seq)
+            self.drop_table("_loaded_before")
+        self.drop_table("_shared")
 
-    def _cases_elsewhere(self, batch_id: int, default_service: str) -> int:
-        """How many cases of the batch, in the service named after its file, the store holds under another service."""
+    def _cases_elsewhere(self, default_service: str) -> int:
+        """How many staged cases, in the service named after their file, the store or the batch holds under another service."""
+        named = self.con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_STAGED} WHERE service = ? LIMIT 1)", [default_service])
+        if not named.fetchall()[0][0]:
+            return 0
         return self.con.execute(
-            """SELECT count(DISTINCT case_id) FROM events e WHERE batch_id = $batch AND service = $service
-            AND EXISTS (SELECT 1 FROM events o WHERE o.case_id = e.case_id AND o.service <> $service)""",
-            {"batch": batch_id, "service": default_service}).fetchall()[0][0]
+            f"""SELECT count(DISTINCT case_id) FROM {_STAGED} WHERE service = $service AND case_id IN (
+                SELECT case_id FROM case_keys WHERE service <> $service
+                UNION ALL SELECT case_id FROM {_STAGED} WHERE service <> $service)""",
+            {"service": default_service}).fetchall()[0][0]
 
     def _move_to_quarantine(self, table: str, source: Source, batch_id: int, first_seq: int) -> None:
-        """Move the events listed in the temporary `table` (event_seq, reason) from the events to the quarantine."""
+        """Move the events listed in the temporary `table` (event_seq, reason) from the staged events to the quarantine."""
         self.con.execute(
             f"""INSERT INTO quarantine SELECT ?, ?, e.event_seq - ?, ?, NULL, d.reason, to_json(e)
-            FROM {table} d JOIN (SELECT * EXCLUDE ({", ".join(CODE_COLUMNS)}) FROM events) e USING (event_seq)""",
+            FROM {table} d JOIN {_STAGED} e USING (event_seq)""",
             [batch_id, source.name, first_seq, source.unit],
         )
-        self.con.execute(f"DELETE FROM events WHERE event_seq IN (SELECT event_seq FROM {table})")
+        self.con.execute(f"DELETE FROM {_STAGED} WHERE event_seq IN (SELECT event_seq FROM {table})")
 
 
 def _quoted(path: str) -> str:
