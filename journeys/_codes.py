@@ -24,7 +24,7 @@ they are written, in one INSERT from the table they were checked in (:func:`inse
 10M events would rewrite their code columns); the events of a store brought up to date, in place
 (:func:`encode_statements`). The coding is the
 store's business: the events keep their text, so every reader sees names, and a build decodes only
-what it writes (see :func:`najma.journeys.steps_expr`). Customers are not coded: no window compares
+what it writes (see :func:`najma.journeys.steps_expr` and :class:`StoreCodes`). Customers are not coded: no window compares
 them, and a case's customer is one value per case (at 10.2M events their dictionary alone took
 longer to make than the build saved). Events read elsewhere (Parquet on Spark, a
 redesign's changed events) carry no codes; the journey pipeline then compares their text itself.
@@ -32,7 +32,11 @@ redesign's changed events) carry no codes; the journey pipeline then compares th
 
 from __future__ import annotations
 
-__all__ = ["CODED", "CODE_COLUMNS", "CODE_TABLES", "encode_statements", "insert_statements"]
+from dataclasses import dataclass
+
+from ibis.expr.types import Table
+
+__all__ = ["CODED", "CODE_COLUMNS", "CODE_TABLES", "StoreCodes", "encode_statements", "insert_statements"]
 
 #: The text columns of the events that are coded, each with its code column.
 CODED: dict[str, str] = {
@@ -104,3 +108,37 @@ def insert_statements(staged: str) -> tuple[str, ...]:
     [['INSERT', 'INTO', 'case_keys'], ['INSERT', 'INTO', 'events']]
     """
     return (*_new_codes(staged), f"INSERT INTO events BY NAME {_coded(staged, 'e.*')}")
+
+
+@dataclass(frozen=True)
+class StoreCodes:
+    """The store's codes, as the journey pipeline reads them: the labels of the dictionary codes and the case of each key.
+
+    Parameters
+    ----------
+    labels : ibis Table
+        The store's ``labels`` (kind, code, label).
+    case_keys : ibis Table
+        The store's ``case_keys`` (case_key, service, case_id).
+    """
+
+    labels: Table
+    case_keys: Table
+
+    def decoded(self, rows: Table, kind: str, columns: dict[str, str]) -> Table:
+        """`rows` with each code column of `columns` (code column: name) replaced by its label of `kind`.
+
+        Examples
+        --------
+        >>> import ibis
+        >>> codes = StoreCodes(ibis.memtable({"kind": ["activity"], "code": [1], "label": ["Apply"]}), None)
+        >>> codes.decoded(ibis.memtable({"step": [7], "code_of": [1]}), "activity", {"code_of": "activity"}).to_pandas()
+           step activity
+        0     7    Apply
+        """
+        labels = self.labels.filter(self.labels.kind == kind)
+        for code, name in columns.items():
+            dictionary = labels.select(_code=labels.code, _label=labels.label).view()
+            joined = rows.left_join(dictionary, rows[code] == dictionary._code)
+            rows = joined.select(*(column for column in rows.columns if column != code), **{name: dictionary._label})
+        return rows

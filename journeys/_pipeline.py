@@ -8,7 +8,10 @@ so an engine only decides where a stage's result is kept.
 
 ``steps`` holds every event with its place in its case (ordered by timestamp, then event_seq),
 its case's start and key (an integer that names the case: the store's ``case_key``, given at
-ingest, or for events read elsewhere the event_seq of the case's first event), its successor and the seconds until it, and whether it repeats an activity of its case.
+ingest, or for events read elsewhere the event_seq of the case's first event), its successor and the
+seconds until it, whether it repeats an activity of its case, and its roles. On a store's coded events
+the steps hold codes and no text, and a case's facts that its order does not change (customer, start,
+end, cost...) are read from its events by key: only what is written is decoded (see :func:`steps_expr`).
 ``journeys`` holds one row per case with its metrics and variant. A case whose events name no
 customer is its own customer (``service/case_id``), so that every count of customers counts cases
 when a log has no customer column (see :mod:`najma.journeys._columns`).
@@ -49,7 +52,7 @@ from ibis.expr.types import BooleanValue, Table
 
 from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
-from najma.journeys._codes import CODE_COLUMNS, CODED
+from najma.journeys._codes import CODE_COLUMNS, CODED, StoreCodes
 from najma.journeys._tables import JourneyTables
 from najma.journeys._working_time import (
     WorkCalendar,
@@ -59,7 +62,7 @@ from najma.journeys._working_time import (
     with_working_time,
 )
 
-__all__ = ["JourneyPipeline", "StoreCodes", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
+__all__ = ["JourneyPipeline", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -186,39 +189,6 @@ class JourneyPipeline:
         """
         days = self.calendar_days(first, last)
         return self.outcome(self.journeys(self.steps(events), events), as_of, None if days is None else ibis.memtable(days))
-
-
-@dataclass(frozen=True)
-class StoreCodes:
-    """The store's codes, as the journey pipeline reads them: the labels of the dictionary codes and the case of each key.
-
-    Parameters
-    ----------
-    labels : ibis Table
-        The store's ``labels`` (kind, code, label).
-    case_keys : ibis Table
-        The store's ``case_keys`` (case_key, service, case_id).
-    """
-
-    labels: Table
-    case_keys: Table
-
-    def decoded(self, rows: Table, kind: str, columns: dict[str, str]) -> Table:
-        """`rows` with each code column of `columns` (code column: name) replaced by its label of `kind`.
-
-        Examples
-        --------
-        >>> codes = StoreCodes(ibis.memtable({"kind": ["activity"], "code": [1], "label": ["Apply"]}), None)
-        >>> codes.decoded(ibis.memtable({"step": [7], "code_of": [1]}), "activity", {"code_of": "activity"}).to_pandas()
-           step activity
-        0     7    Apply
-        """
-        labels = self.labels.filter(self.labels.kind == kind)
-        for code, name in columns.items():
-            dictionary = labels.select(_code=labels.code, _label=labels.label).view()
-            joined = rows.left_join(dictionary, rows[code] == dictionary._code)
-            rows = joined.select(*(column for column in rows.columns if column != code), **{name: dictionary._label})
-        return rows
 
 
 def steps_expr(events: Table, roles: Table, codes: StoreCodes | None = None) -> Table:
