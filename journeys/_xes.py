@@ -4,6 +4,9 @@ The file is parsed with lxml's ``iterparse``: one trace is held in memory at a t
 does not grow with the file. Events are numbered in document order from 1 (the ``_row`` of
 every event, its unit "event"), so a quarantined event can be found again even in a file
 written on one line. The file may be compressed or zipped (see :class:`~najma.journeys._sources.Packed`).
+A large plain file is cut at trace boundaries and its chunks parsed in parallel by worker
+processes, with the same code and options (see :mod:`najma.journeys._xes_split`); a compressed
+or zipped one is read in one stream.
 
 Documents that declare a DTD are refused, wherever the declaration stands and in whatever
 encoding the document is written: the prolog is first read by libxml2 itself, with a parser
@@ -19,7 +22,7 @@ their own value and their children are ignored, as pm4py's reader does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -27,15 +30,16 @@ import pyarrow as pa
 from lxml import etree
 
 from najma.journeys._sources import ROW, FileSource, _one_line
+from najma.journeys._xes_split import SplitLog, parallel_chunks, renumbered, split_log
 
-__all__ = ["XesSource", "prolog_problem", "xml_problem"]
+__all__ = ["XesSource", "events", "parser_options", "prolog_problem", "xml_problem"]
 
 XES_BATCH_EVENTS = 100_000
 PROLOG_CHUNK_BYTES = 1 << 16
 DTD_REFUSED = "it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety"
 
 
-def _parser_options() -> dict[str, bool]:
+def parser_options() -> dict[str, bool]:
     return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
@@ -80,7 +84,7 @@ def prolog_problem(stream: BinaryIO) -> str | None:
     >>> prolog_problem(io.BytesIO('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE log><log/>'.encode("utf-16")))
     'it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety'
     """
-    parser = etree.XMLParser(target=_Prolog(), **_parser_options())
+    parser = etree.XMLParser(target=_Prolog(), **parser_options())
     seen = False
     try:
         while chunk := stream.read(PROLOG_CHUNK_BYTES):
@@ -117,6 +121,7 @@ class XesSource(FileSource):
     """An XES file, perhaps compressed or zipped (see :class:`FileSource`), streamed one trace at a time."""
 
     _checked: bool = False
+    _position: int = 0  # how far the file was read in chunks (see _split)
 
     def __post_init__(self) -> None:
         self.unit = "event"
@@ -136,42 +141,78 @@ class XesSource(FileSource):
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         self.check()  # done already when the source came from open_source; never skipped, for safety
-        with self.guarded(etree.XMLSyntaxError), self._open() as reading:
-            yield from self._parse(reading.stream)
-
-    def _parse(self, stream: BinaryIO) -> Iterator[pa.RecordBatch]:
-        """Yield the events in document order, a batch at the end of a trace once enough are gathered.
-
-        Events outside any trace are kept too, without a case (they are quarantined for it).
-        """
-        parser = etree.iterparse(stream, events=("end",), tag=("{*}event", "{*}trace"), remove_comments=True,
-                                 **_parser_options())
-        rows = _Rows(1)
-        traces, trace, first = 0, None, 0
-        for _, element in parser:
-            parent = element.getparent()
-            if parent is not trace:  # not one more event of the trace being read
-                if _local(element.tag) == "trace":
-                    traces += 1
-                    if trace is not element:  # a trace without events
-                        first = len(rows)
-                    rows.share(first, _attributes(element))
-                    _free(element, parent)
-                    trace = None
-                    if len(rows) >= XES_BATCH_EVENTS:
-                        yield rows.batch()
-                        rows = _Rows(rows.next_number)
-                    continue
-                if _local(parent.tag) == "trace":  # the first event of a trace
-                    trace, first = parent, len(rows)
-                elif parent.getparent() is not None:  # an <event> nested in an attribute is not an event
-                    continue
-            rows.add(element)
-            element.clear(keep_tail=False)
-        if not traces and rows.next_number == 1:
+        split = None if self._packing().packed else split_log(self.path)
+        if split is None:
+            found = yield from self._serial()
+        else:
+            found = yield from self._split(split)
+        if not found:
             raise self.fail("no <trace> or <event> elements: this is not an XES event log")
-        if len(rows):
-            yield rows.batch()
+
+    def progress(self) -> int:
+        return max(super().progress(), self._position)
+
+    def _serial(self, skip: int = 0) -> Generator[pa.RecordBatch, None, int]:
+        """Read the file in one stream; leave out its first `skip` events; return how many traces and events it has."""
+        with self.guarded(etree.XMLSyntaxError), self._open() as reading:
+            return (yield from events(reading.stream, skip))
+
+    def _split(self, split: SplitLog) -> Generator[pa.RecordBatch, None, int]:
+        """Read the file's chunks in worker processes, in file order; on any failure, read on in one stream.
+
+        A failure (not well-formed XML, a split that was no trace boundary, a worker that died) is
+        left to the one-stream reader to say, from the start of the file: the events already
+        yielded are left out, so nothing is read twice, and the error names the line it names.
+        """
+        read, found = 0, 0
+        with parallel_chunks(split) as chunks:
+            for chunk in chunks:
+                if chunk is None:
+                    break
+                for batch in chunk.batches:
+                    yield renumbered(batch, read)
+                read += chunk.events
+                found += chunk.found
+                self._position = chunk.end
+            else:
+                return found
+        return (yield from self._serial(skip=read))  # the workers are stopped by now
+
+
+def events(stream: BinaryIO, skip: int = 0) -> Generator[pa.RecordBatch, None, int]:
+    """Yield the events of the XES document `stream` in document order, numbered from 1, as Arrow batches.
+
+    A batch ends at the end of a trace once enough events are gathered. Events outside any trace
+    are kept too, without a case (they are quarantined for it). The first `skip` events are left
+    out (they are numbered all the same). It returns how many traces and events were found.
+    """
+    parser = etree.iterparse(stream, events=("end",), tag=("{*}event", "{*}trace"), remove_comments=True,
+                             **parser_options())
+    rows = _Rows(1)
+    traces, trace, first = 0, None, 0
+    for _, element in parser:
+        parent = element.getparent()
+        if parent is not trace:  # not one more event of the trace being read
+            if _local(element.tag) == "trace":
+                traces += 1
+                if trace is not element:  # a trace without events
+                    first = len(rows)
+                rows.share(first, _attributes(element))
+                _free(element, parent)
+                trace = None
+                if len(rows) >= XES_BATCH_EVENTS:
+                    yield from rows.batch(skip)
+                    rows = _Rows(rows.next_number)
+                continue
+            if _local(parent.tag) == "trace":  # the first event of a trace
+                trace, first = parent, len(rows)
+            elif parent.getparent() is not None:  # an <event> nested in an attribute is not an event
+                continue
+        rows.add(element)
+        element.clear(keep_tail=False)
+    if len(rows):
+        yield from rows.batch(skip)
+    return traces + rows.next_number - 1
 
 
 def _local(tag: object) -> str:
@@ -243,11 +284,13 @@ class _Rows:
             del column[first:]  # an event attribute of the same name gives way, as before
             column.extend([value] * (self.count - first))
 
-    def batch(self) -> pa.RecordBatch:
-        """The events as an Arrow batch: one text column per key, then their numbers."""
+    def batch(self, skip: int = 0) -> Iterator[pa.RecordBatch]:
+        """The events numbered above `skip` as an Arrow batch (none if there are none): one text column per key, then their numbers."""
+        if self.next_number - 1 <= skip:
+            return
         arrays = {}
         for key, column in self.columns.items():
             column.extend([None] * (self.count - len(column)))
             arrays[key] = pa.array(column, pa.string())
         arrays[ROW] = pa.array(range(self.first_number, self.next_number), pa.int64())
-        return pa.RecordBatch.from_pydict(arrays)
+        yield pa.RecordBatch.from_pydict(arrays).slice(max(skip + 1 - self.first_number, 0))
