@@ -19,6 +19,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from najma.errors import StoreError
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, ChangedGroups, service_maps
 from najma.journeys._catalogue import Catalogue
 from najma.journeys._pipeline import JourneyPipeline, with_outcome
@@ -28,13 +29,13 @@ from najma.journeys._store import Store
 __all__ = ["build_journeys", "register_catalogue"]
 
 Progress = Callable[[str], None]
-#: The memory (bytes) a build takes per event of a part: the peak resident memory of a build in one
-#: part, above the process's imports, over its events. Under a memory limit (``$NAJMA_MEMORY_LIMIT``)
-#: the build works through the cases in parts that each fit half of it, so that DuckDB seldom spills.
-#: Measured with ``benchmarks/journey_build.py`` (its "bytes per event" line, run without a limit;
-#: update this figure from it): on coded events, 813 to 829 at 2.0M events (1.6 GB); before the
-#: coding, 960 to 978 at 1.0M, 799 to 816 at 2.0M, 691 at 10.4M (6.9 GB). Under a limit DuckDB takes
-#: what the limit allows: at 10.4M events and 3GB, six parts peak at 3.3 GB, in the first part.
+#: The memory (bytes) a build takes per event of a part: the peak resident memory of a build in one part, above
+#: the process's imports, over its events, with the narrow coded steps. Under a memory limit
+#: (``$NAJMA_MEMORY_LIMIT``, of which DuckDB is given :data:`najma.journeys._store.DUCKDB_SHARE`) the build works
+#: through the cases in parts that each fit half of the limit, so that DuckDB seldom spills. Measured with
+#: ``benchmarks/journey_build.py`` (its "bytes per event" line, run without a limit; update this figure from it):
+#: 463 at 10.4M events (4.6 GB), 719 at 1.0M (a fixed part weighs more in a small build). At 10.4M events under
+#: 3GB: 4 parts, 30.5 s, peak 2,937 MiB.
 BUILD_BYTES_PER_EVENT = 470
 #: The catalogue's facts per service, as kept in the store's ``service_settings`` table.
 SERVICE_SETTINGS: dict[str, str] = {
@@ -118,7 +119,15 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         abandoned) are written again.
     progress : callable, optional
         Called with the name of each stage as it starts.
+
+    Raises
+    ------
+    StoreError
+        If the store reads the tables of a Spark build (:func:`najma.spark.attach_to_store`): they are built on Spark.
     """
+    if store.table_kind("events") == "VIEW":
+        raise StoreError(f"{store.path} reads the events, steps and journeys of a Spark build; build them again on "
+                         "Spark (najma.spark.build_on_spark) and attach that build", parameter="store")
     backend = store.backend
     events = backend.table("events")
     pipeline = JourneyPipeline.of(store)
@@ -146,8 +155,8 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
                 progress(f"steps and journeys, part {part + 1} of {parts}")
             # A case's events are all in one part: the part is its key's remainder (keys are given in turn).
             chosen = events if parts == 1 else events.filter(events.case_key % parts == part)
-            # All the step facts live in memory for the journeys; the store keeps the columns that
-            # maps and variants read, which saves writing the events' text columns a second time.
+            # The steps of the part, coded, stay aside for the journeys; the store keeps their decoded columns
+            # (STEPS_KEPT), those that maps and variants read.
             store.replace_table("_steps", pipeline.steps(chosen), temporary=True)
             _write(store, "steps", pipeline.kept_steps(backend.table("_steps")), append=partial or part > 0)
             _write(store, "_fresh", pipeline.journeys(backend.table("_steps"), chosen), append=part > 0, temporary=True)

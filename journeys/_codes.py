@@ -24,7 +24,7 @@ they are written, in one INSERT from the table they were checked in (:func:`inse
 10M events would rewrite their code columns); the events of a store brought up to date, in place
 (:func:`encode_statements`). The coding is the
 store's business: the events keep their text, so every reader sees names, and a build decodes only
-what it writes (see :func:`najma.journeys.steps_expr` and :class:`StoreCodes`). Customers are not coded: no window compares
+what it writes (see :func:`najma.journeys._pipeline.steps_expr` and :class:`StoreCodes`). Customers are not coded: no window compares
 them, and a case's customer is one value per case (at 10.2M events their dictionary alone took
 longer to make than the build saved). Events read elsewhere (Parquet on Spark, a
 redesign's changed events) carry no codes; the journey pipeline then compares their text itself.

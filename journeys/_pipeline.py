@@ -50,6 +50,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import BooleanValue, Table
 
+from najma.errors import InvalidParameterError
 from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
 from najma.journeys._codes import CODE_COLUMNS, CODED, StoreCodes
@@ -62,17 +63,15 @@ from najma.journeys._working_time import (
     with_working_time,
 )
 
-__all__ = ["JourneyPipeline", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "VARIANT_SEP", "ROLE_FLAGS", "STEPS_KEPT"]
+__all__ = ["JourneyPipeline", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "has_role", "VARIANT_SEP", "STEPS_KEPT"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
-#: The roles a step may have, each a bit of its ``roles`` (see :func:`has_role`).
-ROLE_FLAGS: tuple[str, ...] = tuple(ROLES)
-_ROLE_BITS: dict[str, int] = {role: 1 << bit for bit, role in enumerate(ROLE_FLAGS)}
+#: Each role of the catalogue's :data:`~najma.journeys._catalogue.ROLES` as a bit of a step's ``roles`` (see :func:`has_role`).
+_ROLE_BITS: dict[str, int] = {role: 1 << bit for bit, role in enumerate(ROLES)}
 _ACTOR_ROLES = {"customer_step": "customer", "staff_step": "staff", "system_step": "system"}
-#: The columns of the steps table an engine keeps. The role flags are counted into the journeys
-#: and not kept: no map, variant or conformance question reads them, and they were a third of the
-#: time it takes to write the table.
+#: The columns of the steps table an engine keeps (decoded, see :func:`kept_steps`). A step's roles are counted
+#: into the journeys and not kept: no map, variant or conformance question reads them.
 STEPS_KEPT: tuple[str, ...] = (
     "service", "case_id", "event_seq", "activity", "timestamp", "case_start", "case_key", "position", "next_activity", "seconds_to_next",
     "occurrence", "self_loop", "repetition",
@@ -200,8 +199,9 @@ def steps_expr(events: Table, roles: Table, codes: StoreCodes | None = None) -> 
     their successor as ``next_activity_code``, and no service, case id, customer or other fact that
     the order does not change (:func:`kept_steps` and :func:`journeys_expr` decode them, and read the
     rest from the events). A window sorts every column it carries. Other events (a redesign's,
-    Spark's) are put in order on their text and keep every column. The steps are the same either way, but for the values
-    of ``case_key`` when the events carry none (see :func:`_text_order`).
+    Spark's) are put in order on their text and keep every column. What :func:`kept_steps` and
+    :func:`journeys_expr` make of them is the same either way, but for the values of ``case_key``
+    when the events carry none (see :func:`_text_order`).
 
     Parameters
     ----------
@@ -226,15 +226,20 @@ def kept_steps(steps: Table, codes: StoreCodes | None = None) -> Table:
 
     Coded steps are decoded: their case's service and id from its key, their activities from their codes.
     """
-    if "activity_code" not in steps.columns:
+    if not _is_coded(steps):
         return steps.select(*STEPS_KEPT)
     named = steps.join(codes.case_keys, "case_key")
     return codes.decoded(named, "activity", {"activity_code": "activity", "next_activity_code": "next_activity"}).select(
         *STEPS_KEPT)
 
 
+def _is_coded(steps: Table) -> bool:
+    """Whether `steps` carry the store's codes in place of their text (see :func:`steps_expr`)."""
+    return CODED["activity"] in steps.columns
+
+
 def has_role(steps: Table, role: str) -> BooleanValue:
-    """Whether each of `steps` has `role` (one of :data:`ROLE_FLAGS`): a bit of its ``roles``.
+    """Whether each of `steps` has `role` (one of :data:`najma.journeys._catalogue.ROLES`): a bit of its ``roles``.
 
     The roles of a step are one integer, a bit per role, so that a window carries one column, not one per role.
     """
@@ -321,9 +326,18 @@ def journeys_expr(steps: Table, documents: Table, codes: StoreCodes | None = Non
         The store's codes, which coded steps need.
     events : ibis Table, optional
         The events of the steps, which coded steps need: the facts of a case that its order does not
-        change are read from its events by its key (:func:`_case_facts`). Without it, from the steps.
+        change are read from its events by its key (:func:`_case_facts`). Text steps need neither:
+        they are summed up on their own columns.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the steps are coded and `codes` or `events` is missing.
     """
-    coded = "activity_code" in steps.columns
+    coded = _is_coded(steps)
+    if coded and (codes is None or events is None):
+        raise InvalidParameterError("The 'codes' and 'events' parameters of journeys_expr must be given with coded steps. "
+                                    "Got None instead.", parameter="events")
     activity, channel, agency = (CODED[name] if coded else name for name in ("activity", "channel", "agency"))
     # A variant is found by an order-sensitive key (a sum of hashes of activity and position), so
     # that the costly ordered text of a variant is built once per variant, not once per case.
@@ -432,7 +446,7 @@ def document_supplies(steps: Table, documents: Table) -> Table:
 def _documents_asked_again(steps: Table, documents: Table, codes: StoreCodes | None) -> Table:
     """Per case key, its supplies of a document it had already supplied: supplies less distinct documents."""
     submissions = steps.filter(has_role(steps, "document_submission")).mutate(document_submission=True)
-    if "activity_code" in steps.columns:
+    if _is_coded(steps):
         named = submissions.select("case_key", "activity_code", "document_submission").join(
             codes.case_keys.select("case_key", "service"), "case_key")
         submissions = codes.decoded(named, "activity", {"activity_code": "activity"})

@@ -123,8 +123,8 @@ def quarter_start(instant: pd.Timestamp, zone: str) -> pd.Timestamp:
 
 
 def _quarter_of_instant(instant: pd.Timestamp, zone: str) -> str:
-    label = pd.Timestamp(instant).tz_convert(zone)
-    return f"{label.year}Q{label.quarter}"
+    """The quarter of one instant (tz-aware), read in `zone`: :func:`quarter_of` of a single value."""
+    return quarter_of(pd.Series([pd.Timestamp(instant)]), zone).iloc[0]
 
 
 def quarter_zone(store: JourneyTables) -> str:

@@ -32,7 +32,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from najma.errors import NajmaError, SourceReadError, StoreError
-from najma.journeys._pipeline import STEPS_KEPT, JourneyPipeline
+from najma.journeys._pipeline import JourneyPipeline
 from najma.journeys._schema import EVENT_COLUMNS
 from najma.journeys._store import Store
 
@@ -230,8 +230,9 @@ def build_on_spark(
             progress("steps")
         steps = tables.to_spark(pipeline.steps(tables.backend.table("events"))).persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            steps.select(*STEPS_KEPT).write.mode("overwrite").parquet(_output(out, "steps"))
             steps.createOrReplaceTempView("_steps")
+            tables.to_spark(pipeline.kept_steps(tables.backend.table("_steps"))).write.mode("overwrite").parquet(
+                _output(out, "steps"))
             if progress:
                 progress("journeys")
             days = pipeline.calendar_days(first, last)

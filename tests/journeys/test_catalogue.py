@@ -6,7 +6,7 @@ import pytest
 
 from najma.errors import CatalogueError
 from najma.journeys import Store, open_source
-from najma.journeys._catalogue import draft_catalogue, load_catalogue, parse_catalogue
+from najma.journeys._catalogue import ROLES, draft_catalogue, load_catalogue, parse_catalogue
 from najma.journeys._eventlog import EventLog
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
@@ -70,3 +70,8 @@ def test_a_draft_from_the_sample_log_is_a_valid_catalogue_that_fits_the_log(stor
     assert "customer_step" in licence.activities["Pay fees"]
     assert "rework" in licence.activities["Request additional documents"]
     assert licence.designed_journey[0] == "Submit application"
+
+
+def test_every_role_is_a_bit_of_a_steps_roles():
+    """A step's roles are one int32, a bit per role (see najma.journeys._pipeline.has_role)."""
+    assert len(ROLES) <= 31

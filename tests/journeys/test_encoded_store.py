@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from najma.journeys import JourneyPipeline, Store, open_source, parse_mapping
+from najma.journeys import JourneyPipeline, Store, build_journeys, open_source, parse_mapping
 from najma.journeys._codes import CODE_COLUMNS, CODE_TABLES, CODED
 from najma.journeys._pipeline import STEPS_KEPT
 from najma.journeys._store_schema import SCHEMA_VERSION
@@ -128,3 +128,45 @@ def test_a_version_4_store_is_coded_when_brought_up_to_date(store: Store, real: 
         decoded = _decoded(again)
         assert decoded.case_key.notna().all() and decoded.case_key.nunique() == 6
         _assert_decoded(decoded)
+
+
+#: Cases the sample has none of: a customer named only by a later event, at a tie broken by event_seq (a); a case
+#: without channel, agency or customer (b); a service the catalogue does not describe, its roles from its actor (c).
+AWKWARD = pd.DataFrame(
+    [("permit", "a", "Apply", "2025-01-05 09:00", None, None, None, "customer"),
+     ("permit", "a", "Pay", "2025-01-05 09:00", "c2", "web", "A1", "staff"),
+     ("permit", "a", "Pay", "2025-01-05 10:00", "c3", "centre", "A2", "staff"),
+     ("permit", "b", "Apply", "2025-01-05 09:00", None, None, None, None),
+     ("permit", "b", "Submit", "2025-01-05 11:00", None, None, None, None),
+     ("other", "c", "Apply", "2025-01-05 09:00", "x", None, "A1", "customer"),
+     ("other", "c", "Check", "2025-01-05 09:30", "y", "web", None, "staff"),
+     ("other", "c", "Auto", "2025-01-05 09:40", None, "web", None, None),
+     ("other", "c", "Apply", "2025-01-05 09:50", None, None, None, "system")],
+    columns=["service", "case_id", "activity", "timestamp", "customer_id", "channel", "agency", "actor"])
+#: Roles of `permit` only; Apply has two, one of them listed twice.
+AWKWARD_ROLES = pd.DataFrame({"service": ["permit"] * 5, "activity": ["Apply", "Apply", "Apply", "Pay", "Submit"],
+                              "role": ["customer_step", "visit", "customer_step", "payment", "document_submission"]})
+
+
+def test_awkward_cases_build_the_same_on_codes_and_on_text_and_as_worked_out_by_hand(store: Store):
+    store.ingest_frame(AWKWARD, build=False)
+    store.replace_rows("activity_roles", AWKWARD_ROLES.astype("string"))
+    build_journeys(store)
+    ours = store.backend.table("journeys").to_pandas().set_index("case_id").sort_index()
+    _, text = _by_text(store)
+    theirs = text.set_index("case_id").sort_index()
+    columns = [c for c in ours.columns if c not in ("case_key", "working_seconds")]
+    pd.testing.assert_frame_equal(ours[columns].convert_dtypes(), theirs[columns].convert_dtypes(), check_dtype=False)
+    # The customer of a case's first event (by time, then event_seq) that names one.
+    stored = store.backend.table("events").to_pandas().sort_values(["timestamp", "event_seq"])
+    first = stored.dropna(subset=["customer_id"]).groupby("case_id").customer_id.first()
+    assert ours.loc["a", "customer_id"] == first["a"] and ours.loc["c", "customer_id"] == first["c"]
+    assert ours.loc["b", "customer_id"] == "permit/b"
+    assert ours.loc["a", "first_channel"] == "web" and list(ours.loc["a", "channel_list"]) == ["centre", "web"]
+    assert pd.isna(ours.loc["b", "first_channel"]) and pd.isna(ours.loc["b", "first_agency"])
+    assert ours.loc["b", "channels"] == 0 and ours.loc["b", "agencies"] == 0
+    # permit's roles from the catalogue (Apply: one customer step and one visit, however often listed); other's from
+    # the actor.
+    counted = ["customer_steps", "visits", "payments", "staff_steps", "system_steps"]
+    assert ours.loc[["a", "b", "c"], counted].to_numpy().tolist() == [[1, 1, 2, 0, 0], [1, 1, 0, 0, 0], [1, 0, 0, 1, 1]]
+    assert ours.loc["b", "document_submissions"] == 1 and ours.loc["c", "customer_repeats"] == 0

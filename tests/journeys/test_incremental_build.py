@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from najma.journeys import Store, build_journeys, load_catalogue, open_source, register_catalogue
+from najma.journeys import _build as build
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS
 
@@ -66,9 +68,13 @@ def _cases(store: Store) -> pd.DataFrame:
     return frame.set_index(["service", "case_id"])
 
 
-def test_extracts_built_one_at_a_time_equal_one_build_of_them_all(extracts: list[Path], tmp_path: Path):
+@pytest.mark.parametrize("parts", [1, 4], ids=["in one part", "in parts under a memory limit"])
+def test_extracts_built_one_at_a_time_equal_one_build_of_them_all(extracts: list[Path], tmp_path: Path, parts: int):
     catalogue = load_catalogue(SAMPLE_CATALOGUE)
+    events = sum(pq.ParquetFile(path).metadata.num_rows for path in extracts)
     with Store(tmp_path / "incremental.duckdb") as store, Store(tmp_path / "whole.duckdb") as whole:
+        if parts > 1:  # half the limit holds a quarter of the events: the whole build in four parts, each extract's in fewer
+            store.memory_limit = whole.memory_limit = 2 * -(-events // parts) * build.BUILD_BYTES_PER_EVENT
         register_catalogue(store, catalogue)
         register_catalogue(whole, catalogue)
         before = None
@@ -80,7 +86,9 @@ def test_extracts_built_one_at_a_time_equal_one_build_of_them_all(extracts: list
             assert ("maps of the touched groups" in stages) == (index > 0)  # the first extract builds every case
             if index == len(extracts) - 2:
                 before = _cases(store)
-        build_journeys(whole)
+        stages = []
+        build_journeys(whole, progress=stages.append)
+        assert f"steps and journeys, part {parts} of {parts}" in stages
         ours, theirs, after = _tables(store), _tables(whole), _cases(whole)
         last = pd.read_parquet(extracts[-1], columns=["service", "case_id"]).drop_duplicates()
     for name in TABLES:

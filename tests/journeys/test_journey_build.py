@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from najma.errors import StoreError
 from najma.journeys import (
     CaseFilter,
     Store,
@@ -21,6 +22,7 @@ from najma.journeys import (
 )
 from najma.journeys import _build as build
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES
+from najma.journeys._codes import CODE_COLUMNS
 from najma.journeys._process_map import _kept_map
 from najma.sample import SAMPLE_CATALOGUE, SAMPLE_EVENTS, SAMPLE_TRUTH, load_sample
 
@@ -144,3 +146,14 @@ def test_a_map_read_from_the_build_equals_the_map_worked_out_from_its_steps(
         pd.testing.assert_frame_equal(read.edges, worked_out.edges)
         pd.testing.assert_frame_equal(read.activities, worked_out.activities)
         assert (read.start_activities, read.end_activities) == (worked_out.start_activities, worked_out.end_activities)
+
+
+def test_a_store_reading_a_spark_builds_events_is_not_built_again(store: Store, tmp_path):
+    frame = pd.DataFrame({"case_id": ["a", "a", "b"], "activity": ["Apply", "Pay", "Apply"],
+                          "timestamp": pd.date_range("2025-01-05", periods=3, freq="h", tz="UTC")})
+    store.ingest_frame(frame, service="permit")
+    store.backend.table("events").drop(*CODE_COLUMNS).to_parquet(tmp_path / "events.parquet")
+    with Store(tmp_path / "attached.duckdb") as attached:
+        attached.view_parquet("events", [str(tmp_path / "events.parquet")], events=True)
+        with pytest.raises(StoreError, match="reads the events, steps and journeys of a Spark build"):
+            build_journeys(attached)
