@@ -18,7 +18,7 @@ from ibis.expr.types.groupby import GroupedTable
 from najma.journeys._quarter import quarter_expr
 
 __all__ = [
-    "count_true", "edge_statistics", "activity_statistics", "service_maps", "ChangedGroups", "SERVICE_MAP_EDGES",
+    "count_true", "edge_statistics", "edge_times", "summed", "activity_statistics", "service_maps", "ChangedGroups", "SERVICE_MAP_EDGES",
     "SERVICE_MAP_ACTIVITIES",
 ]
 
@@ -87,7 +87,7 @@ def _by_edge(follows: Table, keys: Sequence[str]) -> GroupedTable:
     return follows.group_by([*keys, follows.activity.name("source"), follows.next_activity.name("target")])
 
 
-def _edge_times(follows: Table, keys: Sequence[str]) -> Table:
+def edge_times(follows: Table, keys: Sequence[str]) -> Table:
     """Per `keys` and edge of `follows` (steps with a next activity): how often it was followed and the mean,
     median, p90, min and max seconds between its two events: :func:`edge_statistics` without the cases.
 
@@ -154,13 +154,13 @@ def service_maps(
         scoped = _within(recent if "quarter" in keys else steps, keys, changed)
         follows = scoped.filter(scoped.next_activity.notnull())
         rolled = (
-            _edge_times(follows, keys)
-            .join(_summed(_within(edge_sums, keys, changed), [*keys, "source", "target"], ["cases"]),
+            edge_times(follows, keys)
+            .join(summed(_within(edge_sums, keys, changed), [*keys, "source", "target"], ["cases"]),
                   [*keys, "source", "target"])
             .mutate(**blanks)
         )
         edges.append(rolled.select(*by_quarter.columns))
-        counts = _summed(_within(activity_sums, keys, changed), [*keys, "activity"], ["frequency", "cases", "starts", "ends"])
+        counts = summed(_within(activity_sums, keys, changed), [*keys, "activity"], ["frequency", "cases", "starts", "ends"])
         activities.append(counts.mutate(**blanks).select(*per_activity.columns))
     if changed is not None:
         for keys in (_FINEST, *_ROLLED[:-1]):  # the whole log's rows are always worked out again
@@ -169,7 +169,7 @@ def service_maps(
     return tuple(ibis.union(*parts).mutate(zone=ibis.literal(zone)) for parts in (edges, activities))
 
 
-def _summed(rows: Table, keys: Sequence[str], columns: Sequence[str]) -> Table:
+def summed(rows: Table, keys: Sequence[str], columns: Sequence[str]) -> Table:
     """The sums of the integer `columns` of `rows` per `keys`, as int64 (DuckDB sums integers to a 128-bit integer:
     summing them as decimals makes the cast back explicit)."""
     return rows.group_by(list(keys)).aggregate(
