@@ -166,9 +166,9 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         changed = None
         if partial:
             starts = backend.table("_before").union(fresh.select("service", "start"))
-            store.replace_table("_groups", _groups(starts, zone), temporary=True)
+            first, last = _bounds(starts, "start", "start")
+            store.replace_table("_groups", _groups(starts, zone, first, last), temporary=True)
             working.append("_groups")
-            first = _bounds(starts, "start", "start")[0]
             changed = ChangedGroups(backend.table("_groups"), backend.table(SERVICE_MAP_EDGES),
                                     backend.table(SERVICE_MAP_ACTIVITIES), None if first is None else quarter_start(first, zone))
         _keep_maps(store, zone, changed)
@@ -190,9 +190,9 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         return store.n_rows("journeys")
 
 
-def _groups(starts: Table, zone: str) -> Table:
-    """The distinct (service, quarter) of cases with these (service, start), their quarters read in `zone`."""
-    first, last = _bounds(starts, "start", "start")
+def _groups(starts: Table, zone: str, first: object, last: object) -> Table:
+    """The distinct (service, quarter) of cases with these (service, start), their quarters read in `zone`; `first`
+    and `last` are the least and greatest start (None when there are none)."""
     quarter = ibis.null("string") if first is None else quarter_expr(starts.start, zone, first, last)
     return starts.select("service", quarter=quarter).distinct()
 
