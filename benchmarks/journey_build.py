@@ -63,7 +63,7 @@ def _timed(call: Callable[[], object]) -> float:
 
 
 def najma_build(store_path: str) -> dict[str, float]:
-    """Build the journeys of the store, then time the five questions (seconds each)."""
+    """Build the journeys of the store, then time the six questions (seconds each)."""
     from najma.journeys import CaseFilter, Store, build_journeys, process_map, variants
 
     with Store(store_path) as store:
@@ -92,7 +92,7 @@ def najma_ingest(store_path: str, parquet: str, catalogue: bool) -> dict[str, fl
 
 
 def pm4py_run(parquet: str) -> dict[str, float]:
-    """Format the log with pm4py, then time the same five questions (seconds each)."""
+    """Format the log with pm4py, then time the same six questions (seconds each)."""
     import pandas as pd
     import pm4py
 

@@ -22,7 +22,10 @@ from typing import Generic, TypeVar
 from najma.errors import NajmaError
 from najma.journeys import Store, build_journeys
 
-__all__ = ["FollowedStore", "copy_store"]
+__all__ = ["FollowedStore", "copy_store", "REFRESH_SECONDS"]
+
+#: Seconds between two looks at the store for changes, by default.
+REFRESH_SECONDS = 5.0
 
 Shown = TypeVar("Shown")
 #: The dashboard's copies live in a temporary folder named after it and its process id.
@@ -82,7 +85,7 @@ class FollowedStore(Generic[Shown]):
         The store.
     make : callable
         Makes what is shown (e.g. :class:`~najma.dashboards.DashboardData`) from the path of a copy.
-    every : float, default 5.0
+    every : float, default REFRESH_SECONDS
         Seconds between two looks at the store's file.
     say : callable, optional
         Told, in one line, when a newer store is picked up or cannot be read.
@@ -93,7 +96,7 @@ class FollowedStore(Generic[Shown]):
         What is shown now, made from the latest copy.
     """
 
-    def __init__(self, path: Path, make: Callable[[Path], Shown], *, every: float = 5.0,
+    def __init__(self, path: Path, make: Callable[[Path], Shown], *, every: float = REFRESH_SECONDS,
                  say: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
         self._make = make

@@ -131,6 +131,11 @@ class Pseudonymiser:
         True
         """
         values = pc.cast(values, pa.string())
+        if len(self._known_ids) > 4 * len(values):  # encoding the known ids again would cost more than hashing these
+            encoded = pc.dictionary_encode(values)
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            return pc.take(self._hashed(encoded.dictionary), encoded.indices)
         chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
         # The known ids come first, in their order, so the dictionary is them followed by the new ids.
         encoded = pc.dictionary_encode(pa.chunked_array([self._known_ids, *chunks], pa.string())).combine_chunks()

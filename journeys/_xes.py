@@ -32,14 +32,14 @@ from lxml import etree
 from najma.journeys._sources import ROW, FileSource, _one_line
 from najma.journeys._xes_split import SplitLog, parallel_chunks, renumbered, split_log
 
-__all__ = ["XesSource", "events", "parser_options", "prolog_problem", "xml_problem"]
+__all__ = ["XesSource", "events", "prolog_problem", "xml_problem"]
 
 XES_BATCH_EVENTS = 100_000
 PROLOG_CHUNK_BYTES = 1 << 16
 DTD_REFUSED = "it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety"
 
 
-def parser_options() -> dict[str, bool]:
+def _parser_options() -> dict[str, bool]:
     return {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
@@ -84,7 +84,7 @@ def prolog_problem(stream: BinaryIO) -> str | None:
     >>> prolog_problem(io.BytesIO('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE log><log/>'.encode("utf-16")))
     'it declares a DTD (<!DOCTYPE ...>); DTDs and entities are refused for safety'
     """
-    parser = etree.XMLParser(target=_Prolog(), **parser_options())
+    parser = etree.XMLParser(target=_Prolog(), **_parser_options())
     seen = False
     try:
         while chunk := stream.read(PROLOG_CHUNK_BYTES):
@@ -162,7 +162,7 @@ class XesSource(FileSource):
 
         A failure (not well-formed XML, a split that was no trace boundary, a worker that died) is
         left to the one-stream reader to say, from the start of the file: the events already
-        yielded are left out, so nothing is read twice, and the error names the line it names.
+        yielded are left out, so none is yielded twice, and the error names the line it names.
         """
         read, found = 0, 0
         with parallel_chunks(split) as chunks:
@@ -187,7 +187,7 @@ def events(stream: BinaryIO, skip: int = 0) -> Generator[pa.RecordBatch, None, i
     out (they are numbered all the same). It returns how many traces and events were found.
     """
     parser = etree.iterparse(stream, events=("end",), tag=("{*}event", "{*}trace"), remove_comments=True,
-                             **parser_options())
+                             **_parser_options())
     rows = _Rows(1)
     traces, trace, first = 0, None, 0
     for _, element in parser:

@@ -21,8 +21,6 @@ __all__ = ["app", "check_port", "refresh_seconds", "run_dashboard"]
 app = typer.Typer()
 #: The exit code of a stop that abandoned work still running after the wait (0 is a clean stop).
 ABANDONED = 3
-#: Seconds between two looks at the store for changes, unless $NAJMA_REFRESH_SECONDS gives others.
-REFRESH_SECONDS = 5.0
 
 
 def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 8050, token: str | None = None,
@@ -85,13 +83,16 @@ def run_dashboard(store: Path | None, *, host: str = "127.0.0.1", port: int = 80
 
 
 def refresh_seconds() -> float:
-    """The seconds between two looks at the store for changes: ``$NAJMA_REFRESH_SECONDS``, else :data:`REFRESH_SECONDS`.
+    """The seconds between two looks at the store for changes: ``$NAJMA_REFRESH_SECONDS``, else
+    :data:`najma.dashboards._followed_store.REFRESH_SECONDS`.
 
     Raises
     ------
     typer.BadParameter
         When the variable is not a number of seconds above 0.
     """
+    from najma.dashboards._followed_store import REFRESH_SECONDS  # the store's follower: imported when used
+
     given = os.environ.get("NAJMA_REFRESH_SECONDS", "").strip()
     if not given:
         return REFRESH_SECONDS
