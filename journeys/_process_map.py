@@ -21,20 +21,26 @@ from najma.journeys._aggregates import (
     SERVICE_MAP_ACTIVITIES,
     SERVICE_MAP_EDGES,
     activity_statistics,
+    count_true,
     edge_statistics,
     edge_times,
     summed,
 )
 from najma.journeys._filters import CaseFilter
+from najma.journeys._pipeline import VARIANT_SEP
 from najma.journeys._quarter import quarter_name
 from najma.journeys._tables import JourneyTables
 from najma.journeys._variants import journey_table
 
 __all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
 
-#: The order of a map's edges and activities: most frequent first, then by name.
-_EDGE_ORDER = [ibis.desc("frequency"), "source", "target"]
-_ACTIVITY_ORDER = [ibis.desc("frequency"), "activity"]
+#: The order of a map's edges and activities, as (column, ascending) pairs: most frequent first, then by name.
+_EDGE_KEYS = (("frequency", False), ("source", True), ("target", True))
+_ACTIVITY_KEYS = (("frequency", False), ("activity", True))
+#: The same orders, of a table.
+_EDGE_ORDER, _ACTIVITY_ORDER = ([column if up else ibis.desc(column) for column, up in keys] for keys in (_EDGE_KEYS, _ACTIVITY_KEYS))
+#: The counts of a map's activities (see :func:`~najma.journeys._aggregates.activity_statistics`), each a sum over cases.
+_ACTIVITY_COUNTS = ["frequency", "cases", "starts", "ends"]
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,9 @@ def filtered_steps(store: JourneyTables, where: CaseFilter | None = None) -> Tab
     steps = steps.filter(*spans) if spans else steps
     if where.spans_only:
         return steps
-    return steps.semi_join(journey_table(store, where).select("case_key"), "case_key")
+    # An inner join, as each case is one journey: DuckDB joins it faster than the same semi join (channel of 10.4M events:
+    # 103 against 122 ms).
+    return steps.join(journey_table(store, where).select("case_key"), "case_key")
 
 
 def process_map(store: JourneyTables, where: CaseFilter | None = None, *, coverage: float = 1.0) -> ProcessMap:
@@ -260,12 +268,7 @@ def process_map(store: JourneyTables, where: CaseFilter | None = None, *, covera
     ({'Apply': 2}, {'Collect': 2})
     """
     kept = _kept_map(store, where)
-    if kept is not None:
-        edges, activities = kept
-    else:
-        steps = filtered_steps(store, where)
-        edges = edge_statistics(steps).order_by(_EDGE_ORDER).to_pandas()
-        activities = activity_statistics(steps).order_by(_ACTIVITY_ORDER).to_pandas()
+    edges, activities = kept if kept is not None else _worked_out(store, where)
     graph = ProcessMap(
         activities[["activity", "frequency", "cases"]],
         edges,
@@ -299,11 +302,64 @@ def _kept_map(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFr
         steps = filtered_steps(store, where)
         times = edge_times(steps.filter(steps.next_activity.notnull()), ())
         found = [times.join(summed(edges, ["source", "target"], ["cases"]), ["source", "target"])
-                 .select(*edges.drop("service", "quarter", "zone").columns).order_by(_EDGE_ORDER).to_pandas(),
-                 summed(activities, ["activity"], ["frequency", "cases", "starts", "ends"]).order_by(_ACTIVITY_ORDER)
-                 .to_pandas()]
+                 .select(*edge_statistics(steps).columns).order_by(_EDGE_ORDER).to_pandas(),
+                 summed(activities, ["activity"], _ACTIVITY_COUNTS).order_by(_ACTIVITY_ORDER).to_pandas()]
     edges, activities = found
     return None if activities.empty else (edges, activities)  # a quarter of another zone is worked out
+
+
+def _worked_out(store: JourneyTables, where: CaseFilter | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The edges and activities of the map of the cases that pass `where`, worked out from their steps.
+
+    The cases of one variant (and length) have the same activities in the same order: the cases with an edge and
+    every count of an activity are read off the variants' text, each weighted by its cases
+    (:func:`_variant_pairs`), which spares counting the distinct cases of each edge over every step (at 10.4M
+    events, one channel's map in 171 ms against 502 ms). Only an edge's times are worked out from every step, in
+    the same query. A variant's text names its activities when none of them holds the arrow of
+    :data:`~najma.journeys.VARIANT_SEP` (every arrow in it is then a separator's); when one does, the map is counted
+    step by step.
+    """
+    steps = filtered_steps(store, where)
+    pairs = _variant_pairs(store, where)
+    times = edge_times(steps.filter(steps.next_activity.notnull()), ())
+    joined = pairs.left_join(times, [pairs.activity == times.source, pairs.next_activity == times.target])
+    frame = joined.select(pairs, *(times[column] for column in times.columns if column not in pairs.columns
+                                   and column not in ("source", "target"))).to_pandas()
+    if frame.unclear.any():
+        return (edge_statistics(steps).order_by(_EDGE_ORDER).to_pandas(),
+                activity_statistics(steps).order_by(_ACTIVITY_ORDER).to_pandas())
+    follows = frame[frame.next_activity.notna()].rename(columns={"activity": "source", "next_activity": "target"})
+    edges = _sorted(follows[list(edge_statistics(steps).columns)], _EDGE_KEYS)
+    frame["ends"] = frame.frequency.where(frame.next_activity.isna(), 0)
+    counts = frame.groupby("activity", as_index=False)[["frequency", "firsts", "starts", "ends"]].sum()
+    return edges, _sorted(counts.rename(columns={"firsts": "cases"}), _ACTIVITY_KEYS)
+
+
+def _variant_pairs(store: JourneyTables, where: CaseFilter | None) -> Table:
+    """Per activity and the one after it (``next_activity``, NULL after a case's last), over the cases that pass
+    `where`, as read off their variants' text: how often it was followed (``frequency``), in how many cases
+    (``cases``), and in how many cases it was the first step of its activity (``firsts``) and the first step of the
+    case (``starts``); ``unclear`` counts the steps of a variant whose text does not name its activities (see
+    :func:`_worked_out`)."""
+    journeys = journey_table(store, where)
+    counted = journeys.group_by(["variant", "events"]).aggregate(weight=journeys.count())
+    names = counted.variant.split(VARIANT_SEP)
+    rows = counted.mutate(names=names, activity=names).unnest("activity", offset="position")
+    unclear = rows.activity.contains(VARIANT_SEP.strip()) | (rows.names.length() != rows.events)
+    after = rows.position + 1  # looked up only within the list: Spark refuses an index past its end
+    rows = rows.mutate(next_activity=ibis.ifelse(after < rows.names.length(), rows.names[after], ibis.null("string")),
+                       first=rows.names.index(rows.activity) == rows.position, unclear=unclear)
+    per_variant = rows.group_by(["variant", "events", "weight", "activity", "next_activity"]).aggregate(
+        frequency=rows.count(), firsts=count_true(rows.first), starts=count_true(rows.position == 0),
+        unclear=count_true(rows.unclear))
+    weighted = per_variant.mutate(
+        cases=per_variant.weight, **{count: per_variant[count] * per_variant.weight for count in ("frequency", "firsts", "starts")})
+    return summed(weighted, ["activity", "next_activity"], ["frequency", "cases", "firsts", "starts", "unclear"])
+
+
+def _sorted(frame: pd.DataFrame, keys: tuple[tuple[str, bool], ...]) -> pd.DataFrame:
+    """`frame` in the order of `keys` ((column, ascending) pairs), as :data:`_EDGE_ORDER` and :data:`_ACTIVITY_ORDER` order a table."""
+    return frame.sort_values([column for column, _ in keys], ascending=[up for _, up in keys], ignore_index=True)
 
 
 def _kept_rows(table: Table, service: str | tuple[str, ...] | None) -> BooleanValue:
