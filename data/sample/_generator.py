@@ -5,6 +5,10 @@ happen (optional steps, rework rounds, rejection, abandonment, proactive starts)
 takes, and so when. The ground truth (customer steps, visits, rework rounds, documents asked
 again, outcome) is counted from the same matrix, independently of any process-mining code.
 
+Some customers live through a life event: the services of a bundle one after the other, for one
+customer. The newborn bundle is planted by default; ``life_events`` plants others instead, and
+:attr:`Sample.bundles` says which were planted (the ground truth of bundle discovery).
+
 Examples
 --------
 >>> from najma.sample import generate
@@ -13,11 +17,15 @@ Examples
 True
 >>> int(sample.truth["events"].sum()) == sample.events.num_rows
 True
+>>> planted = generate(n_cases=300, seed=1, life_events={"move": ("residence_visa_renewal", "driving_licence_renewal")})
+>>> planted.bundles, sorted(planted.truth["life_event"].dropna().str.rsplit("-", n=1).str[0].unique())
+({'move': ('residence_visa_renewal', 'driving_licence_renewal')}, ['move'])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,7 +38,7 @@ __all__ = ["Sample", "generate", "PERIOD_START", "PERIOD_END", "OPEN_DAYS"]
 
 PERIOD_START = pd.Timestamp("2024-01-01", tz="Asia/Dubai")
 PERIOD_END = pd.Timestamp("2026-01-01", tz="Asia/Dubai")
-#: Share of cases that belong to a newborn life event (five cases each).
+#: Share of cases that belong to a planted life event, split equally between the planted bundles.
 LIFE_EVENT_SHARE = 0.35
 SURVEY_RATE = 0.3
 #: Days without an event after which an undecided case is abandoned (the catalogue's open_days).
@@ -51,11 +59,15 @@ class Sample:
     truth : pandas.DataFrame
         One row per case: case_id, service, customer_steps, visits, rework, documents_asked_again
         (its supplies of a document it had already supplied, by the service's documents), outcome,
-        events, proactive, life_event.
+        events, proactive, life_event (the planted instance it belongs to, ``"newborn-12"``, or None).
+    bundles : Mapping of str to tuple of str
+        The planted life events: name -> its service keys in the order customers take them (empty
+        when not given).
     """
 
     events: pa.Table
     truth: pd.DataFrame
+    bundles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -183,40 +195,44 @@ def _customers(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.char.add(np.char.add(np.char.add("784-", year.astype(str)), "-"), np.char.zfill(serial.astype(str), 7))
 
 
-def generate(n_cases: int = 20_000, seed: int = 7) -> Sample:
+def generate(n_cases: int = 20_000, seed: int = 7, life_events: Mapping[str, Sequence[str]] | None = None) -> Sample:
     """Generate about `n_cases` cases of the sample services, reproducibly.
 
     Parameters
     ----------
     n_cases : int, default 20000
-        The number of cases (a newborn life event counts five). About 11 events per case.
+        The number of cases (a life event counts one per service). About 11 events per case.
     seed : int, default 7
         The seed; the same seed gives the same log.
+    life_events : Mapping of str to sequence of str, optional
+        The bundles to plant: name -> the sample's service keys in the order a customer takes them
+        (at least two, each service in one bundle at most). Each bundle gets an equal part of
+        :data:`LIFE_EVENT_SHARE` of the cases. None plants the newborn bundle (the committed
+        sample); an empty mapping plants none.
 
     Returns
     -------
     Sample
+
+    Raises
+    ------
+    InvalidParameterError
+        `n_cases` below one, or a bundle of `life_events` with an unknown service, fewer than two
+        services, or a service that another bundle (or itself) already has.
     """
     if n_cases < 1:
-        raise InvalidParameterError(f"The 'n_cases' parameter of generate must be a positive integer. Got {n_cases!r} instead.")
+        raise InvalidParameterError(f"The 'n_cases' parameter of generate must be a positive integer. Got {n_cases!r} instead.",
+                                    parameter="n_cases")
+    bundles = _bundles(life_events)
     rng = np.random.default_rng(seed)
     by_key = {s.key: s for s in SERVICES}
-    bundle = LIFE_EVENTS["newborn"]
-    births = max(1, int(n_cases * LIFE_EVENT_SHARE) // len(bundle))
-    single = max(0, n_cases - births * len(bundle))
-
     plans: list[tuple[Service, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    # Life events: one customer (a parent) per birth, the services one after the other.
-    parents = _customers(births, rng)
-    birth_start = _starts(births, rng)
-    gap = np.zeros(births, dtype="timedelta64[s]")
-    life_ids = np.char.add("newborn-", np.arange(births).astype(str))
-    for position, key in enumerate(bundle):
-        service = by_key[key]
-        starts = birth_start + gap
-        proactive = rng.random(births) < service.p_proactive * (1.5 if position > 2 else 1.0)
-        plans.append((service, starts, proactive, parents, life_ids))
-        gap = gap + (rng.lognormal(np.log(5 * 24), 0.6, births) * _SECONDS).astype("timedelta64[s]")
+    in_life_events = 0
+    for name, bundle in bundles.items():
+        instances = max(1, int(n_cases * LIFE_EVENT_SHARE / len(bundles)) // len(bundle))
+        plans.extend(_life_event(name, [by_key[key] for key in bundle], instances, rng))
+        in_life_events += instances * len(bundle)
+    single = max(0, n_cases - in_life_events)
 
     shares = np.array([s.share for s in SERVICES])
     counts = rng.multinomial(single, shares / shares.sum())
@@ -245,7 +261,57 @@ def generate(n_cases: int = 20_000, seed: int = 7) -> Sample:
     order = rng.permutation(events.num_rows)
     truth_frame = pd.concat(truths, ignore_index=True)
     truth_frame = truth_frame[truth_frame["events"] > 0].reset_index(drop=True)
-    return Sample(events.take(order), _with_outcome_as_analysed(truth_frame))
+    return Sample(events.take(order), _with_outcome_as_analysed(truth_frame), bundles)
+
+
+def _bundles(life_events: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
+    """The bundles to plant, checked: :data:`LIFE_EVENTS` when `life_events` is None."""
+    if life_events is None:
+        return dict(LIFE_EVENTS)
+
+    def refuse(problem: str) -> InvalidParameterError:
+        return InvalidParameterError(f"The 'life_events' parameter of generate {problem}.", parameter="life_events")
+
+    if not isinstance(life_events, Mapping):
+        raise refuse(f"must map a name to service keys. Got {type(life_events).__name__} instead")
+    known = [s.key for s in SERVICES]
+    owner: dict[str, str] = {}
+    for name, services in life_events.items():
+        if not isinstance(name, str) or not name:
+            raise refuse(f"must name each bundle with a non-empty string. Got {name!r}")
+        if isinstance(services, str) or not isinstance(services, Sequence):
+            raise refuse(f"must give bundle {name!r} a sequence of service keys. Got {services!r}")
+        unknown = [key for key in services if key not in known]
+        if unknown:
+            raise refuse(f"names unknown services {unknown} in bundle {name!r}; the sample's services are {known}")
+        if len(services) < 2:
+            raise refuse(f"must give bundle {name!r} at least two services. Got {list(services)}")
+        for key in services:
+            if key in owner:
+                raise refuse(f"puts service {key!r} in bundle {owner[key]!r} and again in bundle {name!r}")
+            owner[key] = name
+    return {name: tuple(services) for name, services in life_events.items()}
+
+
+def _life_event(
+    name: str, services: list[Service], instances: int, rng: np.random.Generator
+) -> list[tuple[Service, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The plans of `instances` instances of one life event: one customer each, its services one after the other.
+
+    Each service starts a few days (lognormal, median five) after the one before it started; the
+    government starts a case itself with its service's ``p_proactive`` (half as likely again from
+    the fourth service on), which is zero for a service without a proactive start step.
+    """
+    customers = _customers(instances, rng)
+    first_start = _starts(instances, rng)
+    gap = np.zeros(instances, dtype="timedelta64[s]")
+    ids = np.char.add(f"{name}-", np.arange(instances).astype(str))
+    plans = []
+    for position, service in enumerate(services):
+        proactive = rng.random(instances) < service.p_proactive * (1.5 if position > 2 else 1.0)
+        plans.append((service, first_start + gap, proactive, customers, ids))
+        gap = gap + (rng.lognormal(np.log(5 * 24), 0.6, instances) * _SECONDS).astype("timedelta64[s]")
+    return plans
 
 
 def _with_outcome_as_analysed(truth: pd.DataFrame) -> pd.DataFrame:

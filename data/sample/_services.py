@@ -173,6 +173,12 @@ class Service:
     redesigned: tuple[Step, ...] | None = None
     documents: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Refuse a chance of a proactive start to a journey without a proactive start step."""
+        journeys = (self.steps, *((self.redesigned,) if self.redesigned else ()))
+        if self.p_proactive and not all(any("proactive_start" in s.roles for s in steps) for steps in journeys):
+            raise ValueError(f"Service {self.key!r} has a p_proactive but a journey without a proactive start step.")
+
     def supplies(self, step: Step) -> tuple[str, ...]:
         """The documents `step` supplies: none unless it is a document submission (the catalogue's rule)."""
         if "document_submission" not in step.roles:
