@@ -41,6 +41,13 @@ A minimal catalogue::
     services = ["birth_certificate", "national_id"]
     window_days = 180
 
+Life events
+-----------
+A ``[life_events.KEY]`` table names at least two services the catalogue describes, with English
+and Arabic names and ``window_days`` (a whole number of days, at least 1; 365 when left out), the
+window within which one customer's cases of those services are linked into one journey (see
+:mod:`najma.journeys._life_events`). :func:`add_life_event` appends one to a catalogue file.
+
 Documents
 ---------
 A step whose activity has the role ``document_submission`` supplies documents: those its
@@ -59,8 +66,13 @@ it; its ratings are provisional until the analyst corrects the entry and removes
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +82,8 @@ import tomli_w
 from najma.errors import CatalogueError
 from najma.journeys._working_time import WorkCalendar, calendar_problems
 
-__all__ = ["DEFAULT_OPEN_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue", "draft_catalogue"]
+__all__ = ["DEFAULT_OPEN_DAYS", "DEFAULT_WINDOW_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue",
+           "parse_catalogue", "add_life_event", "adding_life_event", "draft_catalogue"]
 
 #: The roles an activity can have in a customer journey.
 ROLES: dict[str, str] = {
@@ -246,6 +259,35 @@ def _documents(raw: object, activities: Mapping[str, tuple[str, ...]], where: st
     return documents
 
 
+#: The window of a life event whose table gives none.
+DEFAULT_WINDOW_DAYS = 365
+
+
+def _life_event(key: str, raw: object, services: Mapping[str, ServiceSpec], problems: list[str]) -> LifeEvent | None:
+    """A ``[life_events.KEY]`` table: two services or more that the catalogue describes, a window of a day or more."""
+    where = f"[life_events.{key}]"
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a table")
+        return None
+    members = raw.get("services", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        problems.append(f"{where} services must be a list of service keys, got {members!r}")
+        members = []
+    for member in dict.fromkeys(members):
+        if member not in services:
+            problems.append(f"{where} names the service {member!r}, which the catalogue does not describe")
+        if members.count(member) > 1:
+            problems.append(f"{where} names the service {member!r} more than once")
+    if len(set(members)) < 2:
+        problems.append(f"{where} must name at least two services, got {len(set(members))}")
+    window = raw.get("window_days", DEFAULT_WINDOW_DAYS)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        problems.append(f"{where} window_days must be a whole number of days, at least 1, got {window!r}")
+        window = DEFAULT_WINDOW_DAYS
+    return LifeEvent(key, _text(raw.get("name_en"), f"{where} name_en", problems),
+                     _text(raw.get("name_ar"), f"{where} name_ar", problems), tuple(members), window)
+
+
 _CALENDAR_KEYS = {"time_zone", "work_days", "hours", "holidays"}
 
 
@@ -295,18 +337,9 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
         problems.append("no [services.NAME] tables: describe at least one service")
     life_events = {}
     for key, value in (raw.get("life_events") or {}).items():
-        members = value.get("services", []) if isinstance(value, dict) else []
-        for member in members:
-            if member not in services:
-                problems.append(f"[life_events.{key}] names the service {member!r}, which the catalogue does not describe")
-        window = value.get("window_days", 365) if isinstance(value, dict) else 365
-        life_events[key] = LifeEvent(
-            key,
-            _text(value.get("name_en"), f"[life_events.{key}] name_en", problems) if isinstance(value, dict) else "",
-            _text(value.get("name_ar"), f"[life_events.{key}] name_ar", problems) if isinstance(value, dict) else "",
-            tuple(members),
-            int(window),
-        )
+        life_event = _life_event(key, value, services, problems)
+        if life_event is not None:
+            life_events[key] = life_event
     calendar = _calendar(raw.get("calendar"), problems) if "calendar" in raw else None
     if problems:
         raise CatalogueError(f"{source}: " + "; ".join(problems))
@@ -324,11 +357,105 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
 def load_catalogue(path: str | Path) -> Catalogue:
     """Read and validate the catalogue at `path` (see :func:`parse_catalogue`)."""
     path = Path(path)
+    return parse_catalogue(_read(path), str(path))
+
+
+def _read(path: Path) -> str:
+    """The text of the catalogue file at `path`, as it is (its line ends kept)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogueError(f"{path}: cannot be read ({exc})") from None
-    return parse_catalogue(text, str(path))
+
+
+#: A life event's key: what TOML takes unquoted in ``[life_events.KEY]``.
+_LIFE_EVENT_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def add_life_event(path: str | Path, life_event: LifeEvent) -> Catalogue:
+    """Add `life_event` to the catalogue file at `path` as a ``[life_events.KEY]`` table, keeping all else.
+
+    The table is appended to the file's text, so its comments, order and layout stay as they were.
+    The file changes only if the catalogue it would hold is valid (:func:`parse_catalogue`), and
+    then at once: the new text is written beside it and moved over it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A valid catalogue TOML file.
+    life_event : LifeEvent
+        The life event to add: a new key (letters, digits, ``_`` and ``-``), English and Arabic
+        names, at least two services the catalogue describes, a window of at least one day.
+
+    Returns
+    -------
+    Catalogue
+        The catalogue the file now holds.
+
+    Raises
+    ------
+    CatalogueError
+        If the file cannot be read or written, is not a valid catalogue, already has the key, or
+        the life event breaks a rule of the catalogue (each problem named); the file is then untouched.
+
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> from najma.sample import SAMPLE_CATALOGUE
+    >>> copy = shutil.copy(SAMPLE_CATALOGUE, tempfile.mkdtemp())
+    >>> added = add_life_event(copy, LifeEvent("parents", "New parents", "والدان جديدان",
+    ...                                        ("birth_certificate", "passport"), 60))
+    >>> added.life_events["parents"].services
+    ('birth_certificate', 'passport')
+    """
+    with adding_life_event(path, life_event) as added:
+        return added
+
+
+@contextmanager
+def adding_life_event(path: str | Path, life_event: LifeEvent) -> Iterator[Catalogue]:
+    """Check that `life_event` can be added to the catalogue file at `path`, and add it when the block ends well.
+
+    Yields the catalogue the file will hold (raising as :func:`add_life_event` does, before the
+    block runs); the file is written when the block ends without an error, and left untouched
+    otherwise. So a caller can make the file's change one with its own (a store's transaction).
+    """
+    path = Path(path)
+    text = _read(path)
+    present = parse_catalogue(text, str(path))
+    key = life_event.key
+    if not isinstance(key, str) or not _LIFE_EVENT_KEY.fullmatch(key):
+        raise CatalogueError(f"{path}: a life event's key must be letters, digits, '_' or '-', got {key!r}",
+                             parameter="life_event")
+    if key in present.life_events:
+        raise CatalogueError(f"{path}: [life_events.{key}] exists already; choose another key", parameter="life_event")
+    table = {"name_en": life_event.name_en, "name_ar": life_event.name_ar, "services": list(life_event.services),
+             "window_days": life_event.window_days}
+    newline = "\r\n" if "\r\n" in text else "\n"
+    appended = tomli_w.dumps({"life_events": {key: table}}).replace("\n", newline)
+    written = text + (newline if text and not text.endswith("\n") else "") + newline + appended
+    yield parse_catalogue(written, str(path))
+    _replace(path, written.encode("utf-8"))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `data` to `path` at once: into a file beside it, then moved over it (its permissions kept)."""
+    target = path.resolve()
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        shutil.copymode(target, temporary)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CatalogueError(f"{path}: cannot be written ({exc})") from None
+        raise
 
 
 def draft_catalogue(profile: Mapping[str, Mapping[str, Mapping[str, object]]]) -> str:

@@ -26,8 +26,10 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis
-from ibis.expr.types import Table
+from ibis.expr.types import NumericValue, Table
 
 from najma.errors import InvalidEventLogError
 from najma.journeys._filters import CaseFilter
@@ -35,7 +37,10 @@ from najma.journeys._pipeline import document_supplies
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
 
-__all__ = ["linked_cases", "life_event_journeys"]
+__all__ = ["linked_cases", "life_event_journeys", "linked_within", "asked_across_agencies"]
+
+#: The order of a customer's cases: by start, ties broken by service and case id.
+_CASE_ORDER = ("start", "service", "case_id")
 
 
 def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter | None = None) -> Table:
@@ -56,7 +61,7 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
         life_event, journey_id, step_in_journey (0 for the first case), service, case_id,
         customer_id, agency (the case's first agency), start, end, customer_steps, visits,
         document_submissions, proactive, documents_asked_again_across_agencies, ask_once_failure
-        (see the module docstring); cases without a customer are left out.
+        (see the module docstring); a case without a customer is a journey of its own.
 
     Raises
     ------
@@ -83,40 +88,48 @@ def linked_cases(store: Store, life_event: str | None = None, where: CaseFilter 
         customer_steps=journeys.customer_steps, visits=journeys.visits,
         document_submissions=journeys.document_submissions, proactive=journeys.proactive,
     )
-    order = ["start", "service", "case_id"]
-    by_customer = ibis.window(group_by=["life_event", "customer_id"], order_by=order)
-    gap_days = (cases.start.epoch_seconds() - cases.start.lag().over(by_customer).epoch_seconds()) / 86400
-    cases = cases.mutate(_new=ibis.coalesce(gap_days > cases.window_days, True).cast("int64"))
-    upto = ibis.window(group_by=["life_event", "customer_id"], order_by=order, rows=(None, 0))
-    cases = cases.mutate(_journey=cases._new.sum().over(upto))
+    cases = linked_within(cases, ["life_event", "customer_id"], cases.window_days)
     cases = cases.mutate(
-        journey_id=cases.life_event.concat(":", cases.customer_id, ":", cases._journey.cast("string"))
+        journey_id=cases.life_event.concat(":", cases.customer_id, ":", cases.episode.cast("string"))
     )
-    in_journey = ibis.window(group_by="journey_id", order_by=order)
-    cases = cases.mutate(step_in_journey=ibis.row_number().over(in_journey)).drop("_new", "_journey", "window_days")
-    asked = _asked_across_agencies(store, cases)
+    in_journey = ibis.window(group_by="journey_id", order_by=list(_CASE_ORDER))
+    cases = cases.mutate(step_in_journey=ibis.row_number().over(in_journey)).drop("episode", "window_days")
+    asked = asked_across_agencies(store, cases, "life_event")
     joined = cases.left_join(asked, ["life_event", "service", "case_id"]).select(cases, asked.asked)
     again = ibis.coalesce(joined.asked, 0).cast("int64")
     return joined.mutate(documents_asked_again_across_agencies=again, ask_once_failure=again > 0).drop("asked")
 
 
-def _asked_across_agencies(store: Store, cases: Table) -> Table:
-    """Per case of `cases` (with life_event, journey_id and agency) that fails "ask once" in a life event:
-    (life_event, service, case_id, asked), the distinct documents it supplies that another agency had already
-    had in its journey of that life event (a case of a service in two bundles is in a journey of each)."""
+def linked_within(cases: Table, by: Sequence[str], window_days: NumericValue | float) -> Table:
+    """`cases` (with service, case_id and start) with ``episode``: the number (1, 2, ...) of the run of linked cases
+    each belongs to within its group `by` (a customer's cases of a life event, or all a customer's cases).
+
+    A group's cases are taken in start order (then service, then case id); a case is linked to the case before it
+    when it starts at most `window_days` after that case started, and starts a new episode otherwise.
+    """
+    by_group = ibis.window(group_by=list(by), order_by=list(_CASE_ORDER))
+    gap_days = (cases.start.epoch_seconds() - cases.start.lag().over(by_group).epoch_seconds()) / 86400
+    marked = cases.mutate(_new=ibis.coalesce(gap_days > window_days, True).cast("int64"))
+    upto = ibis.window(group_by=list(by), order_by=list(_CASE_ORDER), rows=(None, 0))
+    return marked.mutate(episode=marked._new.sum().over(upto)).drop("_new")
+
+
+def asked_across_agencies(store: Store, cases: Table, group: str) -> Table:
+    """Per case of `cases` (with `group`, service, case_id, journey_id and agency) that fails "ask once":
+    (`group`, service, case_id, asked), the distinct documents it supplies that another agency had already had in
+    its journey (a case in the journeys of two groups, such as two life events, is judged in each)."""
     backend = store.backend
     roles = backend.table("activity_roles")
     submitting = roles.filter(roles.role == "document_submission").select("service", "activity").distinct()
     steps = backend.table("steps").select("service", "case_id", "event_seq", "activity", "timestamp")
     submissions = steps.join(submitting, ["service", "activity"]).mutate(document_submission=ibis.literal(True))
     supplies = document_supplies(submissions, backend.table("activity_documents"))
-    supplies = supplies.join(cases.select("life_event", "service", "case_id", "journey_id", "agency"),
-                             ["service", "case_id"])
+    supplies = supplies.join(cases.select(group, "service", "case_id", "journey_id", "agency"), ["service", "case_id"])
     earlier = ibis.window(group_by=["journey_id", "document"], order_by=["timestamp", "event_seq"], rows=(None, -1))
     supplies = supplies.mutate(_first=supplies.agency.min().over(earlier), _last=supplies.agency.max().over(earlier))
     # The agencies that had the document before: another than this one is there when the least or the greatest differs.
     elsewhere = supplies.filter((supplies._first != supplies.agency) | (supplies._last != supplies.agency))
-    return elsewhere.group_by(["life_event", "service", "case_id"]).aggregate(asked=elsewhere.document.nunique())
+    return elsewhere.group_by([group, "service", "case_id"]).aggregate(asked=elsewhere.document.nunique())
 
 
 def life_event_journeys(store: Store, life_event: str | None = None, where: CaseFilter | None = None) -> Table:

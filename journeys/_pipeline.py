@@ -63,7 +63,7 @@ from najma.journeys._working_time import (
     with_working_time,
 )
 
-__all__ = ["JourneyPipeline", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "has_role", "VARIANT_SEP", "STEPS_KEPT"]
+__all__ = ["JourneyPipeline", "steps_expr", "kept_steps", "journeys_expr", "document_supplies", "with_outcome", "has_role", "with_roles", "VARIANT_SEP", "STEPS_KEPT"]
 
 #: Separates the activities of a variant in its text form.
 VARIANT_SEP = " → "
@@ -212,7 +212,7 @@ def steps_expr(events: Table, roles: Table, codes: StoreCodes | None = None) -> 
     codes : StoreCodes, optional
         The store's codes; without them, the events are put in order on their text.
     """
-    flagged = _with_roles(events, roles)
+    flagged = with_roles(events, roles)
     coded = codes is not None and set(CODE_COLUMNS) <= set(events.columns)
     ordered = _coded_order(flagged) if coded else _text_order(flagged)
     return ordered.mutate(
@@ -246,7 +246,7 @@ def has_role(steps: Table, role: str) -> BooleanValue:
     return (steps.roles & _ROLE_BITS[role]) != 0
 
 
-def _with_roles(events: Table, roles: Table) -> Table:
+def with_roles(events: Table, roles: Table) -> Table:
     """`events` with their ``roles`` (see :func:`has_role`) in place of their ``actor``.
 
     A service the catalogue does not describe takes its customer, staff and system steps from the actor.

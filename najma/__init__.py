@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submodules=["errors
         "journey_table", "journey_summary", "variants", "process_map", "rework_per_activity", "life_event_journeys", "linked_cases",
         "conformance", "discover_process_tree", "to_bpmn", "write_bpmn",
         "AutomateActivity", "MergeActivities", "MoveToChannel", "RemoveActivity", "project_journeys",
+        "BundleCandidates", "discover_bundles", "ProactiveCandidates", "discover_proactive", "LifeEvent", "add_life_event",
     ],
     "rating": [
         "rate", "rate_quarter", "kpi_table", "case_features", "what_if", "StarRater", "agreement",
