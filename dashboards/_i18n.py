@@ -281,6 +281,89 @@ _TEXT: dict[str, tuple[str, str]] = {
     "better": ("Better", "أفضل"),
     "worse": ("Worse", "أسوأ"),
     "same": ("Same", "دون تغيير"),
+    # The discover page (DASH, issue 24).
+    "page_discover": ("Discover", "اكتشاف"),
+    "dc_bundles": ("Bundle candidates", "الحزم المرشحة"),
+    "dc_proactive": ("Proactive candidates", "الخدمات الاستباقية المرشحة"),
+    "dc_window": ("Window (days)", "النافذة (أيام)"),
+    "dc_support": ("Least support (%)", "أدنى دعم (%)"),
+    "dc_within": ("Within (days)", "خلال (أيام)"),
+    "dc_share": ("Least share (%)", "أدنى نسبة (%)"),
+    "dc_bundle_thresholds": ("window {days} days · support at least {support}",
+                             "نافذة {days} يوماً · دعم لا يقل عن {support}"),
+    "dc_proactive_thresholds": ("within {days} days · share at least {share}",
+                                "خلال {days} يوماً · نسبة لا تقل عن {share}"),
+    "dc_dates": ("cases from {first} to {last}", "طلبات من {first} إلى {last}"),
+    "dc_episodes": ("{customers} customers in {episodes} episodes", "{customers} متعامل في {episodes} فترة"),
+    "dc_customers": ("{customers} customers", "{customers} متعامل"),
+    "dc_bundles_method": (
+        "Method: a customer's cases are linked into one episode while each starts at most the window's days after the "
+        "one before. Support is the share of episodes holding a set of services, confidence the share of the "
+        "episodes with its first service that hold it all, lift its support over what independent services would "
+        "give (1: no link). As one window, an activity several services ask for is taken once, visits join into "
+        "one and each document is asked once; candidates are ranked by customers times steps saved.",
+        "المنهجية: تُربط طلبات المتعامل في فترة واحدة ما دام كل طلب يبدأ خلال أيام النافذة من الطلب الذي قبله. "
+        "الدعم هو نسبة الفترات التي تضم مجموعة الخدمات، والثقة نسبة الفترات التي فيها خدمتها الأولى وتضمها كلها، "
+        "والرفع دعمها مقسوماً على ما تعطيه خدمات مستقلة (1: لا صلة). وفي نافذة واحدة يؤدى النشاط الذي تطلبه عدة "
+        "خدمات مرة واحدة، وتُجمع الزيارات في زيارة، ويُطلب كل مستند مرة واحدة؛ وتُرتّب المرشحات بعدد المتعاملين "
+        "مضروباً في الخطوات الموفَّرة."),
+    "dc_proactive_method": (
+        "Method: a customer whose trigger case completed is followed when their follower case started no later than "
+        "the days set after it ended; the share is the followed customers over the customers, each counted once, "
+        "and the lag runs from the trigger's end to the follower's start. A proactive start would save the steps "
+        "and visits of the follower's application (its steps before staff act) and the median lag in days.",
+        "المنهجية: يُعدّ المتعامل الذي أُنجز طلبه في الخدمة المُطلِقة متبوعاً إذا بدأ طلبه في الخدمة التالية خلال "
+        "الأيام المحددة بعد إنجازها؛ والنسبة هي المتعاملون المتبوعون من المتعاملين، ويُحسب كل متعامل مرة واحدة، "
+        "والفاصل من إنجاز المُطلِقة إلى بدء التالية. ويوفّر البدء الاستباقي خطوات طلب الخدمة التالية وزياراته "
+        "(خطواته قبل أن يعمل عليه الموظفون) والفاصل الوسيط بالأيام."),
+    "dc_adopt_note": (
+        "The dashboard reads a copy of the store and writes nothing: to measure a bundle as a life event from then "
+        "on, run its command with the path of your catalogue file.",
+        "تقرأ لوحة المعلومات نسخة من المخزن ولا تكتب فيه شيئاً: لقياس حزمة بوصفها مناسبة حياة من الآن فصاعداً، "
+        "شغّل أمرها مع مسار ملف الدليل."),
+    "dc_working": ("Working… {seconds} s", "جارٍ الحساب… {seconds} ثانية"),
+    "dc_no_bundles": ("No bundle reaches a support of {support} within {days} days: lower the support or widen the "
+                      "window.",
+                      "لا تبلغ أي حزمة دعماً قدره {support} خلال {days} يوماً: اخفض الدعم أو وسّع النافذة."),
+    "dc_no_proactive": ("No service follows another's completion within {days} days for {share} of customers or more: "
+                        "lower the share or widen the days.",
+                        "لا تتبع أي خدمة إنجاز خدمة أخرى خلال {days} يوماً لدى {share} من المتعاملين أو أكثر: اخفض "
+                        "النسبة أو زِد الأيام."),
+    "dc_hidden": ("Candidates of fewer than {n} customers are not shown.",
+                  "لا تُعرض المرشحات التي يقل متعاملوها عن {n}."),
+    "dc_no_data": ("no data for {figures}: needs {needs} ({services})",
+                   "لا توجد بيانات لـ {figures}: يتطلب {needs} ({services})"),
+    "dc_need_agency": ("an agency column", "عمود الجهة"),
+    "dc_need_steps": ("an actor column or the service in the catalogue", "عمود الفاعل أو وصف الخدمة في الدليل"),
+    "dc_need_catalogue": ("the service in the catalogue", "وصف الخدمة في الدليل"),
+    "dc_services": ("Services, in their usual order", "الخدمات بترتيبها المعتاد"),
+    "dc_support_col": ("Support", "الدعم"),
+    "dc_lift": ("Lift", "الرفع"),
+    "dc_visits": ("Visits today", "الزيارات اليوم"),
+    "dc_steps": ("Customer steps today", "خطوات المتعامل اليوم"),
+    "dc_documents": ("Documents asked again today", "المستندات المطلوبة مجدداً اليوم"),
+    "dc_days": ("Days today (median)", "الأيام اليوم (الوسيط)"),
+    "dc_steps_saved": ("Steps saved", "الخطوات الموفَّرة"),
+    "dc_visits_saved": ("Visits saved", "الزيارات الموفَّرة"),
+    "dc_life_event": ("Life event in the catalogue", "مناسبة الحياة في الدليل"),
+    "dc_not_yet": ("not yet", "ليست بعد"),
+    "dc_adopted": ("none needed: measured as a life event already", "لا حاجة إليه: تُقاس بالفعل مناسبةَ حياة"),
+    "dc_adopt": ("Command that adopts it", "أمر اعتمادها"),
+    "dc_trigger": ("Trigger", "الخدمة المُطلِقة"),
+    "dc_follower": ("Follower", "الخدمة التالية"),
+    "dc_trigger_customers": ("Customers", "المتعاملون"),
+    "dc_followed": ("Followed", "المتبوعون"),
+    "dc_lag_p10": ("Lag, 10th percentile (days)", "الفاصل، المئين العاشر (أيام)"),
+    "dc_lag_median": ("Lag, median (days)", "الفاصل، الوسيط (أيام)"),
+    "dc_lag_p90": ("Lag, 90th percentile (days)", "الفاصل، المئين التسعون (أيام)"),
+    "dc_already": ("Already proactive", "استباقية حالياً"),
+    "dc_application_steps": ("Application steps saved", "خطوات الطلب الموفَّرة"),
+    "dc_days_saved": ("Days saved", "الأيام الموفَّرة"),
+    "dc_pick_row": ("Click a row to see its lag.", "انقر صفاً لرؤية فاصله الزمني."),
+    "dc_lag_title": ("Customers by days from {trigger} to {follower}",
+                     "المتعاملون حسب الأيام من {trigger} إلى {follower}"),
+    "dc_lag_x": ("days from the trigger's completion to the follower's start",
+                 "الأيام من إنجاز الخدمة المُطلِقة إلى بدء الخدمة التالية"),
     # units, periods and selections, and what an empty card waits for (ARABIC)
     "utc": ("UTC", "بالتوقيت العالمي"),
     "hours_unit": ("h", "ساعة"),
@@ -433,6 +516,50 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_channel_data": ("No channel is told apart in {quarter}: the log has no channel column, or no channel holds "
                         "{n} customers or more.",
                         "لا تُميَّز أي قناة في {quarter}: لا يحوي السجل عمود قناة، أو لا تضم أي قناة {n} متعاملين أو أكثر."),
+    # the report's redesign opportunities (REPORT, issue 24); its tables' headings are the discover page's (dc_)
+    "rp_redesign": ("Redesign opportunities", "فرص إعادة التصميم"),
+    "rp_redesign_method": (
+        "Every service's cases started from {first} to {last} are read; a customer's cases form one episode while each "
+        "starts within {window} days of the one before, a bundle is a set of services held by at least {support} of "
+        "the {episodes} episodes, a proactive candidate is a service that at least {share} of the customers who "
+        "completed another service started within {within} days of its end, and only groups of at least {n} "
+        "customers among the services this report shows are listed.",
+        "تُقرأ طلبات كل الخدمات التي بدأت من {first} إلى {last}؛ وتكوّن طلبات المتعامل فترة واحدة ما دام كل طلب يبدأ "
+        "خلال {window} يوماً من الطلب الذي قبله، والحزمة مجموعة خدمات تضمها {support} على الأقل من الفترات وعددها "
+        "{episodes}، والخدمة الاستباقية المرشحة خدمة بدأها {share} على الأقل من المتعاملين الذين أُنجزت لهم خدمة أخرى "
+        "خلال {within} يوماً من إنجازها، ولا تُعرض إلا المجموعات التي لها {n} متعاملين على الأقل من الخدمات "
+        "التي يعرضها هذا التقرير."),
+    "rp_redesign_period": (
+        "One quarter alone would cut customers' episodes at its edges, so this page reads the {n} quarters up to "
+        "{last}; an episode that began before {first} is still cut at its start.",
+        "الربع وحده يقطع فترات المتعاملين عند حدوده، لذا تقرأ هذه الصفحة الأرباع الـ{n} حتى {last}؛ وتبقى الفترة التي "
+        "بدأت قبل {first} مقطوعة عند بدايتها."),
+    "rp_bundles": ("Bundles: services the same customers use together", "الحزم: خدمات يستعملها المتعاملون أنفسهم معاً"),
+    "rp_bundles_ranked": (
+        "Candidates found: {total}; the best {shown} shown, ranked by customers times steps saved. Today: per episode holding the "
+        "services; saved: what one window would save per episode (an activity several services ask for taken once, "
+        "visits joined into one, each document asked once).",
+        "المرشحات: {total}؛ تُعرض أفضل {shown} منها مرتبة بعدد المتعاملين مضروباً في الخطوات الموفَّرة. اليوم: لكل فترة تضم الخدمات؛ "
+        "الموفَّر: ما توفّره نافذة واحدة لكل فترة (يؤدى النشاط الذي تطلبه عدة خدمات مرة واحدة، وتُجمع الزيارات في "
+        "زيارة، ويُطلب كل مستند مرة واحدة)."),
+    "rp_no_bundles": ("No set of services is held by {support} of the episodes and {n} customers in this period.",
+                      "لا توجد مجموعة خدمات تضمها {support} من الفترات ولها {n} متعاملين في هذه المدة."),
+    "rp_proactive": ("Proactive services: services that follow another's completion",
+                     "الخدمات الاستباقية: خدمات تلي إنجاز خدمة أخرى"),
+    "rp_proactive_ranked": (
+        "Candidates found: {total}; the best {shown} shown, ranked by followed customers times application steps. Saved: per followed "
+        "case, if the government started it itself; the lag runs from the trigger's end to the follower's start.",
+        "المرشحات: {total}؛ تُعرض أفضل {shown} منها مرتبة بعدد المتعاملين المتبوعين مضروباً في خطوات الطلب. الموفَّر: لكل طلب متبوع "
+        "لو بدأته الحكومة بنفسها؛ والفاصل من إنجاز الخدمة المُطلِقة إلى بدء الخدمة التالية."),
+    "rp_no_proactive": ("No service follows another's completion within {within} days for {share} of its customers and "
+                        "{n} customers in this period.",
+                        "لا تتبع أي خدمة إنجاز خدمة أخرى خلال {within} يوماً لدى {share} من متعامليها و{n} متعاملين في "
+                        "هذه المدة."),
+    "rp_then": (" → ", " ← "),
+    "rp_no_customers": ("No case of this period names its customer, so no customer's services can be linked: the log "
+                        "needs a customer column to find bundles and proactive services.",
+                        "لا يذكر أي طلب في هذه المدة متعامله، فلا يمكن ربط خدمات المتعامل: يحتاج السجل إلى عمود "
+                        "للمتعامل لاكتشاف الحزم والخدمات الاستباقية."),
 }
 
 

@@ -1,8 +1,11 @@
 """The quarterly rating report: one HTML file with its pictures inline, and the same printed to PDF.
 
 It holds the services and their stars with the change since last quarter, the distribution of
-stars, a page per service (journey map, customer steps, KPIs against targets, the explanation and
-next-star advice), data coverage and quarantined rows, the methodology (the small-group rule of
+stars, the redesign opportunities (the best bundle and proactive candidates of
+:func:`~najma.journeys.discover_bundles` and :func:`~najma.journeys.discover_proactive` over the
+:data:`REDESIGN_QUARTERS` quarters up to the report's), a page per service (journey map, customer
+steps, KPIs against targets, the explanation and next-star advice), data coverage and quarantined
+rows, the methodology (the small-group rule of
 :mod:`najma.rating._suppression`: a service of fewer than `min_group` customers gets no page and
 shows no count, and no chart or table shows a smaller group), and the model's version and config hash.
 The charts are the figures of :mod:`najma.dashboards._figures`, drawn by plotly.js in the page; the PDF is
@@ -22,6 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from najma.dashboards._discovered import missing_line
 from najma.dashboards._figures import customer_steps_figure, process_map_figure, star_distribution_figure
 from najma.dashboards._i18n import (
     card_lines,
@@ -46,7 +50,19 @@ from najma.dashboards._i18n import (
 from najma.dashboards._printing import LoadedPage
 from najma.dashboards._static_images import pdf_destinations
 from najma.errors import NajmaError
-from najma.journeys import CaseFilter, Store, held_columns, previous_quarter, process_map
+from najma.journeys import (
+    CaseFilter,
+    Store,
+    discover_bundles,
+    discover_proactive,
+    held_columns,
+    previous_quarter,
+    process_map,
+    quarter_bounds,
+    quarter_zone,
+)
+from najma.journeys._bundles import NEEDED_BY
+from najma.journeys._proactive import PROACTIVE_NEEDED_BY
 from najma.rating import (
     KPIS,
     PILLARS,
@@ -88,7 +104,7 @@ _FONTS = {"en": "Noto Sans, DejaVu Sans, Arial, sans-serif",
           "ar": "Noto Sans Arabic, Noto Naskh Arabic, Noto Sans, sans-serif"}
 _JOIN = {"en": ", ", "ar": "، "}
 #: The ids of the report's sections that the table of contents lists, besides the service pages.
-_SECTIONS = ("summary", "trends", "channels", "agencies", "coverage-section", "methodology-section")
+_SECTIONS = ("summary", "trends", "channels", "agencies", "redesign-section", "coverage-section", "methodology-section")
 #: Writes the page of each heading into the table of contents of the loaded report, as the template writes `toc`.
 _FILL_CONTENTS = """toc => { for (const link of document.querySelectorAll('#contents a[href^="#"]')) {
     link.nextElementSibling.textContent = toc[link.getAttribute('href').slice(1)] ?? ''; } }"""
@@ -98,6 +114,11 @@ _NUMBERED_PRINTS = 3
 #: a score under 50 of 100, so fewer than half its targets met). A threshold on the scale, not on the other
 #: services: a quarter in which every service has top marks names none, and one in which all do badly names all.
 ATTENTION_STARS = 2
+#: The quarters the redesign page reads, ending with the report's: the services of one event of a customer's life run
+#: across quarters, and one quarter alone would cut their episodes at its edges (the page says so).
+REDESIGN_QUARTERS = 4
+#: The candidates of each kind the redesign page lists, best first.
+TOP_CANDIDATES = 5
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("najma.dashboards", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -163,6 +184,8 @@ def write_report(
              for card in cards if card.status != SUPPRESSED]
     for n, page in enumerate(pages, start=1):  # an id of ASCII letters and digits: a service key may hold anything
         page["anchor"] = f"service-{n}"
+    say("redesign opportunities")
+    redesign = _redesign(store, quarter, names, lang, min_group, shown_services)
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
                                      y_title=text("service", lang)).update_layout(height=SMALL_HEIGHT)
     figures = [stars] + [f for page in pages for f in page.pop("figures")]
@@ -178,7 +201,7 @@ def write_report(
         "trend_period": period_text(trends["quarters"], False, lang) if trends["quarters"] else quarter_text(quarter, lang),
         "channel_note": text("channel_note", lang).format(n=min_group), "agencies": _agencies(cards, names, lang),
         "stars_plot": plots[0], "rated": bool(ratings["stars"].notna().any()),
-        "min_group": min_group, "pages": pages, "config": config,
+        "min_group": min_group, "pages": pages, "redesign": redesign, "config": config,
         "coverage": _coverage(features, quarter, names, min_group, fewer), "quarantine": _quarantine(store),
         "source": source_lines(shown.provenance, lang, names["service"]),
         "model_line": text("model_line", lang).format(version=config.version, hash=config.config_hash,
@@ -410,11 +433,102 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
     }
 
 
+def _quarters_up_to(quarter: str, n: int) -> list[str]:
+    """The `n` quarters that end with `quarter`, oldest first."""
+    quarters = [quarter]
+    while len(quarters) < n:
+        quarters.insert(0, previous_quarter(quarters[0]))
+    return quarters
+
+
+def _redesign(store: Store, quarter: str, names: dict, lang: str, min_group: int,
+              shown: set[str]) -> dict[str, object]:
+    """The redesign page: the best :data:`TOP_CANDIDATES` bundles and proactive services found in the cases started in
+    the :data:`REDESIGN_QUARTERS` quarters up to `quarter`, each of at least `min_group` customers and only of the
+    services in `shown`, those the report shows (a small service is named nowhere), and the sentences that state the period, the
+    selection and the thresholds."""
+    quarters = _quarters_up_to(quarter, REDESIGN_QUARTERS)
+    zone = quarter_zone(store)
+    where = CaseFilter(start=quarter_bounds(quarters[0], zone)[0], end=quarter_bounds(quarter, zone)[1])
+    bundles = discover_bundles(store, min_episodes=min_group, where=where)
+    proactive = discover_proactive(store, min_customers=min_group, where=where)
+    found, followers = bundles.table, proactive.table  # the small-group rule, as everywhere
+    shown_bundles = found[(found["customers"] >= min_group) & found["services"].map(shown.issuperset).astype(bool)]
+    shown_proactive = followers[(followers["followed"] >= min_group)
+                                & followers["trigger"].isin(shown) & followers["follower"].isin(shown)]
+    top_bundles, top_proactive = shown_bundles.head(TOP_CANDIDATES), shown_proactive.head(TOP_CANDIDATES)
+    first, last = quarter_text(quarters[0], lang), quarter_text(quarter, lang)
+    thresholds = {"support": _fine_percent(bundles.min_support), "share": percent_text(proactive.min_share),
+                  "within": proactive.within_days, "n": min_group}
+    then = text("rp_then", lang)
+    unlinked = "" if bundles.episodes else text("rp_no_customers", lang)  # no customer, no episode: say why
+    return {
+        "period": period_text(quarters, False, lang),
+        "method": text("rp_redesign_method", lang).format(first=first, last=last, window=bundles.window_days,
+                                                          episodes=f"{bundles.episodes:,}", **thresholds),
+        "note": text("rp_redesign_period", lang).format(n=REDESIGN_QUARTERS, first=first, last=last),
+        "bundles": [_bundle_row(row, names, then, lang) for row in top_bundles.itertuples()],
+        "bundles_ranked": _with_missing(
+            text("rp_bundles_ranked", lang).format(shown=min(TOP_CANDIDATES, len(shown_bundles)), total=len(shown_bundles)),
+            bundles.lacking, NEEDED_BY, _BUNDLE_FIGURES, {s for row in top_bundles.services for s in row}, names, lang),
+        "no_bundles": unlinked or text("rp_no_bundles", lang).format(**thresholds),
+        "proactive": [_proactive_row(row, names, then, lang) for row in top_proactive.itertuples()],
+        "proactive_ranked": _with_missing(
+            text("rp_proactive_ranked", lang).format(shown=min(TOP_CANDIDATES, len(shown_proactive)),
+                                                     total=len(shown_proactive)),
+            proactive.lacking, PROACTIVE_NEEDED_BY, _PROACTIVE_FIGURES, set(top_proactive.follower), names, lang),
+        "no_proactive": unlinked or text("rp_no_proactive", lang).format(**thresholds),
+        "pair_heading": then.join((text("dc_trigger", lang), text("dc_follower", lang))),
+    }
+
+
+#: The figures a log may not support that the redesign page's tables show, by the key of their header.
+_BUNDLE_FIGURES = {"steps_saved": "dc_steps_saved", "visits_saved": "dc_visits_saved"}
+_PROACTIVE_FIGURES = {"application_steps": "dc_application_steps", "visits": "dc_visits_saved"}
+
+
+def _with_missing(said: str, lacking: dict, needed_by: dict, figures: dict[str, str], shown: set[str], names: dict,
+                  lang: str) -> str:
+    """`said`, then what the figures shown as "no data" need and which of the services `shown` lack it."""
+    missing = missing_line(lacking, needed_by, {field: text(key, lang) for field, key in figures.items()}, lang,
+                           lambda service: names["service"].get(service, service), among=shown)
+    return f"{said} {missing}" if missing else said
+
+
+def _figure_text(value: float, lang: str) -> str:
+    """A figure of a candidate with one decimal, or "no data" when the log cannot support it (NaN)."""
+    return text("no_data_short", lang) if pd.isna(value) else number_text(value)
+
+
+def _fine_percent(value: float) -> str:
+    """A share in per cent with one decimal: a support of a few per cent, or a share just short of all, needs it."""
+    return f"{value:.1%}"
+
+
+def _bundle_row(row: tuple, names: dict, then: str, lang: str) -> dict[str, str]:
+    """A bundle candidate as its row shows it: its services by name in their usual order, and its figures."""
+    service = names["service"]
+    return {"service_keys": " ".join(row.services), "services": then.join(service.get(s, s) for s in row.services),
+            "customers": f"{row.customers:,}", "support": _fine_percent(row.support),
+            "steps_saved": _figure_text(row.steps_saved, lang), "visits_saved": _figure_text(row.visits_saved, lang),
+            "days": number_text(row.days),
+            "life_event": names["life_event"].get(row.life_event, row.life_event) if pd.notna(row.life_event)
+            else text("dc_not_yet", lang)}
+
+
+def _proactive_row(row: tuple, names: dict, then: str, lang: str) -> dict[str, str]:
+    """A proactive candidate as its row shows it: trigger and follower by name, the share, the lag and the savings."""
+    service = names["service"]
+    return {"follower": row.follower, "pair": then.join((service.get(row.trigger, row.trigger),
+                                                          service.get(row.follower, row.follower))),
+            "customers": f"{row.customers:,}", "followed": f"{row.followed:,}", "share": _fine_percent(row.share),
+            "lag": number_text(row.lag_days_median), "steps": _figure_text(row.application_steps, lang),
+            "visits": _figure_text(row.visits, lang), "days": number_text(row.days_saved)}
+
+
 def _coverage(features: pd.DataFrame, quarter: str, names: dict, min_group: int, fewer: str) -> dict[str, object]:
     """Cases per service in the four quarters up to `quarter`; `fewer` where they have fewer than `min_group` customers."""
-    quarters = [quarter]
-    for _ in range(3):
-        quarters.insert(0, previous_quarter(quarters[0]))
+    quarters = _quarters_up_to(quarter, 4)
     counts = cases_per_quarter(features, quarters, min_group=min_group)
     return {"quarters": quarters, "rows": [(names["service"].get(s, s), [fewer if pd.isna(v) else f"{v:,}" for v in counts.loc[s]])
                                            for s in counts.index]}

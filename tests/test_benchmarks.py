@@ -21,6 +21,7 @@ RUNS = {
     "journey_build.py": (["--events", "3000", "--runs", "1"], ["build", "map, one service and quarter", "pm4py: peak memory"]),
     "star_ratings.py": (["--events", "3000", "--draws", "20"], ["case features", "ratio pm4py / najma"]),
     "dashboard.py": (["--events", "3000", "--rounds", "2", "--users", "2", "--seconds", "2"], ["p95", "server errors: 0"]),
+    "discover.py": (["--events", "6000", "--runs", "1"], ["discover_bundles", "discover_proactive", "rank 1: birth_notification"]),
 }
 
 

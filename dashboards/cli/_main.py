@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from najma.dashboards.cli import _catalogue, _dashboard, _journeys, _publish, _rating, _store
+from najma.dashboards.cli import _catalogue, _dashboard, _discover, _journeys, _publish, _rating, _store
 from najma.dashboards.cli._options import OUTDATED, is_interrupt
 
 __all__ = ["app", "main", "OPTIONS"]
@@ -21,13 +21,17 @@ __all__ = ["app", "main", "OPTIONS"]
 OPTIONS = {"mapping": "--map", "tz": "--tz", "time_format": "--format", "repeats": "--repeats", "encoding": "--encoding",
            "store": "--store", "token": "--token or --users", "users": "--users; najma dashboard-user NAME prints a line",
            "port": "--port to choose another port", "host": "--host",
-           "cutoff": "--cutoff", "min_group": "--min-group", "quarter": "--quarter", "revision": "--revision"}
+           "cutoff": "--cutoff", "min_group": "--min-group", "quarter": "--quarter", "revision": "--revision",
+           "window_days": "--window-days", "min_support": "--min-support", "min_episodes": "--min-episodes",
+           "within_days": "--within-days", "min_share": "--min-share", "min_customers": "--min-customers",
+           "life_event": "--as"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 for theme in (_store, _journeys, _rating, _publish, _dashboard):
     app.add_typer(theme.app)
 app.add_typer(_catalogue.app, name="catalogue")
+app.add_typer(_discover.app, name="discover")
 
 
 def main() -> None:

@@ -128,7 +128,7 @@ def test_every_page_is_numbered_and_the_contents_name_the_right_pages(report: Re
     for number, page in enumerate(report.pages, start=1):  # an Arabic footer reads right to left: "23 / 1"
         assert re.search(rf"\b{number}\s*/\s*{total}\b|\b{total}\s*/\s*{number}\b", _footer(page)), (number, page[-200:])
     entries = _contents(report)
-    assert len(entries) == 6 + len(SERVICES)
+    assert len(entries) == 7 + len(SERVICES)
     for target, label, page in entries:
         words = _plain(label).split()[:2]  # pdftotext may break a long heading; its first words are on its page
         assert all(w in _plain(report.pages[page - 1]) for w in words), (target, label, page)
