@@ -414,8 +414,8 @@ def _frame_layout(figure: go.Figure, title: str | None, height: int, lang: str =
                          margin={"l": 20 if lang == "ar" else beside, "r": beside if lang == "ar" else 20,
                                  "t": 50 if title else 20, "b": 40})
     figure.update_xaxes(automargin=True)
-    # A set standoff, with automargin, makes plotly push the margin to hold the y title beyond its tick labels: left
-    # to itself it may draw the title over them on a right-hand axis (Arabic: "الاحتمال" over "50%").
+    # A set standoff, with automargin, makes plotly push the margin to hold the y title beyond its tick labels, as
+    # wide as plotly measures them: on a right-to-left page they must be measured left to right (assets/charts.css).
     figure.update_yaxes(automargin=True, **({"title_standoff": 12} if titled else {}))
     if lang == "ar":
         figure.update_layout(title_x=1, title_xanchor="right", title_xref="paper", legend_x=1, legend_xanchor="right")

@@ -1,5 +1,6 @@
 """Arabic as good as English: every page opened with ``?lang=ar`` in Debian's Chromium reads right to left, in
-Arabic down to its menu, and shows no English word and no chart label cut off.
+Arabic down to its menu, and shows no English word, no chart label cut off and no axis title drawn over its tick
+labels.
 
 The test reads what a person sees once the callbacks have filled the page: the body's rendered
 text, the text of the plotly charts (SVG), the labels of the journey map (Cytoscape draws them on a
@@ -28,6 +29,7 @@ PAGES = {
     "journeys": ("/journeys", ["#cj-journeys", "#cj-sankey .sankey-node", "#cj-ask-once .ag-center-cols-container .ag-row"]),
     "redesign": ("/redesign?service=passport", ["#rd-plan-note:not(:empty)"]),
     "data": ("/data", ["#dq-batches .ag-center-cols-container .ag-row", "#dq-coverage .xtick"]),
+    "discover": ("/discover", ["#dc-bundles .ag-center-cols-container .ag-row", "#dc-lag .xtick"]),
 }
 
 #: Latin words an Arabic page may show, each for a reason:
@@ -73,6 +75,28 @@ _CUT_LABELS = """() => {
 }"""
 
 
+#: The axis titles of plotly charts drawn over their own tick labels (boxes that overlap by more than a pixel or two, so
+#: that boxes meeting at a corner do not count). plotly.js places a title beyond the labels as it measured them in its
+#: hidden SVG; measured right to left on an Arabic page, the labels seemed to run the wrong way and "الطلبات" stood
+#: over "150" (see dashboards/assets/charts.css).
+_TITLES_OVER_TICKS = """() => {
+    const over = [];
+    const crosses = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2
+        && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2;
+    for (const chart of document.querySelectorAll('.js-plotly-plot')) {
+        for (const title of chart.querySelectorAll('.xtitle, .ytitle')) {
+            const axis = title.classList.contains('xtitle') ? 'x' : 'y', box = title.getBoundingClientRect();
+            for (const tick of chart.querySelectorAll('.' + axis + 'tick text')) {
+                if (crosses(box, tick.getBoundingClientRect())) {
+                    over.push((chart.closest('[id]') || chart).id + ': ' + title.textContent + ' over ' + tick.textContent);
+                }
+            }
+        }
+    }
+    return over;
+}"""
+
+
 def english_words(shown: str) -> list[str]:
     """The Latin-letter words of `shown` that are not allowed on an Arabic page, in order, each once.
 
@@ -109,14 +133,16 @@ def test_an_arabic_page_shows_no_english_word(page: object, dashboard_url: str, 
     print(f"{name}: {found}")
     assert found == [], f"English words on the Arabic {name} page: {found}"
     assert page.evaluate(_CUT_LABELS) == [], "labels cut off at the edge of their chart"
+    assert page.evaluate(_TITLES_OVER_TICKS) == [], "axis titles drawn over their tick labels"
 
 
-@pytest.mark.heavy  # the browser tests of each page check English; this adds the cut-label check and screenshots
+@pytest.mark.heavy  # the browser tests of each page check English; this adds the label checks and screenshots
 @pytest.mark.parametrize("name", list(PAGES))
 def test_an_english_page_is_photographed_filled(page: object, dashboard_url: str, name: str) -> None:
     path, signs = PAGES[name]
     _open(page, dashboard_url + path, signs)
     assert page.locator("#shell").get_attribute("dir") == "ltr"
     assert page.evaluate(_CUT_LABELS) == [], "labels cut off at the edge of their chart"
+    assert page.evaluate(_TITLES_OVER_TICKS) == [], "axis titles drawn over their tick labels"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-en.png"), full_page=True)
