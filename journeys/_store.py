@@ -75,13 +75,6 @@ DUCKDB_SHARE = 0.9
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
 
 
-def _begin_session(con: duckdb.DuckDBPyConnection) -> None:
-    """Set a new connection's session: time in UTC, and no progress bar of DuckDB's own (najma says itself what a long
-    command is doing; DuckDB's bar would be written into a command's output)."""
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-
-
 def memory_limit() -> int | None:
     """The bytes that ``$NAJMA_MEMORY_LIMIT`` allows (``"2GB"``, ``"1.5 GiB"``), or None when it is not set.
 
@@ -205,7 +198,7 @@ class Store:
         self.memory_limit = memory_limit()
         limits = {} if self.memory_limit is None else {"memory_limit": f"{int(self.memory_limit * DUCKDB_SHARE)}B"}
         self.con = self._connect(read_only, limits)
-        _begin_session(self.con)
+        self.con.execute("SET TimeZone = 'UTC'")
         self._in_transaction = self._doomed = False
         try:
             self.schema_version = self._up_to_date(read_only)
@@ -299,7 +292,7 @@ class Store:
         handle.path, handle.memory_limit, handle.schema_version = self.path, self.memory_limit, self.schema_version
         handle.con = self.con.cursor()
         handle._in_transaction = handle._doomed = False
-        _begin_session(handle.con)
+        handle.con.execute("SET TimeZone = 'UTC'")
         return handle
 
     @property
