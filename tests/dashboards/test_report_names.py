@@ -114,7 +114,7 @@ def test_a_first_print_without_destinations_is_refused_and_a_missing_heading_is_
     html = tmp_path / "report.html"
     with pytest.raises(NajmaError, match="no named destinations"):
         _check_contents(html, {"pages": []}, {})
-    found = {"summary": 2, "trends": 3, "channels": 3, "agencies": 4, "coverage-section": 6, "methodology-section": 7}
+    found = {"summary": 2, "trends": 3, "channels": 3, "agencies": 4, "redesign-section": 5, "coverage-section": 6, "methodology-section": 7}
     with pytest.warns(UserWarning, match="no page for service-1$"):
         _check_contents(html, {"pages": [{"anchor": "service-1"}]}, found)
 
