@@ -19,12 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from najma.dashboards._i18n import text
+from najma.dashboards._i18n import listed, text
 
 __all__ = ["missing_line"]
-
-_LIST = {"en": ", ", "ar": "، "}
-
 
 def missing_line(lacking: Mapping[str, tuple[str, ...]], needed_by: Mapping[str, tuple[str, ...]],
                  labels: Mapping[str, str], lang: str, name: Callable[[str], str] | None = None,
@@ -60,6 +57,6 @@ def missing_line(lacking: Mapping[str, tuple[str, ...]], needed_by: Mapping[str,
         figures = list(dict.fromkeys(label for figure, label in labels.items() if need in needed_by.get(figure, ())))
         if figures and services:
             parts.append(text("dc_no_data", lang).format(
-                figures=_LIST[lang].join(figures), needs=text(f"dc_need_{need}", lang),
-                services=_LIST[lang].join(named(s) for s in services)))
+                figures=listed(figures, lang), needs=text(f"dc_need_{need}", lang),
+                services=listed((named(s) for s in services), lang)))
     return "؛ ".join(parts) if lang == "ar" else "; ".join(parts)

@@ -24,7 +24,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import ibis
 import pandas as pd
@@ -45,7 +45,7 @@ from najma.rating import (
     format_value,
 )
 
-__all__ = ["LANGUAGES", "text", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
+__all__ = ["LANGUAGES", "text", "listed", "direction", "star_marks", "change_text", "number_text", "percent_text", "kpi_label",
            "move_text", "plan_sentence", "plan_text", "display_names", "missing_column_lines", "column_notes", "rating_text",
            "card_lines", "source_lines", "methodology", "utc_minute", "shortfall_text", "needs_text", "quarter_text",
            "period_text", "grid_locale"]
@@ -613,7 +613,7 @@ def shortfall_text(shortfall: Shortfall, lang: str) -> str:
     """
     return text("shortfall", lang).format(pillar=text(shortfall.pillar, lang), share=percent_text(shortfall.share),
                                           needed=percent_text(shortfall.needed),
-                                          kpis=_LIST[lang].join(kpi_label(k, lang) for k in shortfall.lacking))
+                                          kpis=listed((kpi_label(k, lang) for k in shortfall.lacking), lang))
 
 
 def card_lines(card: RatingCard, lang: str) -> list[str]:
@@ -768,8 +768,8 @@ def source_lines(provenance: Provenance, lang: str, names: Mapping[str, str] | N
                   "cutoff": utc_minute(record["cutoff"], lang), "at": utc_minute(record["published_at"])[:10]}
         lines = [text("rerated_ratings" if provenance.everything_rerated else "published_ratings", lang).format(**fields)]
         if provenance.rerated:
-            listed = _LIST[lang].join((names or {}).get(s, s) for s in provenance.rerated)
-            lines.append(text("rerated_services", lang).format(services=listed))
+            rerated = listed(((names or {}).get(s, s) for s in provenance.rerated), lang)
+            lines.append(text("rerated_services", lang).format(services=rerated))
     before = quarter_text(previous_quarter(quarter), lang)
     return [*lines, text("before_published" if provenance.before_published else "before_draft", lang).format(quarter=before)]
 
@@ -822,6 +822,17 @@ def percent_text(value: float | None) -> str:
 #: The mapping key (``--map KEY=COLUMN``) of each optional column, and the figures beyond the KPIs
 #: that need it (the KPIs declare theirs in :attr:`najma.rating.Kpi.columns`).
 _LIST = {"en": ", ", "ar": "، "}
+
+
+def listed(items: Iterable[str], lang: str) -> str:
+    """`items` as a list in `lang`: "a, b" in English, "a، b" in Arabic.
+
+    Examples
+    --------
+    >>> listed(["a", "b"], "en"), listed(["أ", "ب"], "ar")
+    ('a, b', 'أ، ب')
+    """
+    return _LIST[lang].join(items)
 _MAP_KEYS = {"start_timestamp": "start", "customer_id": "customer"}
 _FIGURES_NEEDING = {"channel": ("per_channel_ratings",), "start_timestamp": ("processing_time",),
                     "resource": ("rework_by_resource",)}
@@ -841,7 +852,7 @@ def missing_column_lines(held: frozenset[str], lang: str) -> list[str]:
         needs += [text(figure, lang) for figure in _FIGURES_NEEDING.get(column, ())]
         if column in held or not needs:
             continue
-        lines.append(text("no_column", lang).format(column=text(f"column_{column}", lang), needs=_LIST[lang].join(needs),
+        lines.append(text("no_column", lang).format(column=text(f"column_{column}", lang), needs=listed(needs, lang),
                                                     key=_MAP_KEYS.get(column, column)))
     return lines
 

@@ -34,6 +34,7 @@ from najma.dashboards._i18n import (
     direction,
     display_names,
     kpi_label,
+    listed,
     methodology,
     move_text,
     needs_text,
@@ -102,7 +103,6 @@ SMALL_HEIGHT = 260
 HALF_WIDTH = 340
 _FONTS = {"en": "Noto Sans, DejaVu Sans, Arial, sans-serif",
           "ar": "Noto Sans Arabic, Noto Naskh Arabic, Noto Sans, sans-serif"}
-_JOIN = {"en": ", ", "ar": "، "}
 #: The ids of the report's sections that the table of contents lists, besides the service pages.
 _SECTIONS = ("summary", "trends", "channels", "agencies", "redesign-section", "coverage-section", "methodology-section")
 #: Writes the page of each heading into the table of contents of the loaded report, as the template writes `toc`.
@@ -281,9 +281,9 @@ def _summary(cards: list[RatingCard], names: dict, lang: str, config: RatingConf
     below = config.lowest_star + ATTENTION_STARS
     low = [c for c in shown if c.rated and c.stars < below]
     lists = (("not_rated_list", [c for c in shown if not c.rated]), ("provisional_list", [c for c in shown if c.provisional]))
-    listed = _JOIN[lang].join(name.get(c.service, c.service) for c in low) or text("no_service", lang)
-    attention = [text("below_stars", lang).format(stars=below, services=listed)]
-    attention += [text(key, lang).format(services=_JOIN[lang].join(name.get(c.service, c.service) for c in found))
+    low_names = listed((name.get(c.service, c.service) for c in low), lang) or text("no_service", lang)
+    attention = [text("below_stars", lang).format(stars=below, services=low_names)]
+    attention += [text(key, lang).format(services=listed((name.get(c.service, c.service) for c in found), lang))
                   for key, found in lists if found]
     return {"up": moved(1), "down": moved(-1), "attention": attention}
 
@@ -353,7 +353,7 @@ def _agencies(cards: list[RatingCard], names: dict, lang: str) -> list[dict[str,
         stars = [c.stars for c in found if c.rated]
         scored = [c for c in found if c.rated and not pd.isna(c.score) and c.cases > 0]
         weight = sum(c.cases for c in scored)
-        rows.append({"agency": agency, "services": _JOIN[lang].join(names["service"].get(c.service, c.service) for c in found),
+        rows.append({"agency": agency, "services": listed((names["service"].get(c.service, c.service) for c in found), lang),
                      "cases": f"{sum(c.cases for c in found):,}",
                      "stars": f"{star_marks(min(stars))} – {star_marks(max(stars))}" if stars else "",
                      "score": number_text(sum(c.score * c.cases for c in scored) / weight) if weight else ""})

@@ -33,10 +33,11 @@ from numbers import Integral, Real
 import pandas as pd
 from ibis.expr.types import Table
 
-from najma.errors import InvalidParameterError, StoreError
+from najma.errors import InvalidParameterError
 from najma.journeys._columns import HeldColumns, held_columns
 from najma.journeys._filters import CaseFilter
 from najma.journeys._store import Store
+from najma.journeys._tables import require_journeys
 from najma.journeys._variants import journey_table
 
 __all__ = ["is_whole", "is_share", "refuse_first", "real_cases", "utc_period", "NEEDS", "Evidence", "evidence",
@@ -133,9 +134,7 @@ def real_cases(store: Store, where: CaseFilter | None) -> Table:
     StoreError
         When the store's journeys are not built.
     """
-    if not store.has_table("journeys"):
-        raise StoreError(f"{store.path}: the journeys are not built; build them with najma.build_journeys(store)",
-                         parameter="store")
+    require_journeys(store)
     journeys = journey_table(store, where)
     return journeys.filter(journeys.customer_id != journeys.service.concat("/", journeys.case_id))
 

@@ -12,7 +12,9 @@ from typing import Protocol
 
 import ibis
 
-__all__ = ["JourneyTables"]
+from najma.errors import StoreError
+
+__all__ = ["JourneyTables", "require_journeys"]
 
 
 class JourneyTables(Protocol):
@@ -28,3 +30,16 @@ class JourneyTables(Protocol):
 
     def has_table(self, name: str) -> bool:
         """Whether the engine holds a table called `name`."""
+
+
+def require_journeys(tables: JourneyTables) -> None:
+    """Refuse `tables` whose journeys are not built.
+
+    Raises
+    ------
+    StoreError
+        Naming where the tables live, with ``parameter="store"``.
+    """
+    if not tables.has_table("journeys"):
+        raise StoreError(f"{tables.path}: the journeys are not built; build them with najma.build_journeys(store)",
+                         parameter="store")

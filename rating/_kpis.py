@@ -41,9 +41,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ibis.expr.types import Table
 
-from najma.errors import InvalidEventLogError, StoreError
+from najma.errors import InvalidEventLogError
 from najma.journeys import CaseFilter, HeldColumns, Store, held_columns, journey_table, quarter_name, quarter_of, quarter_zone
-from najma.journeys._tables import JourneyTables
+from najma.journeys._tables import JourneyTables, require_journeys
 
 __all__ = [
     "Kpi", "KPIS", "GROUPINGS", "NOT_APPLICABLE_WITHIN", "MIXED", "case_features", "case_features_expr", "group_keys",
@@ -238,8 +238,7 @@ def case_features_expr(
     store: JourneyTables, *, where: CaseFilter | None = None, satisfied_at: float = 4.0, journeys: Table | None = None,
 ) -> Table:
     """The case features of :func:`case_features`, without the quarter, as an Ibis expression on the store's engine."""
-    if not store.has_table("journeys"):
-        raise StoreError(f"{store.path}: the journeys are not built; build them with najma.build_journeys(store)", parameter="store")
+    require_journeys(store)
     return _features_expr(store, journeys if journeys is not None else journey_table(store, where), satisfied_at)
 
 

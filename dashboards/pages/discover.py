@@ -31,7 +31,7 @@ from najma.dashboards._adopt import adopt_commands
 from najma.dashboards._data import DashboardData
 from najma.dashboards._discovered import missing_line
 from najma.dashboards._figures import customer_steps_figure
-from najma.dashboards._i18n import period_text, text, utc_minute
+from najma.dashboards._i18n import listed, period_text, text, utc_minute
 from najma.dashboards._jobs import JobState
 from najma.dashboards.pages.common import (
     COUNT,
@@ -71,7 +71,6 @@ DEFAULTS = {"window": 60, "support": 1.0, "within": 30, "share": 50.0}
 MOST_DAYS = 3650
 #: A share with one decimal, as the thresholds are set (1.5% of episodes).
 SHARE = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
-_LIST = {"en": ", ", "ar": "، "}
 #: The figures a log may not support that the bundles' grid shows, by the key of their header.
 _BUNDLE_FIGURES = {"visits": "dc_visits", "customer_steps": "dc_steps", "documents_repeated": "dc_documents",
                    "steps_saved": "dc_steps_saved", "visits_saved": "dc_visits_saved"}
@@ -269,7 +268,7 @@ def _waiting(state: JobState, lang: str) -> str:
 def _names(services: Any, lang: str) -> str:
     """Services by their names in `lang`, in the order given."""
     data = current_data()
-    return _LIST[lang].join(data.name("service", s, lang) for s in services)
+    return listed((data.name("service", s, lang) for s in services), lang)
 
 
 def _ltr(shown: str, lang: str) -> str:

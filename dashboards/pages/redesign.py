@@ -19,7 +19,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from najma.dashboards._i18n import kpi_label, quarter_text, star_marks, text
+from najma.dashboards._i18n import kpi_label, listed, quarter_text, star_marks, text
 from najma.dashboards.pages.common import (
     POLL_MS,
     Callback,
@@ -52,7 +52,6 @@ COLOURS = {"better": "#2b8a3e", "worse": "#c92a2a"}
 NEUTRAL = "inherit"
 #: Between the changes of a plan, between the activities of a change, and before what a change makes of them.
 _SEPARATOR = {"en": "; ", "ar": "؛ "}
-_LIST = {"en": ", ", "ar": "، "}
 _ARROW = {"en": " → ", "ar": " ← "}
 
 
@@ -178,7 +177,7 @@ def transforms(plan: list[dict[str, Any]]) -> tuple[Transform, ...]:
 def describe(change: dict[str, Any], lang: str) -> str:
     """One change of a plan in words, e.g. "Merge: Submit application, Upload documents → Apply"."""
     data = current_data()
-    said = f"{text(change['kind'], lang)}: " + _LIST[lang].join(data.name("activity", a, lang) for a in change["activities"])
+    said = f"{text(change['kind'], lang)}: " + listed((data.name("activity", a, lang) for a in change["activities"]), lang)
     if change["kind"] == "merge":
         return said + _ARROW[lang] + change["into"]
     if change["kind"] == "move":
