@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from najma.dashboards._i18n import display_names, text
+from najma.dashboards._i18n import display_names, listed, text
 from najma.dashboards.pages import redesign
 from najma.journeys import MergeActivities, RemoveActivity, Store
 from najma.rating import rate, what_if
@@ -77,7 +77,7 @@ def test_a_two_change_plan_is_projected_labelled_and_cleared_by_another_service(
     assert caption.startswith(text("projection_of", lang).split("{")[0])
     assert names[lang]["service"]["passport"] in caption
     assert f"1. {text('remove', lang)}: {activity[VISIT]}" in caption
-    merged = redesign._LIST[lang].join([activity[SUBMIT], activity[UPLOAD]]) + redesign._ARROW[lang] + "Apply online"
+    merged = listed([activity[SUBMIT], activity[UPLOAD]], lang) + redesign._ARROW[lang] + "Apply online"
     assert f"2. {text('merge', lang)}: {merged}" in caption
     assert page.inner_text("#rd-stars-redesign").endswith("★" * stars)
     assert page.locator("#rd-result .ag-center-cols-container .ag-row").count() > 5
