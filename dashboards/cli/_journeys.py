@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from najma.dashboards.cli._options import (
+    Language,
     Measure,
     MinGroupOption,
     StoreOption,
@@ -133,9 +134,11 @@ def map_view(
         "--out", help="Write the map to a file: " + "; ".join(f"{k} {v}" for k, v in MAP_FORMATS.items()) + ".",
     )] = None,
     min_group: MinGroupOption = None,
+    lang: Annotated[Language, typer.Option(help="The language of a drawn map's names, title and times: en or ar.")] = Language.en,
 ) -> None:
     """The directly-follows graph: edges with their frequency and median and p90 time between (activities, edges,
     starts and ends of fewer than --min-group customers are left out, in the table and in every file)."""
+    from najma.dashboards._i18n import display_names, text
     from najma.errors import NajmaError
     from najma.journeys import process_map
     from najma.rating._suppression import suppress_map
@@ -147,6 +150,7 @@ def map_view(
     with open_built_store(store) as source:
         whole = process_map(source, where)
         graph = suppress_map(whole, source, where, smallest).abstract(coverage)
+        names = display_names(source, lang.value)
     if whole.activities.empty:
         raise NajmaError("no case passes the filter: nothing to map")
     if graph.activities.empty:  # the rule, not an error: said as the tables say it, and no file is written
@@ -154,7 +158,8 @@ def map_view(
                   f"shown ({fewer_than(smallest)})")
         return
     if out_file is not None:
-        _write_map(graph, out_file, measure.value, title=service or "All services")
+        title = names["service"].get(service, service) if service else text("all_services", lang.value)
+        _write_map(graph, out_file, measure.value, title=title, labels=names["activity"], lang=lang.value)
         return
     table = Table("from", "to", "times", "cases", "median", "p90", title="Process map")
     for row in graph.edges.itertuples(index=False):
@@ -165,7 +170,7 @@ def map_view(
     out.print(f"Start activities: {starts}")
 
 
-def _write_map(graph: ProcessMap, path: Path, measure: str, title: str) -> None:
+def _write_map(graph: ProcessMap, path: Path, measure: str, *, title: str, labels: dict[str, str], lang: str) -> None:
     from najma.dashboards._figures import process_map_figure
     from najma.dashboards._static_images import write_static_image
 
@@ -176,10 +181,11 @@ def _write_map(graph: ProcessMap, path: Path, measure: str, title: str) -> None:
         from najma.journeys import discover_process_tree, to_bpmn, write_bpmn  # pm4py loads only when asked for
 
         write_bpmn(to_bpmn(discover_process_tree(graph)), path)
-    elif suffix == ".html":
-        process_map_figure(graph, measure, title=title).write_html(path, include_plotlyjs=True)
     else:
-        figure = process_map_figure(graph, measure, title=title)
-        write_static_image(figure, path, width=figure.layout.width)  # drawn at its own size: no label is crowded
+        figure = process_map_figure(graph, measure, title=title, labels=labels, lang=lang)
+        if suffix == ".html":
+            figure.write_html(path, include_plotlyjs=True)
+        else:
+            write_static_image(figure, path, width=figure.layout.width)  # drawn at its own size: no label is crowded
     out.print(f"wrote the map of {len(graph.activities):,} activities and {len(graph.edges):,} edges to {path}")
 

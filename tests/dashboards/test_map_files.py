@@ -34,6 +34,14 @@ def test_html_map_is_self_contained_and_names_the_activities(built_sample: Path,
     assert all(activity in page for activity in ACTIVITIES)
 
 
+def test_an_arabic_map_names_the_service_and_activities_in_arabic(built_sample: Path, tmp_path: Path):
+    out = tmp_path / "map.svg"
+    _map(built_sample, out, "--lang", "ar")
+    texts = {node.text for node in ET.parse(out).iter() if node.tag.endswith(("text", "tspan"))}
+    assert {"تقديم الطلب", "حجز الاسم التجاري", "مراجعة الطلب", "الرخصة التجارية"} <= texts
+    assert not ACTIVITIES & texts
+
+
 @pytest.mark.parametrize("suffix", [".svg", ".png"])
 def test_pictures_are_drawn_by_chromium(built_sample: Path, tmp_path: Path, suffix: str):
     out = tmp_path / f"map{suffix}"
