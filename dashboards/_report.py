@@ -187,7 +187,7 @@ def write_report(
     say("redesign opportunities")
     redesign = _redesign(store, quarter, names, lang, min_group, shown_services)
     stars = star_distribution_figure(ratings["stars"], lowest=config.lowest_star, x_title=text("stars", lang),
-                                     y_title=text("service", lang)).update_layout(height=SMALL_HEIGHT)
+                                     y_title=text("service", lang), lang=lang).update_layout(height=SMALL_HEIGHT)
     figures = [stars] + [f for page in pages for f in page.pop("figures")]
     for figure in figures:  # a map sets its own size, no wider than PLOT_WIDTH; the others take the page's width
         figure.update_layout(font={"family": _FONTS[lang]}, width=figure.layout.width or PLOT_WIDTH, autosize=False)
@@ -411,7 +411,7 @@ def _service_page(store: Store, card: RatingCard, features: pd.DataFrame, config
         journey_map,
         customer_steps_figure(completed["customer_steps"], completed["customer_id"], min_group=min_group,
                               x_title=text("steps", lang), y_title=text("cases", lang),
-                              merged_note=text("merged_bins", lang)).update_layout(height=SMALL_HEIGHT,
+                              merged_note=text("merged_bins", lang), lang=lang).update_layout(height=SMALL_HEIGHT,
                                                                                    width=HALF_WIDTH),
     ]
     return {
