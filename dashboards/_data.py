@@ -44,12 +44,16 @@ from najma.journeys import (
     CaseFilter,
     ProcessMap,
     Store,
+    conformance,
+    designed_journeys,
+    handovers,
     held_columns,
     journey_table,
     life_event_journeys,
     linked_cases,
     process_map,
     quarter_zone,
+    rework,
 )
 from najma.journeys import (
     variants as variants_of,
@@ -219,6 +223,8 @@ class DashboardData:
         self.selection_kpis = _Answers(self._selection_kpis, 256)
         self.case_list = _Answers(self._case_list, 256)
         self.attribute_names = _Answers(self._attribute_names, 64)
+        self.rework = _Answers(self._rework, 256)
+        self.handovers = _Answers(self._handovers, 256)
         say("ready")
 
     # -- the store, one handle per thread ------------------------------------------------------------
@@ -428,6 +434,16 @@ class DashboardData:
         """`frame` with its UTC timestamp `columns` shown in the catalogue's zone (the same instants)."""
         return frame.assign(**{c: pd.to_datetime(frame[c], utc=True).dt.tz_convert(self.tz) for c in columns})
 
+    def _rework(self, where: CaseFilter, by: str) -> pd.DataFrame:
+        """The rework of the cases that pass `where`, per `by` (see :func:`najma.journeys.rework`; served as
+        ``rework``, cached)."""
+        return rework(self.store, where, by=by)
+
+    def _handovers(self, by: str, where: CaseFilter) -> pd.DataFrame:
+        """The hand-overs between `by` (agencies, services or resources) in the cases that pass `where` (see
+        :func:`najma.journeys.handovers`; served as ``handovers``, cached)."""
+        return handovers(self.store, by, where)
+
     def _attribute_names(self, service: str) -> list[str]:
         """The attributes a case can be filtered on: the canonical text columns the service holds, then the kept
         source attributes of its events, by name (served as ``attribute_names``, cached)."""
@@ -450,8 +466,6 @@ class DashboardData:
         cases, and a group of so many cases may still have fewer customers only when customers
         come back: see the report of the small-group rule).
         """
-        from najma.journeys._conformance_checking import conformance, designed_journeys  # pm4py loads on first use
-
         if service not in designed_journeys(self.store):
             return None
         found = conformance(self.store, self.where(service, quarter))

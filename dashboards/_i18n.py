@@ -207,6 +207,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "satisfaction_rule": (
         "Satisfaction counts only from {n} answers in a service and quarter; the response rate is shown beside.",
         "لا يُحتسب الرضا إلا ابتداءً من {n} إجابة للخدمة في الربع؛ وتُعرض نسبة الاستجابة بجانبه."),
+    "survey_rates": (
+        "Survey answers: {answered} of {journeys} journeys answered ({response}); {linked} of {answers} answers linked "
+        "to a journey ({link}).",
+        "إجابات الاستبيان: أُجيب عن {answered} من {journeys} رحلة ({response})؛ ورُبطت {linked} من {answers} إجابة "
+        "برحلة ({link})."),
     "publication_rule": (
         "Publication: a published quarter is a record (data cut-off, model, data fingerprint, who and when) that is "
         "never rewritten; rating it again makes a new revision with its differences. Ratings not published are "
@@ -220,12 +225,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "conformance": ("Against the designed journey", "مقابل الرحلة المصممة"),
     "fitness": ("Fitness", "المطابقة"),
     "fitting_share": ("Cases that fit", "الطلبات المطابقة"),
+    "extra_days": ("Days added by deviating (median)", "الأيام الزائدة عند الانحراف (الوسيط)"),
     "no_design": ("The catalogue gives no designed journey for this service.",
                   "لا يحدد الدليل رحلة مصممة لهذه الخدمة."),
     "deviation": ("Deviation", "الانحراف"),
     "skipped": ("skipped", "خطوة متروكة"),
     "inserted": ("inserted", "خطوة مضافة"),
     "repeated": ("repeated", "خطوة مكررة"),
+    "moved": ("out of order", "خطوة في غير ترتيبها"),
     "activity": ("Activity", "النشاط"),
     "mean_time": ("Mean time", "متوسط الوقت"),
     "life_event": ("Life event", "مناسبة الحياة"),
@@ -501,6 +508,32 @@ _TEXT: dict[str, tuple[str, str]] = {
     "ex_actor_customer": ("customer", "المتعامل"),
     "ex_actor_staff": ("staff", "الموظف"),
     "ex_actor_system": ("system", "النظام"),
+    # the service page's rework section, edeaR's kinds (REWORK, issue 26)
+    "rw_title": ("Rework", "إعادة العمل"),
+    "rw_definition": ("A self-loop is a step done again right after itself; a repetition, a step done again after other "
+                      "steps. Repeat: by the same resource (for a repetition, the one of the step's first time); redo: "
+                      "by another; unknown: a resource not known, never counted as a redo (bupaR's edeaR kinds).",
+                      "التكرار المباشر خطوةٌ تُعاد فور نفسها؛ والتكرار اللاحق خطوةٌ تُعاد بعد خطوات أخرى. إعادة: بالمورد نفسه "
+                      "(وفي التكرار اللاحق مورد أول مرة)؛ إعادة تنفيذ: بمورد آخر؛ غير معروف: مورد غير مسجَّل، ولا يُعدّ "
+                      "إعادة تنفيذ أبدًا (أنواع edeaR من bupaR)."),
+    "rw_summary": ("{cases} of {total} cases with rework · self-loops {loops} (repeat {loops_repeat}, redo {loops_redo}, "
+                   "unknown {loops_unknown}) · repetitions {repetitions} (repeat {repetitions_repeat}, redo "
+                   "{repetitions_redo}, unknown {repetitions_unknown})",
+                   "طلبات فيها إعادة عمل: {cases} من {total} · التكرار المباشر {loops} (إعادة {loops_repeat}، إعادة تنفيذ "
+                   "{loops_redo}، غير معروف {loops_unknown}) · التكرار اللاحق {repetitions} (إعادة {repetitions_repeat}، "
+                   "إعادة تنفيذ {repetitions_redo}، غير معروف {repetitions_unknown})"),
+    "rw_no_resource": ("The events of this selection name no resource: who did its rework is unknown, neither repeat nor "
+                       "redo.",
+                       "لا تذكر أحداث هذا الاختيار أي مورد: فمن أعاد العمل غير معروف، لا إعادة ولا إعادة تنفيذ."),
+    "rw_hidden": ("Activities of fewer than {min} customers each are not listed ({n} of them); their rework counts above.",
+                  "لا تُعرض الأنشطة التي لكل منها أقل من {min} متعاملين (عددها {n})؛ وإعادة عملها محسوبة أعلاه."),
+    "rw_cases": ("Cases", "الطلبات"),
+    "rw_cases_with_rework": ("Cases with rework", "طلبات فيها إعادة عمل"),
+    "rw_self_loops": ("Self-loops", "التكرار المباشر"),
+    "rw_repetitions": ("Repetitions", "التكرار اللاحق"),
+    "rw_repeat": ("{kind}: repeat", "{kind}: إعادة"),
+    "rw_redo": ("{kind}: redo", "{kind}: إعادة تنفيذ"),
+    "rw_unknown": ("{kind}: unknown", "{kind}: غير معروف"),
     # background jobs that did not answer (SERVER, issue 22)
     "job_failed": ("The calculation failed; the server's log says why.", "تعذّر إتمام الحساب؛ سجلّ الخادم يذكر السبب."),
     "job_stopping": ("The dashboard is stopping; ask again once it is back.",
@@ -556,6 +589,32 @@ _TEXT: dict[str, tuple[str, str]] = {
                         "لا تتبع أي خدمة إنجاز خدمة أخرى خلال {within} يوماً لدى {share} من متعامليها و{n} متعاملين في "
                         "هذه المدة."),
     "rp_then": (" → ", " ← "),
+    # the hand-over page (dashboards/pages/handover.py)
+    "page_handover": ("Hand-overs", "تسليم العمل"),
+    "ho_by": ("Hand-overs between", "تسليم العمل بين"),
+    "ho_by_agency": ("Agencies", "الجهات"),
+    "ho_by_service": ("Services", "الخدمات"),
+    "ho_by_resource": ("Resources", "المنفّذين"),
+    "ho_network": ("Hand-over network", "شبكة تسليم العمل"),
+    "ho_matrix": ("Hand-over matrix: from (rows) to (columns)", "مصفوفة تسليم العمل: من (الصفوف) إلى (الأعمدة)"),
+    "ho_pairs": ("Hand-overs by pair", "تسليم العمل لكل زوج"),
+    "ho_from": ("From", "من"),
+    "ho_to": ("To", "إلى"),
+    "ho_handovers": ("Hand-overs", "مرات التسليم"),
+    "ho_median_days": ("Median time (days)", "الوقت الوسيط (بالأيام)"),
+    "ho_summary": ("{handovers} hand-overs between {pairs} pairs.", "{handovers} عملية تسليم بين {pairs} زوجاً."),
+    "ho_hidden": ("{pairs} pairs of fewer than {n} customers each are not shown.",
+                  "لا تُعرض {pairs} من الأزواج لأن لكل منها أقل من {n} متعاملين."),
+    "ho_drawn": ("The network draws the {shown} most frequent of the {pairs} pairs; the matrix and the list hold them all.",
+                 "ترسم الشبكة أكثر {shown} زوجاً تكراراً من {pairs} زوجاً؛ وتضمها المصفوفة والقائمة كلها."),
+    "ho_none": ("No hand-over of work in this selection.", "لا يوجد تسليم للعمل في هذا الاختيار."),
+    "ho_definition": (
+        "A hand-over is two consecutive events of a case, in time order (ties in load order), whose agency, service or "
+        "resource differs; an event without one hands nothing over. Between services, a customer's cases that each "
+        "start within {days} days of the one before are taken as one journey.",
+        "التسليم حدثان متتاليان في الطلب، بترتيبهما الزمني (وعند التساوي بترتيب التحميل)، تختلف بينهما الجهة أو الخدمة أو "
+        "المنفّذ؛ والحدث الذي لا يذكر أياً منها لا يسلّم شيئاً. وبين الخدمات، تُعد طلبات المتعامل التي يبدأ كل منها خلال "
+        "{days} يوماً من الذي قبله رحلة واحدة."),
     "rp_no_customers": ("No case of this period names its customer, so no customer's services can be linked: the log "
                         "needs a customer column to find bundles and proactive services.",
                         "لا يذكر أي طلب في هذه المدة متعامله، فلا يمكن ربط خدمات المتعامل: يحتاج السجل إلى عمود "
@@ -868,7 +927,7 @@ _NEEDS_AR = {
     "a cost column": "عمود التكلفة",
     "a designed journey in the catalogue": "رحلة مصممة في الدليل",
     "a proactive start role": "دور البدء الاستباقي",
-    "a satisfaction column": "عمود الرضا",
+    "a satisfaction column or survey answers": "عمود الرضا أو إجابات الاستبيان",
     "a work calendar in the catalogue": "تقويم عمل في الدليل",
     "an SLA in the catalogue": "مستوى خدمة في الدليل",
     "an agency column": "عمود الجهة",

@@ -2,7 +2,7 @@
 
 The flat API: open a store, load sources into it, build the journeys, and ask. Every name is
 imported on first use, so importing the package costs nothing until a verb is needed (pm4py, for
-discovery and conformance, takes a second to load).
+discovering a process tree and writing BPMN, takes a second to load; conformance runs without it).
 """
 
 import lazy_loader
@@ -22,10 +22,14 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_filters": ["CaseFilter"],
     "_variants": ["journey_table", "journey_summary", "variants", "variant_activities"],
     "_process_map": ["ProcessMap", "process_map", "rework_per_activity"],
+    "_rework": ["rework", "rework_steps", "REWORK_COLUMNS"],
     "_life_events": ["life_event_journeys", "linked_cases"],
+    "_handover": ["handovers", "handover_matrix", "handover_network"],
     "_bundles": ["BundleCandidates", "discover_bundles"],
     "_proactive": ["ProactiveCandidates", "discover_proactive"],
     "_redesign": ["AutomateActivity", "MergeActivities", "MoveToChannel", "RemoveActivity", "project_journeys"],
-    "_conformance_checking": ["Conformance", "conformance", "designed_journeys"],
-    "_pm4py_adapter": ["discover_process_tree", "to_petri_net", "to_bpmn", "write_bpmn"],
+    "_conformance_checking": ["Conformance", "conformance", "designed_journeys", "register_designed_journeys", "designed_steps"],
+    "_designed": ["Tree", "parse_tree", "read_bpmn"],
+    "_pm4py_adapter": ["discover_process_tree", "to_petri_net", "to_bpmn", "write_bpmn", "process_tree"],
+    "_surveys": ["SurveyLoad", "SurveySummary", "load_survey", "survey_links", "case_satisfaction", "survey_summary", "has_answers"],
 })

@@ -58,6 +58,17 @@ a non-empty name, and a name means the same document in every service (so that t
 "ask once" finds a document asked by a second agency). A case's *documents asked again* are its
 supplies of a document it had already supplied (see :mod:`najma.journeys._pipeline`).
 
+Designed journeys
+-----------------
+``designed_journey`` is the to-be journey conformance and the steps KPIs measure against. A list
+of activity names is a strict sequence. A string is a process tree, with choices, optional steps
+and steps in any order; a table ``{ bpmn = "file.bpmn" }`` draws it from a BPMN file beside the
+catalogue (see :mod:`najma.journeys._designed` for both)::
+
+    designed_journey = "->(Submit application, +(Upload documents, Pay fees), X(Deliver, Collect), ?Notify)"
+
+Every activity it names must be among the service's activities.
+
 Draft entries
 -------------
 ``draft = true`` marks a service whose entry is still a draft, as :func:`draft_catalogue` writes
@@ -80,6 +91,7 @@ from typing import Any
 import tomli_w
 
 from najma.errors import CatalogueError
+from najma.journeys._designed import Tree, parse_tree, read_bpmn
 from najma.journeys._working_time import WorkCalendar, calendar_problems
 
 __all__ = ["DEFAULT_OPEN_DAYS", "DEFAULT_WINDOW_DAYS", "ROLES", "ServiceSpec", "LifeEvent", "Catalogue", "load_catalogue",
@@ -124,6 +136,9 @@ class ServiceSpec:
     #: activity -> the documents a step of it supplies (see the module docstring's "Documents").
     documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     draft: bool = False
+    #: The designed journey with its choices, optional and unordered steps (see "Designed journeys" in the module
+    #: docstring); None when it is a strict sequence (a list), whose activities ``designed_journey`` holds.
+    designed_model: Tree | None = None
 
     def activities_with(self, role: str) -> list[str]:
         """The activities that have `role`."""
@@ -187,7 +202,7 @@ def _text(value: object, where: str, problems: list[str]) -> str:
     return value
 
 
-def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
+def _service(key: str, raw: object, folder: Path, problems: list[str]) -> ServiceSpec | None:
     where = f"[services.{key}]"
     if not isinstance(raw, dict):
         problems.append(f"{where} must be a table")
@@ -213,10 +228,7 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
             if role not in ROLES:
                 problems.append(f"{where} activity {activity!r}: unknown role {role!r}; roles are {', '.join(ROLES)}")
         activities[activity] = tuple(roles)
-    journey = raw.get("designed_journey", [])
-    if not isinstance(journey, list) or not all(isinstance(a, str) for a in journey):
-        problems.append(f"{where} designed_journey must be a list of activity names")
-        journey = []
+    model, journey = _designed_model(raw.get("designed_journey", []), f"{where} designed_journey", folder, problems)
     for activity in journey:
         if activities and activity not in activities:
             problems.append(f"{where} designed_journey names {activity!r}, which is not among its activities")
@@ -231,10 +243,36 @@ def _service(key: str, raw: object, problems: list[str]) -> ServiceSpec | None:
         sla_hours=float(sla) if isinstance(sla, (int, float)) else 0.0,
         designed_journey=tuple(journey),
         activities=activities,
+        designed_model=model,
         open_days=float(open_days),
         documents=_documents(raw.get("documents", {}), activities, f"[services.{key}.documents]", problems),
         draft=draft is True,
     )
+
+
+def _folder(source: str) -> Path:
+    """Where the files a catalogue names are: beside the catalogue file, or the working folder for text."""
+    return Path(source).parent if not source.startswith("<") else Path.cwd()
+
+
+def _designed_model(raw: object, where: str, folder: Path, problems: list[str]) -> tuple[Tree | None, tuple[str, ...]]:
+    """The process tree of a ``designed_journey`` written as notation or as a BPMN file (None for a list of names),
+    and its activities, left to right."""
+    try:
+        if isinstance(raw, str):
+            model = parse_tree(raw, where)
+            return model, model.leaves()
+        if isinstance(raw, dict) and set(raw) == {"bpmn"} and isinstance(raw["bpmn"], str):
+            model = read_bpmn(folder / raw["bpmn"])
+            return model, model.leaves()
+    except CatalogueError as exc:
+        problems.append(str(exc) if str(exc).startswith(where) else f"{where}: {exc}")
+        return None, ()
+    if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
+        return None, tuple(raw)
+    problems.append(f"{where} must be a list of activity names, a process tree such as \"->(Apply, X(Deliver, "
+                    f"Collect), ?Notify)\" or a table {{ bpmn = \"file.bpmn\" }}, got {raw!r}")
+    return None, ()
 
 
 def _documents(raw: object, activities: Mapping[str, tuple[str, ...]], where: str,
@@ -330,7 +368,7 @@ def parse_catalogue(text: str, source: str = "<catalogue>") -> Catalogue:
         problems.append(f"version must be 1, got {raw.get('version')!r}")
     services = {}
     for key, value in (raw.get("services") or {}).items():
-        spec = _service(key, value, problems)
+        spec = _service(key, value, _folder(source), problems)
         if spec is not None:
             services[key] = spec
     if not services:

@@ -1,21 +1,37 @@
 """Conformance: how far observed journeys stray from each service's designed journey, and what it costs.
 
-The designed journey of a service comes from its catalogue (``designed_journey``, registered in
-the store by :func:`najma.journeys.register_catalogue`). Each distinct variant is aligned once against
-it through pm4py (:mod:`najma.journeys._pm4py_adapter`) and weighted by its number of cases, so the work
-grows with the variants, not with the cases.
+The designed journey of a service comes from its catalogue (``designed_journey``: a strict
+sequence, a process tree with choices, optional and unordered steps, or a BPMN file; see
+:mod:`najma.journeys._designed`), registered in the store by :func:`register_designed_journeys`.
+Each distinct variant is aligned once against it (:func:`najma.journeys._designed.align`, the same
+optimum and fitness as pm4py's alignments, which the tests check) and weighted by its number of
+cases, so the work grows with the variants, not with the cases. A variant *fits* when its
+alignment costs nothing: it is one of the journeys the design allows.
+
+The store keeps a design in the ``designed_journeys`` table: its activities at positions 0, 1, ...
+(left to right, as the list of a strict sequence always was), and, for a design that is not a
+strict sequence, its tree in the notation at position -1 (:data:`TREE_POSITION`).
 
 Deviations
 ----------
+Each is counted once per step of the case:
+
 skipped
     A designed step the case never took (a move on the model only).
 inserted
-    A step the design does not have, or has elsewhere (a move on the log only).
+    A step the design does not allow (a move on the log only), of an activity the case had not taken before.
 repeated
-    An inserted step whose activity the case had already taken: rework.
+    Such a step whose activity the case had already taken: rework.
+moved
+    A step the design has, taken out of its order: the alignment skips it where the design puts it
+    and inserts it where the case took it; that pair counts as one deviation, not as a skip and an insert.
 
-The time an inserted or repeated step costs is the wait before it: the seconds from the case's
-previous step to it, summed over the cases. A skipped step costs no time in the case itself.
+Cost in time
+------------
+A deviation's seconds are the wait before the step (from the case's previous step to it), summed
+over the cases, for inserted, repeated and moved steps; a skipped step costs no time in the case
+itself (empty). Per service, ``extra_days`` is the median duration of the cases that deviate minus
+that of the cases that fit, in days (empty when either group is empty).
 """
 
 from __future__ import annotations
@@ -29,14 +45,19 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError
+from najma.journeys._catalogue import Catalogue
+from najma.journeys._designed import Tree, align, automaton, fewest_steps, parse_tree, sequence_tree
 from najma.journeys._filters import CaseFilter
-from najma.journeys._pm4py_adapter import SKIP, align_variants, sequence_model
 from najma.journeys._store import Store
+from najma.journeys._tables import JourneyTables
 from najma.journeys._variants import journey_table, variant_activities
 
-__all__ = ["Conformance", "conformance", "designed_journeys", "DEVIATION_KINDS"]
+__all__ = ["Conformance", "conformance", "designed_journeys", "designed_rows", "register_designed_journeys",
+           "designed_steps", "DEVIATION_KINDS", "TREE_POSITION"]
 
-DEVIATION_KINDS = ("skipped", "inserted", "repeated")
+DEVIATION_KINDS = ("skipped", "inserted", "repeated", "moved")
+#: The position at which the ``designed_journeys`` table keeps a design's tree (its activities are at 0, 1, ...).
+TREE_POSITION = -1
 
 
 @dataclass(frozen=True)
@@ -46,12 +67,14 @@ class Conformance:
     Attributes
     ----------
     variants : pandas.DataFrame
-        service, variant, cases, fitness (pm4py's alignment fitness, 1 = fits the design), cost
-        (of the alignment), skipped, inserted, repeated (deviations in one case of the variant).
+        service, variant, cases, fits (the design allows the variant), fitness (pm4py's alignment
+        fitness, 1 = fits), cost (steps on one side only of the alignment), skipped, inserted,
+        repeated, moved (deviations in one case of the variant; a moved step counts once).
     services : pandas.DataFrame
-        service, cases, variants, fitness (mean over cases), fitting_share (cases that fit).
+        service, cases, variants, fitness (mean over cases), fitting_share (cases that fit),
+        extra_days (median days of the cases that deviate minus that of the cases that fit).
     deviations : pandas.DataFrame
-        service, kind (skipped, inserted, repeated), activity, cases (with the deviation),
+        service, kind (skipped, inserted, repeated, moved), activity, cases (with the deviation),
         occurrences, seconds (the waits before the steps, summed; empty for skipped) and
         mean_seconds (per occurrence); most frequent first.
     cases : ibis Table
@@ -64,35 +87,82 @@ class Conformance:
     cases: Table
 
 
-def designed_journeys(store: Store) -> dict[str, tuple[str, ...]]:
-    """The designed journey of each service, as registered from the catalogue."""
-    designed = store.backend.table("designed_journeys")
-    rows = designed.order_by(["service", "position"]).select("service", "activity").to_pyarrow().to_pylist()
-    found: dict[str, tuple[str, ...]] = {}
+def designed_rows(catalogue: Catalogue) -> pd.DataFrame:
+    """The rows of the store's ``designed_journeys`` table for `catalogue`: service, position, activity.
+
+    A strict sequence is its activities at positions 0, 1, ...; any other design adds its tree at
+    :data:`TREE_POSITION`, so that an old catalogue's rows are what they always were.
+    """
+    rows = [(key, position, activity) for key, spec in catalogue.services.items()
+            for position, activity in enumerate(spec.designed_journey)]
+    rows += [(key, TREE_POSITION, str(spec.designed_model)) for key, spec in catalogue.services.items()
+             if spec.designed_model is not None and not spec.designed_model.is_sequence()]
+    return pd.DataFrame(rows, columns=["service", "position", "activity"]).astype(
+        {"service": "string", "position": "int64", "activity": "string"})
+
+
+def register_designed_journeys(store: Store, catalogue: Catalogue) -> None:
+    """Write the designed journeys of `catalogue` into the store, replacing earlier ones (see :func:`designed_rows`)."""
+    with store.transaction():
+        store.replace_rows("designed_journeys", designed_rows(catalogue))
+        store.note_change()
+
+
+def designed_journeys(store: JourneyTables) -> dict[str, Tree]:
+    """The designed journey of each service, as registered from the catalogue, as a process tree."""
+    rows = store.backend.table("designed_journeys").to_pyarrow().to_pylist()
+    trees = {row["service"]: parse_tree(row["activity"], f"the designed journey of {row['service']}")
+             for row in rows if row["position"] == TREE_POSITION}
+    listed: dict[str, list[tuple[int, str]]] = {}
     for row in rows:
-        found[row["service"]] = (*found.get(row["service"], ()), row["activity"])
-    return found
+        if row["position"] != TREE_POSITION:
+            listed.setdefault(row["service"], []).append((row["position"], row["activity"]))
+    return {service: trees.get(service) or sequence_tree([a for _, a in sorted(steps)])
+            for service, steps in sorted(listed.items())}
 
 
-def _deviations(moves: Sequence[tuple[str, str]]) -> list[tuple[str, str, int | None]]:
+def designed_steps(store: JourneyTables, role: str = "customer_step") -> pd.DataFrame:
+    """service, designed_steps: the fewest steps of `role` on a journey each service's design allows.
+
+    A choice counts its branch with the fewest such steps, an optional step none, steps in any
+    order all of theirs, a loop one pass; for a strict sequence it is the number of its activities
+    that have the role, as before.
+    """
+    roles = store.backend.table("activity_roles")
+    holding = roles.filter(roles.role == role).select("service", "activity").to_pyarrow().to_pylist()
+    having: dict[str, set[str]] = {}
+    for row in holding:
+        having.setdefault(row["service"], set()).add(row["activity"])
+    rows = [(service, fewest_steps(automaton(tree), having.get(service, set()).__contains__))
+            for service, tree in designed_journeys(store).items()]
+    return pd.DataFrame(rows, columns=["service", "designed_steps"]).astype(
+        {"service": "string", "designed_steps": "int64"})
+
+
+def _deviations(moves: Sequence[tuple[str | None, str | None]]) -> list[tuple[str, str, int | None]]:
     """(kind, activity, position in the case or None) of each deviation in an alignment.
 
-    Equal-cost alignments may leave a different occurrence of a repeated activity unmatched
-    (pm4py breaks such ties by hash order). So that the answer does not depend on it, the
-    unmatched occurrences of an activity are taken to be its last ones: the first occurrence of
-    an activity is the step, and later ones are repeats.
+    Equal-cost alignments may leave a different occurrence of a repeated activity unmatched. So
+    that the answer does not depend on it, the unmatched occurrences of an activity are taken to be
+    its last ones: the first occurrence of an activity is the step, and later ones are repeats. An
+    unmatched occurrence of an activity the alignment also skips is that step out of its order
+    (moved), paired with one skip of it.
     """
-    skipped = [("skipped", modelled, None) for observed, modelled in moves if observed == SKIP and modelled is not None]
-    observed = [activity for activity, _ in moves if activity != SKIP]
-    unmatched = Counter(activity for activity, modelled in moves if activity != SKIP and modelled == SKIP)
+    observed = [activity for activity, _ in moves if activity is not None]
+    unmatched = Counter(activity for activity, modelled in moves if activity is not None and modelled is None)
+    unplaced = Counter(modelled for activity, modelled in moves if activity is None)
     remaining = Counter(observed)
     found: list[tuple[str, str, int | None]] = []
     for position, activity in enumerate(observed):
         if remaining[activity] <= unmatched[activity]:
-            first = observed.index(activity) == position
-            found.append(("inserted" if first else "repeated", activity, position))
+            if unplaced[activity]:
+                unplaced[activity] -= 1
+                found.append(("moved", activity, position))
+            else:
+                first = observed.index(activity) == position
+                found.append(("inserted" if first else "repeated", activity, position))
         remaining[activity] -= 1
-    return skipped + found
+    return [("skipped", activity, None) for activity in sorted(unplaced.elements())] + found
 
 
 def conformance(
@@ -127,27 +197,37 @@ def conformance(
     for service, group in counts.to_pandas().groupby("service", sort=True):
         if progress:
             progress(service)
-        results = align_variants([variant_activities(v) for v in group.variant], sequence_model(designed[service]))
-        for variant, cases, result in zip(group.variant, group.cases, results, strict=True):
-            deviations = _deviations(result["moves"])
+        model = automaton(designed[service])
+        shortest = fewest_steps(model)
+        for variant, cases in zip(group.variant, group.cases, strict=True):
+            result = align(variant_activities(variant), model, shortest)
+            deviations = _deviations(result.moves)
             kinds = [kind for kind, _, _ in deviations]
-            rows.append({"service": service, "variant": variant, "cases": int(cases), "fitness": result["fitness"],
-                         "cost": result["cost"], **{kind: kinds.count(kind) for kind in DEVIATION_KINDS}})
+            rows.append({"service": service, "variant": variant, "cases": int(cases), "fits": result.cost == 0,
+                         "fitness": result.fitness, "cost": result.cost,
+                         **{kind: kinds.count(kind) for kind in DEVIATION_KINDS}})
             found.extend({"service": service, "variant": variant, "cases": int(cases), "kind": kind,
                           "activity": activity, "position": position} for kind, activity, position in deviations)
-    variants = pd.DataFrame(rows, columns=["service", "variant", "cases", "fitness", "cost", *DEVIATION_KINDS])
-    fitness = ibis.memtable(variants[["service", "variant", "fitness"]].astype({"service": "string", "variant": "string"}))
-    cases = journeys.select("service", "case_id", "variant").join(fitness, ["service", "variant"])
-    return Conformance(variants, _per_service(variants), _priced(store, journeys, found), cases)
+    variants = pd.DataFrame(rows, columns=["service", "variant", "cases", "fits", "fitness", "cost", *DEVIATION_KINDS])
+    verdicts = ibis.memtable(variants[["service", "variant", "fitness", "fits"]].astype(
+        {"service": "string", "variant": "string", "fitness": "float64", "fits": "bool"}))
+    judged = journeys.select("service", "case_id", "variant", "duration_seconds").join(verdicts, ["service", "variant"])
+    return Conformance(variants, _per_service(variants, judged), _priced(store, journeys, found),
+                       judged.select("service", "case_id", "variant", "fitness"))
 
 
-def _per_service(variants: pd.DataFrame) -> pd.DataFrame:
-    weighted = variants.assign(_weighted=variants.fitness * variants.cases, _fits=variants.cases * (variants.fitness >= 1))
+def _per_service(variants: pd.DataFrame, judged: Table) -> pd.DataFrame:
+    """Cases, variants, mean fitness, fitting share and extra days (the engine's medians) per service."""
+    weighted = variants.assign(_weighted=variants.fitness * variants.cases, _fits=variants.cases * variants.fits)
     grouped = weighted.groupby("service", as_index=False).agg(
         cases=("cases", "sum"), variants=("variant", "count"), _weighted=("_weighted", "sum"), _fits=("_fits", "sum")
     )
-    return grouped.assign(fitness=grouped._weighted / grouped.cases, fitting_share=grouped._fits / grouped.cases)[
-        ["service", "cases", "variants", "fitness", "fitting_share"]
+    medians = judged.group_by(["service", "fits"]).aggregate(days=judged.duration_seconds.median() / 86400).to_pandas()
+    wide = medians.pivot(index="service", columns="fits", values="days").reindex(columns=[False, True])
+    extra = (wide[False] - wide[True]).rename("extra_days").astype("float64")
+    summary = grouped.assign(fitness=grouped._weighted / grouped.cases, fitting_share=grouped._fits / grouped.cases)
+    return summary.merge(extra, left_on="service", right_index=True, how="left")[
+        ["service", "cases", "variants", "fitness", "fitting_share", "extra_days"]
     ]
 
 

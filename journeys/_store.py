@@ -666,6 +666,11 @@ class Store:
         if not known:
             raise InvalidEventLogError(f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'", parameter="tz")
 
+    def pseudonymiser(self) -> Pseudonymiser:
+        """The pseudonymiser of the ids loaded into this store (its key checked against the store's); for
+        inputs beside the events (survey answers) whose ids must match those of the events."""
+        return self._pseudonymiser()
+
     def _pseudonymiser(self) -> Pseudonymiser:
         pseudonymiser = Pseudonymiser(load_key())
         stored = self._meta("key_fingerprint")

@@ -34,6 +34,10 @@ Versions
     and dictionary codes of activity, channel, agency and resource, with the tables ``case_keys``
     and ``labels`` that decode them. An older store's events are coded when it is brought up to
     date, and its journeys rebuilt by the next build.
+6
+    Survey answers loaded as their own input (see :mod:`najma.journeys._surveys`): the answers
+    (``survey_answers``), their loads (``survey_batches``) and their quarantined rows
+    (``survey_quarantine``, laid out as ``quarantine``). The events and journeys are untouched.
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ from __future__ import annotations
 from najma.journeys._codes import CODE_COLUMNS, CODE_TABLES, encode_statements
 from najma.journeys._schema import EVENT_COLUMNS
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
+__all__ = ["SCHEMA_VERSION", "TABLES", "CATALOGUE_TABLES", "SURVEY_TABLES", "HISTORY_COLUMNS", "MIGRATIONS", "create_statement"]
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 #: The registered catalogue's tables (see :func:`najma.journeys.register_catalogue`).
 CATALOGUE_TABLES: dict[str, dict[str, str]] = {
@@ -68,6 +72,27 @@ HISTORY_COLUMNS: dict[str, str] = {
     "last_batch": "INTEGER",
 }
 
+#: The quarantined rows of a load: its place in the source, the column at fault, the reason and the record (as JSON).
+QUARANTINE_COLUMNS: dict[str, str] = {"batch_id": "INTEGER", "source": "VARCHAR", "row": "BIGINT", "unit": "VARCHAR",
+                                      "column": "VARCHAR", "reason": "VARCHAR", "record": "JSON"}
+
+#: The survey answers' tables (see :mod:`najma.journeys._surveys`): answers are kept as loaded, never linked in place,
+#: so that the journeys stay as the events make them and a link always reads the journeys as they stand.
+SURVEY_TABLES: dict[str, dict[str, str]] = {
+    "survey_batches": {
+        "batch_id": "INTEGER PRIMARY KEY", "source": "VARCHAR", "kind": "VARCHAR", "fingerprint": "VARCHAR UNIQUE",
+        "mapping": "JSON", "tz": "VARCHAR", "time_format": "VARCHAR", "scale_min": "DOUBLE", "scale_max": "DOUBLE",
+        "rows_read": "BIGINT", "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "loaded_at": "TIMESTAMPTZ",
+    },
+    "survey_answers": {
+        "batch_id": "INTEGER NOT NULL", "row": "BIGINT NOT NULL", "case_id": "VARCHAR", "customer_id": "VARCHAR",
+        "service": "VARCHAR", "channel": "VARCHAR", "answered_at": "TIMESTAMPTZ", "score": "DOUBLE NOT NULL",
+        "scale_min": "DOUBLE NOT NULL", "scale_max": "DOUBLE NOT NULL", "question": "VARCHAR", "comment": "VARCHAR",
+        "attributes": "JSON",
+    },
+    "survey_quarantine": QUARANTINE_COLUMNS,
+}
+
 #: Every table the store owns: its name and its columns (name to DuckDB type and constraints).
 TABLES: dict[str, dict[str, str]] = {
     "meta": {"key": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
@@ -79,8 +104,7 @@ TABLES: dict[str, dict[str, str]] = {
         "rows_loaded": "BIGINT", "rows_quarantined": "BIGINT", "first_seq": "BIGINT", "loaded_at": "TIMESTAMPTZ",
         "seconds": "DOUBLE", "rows_repeated": "BIGINT DEFAULT 0",
     },
-    "quarantine": {"batch_id": "INTEGER", "source": "VARCHAR", "row": "BIGINT", "unit": "VARCHAR",
-                   "column": "VARCHAR", "reason": "VARCHAR", "record": "JSON"},
+    "quarantine": QUARANTINE_COLUMNS,
     **CATALOGUE_TABLES,
     "rating_history": HISTORY_COLUMNS,
     # Published ratings (see :mod:`najma.rating._publish`): rows are only ever added, never rewritten.
@@ -95,6 +119,7 @@ TABLES: dict[str, dict[str, str]] = {
         "status": "VARCHAR", "stars": "INTEGER", "score": "DOUBLE", "efficiency": "DOUBLE", "effectiveness": "DOUBLE",
         "steps": "DOUBLE", "data_fingerprint": "VARCHAR", "rating": "JSON",
     },
+    **SURVEY_TABLES,
 }
 
 
@@ -135,4 +160,5 @@ MIGRATIONS: dict[str, tuple[str, ...]] = {
           create_statement("publications"), create_statement("published_ratings"), _WITHHELD_LINES),
     "4": (*(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in CODE_COLUMNS.items()),
           *(create_statement(name) for name in CODE_TABLES), *encode_statements("true")),
+    "5": tuple(create_statement(name) for name in SURVEY_TABLES),
 }

@@ -13,9 +13,19 @@ abandoned). A KPI whose data is missing (no SLA, no cost, no survey answers, no 
 designed journey) is NaN: nothing is invented. Quantiles are the lower quantile (numpy's
 ``inverted_cdf``): the smallest value with at least that share of the cases at or below it.
 
+Steps above the designed journey count a case's customer steps beyond the fewest customer steps
+its service's design allows (:func:`najma.journeys._conformance_checking.designed_steps`): a choice
+counts its branch with the fewest customer steps, an optional step none, steps in any order all of
+theirs; a strict sequence counts its customer activities, as it always did.
+
 Time against the SLA is working time when the catalogue has a work calendar (the SLA is then read
 in working hours), calendar time without one; the median in calendar hours and in working hours
 are shown beside it. Satisfaction has data only from ``min_answers`` survey answers in a group.
+
+Satisfaction is read per case: from the case's survey answers when the store holds answers linked to it
+(loaded with :func:`najma.journeys.load_survey`, their scores mapped onto the scale of 1 to 5 and averaged),
+else from the satisfaction its events carry. A case is "answered" (the response rate's numerator) when it
+has either; a service whose events carry no satisfaction has data from its survey answers.
 
 A KPI that does not apply to a group is *not applicable*, which is not the same as no data: it
 takes no weight and is not missing evidence. "Started proactively" applies only to services the
@@ -43,6 +53,8 @@ from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError
 from najma.journeys import CaseFilter, HeldColumns, Store, held_columns, journey_table, quarter_name, quarter_of, quarter_zone
+from najma.journeys._conformance_checking import designed_steps
+from najma.journeys._surveys import case_satisfaction, has_answers
 from najma.journeys._tables import JourneyTables, require_journeys
 
 __all__ = [
@@ -127,7 +139,7 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     _K("satisfied_share", "Share satisfied", "نسبة الراضين", "share", "satisfied", "all", "enough survey answers",
        columns=("satisfaction",), answers="answered"),
     _K("response_rate", "Survey response rate", "نسبة الاستجابة للاستبيان", "share", "answered", "all",
-       "a satisfaction column", columns=("satisfaction",)),
+       "a satisfaction column or survey answers", columns=("satisfaction",)),
     _K("repeat_contacts", "Repeat contacts per case", "التواصل المتكرر لكل طلب", "count", "customer_repeats", "all",
        "customer steps"),
     _K("median_customer_steps", "Median customer steps", "الخطوات الوسيطة للمتعامل", "steps", "customer_steps",
@@ -165,14 +177,12 @@ NOT_APPLICABLE_WITHIN: dict[str, tuple[str, ...]] = {"channel": ("digital_take_u
 
 
 def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -> Table:
+    journeys, surveyed = _with_survey_answers(store, journeys)
     backend = store.backend
     settings = backend.table("service_settings").select("service", "sla_hours", "draft")
     roles = backend.table("activity_roles")
     able = roles.filter(roles.role == "proactive_start").select("service").distinct().mutate(able=ibis.literal(True))
-    designed = backend.table("designed_journeys")
-    customer = roles.filter(roles.role == "customer_step").select("service", "activity", is_customer=ibis.literal(1))
-    marked = designed.left_join(customer, ["service", "activity"]).select(designed.service, customer.is_customer)
-    design = marked.group_by("service").aggregate(designed_steps=marked.is_customer.count())
+    design = ibis.memtable(designed_steps(store))  # the fewest customer steps each design allows
     channels = list(backend.table("channel_settings").select("channel", "digital").to_pandas().itertuples(index=False))
     digital = [name for name, is_digital in channels if is_digital]
     j = (
@@ -221,7 +231,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         proactive=flag(j.proactive),
         proactive_able=flag(j.able.notnull()),
     )
-    return _without_unheld(features, held_columns(store))
+    return _without_unheld(features, _held_with_answers(held_columns(store), surveyed))
 
 
 def _without_unheld(features: Table, held: HeldColumns) -> Table:
@@ -232,6 +242,24 @@ def _without_unheld(features: Table, held: HeldColumns) -> Table:
         if lacking:
             blanks[kpi.value] = ibis.ifelse(features.service.isin(lacking), ibis.null("float64"), features[kpi.value])
     return features.mutate(**blanks) if blanks else features
+
+
+def _with_survey_answers(store: JourneyTables, journeys: Table) -> tuple[Table, list[str]]:
+    """`journeys` with each case's satisfaction read from its linked survey answers when it has any (else from its
+    events), and the services some of whose cases have answers (see :mod:`najma.journeys._surveys`)."""
+    if not has_answers(store):
+        return journeys, []
+    answered = case_satisfaction(store)
+    read = journeys.left_join(answered, ["service", "case_id"]).select(
+        journeys, survey_satisfaction=answered.survey_satisfaction)
+    read = read.mutate(satisfaction=ibis.coalesce(read.survey_satisfaction, read.satisfaction)).drop("survey_satisfaction")
+    return read, sorted(answered.select("service").distinct().to_pyarrow().column(0).to_pylist())
+
+
+def _held_with_answers(held: HeldColumns, surveyed: Collection[str]) -> HeldColumns:
+    """`held` with the satisfaction column held by the `surveyed` services too: their survey answers are its data."""
+    services = set(held.by_service) | set(surveyed)
+    return HeldColumns({service: held.of(service) | ({"satisfaction"} if service in surveyed else set()) for service in services})
 
 
 def case_features_expr(

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from najma.dashboards.cli import _catalogue, _dashboard, _discover, _journeys, _publish, _rating, _store
+from najma.dashboards.cli import _catalogue, _dashboard, _discover, _handover, _journeys, _publish, _rating, _rework, _store, _surveys
 from najma.dashboards.cli._options import OUTDATED, is_interrupt
 
 __all__ = ["app", "main", "OPTIONS"]
@@ -24,7 +24,7 @@ OPTIONS = {"mapping": "--map", "tz": "--tz", "time_format": "--format", "repeats
            "cutoff": "--cutoff", "min_group": "--min-group", "quarter": "--quarter", "revision": "--revision",
            "window_days": "--window-days", "min_support": "--min-support", "min_episodes": "--min-episodes",
            "within_days": "--within-days", "min_share": "--min-share", "min_customers": "--min-customers",
-           "life_event": "--as"}
+           "life_event": "--as", "scale": "--scale"}
 
 app = typer.Typer(help="najma: customer journeys and star ratings of government services.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -32,6 +32,9 @@ for theme in (_store, _journeys, _rating, _publish, _dashboard):
     app.add_typer(theme.app)
 app.add_typer(_catalogue.app, name="catalogue")
 app.add_typer(_discover.app, name="discover")
+app.add_typer(_surveys.app, name="surveys")
+app.add_typer(_handover.app)
+app.add_typer(_rework.app)
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ Each page module gives ``KEY``, ``PATH``, ``TITLE``, a ``layout(lang, **query)``
 ``CALLBACKS`` (see :class:`najma.dashboards.pages.common.Callback`), registered by :func:`najma.dashboards.create_app`.
 """
 
-from najma.dashboards.pages import customer_journeys, data_quality, discover, overview, redesign, service
+from najma.dashboards.pages import customer_journeys, data_quality, discover, handover, overview, redesign, service
 
-PAGES = (overview, service, customer_journeys, redesign, discover, data_quality)
+PAGES = (overview, service, customer_journeys, handover, redesign, discover, data_quality)
 
 __all__ = ["PAGES"]

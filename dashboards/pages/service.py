@@ -1,4 +1,4 @@
-"""Service: the journey map, the variant explorer, customer steps, the rating and conformance of one service.
+"""Service: the journey map, the variant explorer, customer steps, rework, the rating and conformance of one service.
 
 Filters (activities present or absent, directly or eventually followed, an attribute's value, a
 duration range, the first channel, the outcome) and the variants ticked in the variant table narrow
@@ -69,10 +69,10 @@ from najma.dashboards.pages.common import (
     section,
     too_few,
 )
-from najma.journeys import CaseFilter, variant_activities
+from najma.journeys import CaseFilter, has_answers, rework_steps, survey_summary, variant_activities
 from najma.journeys._schema import ACTORS
 from najma.rating import KPIS, RatingCard, format_value
-from najma.rating._suppression import SUPPRESSED
+from najma.rating._suppression import SUPPRESSED, kept_groups
 
 KEY = "service"
 PATH = "/service"
@@ -173,6 +173,9 @@ def layout(lang: str = "en", service: str | None = None, quarter: str | None = N
                     _grid("sv-kpis", _kpi_columns(lang), lang, 420, every_row=True)),
             section(text("customer_steps", lang), html.Div(id="sv-steps-note"), graph("sv-steps")),
         ], cols={"base": 1, "lg": 2}),
+        section(text("rw_title", lang), reason(text("rw_definition", lang), "sv-rework-definition"),
+                reason("", "sv-rework-scope"), html.Div(id="sv-rework-summary"), _export_button("sv-rework", lang),
+                _grid("sv-rework", _rework_columns(lang), lang, 360, every_row=True)),
         section(text("ex_cases_title", lang), reason("", "sv-cases-note"), _export_button("sv-cases", lang),
                 _case_grid(lang, case, data.tz)),
         section(text("ex_timeline", lang), reason(text("ex_pick_case", lang), "sv-timeline-note"),
@@ -252,6 +255,20 @@ def _kpi_columns(lang: str) -> list[dict[str, Any]]:
     return [{"field": "pillar", "headerName": text("pillar", lang), "flex": 1},
             {"field": "kpi", "headerName": text("kpi", lang), **wrapped},
             {"field": "value", "headerName": text("value", lang), **wrapped}]
+
+
+def _rework_columns(lang: str) -> list[dict[str, Any]]:
+    """The rework grid's columns: per activity, its cases, those with rework, and each kind of rework by resource."""
+    count = {"minWidth": 120}
+    found = [{"field": "activity", "headerName": text("activity", lang), "minWidth": 220},
+             {"field": "cases", "headerName": text("rw_cases", lang), **count},
+             {"field": "cases_with_rework", "headerName": text("rw_cases_with_rework", lang), **count}]
+    for kind in ("self_loops", "repetitions"):
+        name = text(f"rw_{kind}", lang)
+        found.append({"field": kind, "headerName": name, **count})
+        found += [{"field": f"{kind}_{who}", "headerName": text(f"rw_{who}", lang).format(kind=name), **count}
+                  for who in ("repeat", "redo", "unknown")]
+    return found
 
 
 def _deviation_columns(lang: str) -> list[dict[str, Any]]:
@@ -526,8 +543,10 @@ def update_conformance(service: str | None, quarter: str | None, _ticks: int | N
         activity=[data.name("activity", a, lang) for a in deviations["activity"]],
         kind=[text(k, lang) for k in deviations["kind"]],
     )
+    extra = text("no_data", lang) if pd.isna(summary["extra_days"]) else f"{summary['extra_days']:,.1f}"
     return ([scope, dmc.Text(f"{text('fitness', lang)} {summary['fitness']:.1%} · {text('fitting_share', lang)} "
-                             f"{summary['fitting_share']:.1%} · {text('cases', lang)} {int(summary['cases']):,}",
+                             f"{summary['fitting_share']:.1%} · {text('cases', lang)} {int(summary['cases']):,} · "
+                             f"{text('extra_days', lang)} {extra}",
                              id="sv-fitness"), *none],
             rows_of(shown[["kind", "activity", "cases", "mean_seconds"]]), True)
 
@@ -622,7 +641,7 @@ def update_selection(service: str | None, quarter: str | None, variants: Any, me
                      "value": format_value(kpis[k], KPIS[k].unit) if pd.notna(kpis[k])
                      else f"{text('no_data', lang)} {needs_text(k, lang)}"}
                     for k in data.config.kpis]
-        kpi_note = [reason(scope, "sv-kpi-scope")]
+        kpi_note = [reason(scope, "sv-kpi-scope"), *_survey_note(data, data.where(service, period, chosen, where), lang)]
         if len(completed):
             steps, steps_note = customer_steps_figure(
                 completed["customer_steps"], completed["customer_id"], min_group=data.min_group,
@@ -631,6 +650,49 @@ def update_selection(service: str | None, quarter: str | None, variants: Any, me
     case_rows, case_note = _case_list(service, period, chosen, where, lang)
     return (elements, map_note, chart, scope, kpi_rows, steps, kpi_note, steps_note, case_rows,
             f"{scope}. {case_note}")
+
+
+def _survey_note(data: DashboardData, selected: CaseFilter, lang: str) -> list[Any]:
+    """The response and link rates of the survey answers of the selected journeys (none without answers; nothing
+    of a selection of fewer than `min_group` customers)."""
+    if not has_answers(data.store):
+        return []
+    summary = survey_summary(data.store, where=selected)
+    if data.too_few(summary.customers):
+        return [reason(too_few(lang, data), "sv-survey-rates")]
+    return [reason(text("survey_rates", lang).format(
+        answered=f"{summary.answered:,}", journeys=f"{summary.journeys:,}", response=f"{summary.response_rate:.1%}",
+        linked=f"{summary.linked:,}", answers=f"{summary.answers:,}",
+        link=f"{summary.link_rate:.1%}" if summary.answers else "–"), "sv-survey-rates")]
+
+
+def update_rework(service: str | None, quarter: str | None, variants: Any, lang: str,
+                  filters: dict[str, Any] | None = None) -> tuple[str, Any, list[dict[str, Any]]]:
+    """The rework of the selected cases (see :mod:`najma.journeys._rework`): the line naming the period and the
+    selection, the service's counts, and the rows per activity of at least `min_group` customers; nothing of a
+    selection of fewer than `min_group` customers."""
+    data, service, period, where, _, _, chosen = _asked(service, quarter, variants, filters)
+    cases = data.selection(service, period, chosen, where)
+    scope = _scope(period, filters, len(chosen), cases, len(data.selection(service, period)), lang)
+    if data.too_few(cases["customer_id"].nunique()):
+        return scope, reason(too_few(lang, data), "sv-rework-few"), []
+    selected = data.where(service, period, chosen, where)
+    total = data.rework(selected, "service").iloc[0]
+    counts = {name: f"{int(total[column]):,}" for name, column in (
+        ("cases", "cases_with_rework"), ("total", "cases"), ("loops", "self_loops"), ("repetitions", "repetitions"),
+        *((f"{short}_{who}", f"{kind}_{who}") for short, kind in (("loops", "self_loops"), ("repetitions", "repetitions"))
+          for who in ("repeat", "redo", "unknown")))}
+    summary = [dmc.Text(text("rw_summary", lang).format(**counts), id="sv-rework-counts")]
+    steps = rework_steps(data.store, selected)
+    if not steps.resource.notnull().any().to_pyarrow().as_py():
+        summary.append(reason(text("rw_no_resource", lang), "sv-rework-no-resource"))
+    activities, hidden = kept_groups(data.rework(selected, "activity"), data.min_group)
+    if hidden:
+        summary.append(reason(text("rw_hidden", lang).format(n=f"{hidden:,}", min=data.min_group), "sv-rework-hidden"))
+    # The most reworked first; ties by the activity's key, so the order is the same in both languages.
+    activities = activities.sort_values(["rework", "activity"], ascending=[False, True], kind="stable")
+    shown = activities.assign(activity=[data.name("activity", a, lang) for a in activities["activity"]])
+    return scope, summary, rows_of(shown[[c["field"] for c in _rework_columns(lang)]])
 
 
 def _case_list(service: str, period: str | None, chosen: tuple[str, ...], where: CaseFilter | None,
@@ -758,6 +820,11 @@ CALLBACKS = [
         Input("sv-service", "value"), Input("sv-quarter", "value"), Input("sv-variant-grid", "selectedRows"),
         Input("sv-cases", "selectedRows"), Input("sv-lang", "data"), Input("sv-filters", "data"),
     ]),
+    Callback(update_rework, [
+        Output("sv-rework-scope", "children"), Output("sv-rework-summary", "children"), Output("sv-rework", "rowData"),
+        Input("sv-service", "value"), Input("sv-quarter", "value"), Input("sv-variant-grid", "selectedRows"),
+        Input("sv-lang", "data"), Input("sv-filters", "data"),
+    ]),
     Callback(collect_filters, [Output("sv-filters", "data"), *_FILTER_INPUTS, True]),
     Callback(write_address, [
         Output("sv-url", "search"), Output("language-link", "href", allow_duplicate=True),
@@ -770,11 +837,11 @@ CALLBACKS = [
         Input("sv-service", "value"), Input("sv-quarter", "value"), True,
     ]),
     *[Callback(export_csv, [Output(g, "exportDataAsCsv"), Input(f"{g}-csv", "n_clicks"), True])
-      for g in ("sv-variant-grid", "sv-kpis", "sv-cases", "sv-timeline", "sv-deviations")],
+      for g in ("sv-variant-grid", "sv-kpis", "sv-rework", "sv-cases", "sv-timeline", "sv-deviations")],
     Callback(export_map, [Output("sv-map", "generateImage"), Input("sv-map-png", "n_clicks"),
                           Input("sv-map-svg", "n_clicks"), State("sv-service", "value"), True]),
 ]
 
-__all__ = ["layout", "update_service", "update_selection", "update_variants", "update_case", "update_conformance",
+__all__ = ["layout", "update_service", "update_selection", "update_variants", "update_case", "update_conformance", "update_rework",
            "collect_filters", "read_filters", "criteria", "selection_query", "write_address", "variant_key", "CALLBACKS",
            "KEY", "PATH", "TITLE"]

@@ -15,7 +15,7 @@ from dash._utils import AttributeDict
 from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import quarter_text
 from najma.dashboards.pages import service
-from najma.journeys import CaseFilter, Store, journey_table
+from najma.journeys import CaseFilter, Store, conformance, journey_table
 
 SERVICE = "passport"
 FILTERS = {"present": ["Visit service centre"], "min_days": 1}
@@ -133,6 +133,9 @@ def test_conformance_runs_as_a_background_job(app: object) -> None:
         assert first[0][1].children.startswith("Working…") and first[1] == []
     assert stop and children[0].children.startswith("All quarters · every case of the service")
     assert children[1].id == "sv-fitness" and children[1].children.startswith("Fitness ")
+    data = app.server.config["NAJMA_DATA"]
+    extra = conformance(data.store, data.where(SERVICE, None)).services.iloc[0].extra_days
+    assert children[1].children.endswith(f" · Days added by deviating (median) {extra:,.1f}")
 
 
 def _walk(component: object) -> list[object]:

@@ -1,4 +1,4 @@
-"""Discovery and conformance through the pm4py adapter: equal to pm4py run case by case, deviations priced."""
+"""Discovery through the pm4py adapter; conformance equal to pm4py's alignments run case by case, deviations priced."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from najma.journeys import (
     register_catalogue,
 )
 from najma.journeys._conformance_checking import conformance, designed_journeys
-from najma.journeys._pm4py_adapter import discover_process_tree, sequence_model, to_bpmn, to_petri_net, write_bpmn
+from najma.journeys._pm4py_adapter import discover_process_tree, process_tree, to_bpmn, to_petri_net, write_bpmn
 
 CATALOGUE = """
 version = 1
@@ -46,7 +46,7 @@ def test_case_fitness_from_variants_equals_pm4py_aligning_every_case(sample_jour
         "SELECT case_id, activity, timestamp FROM events WHERE service = ? ORDER BY event_seq", [service]
     ).df()
     log = pm4py.format_dataframe(events, case_id="case_id", activity_key="activity", timestamp_key="timestamp")
-    net, initial, final = sequence_model(designed_journeys(sample_journeys)[service])
+    net, initial, final = to_petri_net(process_tree(designed_journeys(sample_journeys)[service]))
     expected = pm4py.conformance_diagnostics_alignments(
         log, net, initial, final, multi_processing=False, return_diagnostics_dataframe=True
     ).set_index("case_id").fitness
