@@ -50,6 +50,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import BooleanValue, Table
 
+import najma.journeys._duckdb_sql  # noqa: F401  (DuckDB reads an instant's epoch without a cast; see there)
 from najma.errors import InvalidParameterError
 from najma.journeys._aggregates import count_true
 from najma.journeys._catalogue import DEFAULT_OPEN_DAYS, ROLES
