@@ -22,6 +22,7 @@ from ibis.expr.types import Table
 from najma.errors import StoreError
 from najma.journeys._aggregates import SERVICE_MAP_ACTIVITIES, SERVICE_MAP_EDGES, ChangedGroups, service_maps
 from najma.journeys._catalogue import Catalogue
+from najma.journeys._conformance_checking import designed_rows
 from najma.journeys._pipeline import JourneyPipeline, with_outcome
 from najma.journeys._quarter import quarter_expr, quarter_start, quarter_zone
 from najma.journeys._store import Store
@@ -69,11 +70,6 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
          for name, spec in catalogue.channels.items()],
         columns=["channel", "name_ar", "digital"],
     ).astype({"channel": "string", "name_ar": "string", "digital": "bool"})
-    designed = pd.DataFrame(
-        [(key, position, activity) for key, spec in catalogue.services.items()
-         for position, activity in enumerate(spec.designed_journey)],
-        columns=["service", "position", "activity"],
-    ).astype({"service": "string", "position": "int64", "activity": "string"})
     bundles = pd.DataFrame(
         [(key, service, life.window_days) for key, life in catalogue.life_events.items() for service in life.services],
         columns=["life_event", "service", "window_days"],
@@ -95,7 +91,7 @@ def register_catalogue(store: Store, catalogue: Catalogue) -> None:
     tables = (("activity_roles", roles), ("activity_documents", documents), ("service_settings", settings),
               ("channel_settings", channels),
               ("activity_names", names), ("display_names", display),
-              ("designed_journeys", designed), ("life_event_services", bundles), ("work_calendar", calendars))
+              ("designed_journeys", designed_rows(catalogue)), ("life_event_services", bundles), ("work_calendar", calendars))
     with store.transaction():
         for name, frame in tables:
             store.replace_rows(name, frame)

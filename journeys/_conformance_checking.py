@@ -2,7 +2,7 @@
 
 The designed journey of a service comes from its catalogue (``designed_journey``: a strict
 sequence, a process tree with choices, optional and unordered steps, or a BPMN file; see
-:mod:`najma.journeys._designed`), registered in the store by :func:`register_designed_journeys`.
+:mod:`najma.journeys._designed`), registered in the store with the catalogue (:func:`najma.journeys.register_catalogue`, from :func:`designed_rows`).
 Each distinct variant is aligned once against it (:func:`najma.journeys._designed.align`, the same
 optimum and fitness as pm4py's alignments, which the tests check) and weighted by its number of
 cases, so the work grows with the variants, not with the cases. A variant *fits* when its
@@ -52,7 +52,7 @@ from najma.journeys._store import Store
 from najma.journeys._tables import JourneyTables
 from najma.journeys._variants import journey_table, variant_activities
 
-__all__ = ["Conformance", "conformance", "designed_journeys", "designed_rows", "register_designed_journeys",
+__all__ = ["Conformance", "conformance", "designed_journeys", "designed_rows",
            "designed_steps", "DEVIATION_KINDS", "TREE_POSITION"]
 
 DEVIATION_KINDS = ("skipped", "inserted", "repeated", "moved")
@@ -99,13 +99,6 @@ def designed_rows(catalogue: Catalogue) -> pd.DataFrame:
              if spec.designed_model is not None and not spec.designed_model.is_sequence()]
     return pd.DataFrame(rows, columns=["service", "position", "activity"]).astype(
         {"service": "string", "position": "int64", "activity": "string"})
-
-
-def register_designed_journeys(store: Store, catalogue: Catalogue) -> None:
-    """Write the designed journeys of `catalogue` into the store, replacing earlier ones (see :func:`designed_rows`)."""
-    with store.transaction():
-        store.replace_rows("designed_journeys", designed_rows(catalogue))
-        store.note_change()
 
 
 def designed_journeys(store: JourneyTables) -> dict[str, Tree]:

@@ -196,7 +196,7 @@ def steps_expr(events: Table, roles: Table, codes: StoreCodes | None = None) -> 
 
     Events coded by the store (its ``case_key`` and dictionary codes, see :mod:`najma.journeys._codes`)
     are put in order on those integers alone, and carry only what the order gives and the journeys
-    read of each step: their activity, channel, agency and resource as codes (``activity_code``, ...),
+    read of each step: their activity, channel and agency as codes (``activity_code``, ...),
     their successor as ``next_activity_code``, and no service, case id, customer or other fact that
     the order does not change (:func:`kept_steps` and :func:`journeys_expr` decode them, and read the
     rest from the events). A window sorts every column it carries. Other events (a redesign's,
@@ -265,18 +265,18 @@ def with_roles(events: Table, roles: Table) -> Table:
 #: The events' columns the steps keep beside those the order gives, coded or not.
 _CARRIED = ("event_seq", "timestamp", "roles")
 #: ... and those they keep only when they are not coded: their text and the facts summed up per case (see :func:`_case_facts`).
-_TEXT = ("service", "case_id", "activity", "channel", "agency", "resource", "start_timestamp", "customer_id",
+_TEXT = ("service", "case_id", "activity", "channel", "agency", "start_timestamp", "customer_id",
          "satisfaction", "cost")
 
 
-def _in_case_order(rows: Table, case: list[str], activity: str, channel: str, agency: str, resource: str,
+def _in_case_order(rows: Table, case: list[str], activity: str, channel: str, agency: str,
                    *, keyed: bool) -> Table:
     """`rows` with each one's place in its case (the columns `case` name it) and what it shares with the one before.
 
-    `activity`, `channel`, `agency` and `resource` name the columns compared: text, or the store's codes
+    `activity`, `channel` and `agency` name the columns compared: text, or the store's codes
     of it, which are equal exactly when their text is. Adds ``position``, ``case_start``, ``next`` (the
     next row's `activity`), ``next_timestamp``, ``occurrence`` (earlier rows of the case with the same
-    activity), ``self_loop``, ``repeat_same_resource``, ``channel_switch`` and ``agency_handoff``; and,
+    activity), ``self_loop``, ``channel_switch`` and ``agency_handoff``; and,
     unless the rows are `keyed` already, ``case_key``: the event_seq of the case's first row.
     """
     order = [rows.timestamp, rows.event_seq]
@@ -290,7 +290,6 @@ def _in_case_order(rows: Table, case: list[str], activity: str, channel: str, ag
         next_timestamp=rows.timestamp.lead().over(case_window),
         occurrence=occurrence,
         self_loop=ibis.coalesce(rows[activity].lag().over(case_window) == rows[activity], False),
-        repeat_same_resource=(occurrence > 0) & ibis.coalesce(rows[resource].lag().over(same) == rows[resource], False),
         channel_switch=ibis.coalesce(rows[channel].lag().over(case_window) != rows[channel], False),
         agency_handoff=ibis.coalesce(rows[agency].lag().over(case_window) != rows[agency], False),
         **({} if keyed else {"case_key": rows.event_seq.first().over(case_window)}),
@@ -303,13 +302,13 @@ def _text_order(events: Table) -> Table:
     keyed = "case_key" in events.columns
     case = ["case_key"] if keyed else ["service", "case_id"]
     rows = events.select(*_TEXT, *_CARRIED, *(["case_key"] if keyed else []))
-    ordered = _in_case_order(rows, case, "activity", "channel", "agency", "resource", keyed=keyed)
+    ordered = _in_case_order(rows, case, "activity", "channel", "agency", keyed=keyed)
     return ordered.rename(next_activity="next")
 
 
 def _coded_order(events: Table) -> Table:
     """The coded events in case order, compared on the store's codes, without their text."""
-    codes = [CODED[column] for column in ("activity", "channel", "agency", "resource")]
+    codes = [CODED[column] for column in ("activity", "channel", "agency")]
     rows = events.select("case_key", *codes, *_CARRIED)
     return _in_case_order(rows, ["case_key"], *codes, keyed=True).rename(next_activity_code="next")
 
@@ -358,7 +357,6 @@ def journeys_expr(steps: Table, documents: Table, codes: StoreCodes | None = Non
         self_loops=count_true(steps.self_loop),
         repetitions=count_true(steps.repetition),
         customer_repeats=count_true(has_role(steps, "customer_step") & steps.repetition),
-        repeats_same_resource=count_true(steps.repeat_same_resource),
         approved=has_role(steps, "approval").any(),
         rejected=has_role(steps, "rejection").any(),
         proactive=has_role(steps, "proactive_start").any(),
@@ -387,7 +385,6 @@ def journeys_expr(steps: Table, documents: Table, codes: StoreCodes | None = Non
         channels=ibis.coalesce(cases.channel_list.length(), 0).cast("int64"),  # no second count of distinct channels
         duration_seconds=cases.end.epoch_seconds() - cases.start.epoch_seconds(),
         documents_asked_again=ibis.coalesce(cases.asked_again, 0).cast("int64"),
-        redos_other_resource=cases.repetitions - cases.repeats_same_resource,
     ).drop("asked_again").relocate("service", "case_id", "customer_id", "first_channel", "first_agency", "channels",
                                    "channel_list", "start", "end", "events")
 

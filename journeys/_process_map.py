@@ -32,7 +32,7 @@ from najma.journeys._quarter import quarter_name
 from najma.journeys._tables import JourneyTables
 from najma.journeys._variants import journey_table
 
-__all__ = ["ProcessMap", "process_map", "filtered_steps", "rework_per_activity"]
+__all__ = ["ProcessMap", "process_map", "filtered_steps"]
 
 #: The order of a map's edges and activities, as (column, ascending) pairs: most frequent first, then by name.
 _EDGE_KEYS = (("frequency", False), ("source", True), ("target", True))
@@ -368,9 +368,3 @@ def _kept_rows(table: Table, service: str | tuple[str, ...] | None) -> BooleanVa
         return table.service.isnull()
     return table.service == service if isinstance(service, str) else table.service.isin(list(service))
 
-
-def rework_per_activity(store: JourneyTables, where: CaseFilter | None = None) -> dict[str, int]:
-    """Return, per activity, the number of cases in which it occurs more than once."""
-    steps = filtered_steps(store, where)
-    again = steps.filter(steps.occurrence == 1).group_by("activity").aggregate(n=ibis._.count())
-    return {a: int(n) for a, n in again.to_pandas().itertuples(index=False)}

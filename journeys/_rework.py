@@ -45,7 +45,7 @@ from najma.journeys._process_map import filtered_steps
 from najma.journeys._tables import JourneyTables, require_journeys
 from najma.journeys._variants import journey_table
 
-__all__ = ["rework", "rework_steps", "REWORK_KINDS", "RESOURCE_KINDS", "REWORK_COLUMNS"]
+__all__ = ["rework", "rework_steps", "rework_per_activity", "REWORK_KINDS", "RESOURCE_KINDS", "REWORK_COLUMNS"]
 
 #: The kinds of rework of a step, edeaR's: the activity again right after itself, or again after other activities.
 REWORK_KINDS = ("self_loop", "repetition")
@@ -168,3 +168,11 @@ def _counts(steps: Table) -> dict[str, ibis.Expr]:
         for resource in RESOURCE_KINDS:
             found[f"{kind}s_{resource}"] = count_true((steps.rework == kind) & (steps.by == resource))
     return found
+
+
+def rework_per_activity(store: JourneyTables, where: CaseFilter | None = None) -> dict[str, int]:
+    """Return, per activity, the number of cases in which it occurs more than once (pm4py's
+    ``get_rework_cases_per_activity``; the cases with rework of each activity, without asking who did it)."""
+    steps = filtered_steps(store, where)
+    again = steps.filter(steps.occurrence == 1).group_by("activity").aggregate(n=ibis._.count())
+    return {a: int(n) for a, n in again.to_pandas().itertuples(index=False)}

@@ -27,7 +27,6 @@ from najma.journeys._conformance_checking import (
     conformance,
     designed_journeys,
     designed_steps,
-    register_designed_journeys,
 )
 from najma.journeys._designed import Tree, align, automaton, fewest_steps, parse_tree, read_bpmn, sequence_tree
 from najma.journeys._pm4py_adapter import process_tree, to_bpmn, to_petri_net, write_bpmn
@@ -79,7 +78,6 @@ def _with_cases(store: Store) -> Store:
     store.ingest_frame(pd.DataFrame(rows))
     catalogue = parse_catalogue(CATALOGUE)
     register_catalogue(store, catalogue)
-    register_designed_journeys(store, catalogue)
     build_journeys(store)
     return store
 
@@ -206,7 +204,7 @@ def test_the_sample_with_designs_that_have_choices_fits_more_and_equals_pm4py(bu
         changed = {key: replace(spec, designed_model=parse_tree(SAMPLE_DESIGNS[key]),
                                 designed_journey=parse_tree(SAMPLE_DESIGNS[key]).leaves())
                    if key in SAMPLE_DESIGNS else spec for key, spec in catalogue.services.items()}
-        register_designed_journeys(store, replace(catalogue, services=changed))
+        register_catalogue(store, replace(catalogue, services=changed))
         result = conformance(store)
         after = result.services.set_index("service")
         for service, design in SAMPLE_DESIGNS.items():
@@ -226,7 +224,7 @@ def test_a_real_log_against_a_design_with_steps_in_any_order_equals_pm4py(real: 
     store.ingest(open_source(real / "receipt.xes.gz"))
     build_journeys(store)
     service = store.backend.table("journeys").service.to_pandas().iloc[0]
-    register_designed_journeys(store, parse_catalogue(
+    register_catalogue(store, parse_catalogue(
         f'[services."{service}"]\nname_en = "R"\nname_ar = "R"\nagency = "A"\nsla_hours = 1\n'
         f'designed_journey = "{RECEIPT_DESIGN}"\n'))
     result = conformance(store)
