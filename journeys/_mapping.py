@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from najma.errors import InvalidEventLogError
 from najma.journeys._schema import MAPPABLE, REQUIRED
+from najma.journeys._sources import ROW
 
-__all__ = ["ColumnMapping", "XES_MAPPING", "parse_mapping"]
+if TYPE_CHECKING:
+    from najma.journeys._sources import Source
+
+__all__ = ["ColumnMapping", "XES_MAPPING", "parse_mapping", "resolve_mapping"]
 
 #: Short names accepted in ``--map`` beside the canonical names.
 ALIASES: dict[str, str] = {
@@ -122,3 +127,22 @@ def parse_mapping(text: str | None) -> ColumnMapping:
                                        parameter="mapping")
         pairs[key.strip()] = value.strip()
     return ColumnMapping(pairs)
+
+
+def resolve_mapping(source: Source, mapping: ColumnMapping, names: list[str]) -> dict[str, str]:
+    """The canonical column of each of `names` (the columns of a batch read from `source`) under `mapping`.
+
+    An XES source (or a file with XES's keys) starts from :data:`XES_MAPPING`; a batch of XES traces may
+    lack an attribute, whose rows then get NULL (checked once the source is read). A mapping that does
+    not fit the columns is refused naming the source (:meth:`Source.fail`).
+    """
+    data = [n for n in names if n != ROW]
+    if source.kind == "xes" or "case:concept:name" in data:
+        preset = ColumnMapping({k: v for k, v in XES_MAPPING.columns.items() if v in data})
+        mapping = preset.merged(mapping)
+        if source.kind == "xes":
+            return dict(mapping.columns)
+    try:
+        return mapping.resolve(data)
+    except ValueError as exc:
+        raise source.fail(str(exc)) from None

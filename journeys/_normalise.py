@@ -22,7 +22,8 @@ pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not 
 pc = lazy_module("pyarrow.compute")
 np = lazy_module("numpy")
 
-__all__ = ["Normaliser", "STAGE_COLUMNS", "check_time_format", "clean_text", "with_clean_text"]
+__all__ = ["Normaliser", "STAGE_COLUMNS", "check_time_format", "check_zone", "clean_text", "with_clean_text", "source_text",
+           "attributes_json", "time_range_problems"]
 
 #: Columns of the staging table: the canonical ones (but event_seq, batch_id) and the row.
 STAGE_COLUMNS: tuple[str, ...] = (*MAPPABLE, "attributes", ROW)
@@ -108,7 +109,7 @@ def with_clean_text(batch: pa.RecordBatch) -> pa.RecordBatch:
     return batch
 
 
-def _text(source: str, arrow_type: pa.DataType) -> Expression:
+def source_text(source: str, arrow_type: pa.DataType) -> Expression:
     """The source column as trimmed text, blank text as NULL (see :func:`with_clean_text`)."""
     if _is_text(arrow_type):
         return ColumnExpression(_cleaned_name(source))
@@ -117,10 +118,10 @@ def _text(source: str, arrow_type: pa.DataType) -> Expression:
 
 def _absent(source: str, arrow_type: pa.DataType) -> Expression:
     """True where the source has no value: NULL, or blank text."""
-    return _text(source, arrow_type).isnull()
+    return source_text(source, arrow_type).isnull()
 
 
-def _attributes(unmapped: list[str], types: Mapping[str, pa.DataType]) -> Expression:
+def attributes_json(unmapped: list[str], types: Mapping[str, pa.DataType]) -> Expression:
     """The `unmapped` columns as one canonical JSON object, or NULL when none has a value.
 
     Canonical, so that an event's identity does not depend on how its file was read (the order
@@ -130,7 +131,7 @@ def _attributes(unmapped: list[str], types: Mapping[str, pa.DataType]) -> Expres
     """
     if not unmapped:
         return _null("JSON")
-    pairs = _fn("json_object", *[e for n in sorted(unmapped) for e in (_const(n), _text(n, types[n]))])
+    pairs = _fn("json_object", *[e for n in sorted(unmapped) for e in (_const(n), source_text(n, types[n]))])
     merged = _fn("json_merge_patch", _const("{}"), pairs).cast("VARCHAR")
     return _fn("nullif", merged, _const("{}")).cast("JSON")
 
@@ -159,7 +160,25 @@ def check_time_format(time_format: str) -> None:
         ) from None
 
 
-def _time_range_problems(name: str, source: str, parsed: Expression) -> list[tuple[Expression, str, Expression]]:
+def check_zone(tz: str) -> None:
+    """Raise :class:`InvalidEventLogError` if `tz` is not a time zone DuckDB knows (an IANA name).
+
+    Examples
+    --------
+    >>> check_zone("Asia/Dubai")
+    >>> try:
+    ...     check_zone("Mars/Olympus")
+    ... except InvalidEventLogError as error:
+    ...     print(error.parameter)
+    tz
+    """
+    with duckdb.connect() as engine:
+        known = engine.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
+    if not known:
+        raise InvalidEventLogError(f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'", parameter="tz")
+
+
+def time_range_problems(name: str, source: str, parsed: Expression) -> list[tuple[Expression, str, Expression]]:
     """The problems of a parsed time outside [:data:`EARLIEST_TIME`, :data:`TIME_LIMIT`), the time shown in UTC."""
     shown = _fn("strftime", _fn("timezone", _const("UTC"), parsed), _const("%Y-%m-%d %H:%M"))
     earliest = _const(EARLIEST_TIME.isoformat()).cast("TIMESTAMPTZ")
@@ -194,9 +213,9 @@ class Normaliser:
     tz: str
     time_format: str | None
 
-    def _time(self, source: str, arrow_type: pa.DataType) -> tuple[Expression, Expression]:
+    def time(self, source: str, arrow_type: pa.DataType) -> tuple[Expression, Expression]:
         """Return (parsed time, raw text) for a time column of type `arrow_type`."""
-        raw = _text(source, arrow_type)
+        raw = source_text(source, arrow_type)
         if pa.types.is_timestamp(arrow_type):
             column = ColumnExpression(source)
             parsed = column.cast("TIMESTAMPTZ") if arrow_type.tz else _fn("timezone", _const(self.tz), column)
@@ -231,7 +250,7 @@ class Normaliser:
                     problems.append((_const(True), spec.name, _const(f"no {spec.name} column in this part of the file")))
                 continue
             if spec.kind == "time":
-                parsed, raw = self._time(source, types[source])
+                parsed, raw = self.time(source, types[source])
                 values[spec.name] = parsed
                 if spec.required:
                     problems.append((raw.isnull(), source, _const(f"missing {spec.name}")))
@@ -243,11 +262,11 @@ class Normaliser:
                         _fn("concat", _const(f"{spec.name} '"), raw, _const(f"' does not parse as a time ({shown})")),
                     )
                 )
-                problems.extend(_time_range_problems(spec.name, source, parsed))
+                problems.extend(time_range_problems(spec.name, source, parsed))
             elif spec.kind == "number" and (pa.types.is_floating(types[source]) or pa.types.is_integer(types[source])):
                 values[spec.name] = ColumnExpression(source).cast("DOUBLE")
             elif spec.kind == "number":
-                raw = _text(source, types[source])
+                raw = source_text(source, types[source])
                 parsed = raw.try_cast("DOUBLE")
                 values[spec.name] = parsed
                 problems.append(
@@ -258,7 +277,7 @@ class Normaliser:
                     )
                 )
             else:
-                value = _text(source, types[source])
+                value = source_text(source, types[source])
                 if spec.name == "actor":
                     value = _fn("lower", value)
                     problems.append(
@@ -275,7 +294,7 @@ class Normaliser:
         values["service"] = service.cast("VARCHAR")
 
         data_columns = [n for n in schema.names if n != ROW]
-        values["attributes"] = _attributes([n for n in data_columns if n not in self.mapping.values()], types)
+        values["attributes"] = attributes_json([n for n in data_columns if n not in self.mapping.values()], types)
 
         empty = _const(True)
         for name in data_columns:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import itertools
+import json
 import re
 import sys
 import zipfile
@@ -38,7 +39,7 @@ pacsv = lazy_module("pyarrow.csv")
 pads = lazy_module("pyarrow.dataset")
 pq = lazy_module("pyarrow.parquet")
 
-__all__ = ["Reject", "Source", "FileSource", "Packed", "CsvSource", "ParquetSource", "FrameSource", "ROW", "LOG_SUFFIXES"]
+__all__ = ["Reject", "Source", "FileSource", "Packed", "CsvSource", "ParquetSource", "FrameSource", "ROW", "LOG_SUFFIXES", "load_fingerprint"]
 
 #: Name of the column that carries each record's place: its line (CSV), row (Parquet, frames) or event number (XES).
 #: It starts with a control character that no header line, XES key or frame column carries in practice, so a
@@ -146,6 +147,12 @@ class Source:
             raise self.fail(f"{what} names {', '.join(map(repr, duplicated))} more than once")
         if ROW in names:
             raise self.fail(f"{what} has a column named {ROW!r}, a name najma keeps for itself; rename it")
+
+
+def load_fingerprint(source: Source, service: str | None, mapping: dict[str, str], tz: str, time_format: str | None) -> str:
+    """What identifies one load of `source`: its content read with these options (the same content read with
+    other options gives other events, so it is another load). A DuckDB store and a Spark lake skip a load they hold."""
+    return hashlib.sha256(json.dumps([source.fingerprint(), service, mapping, tz, time_format], sort_keys=True).encode()).hexdigest()
 
 
 def _file_digest(paths: list[Path]) -> str:

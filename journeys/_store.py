@@ -11,7 +11,6 @@ quarantined = read.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -28,14 +27,14 @@ import duckdb
 from duckdb import ColumnExpression, ConstantExpression
 
 from najma._lazy import lazy_module
-from najma.errors import InvalidEventLogError, InvalidParameterError, OutdatedStoreError, StoreError
+from najma.errors import InvalidParameterError, OutdatedStoreError, StoreError
 from najma.journeys._codes import CODE_COLUMNS, insert_statements
-from najma.journeys._mapping import XES_MAPPING, ColumnMapping
-from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, with_clean_text
+from najma.journeys._mapping import ColumnMapping, resolve_mapping
+from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, check_zone, with_clean_text
 from najma.journeys._pseudonym import Pseudonymiser, load_key
 from najma.journeys._read_ahead import read_ahead
 from najma.journeys._schema import EVENT_COLUMNS
-from najma.journeys._sources import ROW, FrameSource, Source
+from najma.journeys._sources import ROW, FrameSource, Source, load_fingerprint
 from najma.journeys._store_schema import MIGRATIONS, SCHEMA_VERSION, TABLES, create_statement
 
 if TYPE_CHECKING:
@@ -582,7 +581,7 @@ class Store:
         if repeats not in _REPEATS:
             raise InvalidParameterError(f"The 'repeats' parameter of Store.ingest must be 'keep' or 'quarantine'. "
                                         f"Got {repeats!r} instead.", parameter="repeats")
-        self._check_zone(tz)
+        check_zone(tz)
         if time_format is not None:
             check_time_format(time_format)
         if self.table_kind("events") == "VIEW":
@@ -590,8 +589,7 @@ class Store:
                              "folder and build again, or load them into another store")
         user_mapping = mapping or ColumnMapping()
         # The same content read with other options gives other events: it is another load.
-        fingerprint = hashlib.sha256(json.dumps(
-            [source.fingerprint(), service, user_mapping.columns, tz, time_format], sort_keys=True).encode()).hexdigest()
+        fingerprint = load_fingerprint(source, service, user_mapping.columns, tz, time_format)
         previous = next(iter(self.con.execute(
             "SELECT batch_id, rows_read, rows_loaded, rows_quarantined, rows_repeated FROM batches WHERE fingerprint = ?",
             [fingerprint]
@@ -610,7 +608,7 @@ class Store:
             seen_columns: set[str] = set()
 
             def prepare(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch, dict[str, str]]:
-                resolved = self._resolve(source, user_mapping, batch.schema.names)
+                resolved = resolve_mapping(source, user_mapping, batch.schema.names)
                 if "customer_id" in resolved:
                     batch = pseudonymiser.in_batch(batch, resolved["customer_id"])
                 return batch, with_clean_text(batch), resolved
@@ -661,11 +659,6 @@ class Store:
 
             build_journeys(self, batch_id=batch_id)
 
-    def _check_zone(self, tz: str) -> None:
-        known = self.con.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz]).fetchall()[0][0]
-        if not known:
-            raise InvalidEventLogError(f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Dubai' or 'UTC'", parameter="tz")
-
     def pseudonymiser(self) -> Pseudonymiser:
         """The pseudonymiser of the ids loaded into this store (its key checked against the store's); for
         inputs beside the events (survey answers) whose ids must match those of the events."""
@@ -682,20 +675,6 @@ class Store:
                 "set NAJMA_PSEUDONYM_KEY or NAJMA_KEY_FILE to that key"
             )
         return pseudonymiser
-
-    @staticmethod
-    def _resolve(source: Source, mapping: ColumnMapping, names: list[str]) -> dict[str, str]:
-        data = [n for n in names if n != ROW]
-        if source.kind == "xes" or "case:concept:name" in data:
-            preset = ColumnMapping({k: v for k, v in XES_MAPPING.columns.items() if v in data})
-            mapping = preset.merged(mapping)
-            if source.kind == "xes":
-                # A batch of traces may lack an attribute: its rows get NULL (checked at the end).
-                return dict(mapping.columns)
-        try:
-            return mapping.resolve(data)
-        except ValueError as exc:
-            raise source.fail(str(exc)) from None
 
     def _stage(self, batch: pa.RecordBatch, cleaned: pa.RecordBatch, normaliser: Normaliser, batch_id: int,
                first_seq: int, source: Source) -> None:

@@ -61,7 +61,14 @@ from najma._lazy import lazy_module
 from najma.errors import InvalidParameterError
 from najma.journeys._filters import CaseFilter
 from najma.journeys._mapping import ColumnMapping
-from najma.journeys._normalise import Normaliser, _attributes, _text, _time_range_problems, check_time_format, with_clean_text
+from najma.journeys._normalise import (
+    Normaliser,
+    attributes_json,
+    check_time_format,
+    source_text,
+    time_range_problems,
+    with_clean_text,
+)
 from najma.journeys._pseudonym import Pseudonymiser
 from najma.journeys._sources import ROW, Source
 from najma.journeys._store import Store
@@ -278,7 +285,7 @@ class _Reader:
     def select(self, schema: pa.Schema, resolved: Mapping[str, str]) -> list[Expression]:
         """The expressions that turn a batch with `schema` into an answer with ``_column``, ``_reason`` and ``_record``."""
         types = {name: schema.field(name).type for name in schema.names}
-        values: dict[str, Expression] = {name: _text(column, types[column]) for name, column in resolved.items()
+        values: dict[str, Expression] = {name: source_text(column, types[column]) for name, column in resolved.items()
                                          if name not in ("timestamp", "satisfaction")}
         for name in _FIELDS:
             values.setdefault(name, ConstantExpression(None).cast("VARCHAR"))
@@ -293,7 +300,7 @@ class _Reader:
         problems.extend(score_problems)
         values["timestamp"] = ConstantExpression(None).cast("TIMESTAMPTZ")
         if "timestamp" in resolved:
-            problems.extend(self._time(resolved["timestamp"], types[resolved["timestamp"]], values))
+            problems.extend(self.time(resolved["timestamp"], types[resolved["timestamp"]], values))
         elif "customer_id" in resolved:
             problems.append((values["case_id"].isnull(), resolved["customer_id"],
                              ConstantExpression("no answered_at column: an answer by customer is linked by its time")))
@@ -301,7 +308,7 @@ class _Reader:
         unmapped = [name for name in data if name not in resolved.values() and name != self._comment(data)]
         empty = ConstantExpression(True)
         for name in data:
-            empty = empty & _text(name, types[name]).isnull()
+            empty = empty & source_text(name, types[name]).isnull()
         problems.insert(0, (empty, "", ConstantExpression("empty record: no value in any column")))
         column_case: Expression = CaseExpression(problems[0][0], ConstantExpression(problems[0][1]))
         reason_case: Expression = CaseExpression(problems[0][0], problems[0][2])
@@ -314,8 +321,8 @@ class _Reader:
             *(values[name].alias(name) for name in _FIELDS),
             ConstantExpression(self.scale[0]).cast("DOUBLE").alias("scale_min"),
             ConstantExpression(self.scale[1]).cast("DOUBLE").alias("scale_max"),
-            (_text(comment, types[comment]) if comment else ConstantExpression(None).cast("VARCHAR")).alias("comment"),
-            _attributes(unmapped, types).cast("JSON").alias("attributes"),
+            (source_text(comment, types[comment]) if comment else ConstantExpression(None).cast("VARCHAR")).alias("comment"),
+            attributes_json(unmapped, types).cast("JSON").alias("attributes"),
             ColumnExpression(ROW).cast("BIGINT").alias(ROW),
             column_case.cast("VARCHAR").alias("_column"),
             reason_case.cast("VARCHAR").alias("_reason"),
@@ -329,7 +336,7 @@ class _Reader:
 
     def _score(self, column: str, arrow_type: pa.DataType) -> tuple[Expression, list[tuple[Expression, str, Expression]]]:
         """The score as a number, and its problems: missing, not a number, outside the scale."""
-        raw = _text(column, arrow_type)
+        raw = source_text(column, arrow_type)
         numeric = pa.types.is_floating(arrow_type) or pa.types.is_integer(arrow_type)
         score = ColumnExpression(column).cast("DOUBLE") if numeric else raw.try_cast("DOUBLE")
         low, high = self.scale
@@ -342,9 +349,9 @@ class _Reader:
              FunctionExpression("concat", ConstantExpression("score "), raw, ConstantExpression(f" is outside the scale {shown}"))),
         ]
 
-    def _time(self, column: str, arrow_type: pa.DataType, values: dict[str, Expression]) -> list[tuple[Expression, str, Expression]]:
+    def time(self, column: str, arrow_type: pa.DataType, values: dict[str, Expression]) -> list[tuple[Expression, str, Expression]]:
         """Parse the answer's time as event times are parsed, into ``values``; return its problems."""
-        parsed, raw = Normaliser({}, None, "", self.tz, self.time_format)._time(column, arrow_type)
+        parsed, raw = Normaliser({}, None, "", self.tz, self.time_format).time(column, arrow_type)
         values["timestamp"] = parsed
         shown = self.time_format or "ISO 8601"
         return [
@@ -353,7 +360,7 @@ class _Reader:
             (raw.isnotnull() & parsed.isnull(), column,
              FunctionExpression("concat", ConstantExpression("answered_at '"), raw.cast("VARCHAR"),
                                 ConstantExpression(f"' does not parse as a time ({shown})"))),
-            *_time_range_problems("answered_at", column, parsed),
+            *time_range_problems("answered_at", column, parsed),
         ]
 
 

@@ -10,4 +10,5 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "_engine": ["SparkTables", "SparkBuild", "spark_session", "build_on_spark", "attach_to_store"],
     "_ratings": ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark"],
+    "_ingest": ["ingest_on_spark", "check_spark_ingest", "SparkIngest"],
 })
