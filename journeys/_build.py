@@ -27,7 +27,7 @@ from najma.journeys._pipeline import JourneyPipeline, with_outcome
 from najma.journeys._quarter import quarter_expr, quarter_start, quarter_zone
 from najma.journeys._store import Store
 
-__all__ = ["build_journeys", "register_catalogue"]
+__all__ = ["build_journeys", "register_catalogue", "map_groups"]
 
 Progress = Callable[[str], None]
 #: The memory (bytes) a build takes per event of a part: the peak resident memory of a build in one part, above
@@ -163,7 +163,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         if partial:
             starts = backend.table("_before").union(fresh.select("service", "start"))
             first, last = _bounds(starts, "start", "start")
-            store.replace_table("_groups", _groups(starts, zone, first, last), temporary=True)
+            store.replace_table("_groups", map_groups(starts, zone, first, last), temporary=True)
             working.append("_groups")
             changed = ChangedGroups(backend.table("_groups"), backend.table(SERVICE_MAP_EDGES),
                                     backend.table(SERVICE_MAP_ACTIVITIES), None if first is None else quarter_start(first, zone))
@@ -186,7 +186,7 @@ def build_journeys(store: Store, *, batch_id: int | None = None, progress: Progr
         return store.n_rows("journeys")
 
 
-def _groups(starts: Table, zone: str, first: object, last: object) -> Table:
+def map_groups(starts: Table, zone: str, first: object, last: object) -> Table:
     """The distinct (service, quarter) of cases with these (service, start), their quarters read in `zone`; `first`
     and `last` are the least and greatest start (None when there are none)."""
     quarter = ibis.null("string") if first is None else quarter_expr(starts.start, zone, first, last)

@@ -1,6 +1,7 @@
 """Ratings on Spark: the KPIs, bootstrap and stars of every service and quarter of a Spark build.
 
-The case features are the same Ibis expression as on DuckDB (:func:`najma.rating._kpis.case_features_expr`).
+The case features are the same Ibis expression as on DuckDB (:func:`najma.rating._kpis.case_features_expr`);
+a service and quarter may be split further by channel or agency, as on DuckDB (see :func:`najma.rating.rate`).
 The quarter of each case is read on the cluster (a chain of comparisons with the quarters' first
 instants in the calendar's zone, since Spark and DuckDB convert zones differently). Then each
 service and quarter goes to one executor (``groupBy(...).applyInPandas``), which works out its
@@ -26,35 +27,38 @@ from najma.journeys import Store, previous_quarter, quarter_name, quarter_zone
 from najma.journeys._quarter import quarter_expr
 from najma.rating._config import RatingConfig, default_config
 from najma.rating._history import record_ratings
-from najma.rating._kpis import KPIS, GroupStatistics, case_features_expr, not_applicable
+from najma.rating._kpis import KPIS, NOT_APPLICABLE_WITHIN, GroupStatistics, case_features_expr, group_keys, not_applicable
 from najma.rating._model import StarRater
 from najma.rating._ratings import finish_ratings, quarter_with_change, star_columns, star_probabilities
 from najma.spark._engine import SparkBuild, SparkTables, attach_to_store, build_on_spark, ensure_attachable
 
 __all__ = ["rate_on_spark", "rate_quarter_on_spark", "rate_events_on_spark"]
 
-_KEYS = ["service", "quarter"]
 
 
-def _rate_group(features: pd.DataFrame, *, config: RatingConfig, draws: int, seed: int) -> pd.DataFrame:
-    """One service and quarter on an executor: its keys, cases, KPIs and the probability of each star."""
-    key = tuple(features[k].iloc[0] for k in _KEYS)
-    group = GroupStatistics(features.sort_values("case_id", kind="stable"), config.min_answers)
+def _rate_group(features: pd.DataFrame, *, by: str | None, config: RatingConfig, draws: int, seed: int) -> pd.DataFrame:
+    """One group (a service and quarter, and its channel or agency when split `by` one) on an executor: its keys,
+    cases, KPIs and the probability of each star."""
+    keys = group_keys(by)
+    key = tuple(features[k].iloc[0] for k in keys)
+    group = GroupStatistics(features.sort_values("case_id", kind="stable"), config.min_answers,
+                            NOT_APPLICABLE_WITHIN.get(by, ()))
     values = group.values()[0]
     rater = StarRater(config).fit(pd.DataFrame([values], columns=list(KPIS)))
     probabilities = star_probabilities(group, key, rater, draws, seed)
     row = [*key, group.cases, not_applicable(group.applicable), group.provisional, *values, *probabilities]
-    return pd.DataFrame([row], columns=[*_KEYS, "cases", "not_applicable", "provisional", *KPIS, *star_columns(config)])
+    return pd.DataFrame([row], columns=[*keys, "cases", "not_applicable", "provisional", *KPIS, *star_columns(config)])
 
 
-def _result_schema(config: RatingConfig) -> str:
+def _result_schema(keys: Sequence[str], config: RatingConfig) -> str:
+    named = ", ".join(f"`{name}` string" for name in keys)
     numbers = ", ".join(f"`{name}` double" for name in [*KPIS, *star_columns(config)])
-    return f"service string, quarter string, cases long, not_applicable string, provisional boolean, {numbers}"
+    return f"{named}, cases long, not_applicable string, provisional boolean, {numbers}"
 
 
 def rate_on_spark(
-    tables: SparkTables, *, quarters: Sequence[str] | None = None, config: RatingConfig | None = None, draws: int = 200,
-    seed: int = 0,
+    tables: SparkTables, *, quarters: Sequence[str] | None = None, by: str | None = None, config: RatingConfig | None = None,
+    draws: int = 200, seed: int = 0,
 ) -> pd.DataFrame:
     """Rate every service and quarter of a Spark build (see :func:`najma.rating.rate`, whose table it returns).
 
@@ -64,6 +68,9 @@ def rate_on_spark(
         The tables of :func:`najma.spark.build_on_spark`.
     quarters : sequence of str, optional
         Rate only these quarters.
+    by : {"channel", "agency"}, optional
+        Rate each service and quarter per channel (the one a case was served on wholly, or ``"mixed"``) or per
+        agency of the case's first event, as :func:`najma.rating.rate` does.
     config : RatingConfig, optional
         The model; the shipped default by default.
     draws : int, default 200
@@ -75,10 +82,11 @@ def rate_on_spark(
     features = _features_with_quarter(tables, config)
     if quarters is not None:
         features = features.filter(features.quarter.isin([quarter_name(q) for q in quarters]))
-    rated = (tables.to_spark(features).groupBy(*_KEYS)
-             .applyInPandas(partial(_rate_group, config=config, draws=draws, seed=seed), _result_schema(config))
+    keys = group_keys(by)  # refuses an unknown `by` before Spark runs
+    rated = (tables.to_spark(features).groupBy(*keys)
+             .applyInPandas(partial(_rate_group, by=by, config=config, draws=draws, seed=seed), _result_schema(keys, config))
              .toPandas())
-    rated = rated.sort_values(_KEYS).reset_index(drop=True).astype({"cases": "int64", "service": "object"})
+    rated = rated.sort_values(keys).reset_index(drop=True).astype({"cases": "int64", **dict.fromkeys(keys, "object")})
     return finish_ratings(rated, config)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -79,47 +78,23 @@ def spark_build(session, rated: tuple[Path, str], exported: Path) -> SparkBuild:
                       session.table("journeys").count())
 
 
-def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return frame.sort_values(keys).reset_index(drop=True)
-
-
-def _assert_same(spark: pd.DataFrame, duck: pd.DataFrame, keys: list[str]) -> None:
-    """Equal row for row: exact for text, lists, flags and counts, to 1e-9 for sums of floats (summed in another order)."""
-    assert sorted(spark.columns) == sorted(duck.columns)
-    spark, duck = _sorted(spark, keys), _sorted(duck[spark.columns], keys)
-    assert len(spark) == len(duck)
-    if "case_key" in spark.columns:  # each engine names a case by its own integer: the names match one to one
-        pairs = pd.DataFrame({"spark": spark.pop("case_key"), "duck": duck.pop("case_key")}).drop_duplicates()
-        assert pairs.spark.is_unique and pairs.duck.is_unique
-    for column in spark.columns:
-        left, right = spark[column], duck[column]
-        if pd.api.types.is_datetime64_any_dtype(right):
-            assert (pd.to_datetime(left, utc=True) == pd.to_datetime(right, utc=True)).all(), column
-        elif any(pd.api.types.is_numeric_dtype(side) and not pd.api.types.is_bool_dtype(side) for side in (left, right)):
-            np.testing.assert_allclose(left.astype(float), right.astype(float), rtol=1e-9, equal_nan=True, err_msg=column)
-        else:
-            as_text = [[str(v) for v in value] if isinstance(value, (list, np.ndarray)) else str(value) for value in left]
-            expected = [[str(v) for v in value] if isinstance(value, (list, np.ndarray)) else str(value) for value in right]
-            assert as_text == expected, column
-
-
 def test_counts_add_up(spark_build, sample_journeys: Store) -> None:
     events = sample_journeys.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     assert (spark_build.read, spark_build.loaded, spark_build.quarantined) == (events, events, 0)
     assert spark_build.journeys == sample_journeys.con.execute("SELECT count(*) FROM journeys").fetchall()[0][0]
 
 
-def test_journey_table_equals_duckdb(spark_build, sample_journeys: Store) -> None:
+def test_journey_table_equals_duckdb(spark_build, sample_journeys: Store, same_table) -> None:
     spark = pd.read_parquet(Path(spark_build.out) / "journeys")
     duck = sample_journeys.con.execute("SELECT * FROM journeys").df()
     assert duck["working_seconds"].notna().all()  # the sample has a work calendar: working time is compared too
-    _assert_same(spark, duck, ["service", "case_id"])
+    same_table(spark, duck, ["service", "case_id"])
 
 
-def test_steps_equal_duckdb(spark_build, sample_journeys: Store) -> None:
+def test_steps_equal_duckdb(spark_build, sample_journeys: Store, same_table) -> None:
     spark = pd.read_parquet(Path(spark_build.out) / "steps")
     duck = sample_journeys.con.execute("SELECT * FROM steps").df()
-    _assert_same(spark, duck, ["service", "case_id", "position"])
+    same_table(spark, duck, ["service", "case_id", "position"])
 
 
 @pytest.mark.parametrize("where", [
@@ -127,22 +102,22 @@ def test_steps_equal_duckdb(spark_build, sample_journeys: Store) -> None:
     CaseFilter(service="trade_licence", quarter="2025Q3", channel="website", tz="Asia/Dubai"),
     CaseFilter(attribute=("channel", "service centre")),
 ], ids=["all", "service-quarter-channel", "attribute"])
-def test_process_maps_and_variants_equal_duckdb(spark_build, sample_journeys: Store, where: CaseFilter | None) -> None:
+def test_process_maps_and_variants_equal_duckdb(spark_build, sample_journeys: Store, same_table, where: CaseFilter | None) -> None:
     spark, duck = process_map(spark_build.tables, where), process_map(sample_journeys, where)
     assert spark.dfg == duck.dfg and len(duck.dfg) > 5
     assert (spark.start_activities, spark.end_activities) == (duck.start_activities, duck.end_activities)
-    _assert_same(spark.edges, duck.edges, ["source", "target"])
-    _assert_same(spark.activities, duck.activities, ["activity"])
+    same_table(spark.edges, duck.edges, ["source", "target"])
+    same_table(spark.activities, duck.activities, ["activity"])
     assert rework_per_activity(spark_build.tables, where) == rework_per_activity(sample_journeys, where)
-    _assert_same(variants(spark_build.tables, where), variants(sample_journeys, where), ["variant"])
+    same_table(variants(spark_build.tables, where), variants(sample_journeys, where), ["variant"])
 
 
-def test_kpis_and_stars_equal_duckdb(spark_build, sample_journeys: Store) -> None:
+def test_kpis_and_stars_equal_duckdb(spark_build, sample_journeys: Store, same_table) -> None:
     spark = rate_on_spark(spark_build.tables, draws=DRAWS)
     duck = rate(sample_journeys, draws=DRAWS)
     assert len(duck) == 72 and duck["stars"].notna().all()
     # Same KPIs, scores and stars, and the same bootstrap: each group's draws are seeded by its name.
-    _assert_same(spark, duck, ["service", "quarter"])
+    same_table(spark, duck, ["service", "quarter"])
 
 
 def test_bad_rows_are_quarantined_and_counted(session, tmp_path: Path) -> None:
@@ -177,7 +152,7 @@ def test_unreadable_events_fail_clearly(session, tmp_path: Path) -> None:
 
 
 def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
-    rated: tuple[Path, str], exported: Path, built_sample: Path, tmp_path: Path
+    rated: tuple[Path, str], exported: Path, built_sample: Path, tmp_path: Path, same_table
 ) -> None:
     target, said = rated
     assert "0 quarantined" in said
@@ -187,7 +162,7 @@ def test_cli_rates_on_spark_into_a_store_the_dashboard_reads(
         assert recorded["stars"].astype(int).tolist() == expected.sort_values("service")["stars"].astype(int).tolist()
         # The store now serves what the dashboard and reports ask, from Spark's files.
         again, _ = rate_quarter(attached, "2025Q4", draws=DRAWS)
-        _assert_same(again, expected, ["service"])
+        same_table(again, expected, ["service"])
         assert process_map(attached).dfg == process_map(duck).dfg
     with Store(target) as attached, pytest.raises(StoreError, match="reads the events of a Spark build"):
         attached.ingest_frame(ONE_EVENT)
