@@ -25,8 +25,11 @@ RUNS = {
 }
 
 
-#: Runs kept out of the default suite for time (opt in with -m heavy): the report benchmark writes two whole reports.
-HEAVY_RUNS = {"report.py": (["--repeat", "1", "--draws", "20"], ["median s", "python MB"])}
+#: Runs kept out of the default suite for time (opt in with -m heavy): the report benchmark writes two whole reports;
+#: the Spark benchmark starts Spark twice and runs every stage on both engines (about 85 s even at 3,000 events).
+HEAVY_RUNS = {"report.py": (["--repeat", "1", "--draws", "20"], ["median s", "python MB"]),
+              "spark.py": (["--events", "3000", "--runs", "1", "--spark-memory", "1g"],
+                           ["ingest", "build", "core-s per M events", "estimate:"])}
 
 
 @pytest.mark.parametrize("script", [*sorted(RUNS), *(pytest.param(s, marks=pytest.mark.heavy) for s in HEAVY_RUNS)])

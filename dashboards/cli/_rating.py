@@ -100,21 +100,29 @@ def _rate_on_spark(
     quarter: str, store: Path | None, model: RatingConfig, draws: int, record: bool, events: list[str],
     spark_out: str | None, master: str | None, remote: str | None, conf: list[str],
 ) -> pd.DataFrame:
+    """Rate on Spark; everything that can be refused without Spark (options, events, store) is, before it starts."""
+    from najma.dashboards.cli._spark import quiet_spark_session, spark_settings
     from najma.errors import NajmaError
-    from najma.journeys import Store
-    from najma.spark import rate_events_on_spark, spark_session
+    from najma.journeys import Store, quarter_name
+    from najma.spark import rate_events_on_spark
+    from najma.spark._engine import ensure_attachable
+    from najma.spark._preflight import check_events
 
     if not events:
-        raise NajmaError("--engine spark needs --events: Parquet files in najma's schema (najma export writes them)")
-    settings = [item.split("=", 1) for item in conf]
-    if any(len(pair) != 2 for pair in settings):
-        raise NajmaError(f"--conf takes KEY=VALUE; got {', '.join(c for c in conf if '=' not in c)}")
+        raise NajmaError("--engine spark needs --events: Parquet files in najma's schema (najma ingest --engine spark "
+                         "or najma export writes them)")
+    settings = spark_settings(conf)
+    quarter_name(quarter)
+    check_events(events)
     target = store_path(store)
     results = spark_out or f"{target}.spark"
-    with Store(target) as opened, err.status("Spark: starting") as status:
-        session = spark_session(master, remote=remote, conf=[(k, v) for k, v in settings])
-        ratings, build, notes = rate_events_on_spark(opened, session, events, results, quarter, config=model, draws=draws,
-                                              record=record, progress=lambda stage: status.update(f"Spark: {stage}"))
+    with Store(target) as opened:
+        ensure_attachable(opened)
+        session = quiet_spark_session(results, master, remote, settings)
+        with err.status("Spark: reading the events") as status:
+            ratings, build, notes = rate_events_on_spark(
+                opened, session, events, results, quarter, config=model, draws=draws, record=record,
+                progress=lambda stage: status.update(f"Spark: {stage}"))
     err.print(f"Spark read {build.read:,} events: {build.loaded:,} loaded, {build.quarantined:,} quarantined "
               f"(najma quarantine --store {target}); {build.journeys:,} journeys written to {results}; "
               f"the store {target} reads them")

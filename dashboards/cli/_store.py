@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 
 from najma.dashboards.cli._options import (
+    Engine,
     MinGroupOption,
     Repeats,
     SampleFormat,
@@ -45,7 +46,7 @@ def _progress() -> Progress:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet (file or folder) or XES files; plain, compressed (gzip, bz2, zstd) or zipped.")],
+    paths: Annotated[list[str], typer.Argument(help="CSV, Parquet (file or folder) or XES files; plain, compressed (gzip, bz2, zstd) or zipped.")],
     store: StoreOption = None,
     service: Annotated[str | None, typer.Option(help="The service of every event \\[default: a mapped service column, else the file name].")] = None,
     map_: Annotated[str | None, typer.Option("--map", help="Source columns onto canonical ones, e.g. case=SessionID,activity=PAGE_NAME,timestamp=TIMESTAMP.")] = None,
@@ -56,16 +57,33 @@ def ingest(
     catalogue: Annotated[Path | None, typer.Option(help="A service catalogue to register first (roles of activities).")] = None,
     repeats: Annotated[Repeats, typer.Option(help="Events equal to an earlier event of the same file: keep them as genuine "
                                              "repeats, or quarantine them as rows repeated by mistake.")] = Repeats.keep,
+    engine: Annotated[Engine, typer.Option(help="duckdb: into the store; spark: on Spark, into the Parquet lake --out.")] = Engine.duckdb,
+    lake: Annotated[str | None, typer.Option("--out", help="Spark: the lake folder it writes (events, quarantine, batches); a lake written before grows.")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark: master URL \\[default: spark-submit's, else local[*]].")] = None,
+    remote: Annotated[str | None, typer.Option(help="Spark: a Spark Connect URL (sc://host:15002) instead of a master.")] = None,
+    conf: Annotated[list[str] | None, typer.Option(help="Spark: a setting KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Load event logs into the store, once each; print read / loaded / quarantined.
 
     Each file is loaded together with the build of the journeys it touches (and, for the first, the
     catalogue given): an error or Ctrl-C leaves the store as it was before that file, keeping the
     files loaded before it. Files that cannot be read are refused before the store is touched.
+    With --engine spark the same rules run on Spark and write najma's Parquet lake to --out, the
+    input of najma rate --engine spark; what can be refused is refused before Spark starts.
     """
+    from najma.errors import NajmaError
     from najma.journeys import Store, check_time_format, load_catalogue, open_source, parse_mapping, register_catalogue
 
     mapping = parse_mapping(map_)
+    if engine is Engine.spark:
+        _refuse_duckdb_options(store=store, catalogue=catalogue)
+        if lake is None:
+            raise NajmaError("--engine spark needs --out: the folder of the Parquet lake it writes")
+        options = {"mapping": mapping, "service": service, "tz": tz, "time_format": time_format, "sep": sep, "encoding": encoding}
+        _ingest_on_spark(paths, lake, options, repeats, master, remote, conf or [])
+        return
+    if lake or master or remote or conf:
+        raise NajmaError("--out, --master, --remote and --conf need --engine spark")
     if time_format is not None:
         check_time_format(time_format)
     registered = load_catalogue(catalogue) if catalogue is not None else None
@@ -131,6 +149,46 @@ def ingest(
     out.print(table)
     if quarantined:
         out.print(f"Quarantined rows and their reasons: najma quarantine --store {path}")
+
+
+def _refuse_duckdb_options(**given: object) -> None:
+    """Refuse the options of the DuckDB ingest that a Spark ingest has no use for."""
+    from najma.errors import NajmaError
+
+    used = [name for name, value in given.items() if value is not None]
+    if used:
+        raise NajmaError(f"{', '.join('--' + name for name in used)}: not with --engine spark, which writes a Parquet "
+                         "lake (register the catalogue in the store that najma rate --engine spark fills)")
+
+
+def _ingest_on_spark(
+    paths: list[str], lake: str, options: dict[str, object], repeats: Repeats, master: str | None, remote: str | None,
+    conf: list[str],
+) -> None:
+    """Ingest on Spark: every refusal that needs no Spark first, then the session, then the ingest and its summary.
+
+    `options` are the ingest's mapping, service, tz, time_format, sep and encoding, as the library names them.
+    """
+    from najma.dashboards.cli._spark import quiet_spark_session, spark_settings
+    from najma.spark import check_spark_ingest, ingest_on_spark
+
+    settings = spark_settings(conf)
+    check_spark_ingest(paths, lake, **options)
+    session = quiet_spark_session(lake, master, remote, settings)
+    with err.status("Spark: ingesting") as status:
+        done = ingest_on_spark(session, paths, lake, repeats=repeats.value, **options,
+                               progress=lambda step, steps: status.update(f"Spark: ingesting, step {step} of {steps}"))
+    table = Table("batch", "source", "read", "loaded", "quarantined", "repeated", "note", title=f"Ingest on Spark into {lake}")
+    for batch in done.batches:
+        note = f"already loaded as batch {batch.batch_id}; nothing added" if batch.skipped else f"{batch.seconds:.1f} s"
+        table.add_row(str(batch.batch_id), Path(batch.source).name, f"{batch.read:,}", f"{batch.loaded:,}",
+                      f"{batch.quarantined:,}", f"{batch.repeated:,}", note)
+    out.print(table)
+    if done.quarantined:
+        out.print(f"Quarantined rows and their reasons: {lake}/quarantine (Parquet)", markup=False)
+    target = f" --remote {remote}" if remote else f" --master {master}" if master else ""
+    out.print(f"Next: najma rate --engine spark --events {done.events_path} --quarter QUARTER --store NEW.duckdb{target}",
+              markup=False)
 
 
 @contextmanager
