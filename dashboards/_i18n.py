@@ -515,7 +515,7 @@ _TEXT: dict[str, tuple[str, str]] = {
                       "by another; unknown: a resource not known, never counted as a redo (bupaR's edeaR kinds).",
                       "التكرار المباشر خطوةٌ تُعاد فور نفسها؛ والتكرار اللاحق خطوةٌ تُعاد بعد خطوات أخرى. إعادة: بالمورد نفسه "
                       "(وفي التكرار اللاحق مورد أول مرة)؛ إعادة تنفيذ: بمورد آخر؛ غير معروف: مورد غير مسجَّل، ولا يُعدّ "
-                      "إعادة تنفيذ أبدًا (أنواع edeaR من bupaR)."),
+                      "إعادة تنفيذ أبدًا (وفق التعريفات المعتمدة في أدوات تعدين العمليات)."),
     "rw_summary": ("{cases} of {total} cases with rework · self-loops {loops} (repeat {loops_repeat}, redo {loops_redo}, "
                    "unknown {loops_unknown}) · repetitions {repetitions} (repeat {repetitions_repeat}, redo "
                    "{repetitions_redo}, unknown {repetitions_unknown})",
