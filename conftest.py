@@ -3,6 +3,9 @@ it, loaded once per test session, instead of loading it into a new store each (3
 
 An example says ``store = Store(sample_path)``; each gets a fresh copy, which it may change (publish, record ratings).
 The copies are loaded with the key the examples were written with, since the bootstrap's draws follow the pseudonyms.
+
+The Spark tests run first: pytest-xdist hands test files to its workers in the order they are collected, and the
+longest files started last would leave one worker running them alone at the end.
 """
 
 from __future__ import annotations
@@ -40,3 +43,8 @@ def _sample_path(request: pytest.FixtureRequest, doctest_namespace: dict[str, ob
     copy = request.getfixturevalue("tmp_path") / "sample.duckdb"
     shutil.copyfile(request.getfixturevalue("_example_sample"), copy)
     doctest_namespace["sample_path"] = copy
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the Spark tests (the longest files) first; the order is otherwise kept."""
+    items.sort(key=lambda item: "tests/spark/" not in item.nodeid)

@@ -85,6 +85,7 @@ def surveyed(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     raw = pq.read_table(SAMPLE_EVENTS, columns=["case_id", "customer_id"]).to_pandas().drop_duplicates("case_id")
     with pytest.MonkeyPatch.context() as patch_env:
         patch_env.setenv("NAJMA_KEY_FILE", str(key))
+        patch_env.delenv("NAJMA_PSEUDONYM_KEY", raising=False)  # the key file is the sample's key
         with Store(path) as store:
             journeys = store.backend.table("journeys").select("service", "case_id", "customer_id", "start", "end").to_pandas()
             answers = _answers(journeys, raw.set_index("case_id")["customer_id"], pseudonym)
@@ -212,6 +213,7 @@ def test_the_command_line_loads_a_file_and_names_each_bad_row(surveyed: Surveyed
                                                              monkeypatch: pytest.MonkeyPatch):
     path = Path(shutil.copy(built_sample, tmp_path / "cli.duckdb"))
     monkeypatch.setenv("NAJMA_KEY_FILE", str(built_sample.with_suffix(".key")))
+    monkeypatch.delenv("NAJMA_PSEUDONYM_KEY", raising=False)
     with patch.object(out, "_width", 250):
         loaded = CliRunner().invoke(app, ["surveys", "load", str(surveyed.file), "--store", str(path)], env={"COLUMNS": "250"})
         info = CliRunner().invoke(app, ["surveys", "info", "--store", str(path)], env={"COLUMNS": "250"})

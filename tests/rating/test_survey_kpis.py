@@ -48,6 +48,7 @@ def surveyed(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
     path = Path(shutil.copy(built_sample, folder / "sample.duckdb"))
     with pytest.MonkeyPatch.context() as patch_env:
         patch_env.setenv("NAJMA_KEY_FILE", str(built_sample.with_suffix(".key")))
+        patch_env.delenv("NAJMA_PSEUDONYM_KEY", raising=False)  # the key file is the sample's key
         with Store(path) as store:
             journeys = store.backend.table("journeys").select("service", "case_id", "start", "end", "satisfaction").to_pandas()
             answers = _answers_for(journeys, 6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -21,6 +22,28 @@ def _spark_without_ui() -> Iterator[None]:
         if "PYSPARK_SUBMIT_ARGS" not in os.environ:
             patch.setenv("PYSPARK_SUBMIT_ARGS", SUBMIT_ARGS)
         yield
+
+
+@pytest.fixture(scope="module")
+def session() -> object:
+    """The local Spark session of the tests: the one this test process started already, if it runs (starting Spark
+    takes seconds; every module starts from the same settings). A module that needs another kind of session (Spark
+    Connect) defines its own."""
+    from najma.spark import spark_session
+
+    return spark_session("local[2]")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spark_stopped_at_the_end() -> Iterator[None]:
+    """Stop the local Spark session, if a test started one, when the tests end."""
+    yield
+    if "pyspark" in sys.modules:
+        from pyspark.sql import SparkSession
+
+        running = SparkSession.getActiveSession()
+        if running is not None:
+            running.stop()
 
 
 #: The services of the sample's slice that the CLI and Spark Connect tests run on (a few seconds of Spark).

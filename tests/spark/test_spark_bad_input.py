@@ -19,14 +19,9 @@ from najma.journeys import Store, open_source, parse_mapping
 
 pytest.importorskip("pyspark")
 
-from najma.spark import check_spark_ingest, ingest_on_spark, spark_session  # noqa: E402 - needs pyspark
+from najma.spark import check_spark_ingest, ingest_on_spark  # noqa: E402 - needs pyspark
 
 HEADER = "case_id,activity,timestamp\n"
-
-
-@pytest.fixture(scope="module")
-def session():
-    return spark_session("local[2]")
 
 
 def _write(path: Path, text: str) -> Path:

@@ -23,6 +23,10 @@ from najma.journeys import CaseFilter, Store, variants
 from najma.rating import rate
 from tests.spark.conftest import SLICE_SERVICES
 
+#: A second JVM (the server) and a build through it: about 70 s, so it runs with -m heavy (kept out of the default
+#: suite's 15 minutes); run it before changing najma/spark or the Ibis/pyspark pins.
+pytestmark = pytest.mark.heavy
+
 pytest.importorskip("pyspark")
 pytest.importorskip("grpc")  # pyspark[connect]
 

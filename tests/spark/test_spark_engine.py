@@ -26,18 +26,10 @@ from najma.spark import (  # noqa: E402 - needs pyspark
     attach_to_store,
     build_on_spark,
     rate_on_spark,
-    spark_session,
 )
 
 DRAWS = 30
 ONE_EVENT = pd.DataFrame({"case_id": ["x"], "activity": ["Apply"], "timestamp": ["2025-01-01"]})
-
-
-@pytest.fixture(scope="module")
-def session():
-    spark = spark_session("local[2]")
-    yield spark
-    spark.stop()
 
 
 @pytest.fixture(scope="module")

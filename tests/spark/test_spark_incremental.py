@@ -16,18 +16,11 @@ from najma.journeys import CaseFilter, Store, process_map
 
 pytest.importorskip("pyspark")
 
-from najma.spark import SparkBuild, attach_to_store, build_on_spark, spark_session  # noqa: E402 - needs pyspark
+from najma.spark import SparkBuild, attach_to_store, build_on_spark  # noqa: E402 - needs pyspark
 
 TABLES = {"steps": ["service", "case_id", "position"], "journeys": ["service", "case_id"],
           "service_map_edges": ["service", "quarter", "source", "target"],
           "service_map_activities": ["service", "quarter", "activity"]}
-
-
-@pytest.fixture(scope="module")
-def session():
-    spark = spark_session("local[2]")
-    yield spark
-    spark.stop()
 
 
 @pytest.fixture(scope="module")

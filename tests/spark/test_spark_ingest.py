@@ -24,7 +24,7 @@ from najma.sample import generate
 
 pytest.importorskip("pyspark")
 
-from najma.spark import ingest_on_spark, spark_session  # noqa: E402 - needs pyspark
+from najma.spark import ingest_on_spark  # noqa: E402 - needs pyspark
 
 KEY = b"spark-ingest-key"
 ZONE = "Asia/Dubai"
@@ -33,11 +33,6 @@ MAPPING = "case=CaseRef,activity=Step,timestamp=When,customer=Person"
 XES = Path("/work/shared/data/real/running-example.xes")
 COLUMNS = [c.name for c in EVENT_COLUMNS]
 PARTITIONS = pads.partitioning(pa.schema([("service", pa.string()), ("month", pa.string())]), flavor="hive")
-
-
-@pytest.fixture(scope="module")
-def session():
-    return spark_session("local[2]")
 
 
 def _as_csv(events: pa.Table) -> pd.DataFrame:

@@ -12,24 +12,22 @@ from najma.rating import rate
 
 pytest.importorskip("pyspark")
 
-from najma.spark import SparkTables, build_on_spark, rate_on_spark, spark_session  # noqa: E402 - needs pyspark
+from najma.spark import SparkTables, build_on_spark, rate_on_spark  # noqa: E402 - needs pyspark
 
 DRAWS = 30
 
 
 @pytest.fixture(scope="module")
-def tables(slice_exported: Path, sample_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> SparkTables:
+def tables(session: object, slice_exported: Path, sample_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> SparkTables:
     """The Spark build of the slice's exported events, on the module's one session."""
     from najma.journeys import load_catalogue, register_catalogue
     from najma.sample import SAMPLE_CATALOGUE
 
-    spark = spark_session("local[2]")
     folder = tmp_path_factory.mktemp("rated_by")
     with Store(folder / "spark.duckdb") as store:
         register_catalogue(store, load_catalogue(SAMPLE_CATALOGUE))
-        build = build_on_spark(spark, [str(slice_exported)], store, str(folder / "out"))
-    yield build.tables
-    spark.stop()
+        build = build_on_spark(session, [str(slice_exported)], store, str(folder / "out"))
+    return build.tables
 
 
 @pytest.mark.parametrize(("by", "key"), [("channel", "channel"), ("agency", "first_agency")])
