@@ -608,6 +608,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "ho_drawn": ("The network draws the {shown} most frequent of the {pairs} pairs; the matrix and the list hold them all.",
                  "ترسم الشبكة أكثر {shown} زوجاً تكراراً من {pairs} زوجاً؛ وتضمها المصفوفة والقائمة كلها."),
     "ho_none": ("No hand-over of work in this selection.", "لا يوجد تسليم للعمل في هذا الاختيار."),
+    "ho_no_column": ("No data: the events of this selection have no {column} column, so these hand-overs cannot be "
+                     "counted.", "لا توجد بيانات: لا تحمل أحداث هذا الاختيار العمود {column}، فلا يمكن عدّ هذا التسليم."),
+    "ho_column_agency": ("agency", "الجهة"),
+    "ho_column_resource": ("resource", "المنفّذ"),
+    "ho_column_customer_id": ("customer", "المتعامل"),
     "ho_definition": (
         "A hand-over is two consecutive events of a case, in time order (ties in load order), whose agency, service or "
         "resource differs; an event without one hands nothing over. Between services, a customer's cases that each "

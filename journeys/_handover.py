@@ -60,10 +60,13 @@ from najma.journeys._process_map import ProcessMap
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
 
-__all__ = ["handovers", "handover_matrix", "handover_network", "LEVELS", "HANDOVER_COLUMNS", "EPISODE_DAYS"]
+__all__ = ["handovers", "handover_matrix", "handover_network", "LEVELS", "NEEDS", "HANDOVER_COLUMNS", "EPISODE_DAYS"]
 
 #: What work can be handed over between: a column of the events.
 LEVELS = ("agency", "service", "resource")
+#: The optional column each level needs: without a value in it, hand-overs at that level cannot be counted (no data,
+#: not none); between services, cases are linked by their customer.
+NEEDS = {"agency": "agency", "service": "customer_id", "resource": "resource"}
 #: The columns of :func:`handovers`, in order.
 HANDOVER_COLUMNS = ("source", "target", "handovers", "cases", "customers", "median_seconds")
 #: The days within which a customer's next case continues the same run, for hand-overs between services

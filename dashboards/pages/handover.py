@@ -38,7 +38,7 @@ from najma.dashboards.pages.common import (
 )
 from najma.dashboards.pages.service import ALL, criteria, export_csv, read_filters
 from najma.journeys import CaseFilter, handover_matrix, handover_network
-from najma.journeys._handover import EPISODE_DAYS, LEVELS
+from najma.journeys._handover import EPISODE_DAYS, LEVELS, NEEDS
 from najma.rating._suppression import kept_groups
 
 KEY = "handover"
@@ -148,7 +148,9 @@ def update_handover(by: str | None, service: str | None, quarter: str | None, ch
     shown = _scope(by, service, quarter, channel, filters, lang)
     said = [text("ho_hidden", lang).format(pairs=f"{hidden:,}", n=data.min_group)] if hidden else []
     if kept.empty:
-        return ([], [], [], [], " ".join([text("ho_none", lang), *said]), shown, shown, shown)
+        none = (text("ho_no_column", lang).format(column=text(f"ho_column_{NEEDS[by]}", lang)) if NEEDS[by] not in data.held.of(service)
+                else text("ho_none", lang))
+        return ([], [], [], [], " ".join([none, *said]), shown, shown, shown)
     names = _names(by, sorted({*kept["source"], *kept["target"]}), lang)
     summary = text("ho_summary", lang).format(handovers=f"{kept['handovers'].sum():,}", pairs=f"{len(kept):,}")
     drawn = _drawn(kept)

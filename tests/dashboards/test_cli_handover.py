@@ -49,3 +49,22 @@ def test_service_matrix_csv(built_sample: Path, tmp_path: Path):
 def test_a_bad_level_is_one_line(built_sample: Path):
     result = CliRunner().invoke(app, ["handover", "--store", str(built_sample), "--by", "case"])
     assert result.exit_code == 2 and "--by" in result.output
+
+
+def test_a_log_without_agencies_says_no_data_rather_than_no_hand_over(tmp_path: Path, monkeypatch):
+    from najma.journeys import build_journeys
+
+    monkeypatch.setenv("NAJMA_PSEUDONYM_KEY", "test")
+    rows = pd.DataFrame({"case_id": ["a", "a", "b", "b"], "activity": ["Apply", "Pay", "Apply", "Pay"],
+                         "timestamp": pd.to_datetime(["2025-01-01 08:00", "2025-01-01 09:00", "2025-01-02 08:00",
+                                                      "2025-01-02 10:00"], utc=True),
+                         "resource": ["r1", "r2", "r1", "r1"]})
+    path = tmp_path / "s.duckdb"
+    with Store(path) as store:
+        store.ingest_frame(rows, service="permit")
+        build_journeys(store)
+    by_agency = CliRunner().invoke(app, ["handover", "--store", str(path), "--by", "agency", "--min-group", "1"])
+    assert by_agency.exit_code == 0, by_agency.output
+    assert "no data: the events have no agency column" in " ".join(by_agency.output.split())
+    by_resource = CliRunner().invoke(app, ["handover", "--store", str(path), "--by", "resource", "--min-group", "1"])
+    assert "no data" not in by_resource.output and "r1" in by_resource.output  # the column is there: counted
