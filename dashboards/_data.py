@@ -44,9 +44,11 @@ from najma.journeys import (
     CaseFilter,
     ProcessMap,
     Store,
+    SurveySummary,
     conformance,
     designed_journeys,
     handovers,
+    has_answers,
     held_columns,
     journey_table,
     life_event_journeys,
@@ -54,6 +56,8 @@ from najma.journeys import (
     process_map,
     quarter_zone,
     rework,
+    rework_steps,
+    survey_summary,
 )
 from najma.journeys import (
     variants as variants_of,
@@ -225,6 +229,8 @@ class DashboardData:
         self.attribute_names = _Answers(self._attribute_names, 64)
         self.rework = _Answers(self._rework, 256)
         self.handovers = _Answers(self._handovers, 256)
+        self.survey_summary = _Answers(self._survey_summary, 256)
+        self.rework_names_resources = _Answers(self._rework_names_resources, 256)
         say("ready")
 
     # -- the store, one handle per thread ------------------------------------------------------------
@@ -443,6 +449,16 @@ class DashboardData:
         """The hand-overs between `by` (agencies, services or resources) in the cases that pass `where` (see
         :func:`najma.journeys.handovers`; served as ``handovers``, cached)."""
         return handovers(self.store, by, where)
+
+    def _survey_summary(self, where: CaseFilter) -> SurveySummary | None:
+        """The survey answers of the journeys that pass `where` (see :func:`najma.journeys.survey_summary`), or None
+        when the store holds no answers (served as ``survey_summary``, cached)."""
+        return survey_summary(self.store, where=where) if has_answers(self.store) else None
+
+    def _rework_names_resources(self, where: CaseFilter) -> bool:
+        """Whether a step of the cases that pass `where` names its resource (see :func:`najma.journeys.rework_steps`;
+        served as ``rework_names_resources``, cached)."""
+        return bool(rework_steps(self.store, where).resource.notnull().any().to_pyarrow().as_py())
 
     def _attribute_names(self, service: str) -> list[str]:
         """The attributes a case can be filtered on: the canonical text columns the service holds, then the kept

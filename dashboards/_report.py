@@ -52,6 +52,8 @@ from najma.dashboards._printing import LoadedPage
 from najma.dashboards._static_images import pdf_destinations
 from najma.errors import NajmaError
 from najma.journeys import (
+    NEEDED_BY,
+    PROACTIVE_NEEDED_BY,
     CaseFilter,
     Store,
     discover_bundles,
@@ -62,8 +64,6 @@ from najma.journeys import (
     quarter_bounds,
     quarter_zone,
 )
-from najma.journeys._bundles import NEEDED_BY
-from najma.journeys._proactive import PROACTIVE_NEEDED_BY
 from najma.rating import (
     KPIS,
     PILLARS,

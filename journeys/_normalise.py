@@ -23,7 +23,7 @@ pc = lazy_module("pyarrow.compute")
 np = lazy_module("numpy")
 
 __all__ = ["Normaliser", "STAGE_COLUMNS", "check_time_format", "check_zone", "clean_text", "with_clean_text", "source_text",
-           "attributes_json", "time_range_problems"]
+           "attributes_json", "time_range_problems", "parse_time"]
 
 #: Columns of the staging table: the canonical ones (but event_seq, batch_id) and the row.
 STAGE_COLUMNS: tuple[str, ...] = (*MAPPABLE, "attributes", ROW)
@@ -189,6 +189,43 @@ def time_range_problems(name: str, source: str, parsed: Expression) -> list[tupl
     ]
 
 
+def parse_time(source: str, arrow_type: pa.DataType, tz: str, time_format: str | None) -> tuple[Expression, Expression]:
+    """Return (parsed time, raw text) for a time column `source` of type `arrow_type`.
+
+    Parameters
+    ----------
+    source : str
+        The source column.
+    arrow_type : pyarrow.DataType
+        Its type: a timestamp, a date, or anything read as text.
+    tz : str
+        The time zone of times written without an offset.
+    time_format : str or None
+        A strptime format for times given as text; None accepts ISO 8601 and dates.
+
+    Returns
+    -------
+    tuple of Expression
+        The time as ``TIMESTAMPTZ`` (NULL where it does not parse), and the value as given
+        (NULL where it is missing).
+    """
+    raw = source_text(source, arrow_type)
+    if pa.types.is_timestamp(arrow_type):
+        column = ColumnExpression(source)
+        parsed = column.cast("TIMESTAMPTZ") if arrow_type.tz else _fn("timezone", _const(tz), column)
+        return parsed, column
+    if pa.types.is_date(arrow_type):
+        column = ColumnExpression(source)
+        return _fn("timezone", _const(tz), column.cast("TIMESTAMP")), column
+    if time_format:
+        parsed = _fn("try_strptime", raw, _const(time_format))
+        if "%z" not in time_format and "%Z" not in time_format:
+            parsed = _fn("timezone", _const(tz), parsed)
+        return parsed, raw
+    # Text without an offset is read in the session's zone, which the store sets to `tz`.
+    return raw.try_cast("TIMESTAMPTZ"), raw
+
+
 @dataclass(frozen=True)
 class Normaliser:
     """Build the canonical columns and the quarantine reason for batches of one source.
@@ -214,22 +251,8 @@ class Normaliser:
     time_format: str | None
 
     def time(self, source: str, arrow_type: pa.DataType) -> tuple[Expression, Expression]:
-        """Return (parsed time, raw text) for a time column of type `arrow_type`."""
-        raw = source_text(source, arrow_type)
-        if pa.types.is_timestamp(arrow_type):
-            column = ColumnExpression(source)
-            parsed = column.cast("TIMESTAMPTZ") if arrow_type.tz else _fn("timezone", _const(self.tz), column)
-            return parsed, column
-        if pa.types.is_date(arrow_type):
-            column = ColumnExpression(source)
-            return _fn("timezone", _const(self.tz), column.cast("TIMESTAMP")), column
-        if self.time_format:
-            parsed = _fn("try_strptime", raw, _const(self.time_format))
-            if "%z" not in self.time_format and "%Z" not in self.time_format:
-                parsed = _fn("timezone", _const(self.tz), parsed)
-            return parsed, raw
-        # Text without an offset is read in the session's zone, which the store sets to `tz`.
-        return raw.try_cast("TIMESTAMPTZ"), raw
+        """Return (parsed time, raw text) for a time column of type `arrow_type` (:func:`parse_time`)."""
+        return parse_time(source, arrow_type, self.tz, self.time_format)
 
     def select(self, schema: pa.Schema) -> list[Expression]:
         """Return the expressions that turn a batch with `schema` into staged rows.

@@ -21,16 +21,18 @@ import secrets
 from pathlib import Path
 
 import duckdb
+from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 
 from najma._lazy import lazy_module
 from najma.errors import StoreError
 from najma.journeys._normalise import clean_text
+from najma.journeys._sources import Source
 
 pa = lazy_module("pyarrow")  # loaded at first use, so opening a store does not load Arrow
 pc = lazy_module("pyarrow.compute")
 np = lazy_module("numpy")
 
-__all__ = ["Pseudonymiser", "load_key", "default_key_file"]
+__all__ = ["Pseudonymiser", "load_key", "default_key_file", "reject_rows"]
 
 KEY_ENV = "NAJMA_PSEUDONYM_KEY"
 KEY_FILE_ENV = "NAJMA_KEY_FILE"
@@ -194,3 +196,41 @@ class Pseudonymiser:
         flat = pa.array([value for record in records for value in record], pa.string())
         offsets = pa.array([0, *itertools.accumulate(len(record) for record in records)], pa.int32())
         return pa.ListArray.from_arrays(offsets, self.ids(flat))
+
+
+def reject_rows(con: duckdb.DuckDBPyConnection, source: Source, pseudonymiser: Pseudonymiser) -> duckdb.DuckDBPyRelation:
+    """The quarantine rows of the records of `source` that could not be split into its columns.
+
+    Any field of such a record may be a customer id, in any column: each field is kept
+    pseudonymised as an id (:meth:`Pseudonymiser.fields`), its text never, so that the record's
+    id still matches the pseudonym of its customer's loaded events.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The connection the rows are read in.
+    source : Source
+        The source, read to its end (its ``rejects`` are complete).
+    pseudonymiser : Pseudonymiser
+        The pseudonymiser of the events' ids.
+
+    Returns
+    -------
+    duckdb.DuckDBPyRelation
+        The columns of a quarantined row but the batch id: ``source``, ``row``, ``unit``,
+        ``column`` (null: no column is at fault), ``reason`` and ``record``
+        (``{"field_pseudonyms": [...]}``, as JSON).
+    """
+    rejects = pa.table({
+        "row": pa.array([reject.row for reject in source.rejects], pa.int64()),
+        "reason": pa.array([reject.reason for reject in source.rejects], pa.string()),
+        "fields": pseudonymiser.fields([reject.fields for reject in source.rejects]),
+    })
+    return con.from_arrow(rejects).select(
+        ConstantExpression(source.name).cast("VARCHAR").alias("source"),
+        ColumnExpression("row"),
+        ConstantExpression(source.unit).cast("VARCHAR").alias("unit"),
+        ConstantExpression(None).cast("VARCHAR").alias("column"),
+        ColumnExpression("reason"),
+        FunctionExpression("json_object", ConstantExpression("field_pseudonyms"), ColumnExpression("fields")).alias("record"),
+    )

@@ -31,7 +31,7 @@ from najma.errors import InvalidParameterError, OutdatedStoreError, StoreError
 from najma.journeys._codes import CODE_COLUMNS, insert_statements
 from najma.journeys._mapping import ColumnMapping, resolve_mapping
 from najma.journeys._normalise import STAGE_COLUMNS, Normaliser, check_time_format, check_zone, with_clean_text
-from najma.journeys._pseudonym import Pseudonymiser, load_key
+from najma.journeys._pseudonym import Pseudonymiser, load_key, reject_rows
 from najma.journeys._read_ahead import read_ahead
 from najma.journeys._schema import EVENT_COLUMNS
 from najma.journeys._sources import ROW, FrameSource, Source, load_fingerprint
@@ -708,28 +708,11 @@ class Store:
         ).insert_into("quarantine")
 
     def _quarantine_rejects(self, source: Source, batch_id: int, pseudonymiser: Pseudonymiser) -> None:
-        """Quarantine the records of `source` that could not be split into its columns, with their place and reason.
-
-        Any field of such a record may be a customer id, in any column: each field is kept
-        pseudonymised as an id (``{"field_pseudonyms": [...]}``), its text never, so that the
-        record's id still matches the pseudonym of its customer's loaded events.
-        """
+        """Quarantine the records of `source` that could not be split into its columns (:func:`reject_rows`)."""
         if not source.rejects:
             return
-        rejects = pa.table({
-            "row": pa.array([reject.row for reject in source.rejects], pa.int64()),
-            "reason": pa.array([reject.reason for reject in source.rejects], pa.string()),
-            "fields": pseudonymiser.fields([reject.fields for reject in source.rejects]),
-        })
-        self.con.from_arrow(rejects).select(
-            ConstantExpression(batch_id).cast("INTEGER"),
-            ConstantExpression(source.name).cast("VARCHAR"),
-            ColumnExpression("row"),
-            ConstantExpression(source.unit).cast("VARCHAR"),
-            ConstantExpression(None).cast("VARCHAR"),
-            ColumnExpression("reason"),
-            duckdb.FunctionExpression("json_object", ConstantExpression("field_pseudonyms"), ColumnExpression("fields")),
-        ).insert_into("quarantine")
+        rows = reject_rows(self.con, source, pseudonymiser)
+        rows.select(ConstantExpression(batch_id).cast("INTEGER"), *map(ColumnExpression, rows.columns)).insert_into("quarantine")
 
     def _repeats(self, source: Source, batch_id: int, first_seq: int, *, quarantine: bool) -> int:
         """Count the staged events equal in every column to an earlier event of the same source;

@@ -62,14 +62,14 @@ from najma.errors import InvalidParameterError
 from najma.journeys._filters import CaseFilter
 from najma.journeys._mapping import ColumnMapping
 from najma.journeys._normalise import (
-    Normaliser,
     attributes_json,
     check_time_format,
+    parse_time,
     source_text,
     time_range_problems,
     with_clean_text,
 )
-from najma.journeys._pseudonym import Pseudonymiser
+from najma.journeys._pseudonym import Pseudonymiser, reject_rows
 from najma.journeys._sources import ROW, Source
 from najma.journeys._store import Store
 from najma.journeys._tables import JourneyTables, require_journeys
@@ -207,7 +207,7 @@ def load_survey(
             loaded, quarantined = loaded + good.num_rows, quarantined + bad.num_rows
             _write(store, "survey_answers", good, batch_id)
             _write(store, "survey_quarantine", bad, batch_id)
-        rejects = _rejects(engine, source, pseudonymiser or store.pseudonymiser())
+        rejects = reject_rows(engine, source, pseudonymiser or store.pseudonymiser()).to_arrow_table()
         _write(store, "survey_quarantine", rejects, batch_id)
         quarantined += rejects.num_rows
         store.append("survey_batches", pa.table({
@@ -351,7 +351,7 @@ class _Reader:
 
     def time(self, column: str, arrow_type: pa.DataType, values: dict[str, Expression]) -> list[tuple[Expression, str, Expression]]:
         """Parse the answer's time as event times are parsed, into ``values``; return its problems."""
-        parsed, raw = Normaliser({}, None, "", self.tz, self.time_format).time(column, arrow_type)
+        parsed, raw = parse_time(column, arrow_type, self.tz, self.time_format)
         values["timestamp"] = parsed
         shown = self.time_format or "ISO 8601"
         return [
@@ -362,20 +362,6 @@ class _Reader:
                                 ConstantExpression(f"' does not parse as a time ({shown})"))),
             *time_range_problems("answered_at", column, parsed),
         ]
-
-
-def _rejects(engine: duckdb.DuckDBPyConnection, source: Source, pseudonymiser: Pseudonymiser) -> pa.Table:
-    """The records of `source` that could not be split into its columns, each field kept pseudonymised (as events' are)."""
-    rejects = pa.table({
-        "row": pa.array([reject.row for reject in source.rejects], pa.int64()),
-        "reason": pa.array([reject.reason for reject in source.rejects], pa.string()),
-        "fields": pseudonymiser.fields([reject.fields for reject in source.rejects]),
-    })
-    return engine.from_arrow(rejects).select(
-        ColumnExpression("row"), ConstantExpression(None).cast("VARCHAR").alias("column"), ColumnExpression("reason"),
-        FunctionExpression("json_object", ConstantExpression("field_pseudonyms"), ColumnExpression("fields")).alias("record"),
-        ConstantExpression(source.name).cast("VARCHAR").alias("source"), ConstantExpression(source.unit).cast("VARCHAR").alias("unit"),
-    ).to_arrow_table()
 
 
 # -- linking ---------------------------------------------------------------------------------------

@@ -70,8 +70,7 @@ def bundles_command(
     """Sets of services the same customers use together within a window: support, confidence, lift, the journey they
     make today and what one window would save. Each comes with the command that adopts it as a life event (in --csv
     too, its column adopt)."""
-    from najma.journeys import discover_bundles
-    from najma.journeys._bundles import NEEDED_BY
+    from najma.journeys import NEEDED_BY, discover_bundles
 
     where = _selection(service, quarter, channel, agency, attribute)
     given = _given(window_days=window_days, min_support=min_support, min_episodes=min_episodes)
@@ -108,8 +107,7 @@ def proactive_command(
 ) -> None:
     """Services whose start follows another service's completion for most of its customers: the trigger, the share,
     the lag, and what starting them proactively would save."""
-    from najma.journeys import discover_proactive
-    from najma.journeys._proactive import PROACTIVE_NEEDED_BY
+    from najma.journeys import PROACTIVE_NEEDED_BY, discover_proactive
 
     where = _selection(service, quarter, channel, agency, attribute)
     given = _given(within_days=within_days, min_share=min_share, min_customers=min_customers)

@@ -56,9 +56,15 @@ from najma.dashboards.pages.common import (
     scope_text,
     section,
 )
-from najma.journeys import BundleCandidates, CaseFilter, ProactiveCandidates, discover_bundles, discover_proactive
-from najma.journeys._bundles import NEEDED_BY
-from najma.journeys._proactive import PROACTIVE_NEEDED_BY
+from najma.journeys import (
+    NEEDED_BY,
+    PROACTIVE_NEEDED_BY,
+    BundleCandidates,
+    CaseFilter,
+    ProactiveCandidates,
+    discover_bundles,
+    discover_proactive,
+)
 
 KEY = "discover"
 PATH = "/discover"

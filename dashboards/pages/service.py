@@ -69,7 +69,7 @@ from najma.dashboards.pages.common import (
     section,
     too_few,
 )
-from najma.journeys import CaseFilter, has_answers, rework_steps, survey_summary, variant_activities
+from najma.journeys import CaseFilter, variant_activities
 from najma.journeys._schema import ACTORS
 from najma.rating import KPIS, RatingCard, format_value
 from najma.rating._suppression import SUPPRESSED, kept_groups
@@ -655,9 +655,9 @@ def update_selection(service: str | None, quarter: str | None, variants: Any, me
 def _survey_note(data: DashboardData, selected: CaseFilter, lang: str) -> list[Any]:
     """The response and link rates of the survey answers of the selected journeys (none without answers; nothing
     of a selection of fewer than `min_group` customers)."""
-    if not has_answers(data.store):
+    summary = data.survey_summary(selected)
+    if summary is None:
         return []
-    summary = survey_summary(data.store, where=selected)
     if data.too_few(summary.customers):
         return [reason(too_few(lang, data), "sv-survey-rates")]
     return [reason(text("survey_rates", lang).format(
@@ -683,8 +683,7 @@ def update_rework(service: str | None, quarter: str | None, variants: Any, lang:
         *((f"{short}_{who}", f"{kind}_{who}") for short, kind in (("loops", "self_loops"), ("repetitions", "repetitions"))
           for who in ("repeat", "redo", "unknown")))}
     summary = [dmc.Text(text("rw_summary", lang).format(**counts), id="sv-rework-counts")]
-    steps = rework_steps(data.store, selected)
-    if not steps.resource.notnull().any().to_pyarrow().as_py():
+    if not data.rework_names_resources(selected):
         summary.append(reason(text("rw_no_resource", lang), "sv-rework-no-resource"))
     activities, hidden = kept_groups(data.rework(selected, "activity"), data.min_group)
     if hidden:

@@ -63,6 +63,20 @@ def test_a_filter_narrows_the_rework_and_is_named(app: object, data: DashboardDa
     assert summary[0].children.startswith(text("rw_summary", "ar").split("{")[0] + f"{total.cases_with_rework:,}")
 
 
+def test_a_selection_asked_again_is_answered_from_what_was_kept(app: object, data: DashboardData) -> None:
+    filters = {"present": ["Pay fees"]}  # a selection no other test asks for, so its first answer is worked out
+    kept = (data.rework, data.rework_names_resources)
+    before = [cache.cache_info() for cache in kept]
+    with app.server.test_request_context():
+        first = service.update_rework("passport", "2025Q2", None, "en", filters)
+        asked = [cache.cache_info() for cache in kept]
+        again = service.update_rework("passport", "2025Q2", None, "en", filters)
+    after = [cache.cache_info() for cache in kept]
+    assert repr(again) == repr(first)
+    assert [a.misses - b.misses for a, b in zip(asked, before, strict=True)] == [2, 1]  # per service and activity; once
+    assert [a.misses for a in after] == [a.misses for a in asked]
+    assert [a.hits - b.hits for a, b in zip(after, asked, strict=True)] == [2, 1]
+
 def test_activities_of_too_few_customers_are_left_out_and_a_small_selection_shows_nothing(
         app: object, built_sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     strict = DashboardData(built_sample, draws=0, min_group=150)

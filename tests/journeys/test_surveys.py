@@ -254,8 +254,11 @@ def test_the_service_page_shows_the_rates_of_its_selection_as_counted_by_hand(su
         data = DashboardData(path, draws=20)
         try:
             lines = service._survey_note(data, data.where("passport", None), lang)
+            again = service._survey_note(data, data.where("passport", None), lang)
+            kept = data.survey_summary.cache_info()
         finally:
             data.close()
+        assert repr(again) == repr(lines) and (kept.misses, kept.hits) == (1, 1)  # asked again: answered from what was kept
         if not shown:  # a store without answers says nothing of them
             assert lines == []
             continue
