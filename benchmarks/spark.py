@@ -1,9 +1,11 @@
 """Spark benchmark: najma's journey build, maps, variants and ratings on local Spark beside DuckDB, on
 the same generated log, in the same run; then an estimate of a cluster run at a larger scale.
 
-Both engines start from the same raw Parquet log: DuckDB ingests it into a store (``najma ingest``,
-which also builds the journeys it touches) and rebuilds the journeys; Spark ingests it into a lake
-(``najma ingest --engine spark``) and builds from the lake's events. Each engine runs in its own
+Both engines start from the same raw Parquet log, cut into monthly extracts as a programme receives
+it (``--extracts one`` keeps it one file): DuckDB ingests the folder of extracts into a store
+(``najma ingest``, which also builds the journeys it touches) and rebuilds the journeys; Spark
+ingests the extracts into a lake (``najma ingest --engine spark``, one task per file) and builds
+from the lake's events. Spark's own messages go to a log in the run's folder, not the terminal. Each engine runs in its own
 fresh process (see measure.py), ``--runs`` times; the medians are printed. Spark's peak memory is
 its driver JVM's with its Python workers (VmHWM of every process below the run's, from /proc;
 local mode runs the executors inside the JVM) plus the Python driver's (measure.py).
@@ -70,7 +72,7 @@ def duckdb_run(store_path: str) -> dict[str, float]:
     return times
 
 
-def spark_run(source: str, store_path: str, out: str, memory: str) -> dict[str, float]:
+def spark_run(sources: list[str], store_path: str, out: str, memory: str) -> dict[str, float]:
     """The same on local Spark, from the ingest of the raw log on, stage by stage (seconds each), with the JVM's
     peak memory in KiB."""
     from najma.journeys import Store, process_map, variants
@@ -78,10 +80,10 @@ def spark_run(source: str, store_path: str, out: str, memory: str) -> dict[str, 
 
     times: dict[str, float] = {}
     started = time.perf_counter()
-    session = spark_session(conf=[("spark.driver.memory", memory)])
+    session = spark_session(conf=[("spark.driver.memory", memory)], log=out + ".spark.log")
     times["session"] = time.perf_counter() - started
     started = time.perf_counter()
-    lake = ingest_on_spark(session, [source], out + "/lake", tz=TZ)
+    lake = ingest_on_spark(session, sources, out + "/lake", tz=TZ)
     times["ingest"] = time.perf_counter() - started
     marks: list[tuple[str, float]] = []
     with Store(store_path, read_only=True) as catalogue:
@@ -113,7 +115,8 @@ def _measure(n_runs: int, raw: Path, store_path: Path, spark_store: Path, tmp: P
         fresh.unlink()
         _, duck_memory, duck = in_child(duckdb_run, str(store_path))
         duck_runs.append({**ingest, **duck, "peak": duck_memory})
-        _, spark_memory, spark = in_child(spark_run, str(raw), str(spark_store), str(tmp / f"spark{run}"), memory)
+        extracts = [str(path) for path in sorted(raw.glob("*.parquet"))] if raw.is_dir() else [str(raw)]
+        _, spark_memory, spark = in_child(spark_run, extracts, str(spark_store), str(tmp / f"spark{run}"), memory)
         spark_runs.append({**spark, "peak": spark_memory, "jvm_peak": spark.pop("jvm_peak_kib") * 1024})
     return _median_runs(duck_runs), _median_runs(spark_runs)
 
@@ -122,6 +125,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="generate a log of about this many events")
     parser.add_argument("--source", type=Path, help="a raw Parquet log of the sample's columns instead (e.g. /work/big/m1/events.parquet)")
+    parser.add_argument("--extracts", choices=("month", "one"), default="month",
+                        help="cut the log into monthly extract files (default) or keep it one file")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spark-memory", default="8g", help="spark.driver.memory of the local run")
     parser.add_argument("--estimate-events", type=float, default=1e9)
@@ -134,8 +139,11 @@ def main() -> None:
         raw, store_path, n = prepare(args.events, Path(tmp)) if args.source is None else _given(args.source, Path(tmp))
         spark_store = Path(tmp) / "catalogue.duckdb"
         spark_store.write_bytes(store_path.read_bytes())  # the Spark side reads the catalogue only
+        if args.extracts == "month":
+            raw = _monthly_extracts(raw, Path(tmp) / "extracts")
+        handed = _extracts_text(raw)
         duck, spark = _measure(args.runs, raw, store_path, spark_store, Path(tmp), args.spark_memory)
-    print(f"{n:,} events on {cores} cores, medians of {args.runs} runs. Peak memory: DuckDB {duck['peak'] / 2**20:,.0f} "
+    print(f"{n:,} events ({handed}) on {cores} cores, medians of {args.runs} runs. Peak memory: DuckDB {duck['peak'] / 2**20:,.0f} "
           f"MiB; Spark driver JVM and workers {spark['jvm_peak'] / 2**20:,.0f} MiB + Python {spark['peak'] / 2**20:,.0f} MiB")
     print(f"{'stage':<12} {'DuckDB':>10} {'Spark':>10} {'ratio':>7}   core-s per M events: DuckDB  Spark")
     spark_build = spark["events"] + spark["steps"] + spark["journeys"]
@@ -153,6 +161,27 @@ def main() -> None:
     estimate = sum(seconds * cores * scale / args.cluster_cores for seconds in staged.values())
     print(f"estimate: {args.estimate_events:,.0f} events on {args.cluster_cores} cores: about {estimate / 60:,.0f} min of "
           f"stages if it scaled perfectly (before shuffles over a network, skew and stragglers: see docs/spark.md)")
+
+
+def _monthly_extracts(raw: Path, folder: Path) -> Path:
+    """`raw` cut into one Parquet file per month of its events (UTC; rows without a time in one more), each in the
+    log's order: the folder."""
+    import duckdb
+
+    folder.mkdir()
+    log = duckdb.read_parquet(str(raw), file_row_number=True)
+    month = duckdb.FunctionExpression("strftime", duckdb.ColumnExpression("timestamp"), duckdb.ConstantExpression("%Y-%m"))
+    columns = [column for column in log.columns if column != "file_row_number"]
+    for (value,) in log.select(month.alias("month")).distinct().fetchall():
+        kept = month.isnull() if value is None else month == duckdb.ConstantExpression(value)  # rows without a time too
+        extract = log.filter(kept).order("file_row_number").select(*columns)
+        extract.write_parquet(str(folder / f"{value or 'no-time'}.parquet"))
+    return folder
+
+
+def _extracts_text(raw: Path) -> str:
+    """How the log was handed to the engines, for the heading."""
+    return f"{len(list(raw.glob('*.parquet')))} monthly extracts" if raw.is_dir() else "one file"
 
 
 def _given(source: Path, folder: Path) -> tuple[Path, Path, int]:

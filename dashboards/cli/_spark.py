@@ -8,10 +8,7 @@ JVM keeps writing there for its whole life, while najma's own lines reach the te
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from najma.dashboards.cli._options import err
@@ -47,20 +44,4 @@ def quiet_spark_session(out: str, master: str | None, remote: str | None, settin
 
     log = log_path(out)
     err.print(f"Spark: starting; its own messages go to {log}", markup=False)
-    with _stderr_to(log):
-        return spark_session(master, remote=remote, conf=settings)
-
-
-@contextmanager
-def _stderr_to(log: Path) -> Iterator[None]:
-    """Point this process's standard error (file descriptor 2) at `log` for the block: a JVM started in it keeps it."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(log, "ab") as handle:
-            os.dup2(handle.fileno(), 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+    return spark_session(master, remote=remote, conf=settings, log=log)

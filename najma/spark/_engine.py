@@ -34,8 +34,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -72,7 +72,8 @@ _PARTITION = re.compile(r"/service=(?P<service>[^/]*)/month=(?P<month>[^/]*)/(?P
 
 
 def spark_session(
-    master: str | None = None, *, remote: str | None = None, conf: Sequence[tuple[str, str]] = (), app_name: str = "najma"
+    master: str | None = None, *, remote: str | None = None, conf: Sequence[tuple[str, str]] = (), app_name: str = "najma",
+    log: str | os.PathLike[str] | None = None,
 ) -> object:
     """Start (or join) the Spark session najma runs on.
 
@@ -85,6 +86,10 @@ def spark_session(
         A Spark Connect URL, e.g. ``"sc://host:15002"``, instead of a master.
     conf : sequence of (key, value)
         Spark settings, e.g. ``[("spark.driver.memory", "8g")]``.
+    log : path, optional
+        A file the JVM this call starts writes its own messages to (appended) for its whole life:
+        its start-up warnings and its executors' warnings then stay off this process's standard
+        error. By default they share it.
 
     Returns
     -------
@@ -109,10 +114,26 @@ def spark_session(
         settings["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))  # not a cluster's 200
     for key, value in {**settings, **dict(conf)}.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with _stderr_to(log) if log is not None else nullcontext():
+        session = builder.getOrCreate()
     if local:
         session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextmanager
+def _stderr_to(log: str | os.PathLike[str]) -> Iterator[None]:
+    """Point this process's standard error (file descriptor 2) at `log` for the block: a JVM started in it keeps it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log, "ab") as handle:
+            os.dup2(handle.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class SparkTables:
@@ -193,6 +214,20 @@ def _lake_files(frame: object) -> dict[tuple[str, str], list[str]] | None:
     return {key: sorted(names) for key, names in files.items()} or None
 
 
+def require_columns(source: str, columns: Collection[str]) -> None:
+    """Refuse the events of `source`, whose columns are `columns`, if they lack one of :data:`REQUIRED_VALUES`.
+
+    Raises
+    ------
+    SourceReadError
+        Naming every required column it lacks.
+    """
+    missing = [name for name in REQUIRED_VALUES if name not in columns]
+    if missing:
+        raise SourceReadError(source, f"no column {', '.join(missing)}: events for Spark must be in najma's canonical "
+                                      "schema (see najma.journeys._schema; the Spark ingest and Store.export_events write it)")
+
+
 def _read_events(session: object, events: Sequence[str]) -> tuple[object, dict[tuple[str, str], list[str]] | None]:
     """The events of the Parquet files as a Spark DataFrame in the canonical schema, with ``_reason``
     and ``_column`` set on rows that cannot be loaded and ``_month`` the month partition of a lake's rows;
@@ -207,10 +242,7 @@ def _read_events(session: object, events: Sequence[str]) -> tuple[object, dict[t
     except AnalysisException as exc:
         raise SourceReadError(named, f"cannot read as Parquet: {str(exc).splitlines()[0]}") from None
     present = {field.name: field.dataType.simpleString() for field in frame.schema.fields}
-    missing = [name for name in REQUIRED_VALUES if name not in present]
-    if missing:
-        raise SourceReadError(named, f"no column {', '.join(missing)}: events for Spark must be in najma's canonical "
-                                     "schema (see najma.journeys._schema; Store.export_events writes it)")
+    require_columns(named, present)
     if not present["timestamp"].startswith("timestamp"):
         raise SourceReadError(named, f"column timestamp is {present['timestamp']}, not a timestamp")
     lake = _lake_files(frame) if "month" in present else None

@@ -49,7 +49,7 @@ from najma.errors import InvalidParameterError, NajmaError, SourceReadError, Sto
 from najma.journeys._formats import open_source
 from najma.journeys._mapping import ColumnMapping, resolve_mapping
 from najma.journeys._normalise import Normaliser, check_time_format, check_zone, with_clean_text
-from najma.journeys._pseudonym import Pseudonymiser, load_key
+from najma.journeys._pseudonym import Pseudonymiser, load_key, reject_rows
 from najma.journeys._schema import EVENT_COLUMNS, MAPPABLE
 from najma.journeys._sources import ROW, Source, load_fingerprint
 from najma.journeys._store import BatchResult
@@ -336,18 +336,13 @@ def _stage_file(batch_id: int, path: str, options: _Options, key: bytes, schema:
 
 
 def _rejects(con: duckdb.DuckDBPyConnection, source: Source, batch_id: int, pseudonymiser: Pseudonymiser) -> pa.Table:
-    """The records that could not be split into columns, each field kept pseudonymised as the store keeps it."""
-    rejects = pa.table({  # noqa: F841 - read by DuckDB below
-        "row": pa.array([reject.row for reject in source.rejects], pa.int64()),
-        "reason": pa.array([reject.reason for reject in source.rejects], pa.string()),
-        "fields": pseudonymiser.fields([reject.fields for reject in source.rejects]),
-    })
+    """The records that could not be split into columns (:func:`reject_rows`), laid out as staged records."""
     nulls = {name: sql_type for name, sql_type in STAGED}
-    record = FunctionExpression("json_object", ConstantExpression("field_pseudonyms"), ColumnExpression("fields"))
-    return con.from_arrow(rejects).select(
+    return reject_rows(con, source, pseudonymiser).select(
         ConstantExpression(batch_id).cast("INTEGER").alias("batch_id"), ColumnExpression("row"),
-        *(ConstantExpression(None).cast(nulls[name]).alias(name) for name in (*MAPPABLE, "attributes", "month", "_column")),
-        ColumnExpression("reason").alias("_reason"), record.cast("VARCHAR").alias("_record"),
+        *(ConstantExpression(None).cast(nulls[name]).alias(name) for name in (*MAPPABLE, "attributes", "month")),
+        ColumnExpression("column").alias("_column"), ColumnExpression("reason").alias("_reason"),
+        ColumnExpression("record").cast("VARCHAR").alias("_record"),
     ).to_arrow_table()
 
 
@@ -471,16 +466,23 @@ class _Load:
 
     def _loaded_before(self, good: object) -> object:
         """Mark the events an earlier batch loaded: the n-th copy of an event is loaded by the first batch that holds
-        an n-th copy (the lake's, numbered in event_seq order, or an earlier file of this run)."""
+        an n-th copy (the lake's, numbered in event_seq order, or an earlier file of this run).
+
+        As in :meth:`_copies`, only the events whose hash more than one batch holds are compared column by column
+        (sorted in a window); files that share no event cost a count of their hashes.
+        """
         from pyspark.sql import Window
 
         F = self.F
-        lake_events = self._lake_events(good)
+        candidates = good.where(F.col("_copy").isNotNull()).select(*IDENTITY, "_copy", "batch_id", "row").withColumn(
+            "_hash", F.xxhash64(*IDENTITY))
+        lake_events = self._lake_events(candidates)
         if lake_events is None and len(self.plan) == 1:
             return good
-        candidates = good.where(F.col("_copy").isNotNull()).select(*IDENTITY, "_copy", "batch_id", "row")
         if lake_events is not None:
             candidates = candidates.unionByName(lake_events.withColumn("row", F.lit(None).cast("bigint")))
+        shared = candidates.groupBy("_hash").agg(F.countDistinct("batch_id").alias("batches")).where(F.col("batches") > 1)
+        candidates = candidates.join(shared.select("_hash"), "_hash", "left_semi")
         first = candidates.withColumn("_loaded_by", F.min("batch_id").over(Window.partitionBy(*IDENTITY, "_copy")))
         first = first.where(F.col("row").isNotNull() & (F.col("_loaded_by") != F.col("batch_id")))
         first = first.select("batch_id", "row", F.concat(F.lit("already loaded in batch "),
@@ -488,17 +490,18 @@ class _Load:
         marked = good.join(first, ["batch_id", "row"], "left")
         return marked.withColumn("_fate", F.coalesce("_fate", "_before")).drop("_before")
 
-    def _lake_events(self, good: object) -> object | None:
-        """The lake's events of the cases in `good`, each with its copy number among equal events (by event_seq)."""
+    def _lake_events(self, candidates: object) -> object | None:
+        """The lake's events whose hash (``_hash``) one of `candidates` has, each with its copy number among equal
+        events (by event_seq); every copy of an event has its hash, so the numbering counts them all."""
         from pyspark.sql import Window
 
         if not any(int(row["rows_loaded"]) for row in self.held):
             return None
         F = self.F
         schema = ", ".join(f"`{c.name}` {_SPARK_TYPES[c.sql_type]}" for c in EVENT_COLUMNS) + ", `month` string"
-        stored = self.session.read.schema(schema).parquet(self.lake.url("events"))
-        stored = stored.join(good.select("service", "case_id").distinct(), ["service", "case_id"], "left_semi")
-        return stored.select(*IDENTITY, "batch_id", F.row_number().over(
+        stored = self.session.read.schema(schema).parquet(self.lake.url("events")).withColumn("_hash", F.xxhash64(*IDENTITY))
+        stored = stored.join(candidates.select("_hash").distinct(), "_hash", "left_semi")
+        return stored.select(*IDENTITY, "batch_id", "_hash", F.row_number().over(
             Window.partitionBy(*IDENTITY).orderBy("event_seq")).alias("_copy"))
 
     def _counts(self, classified: object) -> dict[int, dict[str, int]]:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 
 from najma.errors import SourceReadError
-from najma.spark._engine import REQUIRED_VALUES
+from najma.spark._engine import require_columns
 
 __all__ = ["check_events"]
 
@@ -60,9 +60,6 @@ def _check_schema(file: str) -> None:
         schema = pq.read_schema(file)
     except (OSError, pa.ArrowException) as exc:
         raise SourceReadError(file, f"cannot read as Parquet: {str(exc).splitlines()[0]}") from None
-    missing = [name for name in REQUIRED_VALUES if name not in schema.names]
-    if missing:
-        raise SourceReadError(file, f"no column {', '.join(missing)}: events for Spark must be in najma's canonical "
-                                    "schema (the Spark ingest and Store.export_events write it)")
+    require_columns(file, schema.names)
     if not pa.types.is_timestamp(schema.field("timestamp").type):
         raise SourceReadError(file, f"column timestamp is {schema.field('timestamp').type}, not a timestamp")
