@@ -63,19 +63,32 @@ class Files(NamedTuple):
     xes: tuple[Path, int]
 
 
-def write_files(events: int, xes_events: int, folder: Path) -> Files:
-    """Generate about `events` sample events as Parquet and CSV, and about `xes_events` as XES, into `folder`."""
+def write_files(events: int, xes_events: int, folder: Path, xes: Path | None = None) -> Files:
+    """Generate about `events` sample events as Parquet and CSV, and about `xes_events` as XES, into `folder`.
+
+    The XES goes to `xes` if given; a file already there is kept and its events counted instead.
+    """
     print(f"generating {events:,} events ...", flush=True)
     started = time.perf_counter()
     table = generate(max(1, events // 10), seed=3).events
     print(f"  {table.num_rows:,} events generated in {time.perf_counter() - started:.1f} s", flush=True)
     plain = plain_table(table)
-    parquet, csv, xes = folder / "events.parquet", folder / "events.csv", folder / "events.xes"
+    parquet, csv = folder / "events.parquet", folder / "events.csv"
     pq.write_table(plain, parquet)
     pacsv.write_csv(plain, csv)
+    xes = xes or folder / "events.xes"
+    if xes.exists():
+        print(f"reusing {xes}", flush=True)
+        return Files((parquet, table.num_rows), (csv, table.num_rows), (xes, xes_events_in(xes)))
     xes_table = generate(max(1, xes_events // 10), seed=4).events
     write_xes(xes_table, xes)
     return Files((parquet, table.num_rows), (csv, table.num_rows), (xes, xes_table.num_rows))
+
+
+def xes_events_in(path: Path) -> int:
+    """The events of an XES file written by :func:`write_xes` (one ``<event>`` per line)."""
+    with open(path, "rb") as handle:
+        return sum(line.startswith(b"<event>") for line in handle)
 
 
 def najma_ingest(path: Path, folder: Path) -> int:
@@ -120,13 +133,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="events for Parquet and CSV")
     parser.add_argument("--xes-events", type=int, default=200_000, help="events for XES")
     parser.add_argument("--no-pm4py", action="store_true", help="time najma only")
+    parser.add_argument("--xes-file", type=Path, help="write the XES here, or reuse the one there (its size then wins)")
+    parser.add_argument("--only", choices=["parquet", "csv", "xes"], action="append", help="time these formats only")
     args = parser.parse_args()
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
         folder = Path(tmp)
-        files = write_files(args.events, args.xes_events, folder)
+        files = write_files(args.events, args.xes_events, folder, args.xes_file)
         runs = [("parquet", *files.parquet, pm4py_frame), ("csv", *files.csv, pm4py_frame), ("xes", *files.xes, pm4py_xes)]
         for name, path, events, oracle in runs:
+            if args.only and name not in args.only:
+                continue
             ours = in_child(najma_ingest, path, folder)
             assert ours[2] == events, (name, ours[2], events)
             theirs = None if args.no_pm4py else in_child(oracle, path)

@@ -1,7 +1,10 @@
 """A safe, streaming XES reader.
 
-The file is parsed with lxml's ``iterparse``: one trace is held in memory at a time, so memory
-does not grow with the file. Events are numbered in document order from 1 (the ``_row`` of
+The file is parsed with lxml's pull parser, fed a block at a time: one trace is held in memory at a
+time (at most :data:`_OPEN_TRACE_EVENTS` of its events as elements), so memory does not grow with the
+file. Python sees only the starts and ends of traces: the events of a trace whose events all have the
+same attributes (the usual XES) are read in one pass over them, column by column; any others, event
+by event, with the same result. Events are numbered in document order from 1 (the ``_row`` of
 every event, its unit "event"), so a quarantined event can be found again even in a file
 written on one line. The file may be compressed or zipped (see :class:`~najma.journeys._sources.Packed`).
 A large plain file is cut at trace boundaries and its chunks parsed in parallel by worker
@@ -183,36 +186,66 @@ def events(stream: BinaryIO, skip: int = 0) -> Generator[pa.RecordBatch, None, i
     """Yield the events of the XES document `stream` in document order, numbered from 1, as Arrow batches.
 
     A batch ends at the end of a trace once enough events are gathered. Events outside any trace
-    are kept too, without a case (they are quarantined for it). The first `skip` events are left
-    out (they are numbered all the same). It returns how many traces and events were found.
+    (children of the root) are kept too, without a case (they are quarantined for it). The first
+    `skip` events are left out (they are numbered all the same). It returns how many traces and
+    events were found.
+
+    Only the starts and ends of traces come back to Python: each trace is read whole at its end
+    (see :meth:`_Rows.add_events`), then freed with whatever came before it; a trace of more than
+    :data:`_OPEN_TRACE_EVENTS` events has those read so far added and freed as the file is read.
     """
-    parser = etree.iterparse(stream, events=("end",), tag=("{*}event", "{*}trace"), remove_comments=True,
-                             **_parser_options())
+    parser = etree.XMLPullParser(events=("start", "end"), tag="{*}trace", remove_comments=True, **_parser_options())
     rows = _Rows(1)
-    traces, trace, first = 0, None, 0
-    for _, element in parser:
-        parent = element.getparent()
-        if parent is not trace:  # not one more event of the trace being read
-            if _local(element.tag) == "trace":
-                traces += 1
-                if trace is not element:  # a trace without events
-                    first = len(rows)
-                rows.share(first, _attributes(element))
-                _free(element, parent)
-                trace = None
-                if len(rows) >= XES_BATCH_EVENTS:
-                    yield from rows.batch(skip)
-                    rows = _Rows(rows.next_number)
+    traces, last, first, reading = 0, None, 0, None  # reading: the trace whose end is not read yet
+    while data := stream.read(_FEED_BYTES):
+        parser.feed(data)
+        for kind, trace in parser.read_events():
+            root = trace.getparent()
+            if root is None or root.getparent() is not None:  # a <trace> nested in an attribute is not a trace
                 continue
-            if _local(parent.tag) == "trace":  # the first event of a trace
-                trace, first = parent, len(rows)
-            elif parent.getparent() is not None:  # an <event> nested in an attribute is not an event
+            if kind == "start":
+                if trace.getprevious() is not last:  # events outside any trace, between the last trace and this one
+                    rows.add_events(list(_until(trace.itersiblings("{*}event", preceding=True), last))[::-1])
+                first, reading = len(rows), trace
                 continue
-        rows.add(element)
-        element.clear(keep_tail=False)
+            traces += 1
+            rows.add_events(list(trace.iterchildren("{*}event")))
+            rows.share(first, _attributes(trace))
+            _free(trace, root)
+            last, reading = trace, None
+            if len(rows) >= XES_BATCH_EVENTS:
+                yield from rows.batch(skip)
+                rows = _Rows(rows.next_number)
+        if reading is not None and len(reading) > _OPEN_TRACE_EVENTS:
+            rows.add_events(_read_off(reading))
+    root = parser.close()
+    rows.add_events(list(root.iterchildren("{*}event")))  # the events after the last trace (all if there is none)
     if len(rows):
         yield from rows.batch(skip)
     return traces + rows.next_number - 1
+
+
+_FEED_BYTES = 1 << 16
+#: A trace being read holds at most about this many events in memory as elements.
+_OPEN_TRACE_EVENTS = 4096
+
+
+def _read_off(trace: etree._Element) -> list[etree._Element]:
+    """Take out of `trace`, still being read, its events read whole (all but its last child, which may not be)."""
+    done = list(trace.iterchildren("{*}event"))
+    if done and done[-1] is trace[-1]:
+        done.pop()
+    for event in done:
+        trace.remove(event)
+    return done
+
+
+def _until(elements: Iterator[etree._Element], stop: etree._Element | None) -> Iterator[etree._Element]:
+    """`elements` up to `stop`, which is left out."""
+    for element in elements:
+        if element is stop:
+            return
+        yield element
 
 
 def _local(tag: object) -> str:
@@ -227,6 +260,19 @@ def _attributes(element: etree._Element) -> dict[str, str]:
         if value is not None and _local(child.tag) != "event":
             found[child.get("key")] = value
     return found
+
+
+def _shared_width(events: list[etree._Element], keys: list[str | None], values: list[str | None]) -> int | None:
+    """How many attributes each of `events` has, if all have the same keys in the same order, each key
+    once and every attribute with a key and a value; else None.
+
+    `keys` and `values` are those of the events' children, event after event.
+    """
+    width = len(keys) // len(events) if events else 0
+    if (width * len(events) == len(keys) and keys == keys[:width] * len(events) and len(set(keys[:width])) == width
+            and None not in keys and None not in values and [len(event) for event in events].count(width) == len(events)):
+        return width
+    return None
 
 
 def _free(trace: etree._Element, parent: etree._Element) -> None:
@@ -256,14 +302,41 @@ class _Rows:
         """The number the next event gets."""
         return self.first_number + self.count
 
-    def add(self, event: etree._Element) -> None:
-        """Add `event`: the value of each of its attributes (the last one where a key repeats)."""
-        columns, index, get = self.columns, self.count, etree._Element.get
-        for attribute in event:
-            value = get(attribute, "value")
+    def add_events(self, events: list[etree._Element]) -> None:
+        """Add `events`, their attributes read in one pass: column by column when the events all have the same
+        attributes in the same order (the usual XES, see :func:`_shared_width`), else event by event."""
+        children = [child for event in events for child in event]
+        get = etree._Element.get
+        keys = [get(child, "key") for child in children]
+        values = [get(child, "value") for child in children]
+        width = _shared_width(events, keys, values)
+        if width is not None:
+            self.add_columns(keys[:width], values, len(events))
+            return
+        start = 0
+        for event in events:
+            end = start + len(event)
+            self.add(keys[start:end], values[start:end])
+            start = end
+
+    def add_columns(self, keys: list[str], values: list[str], count: int) -> None:
+        """Add `count` events that each have the attributes `keys`, in that order, their values one event after the other."""
+        width = len(keys)
+        for offset, key in enumerate(keys):
+            column = self.columns.get(key)
+            if column is None:
+                column = self.columns[key] = []
+            column.extend([None] * (self.count - len(column)))
+            column.extend(values[offset::width])
+        self.count += count
+
+    def add(self, keys: list[str | None], values: list[str | None]) -> None:
+        """Add one event with the attributes `keys` and their `values`: one without a value is left out, and where a
+        key repeats the last one wins."""
+        columns, index = self.columns, self.count
+        for key, value in zip(keys, values, strict=True):
             if value is None:
                 continue
-            key = get(attribute, "key")
             column = columns.get(key)
             if column is None:
                 column = columns[key] = []
