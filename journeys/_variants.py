@@ -75,15 +75,7 @@ def variants(
         raise InvalidParameterError(f"The 'top_k' parameter of variants must be a positive integer. Got {top_k!r} instead.")
     if coverage is not None and not 0 < coverage <= 1:
         raise InvalidParameterError(f"The 'coverage' parameter of variants must be in (0, 1]. Got {coverage!r} instead.")
-    journeys = journey_table(store, where)
-    grouped = journeys.group_by("variant").aggregate(
-        cases=journeys.count(),
-        customers=journeys.customer_id.nunique(),
-        median_duration_seconds=journeys.duration_seconds.median(),
-        median_customer_steps=journeys.customer_steps.median(),
-        events=journeys.events.max(),
-    ).order_by([ibis.desc("cases"), "variant"])
-    frame = grouped.to_pandas()
+    frame = _per_variant(journey_table(store, where))
     total = frame.cases.sum()
     frame["share"] = frame.cases / total if total else 0.0
     frame["cumulative"] = frame.share.cumsum()
@@ -93,6 +85,41 @@ def variants(
         frame = frame.head(top_k)
     columns = ["variant", "cases", "customers", "share", "cumulative", "median_duration_seconds", "median_customer_steps", "events"]
     return frame[columns].reset_index(drop=True)
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _text_hash(text: str) -> int:
+    """The engine's own hash of `text` (64 bits on DuckDB, 32 on Spark), as a key to group on."""
+
+
+def _per_variant(journeys: Table) -> pd.DataFrame:
+    """Per variant of `journeys`, most frequent first (ties by the text): its cases, customers (distinct), median
+    duration and customer steps, and events.
+
+    The rows are grouped on the hash of the variant's text, not on the text: a count of distinct customers per group
+    keeps a table of (group, customer) pairs, and a hash of a few bytes is cheaper to keep there than a text of a
+    hundred (the whole log's variants of 10.4M events: 312 against 431 ms). Two variants that share a hash would fall
+    in one group: each group is checked to hold one text, and the rows are grouped on the text when one does not.
+    """
+    hashed = _variant_aggregate(journeys, _text_hash(journeys.variant), texts=journeys.variant.nunique(),
+                                named=journeys.variant.count()).to_pandas()
+    if (hashed.texts == 1).all() and (hashed.named == hashed.cases).all():
+        return hashed.drop(columns=["texts", "named"])
+    return _variant_aggregate(journeys, journeys.variant).to_pandas()
+
+
+def _variant_aggregate(journeys: Table, key: ibis.Value, **more: ibis.Scalar) -> Table:
+    """The columns of :func:`_per_variant` (and `more`) of `journeys` grouped on `key`, most frequent first."""
+    grouped = journeys.group_by(key=key).aggregate(
+        variant=journeys.variant.arbitrary(),
+        cases=journeys.count(),
+        customers=journeys.customer_id.nunique(),
+        median_duration_seconds=journeys.duration_seconds.median(),
+        median_customer_steps=journeys.customer_steps.median(),
+        events=journeys.events.max(),
+        **more,
+    )
+    return grouped.drop("key").order_by([ibis.desc("cases"), "variant"])
 
 
 def journey_summary(store: JourneyTables, where: CaseFilter | None = None) -> pd.DataFrame:
