@@ -32,7 +32,7 @@ from najma.dashboards.cli import app
 from najma.journeys import Store
 from najma.rating import case_features
 from tests.conftest import REAL, started
-from tests.dashboards.conftest import ARTIFACTS, CHROMIUM, _free_port
+from tests.dashboards.conftest import ARTIFACTS, CHROMIUM, _free_port, wait_settled
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -225,8 +225,7 @@ def _page_problems(page: object, address: str, shape: str, lang: str, path: str)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(address)
     page.wait_for_selector("#shell[dir='rtl']" if lang == "ar" else "#shell[dir='ltr']")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
+    wait_settled(page)
     body = page.inner_text("body")
     name = f"{shape}-{lang}-{path.strip('/').replace('?', '-').replace('=', '-') or 'overview'}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,23 @@ CHROMIUM = "/usr/bin/chromium"
 DRAWS = 50
 #: The quarter of the report the tests share.
 REPORT_QUARTER = "2025Q4"
+#: True once the Dash app has no callback requested, waiting, running or about to update the page: what dash.testing's
+#: own wait reads from the renderer's store. A page's sections come from chained callbacks, and between two links of a
+#: chain neither the network nor a loading flag is busy, so those two signs alone can come too early.
+_SETTLED = """() => {
+    if (!window.store) { return false; }
+    const callbacks = Object.assign({}, window.store.getState().callbacks);
+    delete callbacks.stored;
+    delete callbacks.completed;
+    return Object.values(callbacks).every((waiting) => waiting.length === 0);
+}"""
+
+
+def wait_settled(page: object) -> None:
+    """Wait until the Dash page in `page` (a Playwright page) has run every callback its state asks for."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(_SETTLED)
+    page.wait_for_function("!document.querySelector('[data-dash-is-loading=\"true\"]')")
 
 
 def _free_port() -> int:
