@@ -49,8 +49,8 @@ def handover_view(
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
         lacking = NEEDS[by.value] not in held_columns(source).of(service)
-        pairs = handovers(source, by.value, where, window_days=window_days)
-    if lacking:
+        pairs = None if lacking else handovers(source, by.value, where, window_days=window_days)
+    if pairs is None:
         of = f" of {service}" if service else ""
         out.print(f"no data: the events{of} have no {NEEDS[by.value]} column, so hand-overs between {by.value} values "
                   "cannot be counted")
