@@ -47,9 +47,9 @@ from najma.journeys import (
     SurveySummary,
     conformance,
     designed_journeys,
+    evidence,
     handovers,
     has_answers,
-    held_columns,
     journey_table,
     life_event_journeys,
     linked_cases,
@@ -193,7 +193,8 @@ class DashboardData:
         rated, self.provenance = with_published(
             self._root, rate_features(self.features, config=self.config, draws=draws), self.config)
         self.ratings = suppress_ratings(rated, self.features, min_group)
-        self.held = held_columns(self._root)
+        self.evidence = evidence(self._root)  # what the log of each service can support: its columns, its roles
+        self.held = self.evidence.held
         say("rating every service, quarter and channel")
         with_channel = self.features[self.features["channel"].notna()]  # a log without channels has no such rating
         self.channel_ratings = suppress_ratings(
@@ -358,12 +359,18 @@ class DashboardData:
         variants were suppressed.
 
         Columns: variant, label (V1, V2, ... by frequency), cases, customers, share, cumulative,
-        median_duration_seconds, median_customer_steps, events. Shares and coverage are of every case
-        selected, the suppressed variants' cases included.
+        median_duration_seconds, median_customer_steps (missing when the service's customer steps cannot be counted,
+        see :meth:`_steps_counted`), events. Shares and coverage are of every case selected, the suppressed variants'
+        cases included.
         """
         frame = variants_of(self.store, self.where(service, quarter, (), criteria))
         frame.insert(1, "label", [f"V{i}" for i in range(1, len(frame) + 1)])
-        return kept_groups(frame, self.min_group)
+        return kept_groups(self._steps_counted(service, frame, "median_customer_steps"), self.min_group)
+
+    def _steps_counted(self, service: str, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """`frame` with its customer steps `column` missing (NaN: "no data"), not 0, when the log of `service` cannot
+        count them: the catalogue gives it no roles and its events name no actor (see :class:`najma.journeys.Evidence`)."""
+        return frame if self.evidence.supports("steps", service) else frame.assign(**{column: np.nan})
 
     def _selected_case_ids(self, service: str, quarter: str | None, variants: tuple[str, ...],
                            criteria: CaseFilter | None) -> frozenset[str]:
@@ -415,7 +422,8 @@ class DashboardData:
         None when they have fewer than `min_group` customers (the list is a group, shown only whole).
 
         Columns: case_id, start and end (timestamps in the catalogue's zone, :attr:`tz`, the zone of the
-        quarters), duration_seconds, outcome, channel (of the first event), events, customer_steps, variant.
+        quarters), duration_seconds, outcome, channel (of the first event), events, customer_steps (missing when they
+        cannot be counted, see :meth:`_steps_counted`), variant.
         No column names the customer, so that no one can follow a customer's cases from one selection to another.
         """
         rows = self.selection(service, quarter, variants, criteria)
@@ -425,7 +433,7 @@ class DashboardData:
         listed = journeys.order_by([ibis.desc("start"), "case_id"]).limit(limit).select(
             "case_id", "start", "end", "duration_seconds", "outcome", journeys.first_channel.name("channel"), "events",
             "customer_steps", "variant").to_pandas()
-        return self._in_zone(listed, "start", "end"), len(rows)
+        return self._in_zone(self._steps_counted(service, listed, "customer_steps"), "start", "end"), len(rows)
 
     def case_events(self, service: str, case_id: str) -> pd.DataFrame:
         """The events of one case in time order (the store's sequence breaks ties, as in the steps): activity,

@@ -47,6 +47,7 @@ from najma.dashboards._i18n import (
     text,
 )
 from najma.dashboards.pages.common import (
+    COUNT,
     DURATION_DAYS,
     NUMBER,
     PERCENT,
@@ -62,6 +63,7 @@ from najma.dashboards.pages.common import (
     grid,
     heading,
     job_error_text,
+    no_data_as_text,
     options,
     quarter_options,
     reason,
@@ -210,7 +212,8 @@ def _variant_grid(lang: str, selected: list[str]) -> Any:
         {"field": "cumulative", "headerName": text("ex_cumulative", lang), "valueFormatter": PERCENT, "maxWidth": 150},
         {"field": "median_duration_seconds", "headerName": text("ex_median_days", lang), "valueFormatter": DURATION_DAYS,
          "maxWidth": 130},
-        {"field": "median_customer_steps", "headerName": text("ex_customer_steps", lang), "maxWidth": 160},
+        {"field": "median_customer_steps", "headerName": text("ex_customer_steps", lang),
+         "valueFormatter": no_data_as_text(COUNT, lang), "maxWidth": 160},  # missing where steps cannot be counted
         {"field": "steps", "headerName": text("ex_path", lang), "hide": True},
     ]
     found = _grid("sv-variant-grid", columns, lang, 420)
@@ -231,7 +234,7 @@ def _case_grid(lang: str, case: str | None, zone: str) -> Any:
         {"field": "duration_seconds", "headerName": text("ex_duration_days", lang), "valueFormatter": DURATION_DAYS},
         {"field": "outcome", "headerName": text("ex_outcome", lang)},
         {"field": "channel", "headerName": text("ex_first_channel", lang)},
-        {"field": "customer_steps", "headerName": text("steps", lang)},
+        {"field": "customer_steps", "headerName": text("steps", lang), "valueFormatter": no_data_as_text(COUNT, lang)},
         {"field": "events", "headerName": text("ex_events", lang)},
     ]
     found = _grid("sv-cases", columns, lang, 360)
