@@ -43,7 +43,7 @@ Compared with pm4py and bupaR
 
 Examples
 --------
->>> sorted(LEVELS)
+>>> sorted(HANDOVER_LEVELS)
 ['agency', 'resource', 'service']
 """
 
@@ -60,24 +60,24 @@ from najma.journeys._process_map import ProcessMap
 from najma.journeys._store import Store
 from najma.journeys._variants import journey_table
 
-__all__ = ["handovers", "handover_matrix", "handover_network", "LEVELS", "NEEDS", "HANDOVER_COLUMNS", "EPISODE_DAYS"]
+__all__ = ["handovers", "handover_matrix", "handover_network", "HANDOVER_LEVELS", "HANDOVER_NEEDS", "HANDOVER_COLUMNS", "HANDOVER_EPISODE_DAYS"]
 
 #: What work can be handed over between: a column of the events.
-LEVELS = ("agency", "service", "resource")
+HANDOVER_LEVELS = ("agency", "service", "resource")
 #: The optional column each level needs: without a value in it, hand-overs at that level cannot be counted (no data,
 #: not none); between services, cases are linked by their customer.
-NEEDS = {"agency": "agency", "service": "customer_id", "resource": "resource"}
+HANDOVER_NEEDS = {"agency": "agency", "service": "customer_id", "resource": "resource"}
 #: The columns of :func:`handovers`, in order.
 HANDOVER_COLUMNS = ("source", "target", "handovers", "cases", "customers", "median_seconds")
 #: The days within which a customer's next case continues the same run, for hand-overs between services
 #: (the window of :func:`najma.discover_bundles`).
-EPISODE_DAYS = 60
+HANDOVER_EPISODE_DAYS = 60
 #: What a matrix cell can show.
 _MEASURES = ("handovers", "cases", "customers", "median_seconds")
 
 
 def handovers(store: Store, by: str = "agency", where: CaseFilter | None = None, *,
-              window_days: int = EPISODE_DAYS) -> pd.DataFrame:
+              window_days: int = HANDOVER_EPISODE_DAYS) -> pd.DataFrame:
     """Hand-overs of work between the agencies, services or resources of the cases that pass `where`.
 
     Parameters
@@ -88,7 +88,7 @@ def handovers(store: Store, by: str = "agency", where: CaseFilter | None = None,
         Between what work is handed over (see the module docstring for each).
     where : CaseFilter, optional
         Which cases; by default all.
-    window_days : int, default :data:`EPISODE_DAYS`
+    window_days : int, default :data:`HANDOVER_EPISODE_DAYS`
         For services: a customer's case continues the run of the case before it when it starts at most
         this many days after that case started.
 
@@ -101,10 +101,10 @@ def handovers(store: Store, by: str = "agency", where: CaseFilter | None = None,
     Raises
     ------
     InvalidParameterError
-        When `by` is not one of :data:`LEVELS`, or `window_days` is not a whole number of days, at least 1.
+        When `by` is not one of :data:`HANDOVER_LEVELS`, or `window_days` is not a whole number of days, at least 1.
     """
-    if by not in LEVELS:
-        raise InvalidParameterError(f"The 'by' parameter of handovers must be one of {', '.join(LEVELS)}. "
+    if by not in HANDOVER_LEVELS:
+        raise InvalidParameterError(f"The 'by' parameter of handovers must be one of {', '.join(HANDOVER_LEVELS)}. "
                                     f"Got {by!r} instead.", parameter="by")
     if isinstance(window_days, bool) or not isinstance(window_days, int) or window_days < 1:
         raise InvalidParameterError("The 'window_days' parameter of handovers must be a whole number of days, at least 1. "

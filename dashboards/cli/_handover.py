@@ -41,18 +41,17 @@ def handover_view(
 ) -> None:
     """Hand-overs of work: per (from, to) pair, the hand-overs, the cases, the customers and the median time of the
     hand-over (pairs of fewer than --min-group customers are left out, on screen and in the file)."""
-    from najma.journeys import handover_matrix, handovers, held_columns
-    from najma.journeys._handover import NEEDS
+    from najma.journeys import HANDOVER_NEEDS, handover_matrix, handovers, held_columns
     from najma.rating._suppression import kept_groups
 
     smallest = min_group_of(min_group)
     where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
-        lacking = NEEDS[by.value] not in held_columns(source).of(service)
+        lacking = HANDOVER_NEEDS[by.value] not in held_columns(source).of(service)
         pairs = None if lacking else handovers(source, by.value, where, window_days=window_days)
     if pairs is None:
         of = f" of {service}" if service else ""
-        out.print(f"no data: the events{of} have no {NEEDS[by.value]} column, so hand-overs between {by.value} values "
+        out.print(f"no data: the events{of} have no {HANDOVER_NEEDS[by.value]} column, so hand-overs between {by.value} values "
                   "cannot be counted")
         return
     kept, hidden = kept_groups(pairs, smallest)

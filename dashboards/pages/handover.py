@@ -37,8 +37,7 @@ from najma.dashboards.pages.common import (
     section,
 )
 from najma.dashboards.pages.service import ALL, criteria, export_csv, read_filters
-from najma.journeys import CaseFilter, handover_matrix, handover_network
-from najma.journeys._handover import EPISODE_DAYS, LEVELS, NEEDS
+from najma.journeys import HANDOVER_EPISODE_DAYS, HANDOVER_LEVELS, HANDOVER_NEEDS, CaseFilter, handover_matrix, handover_network
 from najma.rating._suppression import kept_groups
 
 KEY = "handover"
@@ -61,12 +60,12 @@ def layout(lang: str = "en", by: str | None = None, service: str | None = None, 
     state = {k: v for k, v in read_filters(query).items() if k != "channel"}
     return dmc.Stack([
         heading(lang, "page_handover"),
-        reason(text("ho_definition", lang).format(days=EPISODE_DAYS)),
+        reason(text("ho_definition", lang).format(days=HANDOVER_EPISODE_DAYS)),
         dcc.Store(id="ho-lang", data=lang), dcc.Store(id="ho-filters", data=state),
         dmc.Group([
             dmc.Stack([dmc.Text(text("ho_by", lang), size="sm"), dmc.SegmentedControl(
-                id="ho-by", value=choice(by, LEVELS) or "agency",
-                data=[{"value": level, "label": text(f"ho_by_{level}", lang)} for level in LEVELS])], gap=2),
+                id="ho-by", value=choice(by, HANDOVER_LEVELS) or "agency",
+                data=[{"value": level, "label": text(f"ho_by_{level}", lang)} for level in HANDOVER_LEVELS])], gap=2),
             dmc.Select(id="ho-service", label=text("service", lang), value=choice(service, data.services) or ALL, w=280,
                        allowDeselect=False, searchable=True,
                        data=[{"value": ALL, "label": text("all_services", lang)}, *options(data.services, names)]),
@@ -139,7 +138,7 @@ def update_handover(by: str | None, service: str | None, quarter: str | None, ch
     """The network, the matrix and the pairs of the selection, the line that says what was left out, and the
     period and selection each part shows."""
     data = current_data()
-    by = choice(by, LEVELS) or "agency"
+    by = choice(by, HANDOVER_LEVELS) or "agency"
     service, quarter, channel = (choice(service, data.services), choice(quarter, data.quarters),
                                  choice(channel, data.channels))
     measure = choice(measure, MEASURES) or "frequency"
@@ -148,7 +147,7 @@ def update_handover(by: str | None, service: str | None, quarter: str | None, ch
     shown = _scope(by, service, quarter, channel, filters, lang)
     said = [text("ho_hidden", lang).format(pairs=f"{hidden:,}", n=data.min_group)] if hidden else []
     if kept.empty:
-        none = (text("ho_no_column", lang).format(column=text(f"ho_column_{NEEDS[by]}", lang)) if NEEDS[by] not in data.held.of(service)
+        none = (text("ho_no_column", lang).format(column=text(f"ho_column_{HANDOVER_NEEDS[by]}", lang)) if HANDOVER_NEEDS[by] not in data.held.of(service)
                 else text("ho_none", lang))
         return ([], [], [], [], " ".join([none, *said]), shown, shown, shown)
     names = _names(by, sorted({*kept["source"], *kept["target"]}), lang)

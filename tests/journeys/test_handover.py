@@ -9,7 +9,7 @@ import pytest
 
 from najma.errors import InvalidParameterError
 from najma.journeys import CaseFilter, Store, build_journeys, handover_matrix, handover_network, handovers, journey_table
-from najma.journeys._handover import EPISODE_DAYS, HANDOVER_COLUMNS
+from najma.journeys._handover import HANDOVER_COLUMNS, HANDOVER_EPISODE_DAYS
 
 T0 = pd.Timestamp("2025-02-02 08:00", tz="UTC")
 
@@ -88,7 +88,7 @@ def test_sample_agency_matrix_sums_to_the_journeys_hand_offs_and_equals_pm4py(sa
 
 def test_sample_services_are_handed_over_within_a_customers_linked_cases(sample_journeys: Store):
     events = _events(sample_journeys)
-    events["run"] = _episodes(events, EPISODE_DAYS)
+    events["run"] = _episodes(events, HANDOVER_EPISODE_DAYS)
     ours = handovers(sample_journeys, "service")
     assert len(ours) > 3
     _same(ours, _oracle(events, "service", "run"))
@@ -192,7 +192,7 @@ def test_network_has_the_pairs_as_edges_and_no_start_or_end():
     assert network.start_activities == network.end_activities == {}
 
 
-@pytest.mark.parametrize(("by", "window", "parameter"), [("case", EPISODE_DAYS, "by"), ("agency", 0, "window_days"),
+@pytest.mark.parametrize(("by", "window", "parameter"), [("case", HANDOVER_EPISODE_DAYS, "by"), ("agency", 0, "window_days"),
                                                           ("agency", 1.5, "window_days")])
 def test_bad_parameters_are_named(sample_journeys: Store, by: str, window: object, parameter: str):
     with pytest.raises(InvalidParameterError) as raised:
