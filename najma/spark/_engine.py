@@ -228,6 +228,37 @@ def require_columns(source: str, columns: Collection[str]) -> None:
                                       "schema (see najma.journeys._schema; the Spark ingest and Store.export_events write it)")
 
 
+def not_parquet(source: str, error: Exception) -> SourceReadError:
+    r"""The error refusing the events of `source`, which `error` says cannot be read as Parquet (its first line says why).
+
+    Examples
+    --------
+    >>> print(not_parquet("events.parquet", OSError("Parquet magic bytes not found\nin the footer")))
+    events.parquet: cannot read as Parquet: Parquet magic bytes not found
+    """
+    return SourceReadError(source, f"cannot read as Parquet: {str(error).splitlines()[0]}")
+
+
+def require_timestamp(source: str, kind: object, is_timestamp: bool) -> None:
+    """Refuse the events of `source` unless their timestamp column, of type `kind` (as its reader names it),
+    `is_timestamp`.
+
+    Raises
+    ------
+    SourceReadError
+        Naming the column's type.
+
+    Examples
+    --------
+    >>> require_timestamp("events.parquet", "string", False)
+    Traceback (most recent call last):
+    ...
+    najma.errors.SourceReadError: events.parquet: column timestamp is string, not a timestamp
+    """
+    if not is_timestamp:
+        raise SourceReadError(source, f"column timestamp is {kind}, not a timestamp")
+
+
 def _read_events(session: object, events: Sequence[str]) -> tuple[object, dict[tuple[str, str], list[str]] | None]:
     """The events of the Parquet files as a Spark DataFrame in the canonical schema, with ``_reason``
     and ``_column`` set on rows that cannot be loaded and ``_month`` the month partition of a lake's rows;
@@ -240,11 +271,10 @@ def _read_events(session: object, events: Sequence[str]) -> tuple[object, dict[t
         with _partition_values_as_text(session):
             frame = session.read.parquet(*events)
     except AnalysisException as exc:
-        raise SourceReadError(named, f"cannot read as Parquet: {str(exc).splitlines()[0]}") from None
+        raise not_parquet(named, exc) from None
     present = {field.name: field.dataType.simpleString() for field in frame.schema.fields}
     require_columns(named, present)
-    if not present["timestamp"].startswith("timestamp"):
-        raise SourceReadError(named, f"column timestamp is {present['timestamp']}, not a timestamp")
+    require_timestamp(named, present["timestamp"], present["timestamp"].startswith("timestamp"))
     lake = _lake_files(frame) if "month" in present else None
     columns = []
     for column in EVENT_COLUMNS:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 
 from najma.errors import SourceReadError
-from najma.spark._engine import require_columns
+from najma.spark._engine import not_parquet, require_columns, require_timestamp
 
 __all__ = ["check_events"]
 
@@ -59,7 +59,7 @@ def _check_schema(file: str) -> None:
     try:
         schema = pq.read_schema(file)
     except (OSError, pa.ArrowException) as exc:
-        raise SourceReadError(file, f"cannot read as Parquet: {str(exc).splitlines()[0]}") from None
+        raise not_parquet(file, exc) from None
     require_columns(file, schema.names)
-    if not pa.types.is_timestamp(schema.field("timestamp").type):
-        raise SourceReadError(file, f"column timestamp is {schema.field('timestamp').type}, not a timestamp")
+    kind = schema.field("timestamp").type
+    require_timestamp(file, kind, pa.types.is_timestamp(kind))
