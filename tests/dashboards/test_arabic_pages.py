@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.dashboards.conftest import ARTIFACTS
+from tests.dashboards.conftest import ARTIFACTS, wait_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -116,8 +116,7 @@ def _open(page: object, url: str, signs: list[str]) -> None:
     page.wait_for_selector("#shell[dir]")
     for sign in signs:
         page.wait_for_selector(sign, state="attached")
-    # Then no callback may still be running: Dash marks a component that waits for one.
-    page.wait_for_function("document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0")
+    wait_settled(page)  # then no callback may still be running, nor be asked for by the link before it in a chain
 
 
 @pytest.mark.parametrize("name", list(PAGES))

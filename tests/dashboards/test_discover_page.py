@@ -20,6 +20,7 @@ from najma.dashboards._data import DashboardData
 from najma.dashboards._i18n import display_names, text
 from najma.dashboards.pages import PAGES, discover
 from najma.journeys import CaseFilter, Store, discover_bundles, discover_proactive
+from tests.dashboards.conftest import wait_settled
 from tests.dashboards.test_arabic_pages import _CUT_LABELS, SHOWN_TEXT, english_words
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "discover"
@@ -205,7 +206,7 @@ def test_the_discover_page_in_chromium(page: object, dashboard_url: str, truth: 
     page.wait_for_selector("#dc-bundles .ag-center-cols-container .ag-row")
     page.wait_for_selector("#dc-proactive .ag-center-cols-container .ag-row")
     page.wait_for_selector("#dc-lag .xtick")
-    page.wait_for_function("document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0")
+    wait_settled(page)
     services = page.locator("#dc-bundles .ag-center-cols-container [col-id='names']").all_inner_texts()
     newborn = [s for s in services if all(names[k] in s for k in truth["newborn"])]
     assert len(newborn) == 1, services

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dashboards.conftest import wait_settled
 from tests.dashboards.test_arabic_pages import SHOWN_TEXT, english_words
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -44,9 +45,9 @@ def test_filters_variant_case_language_and_csv(page: object, dashboard_url: str,
     page.click("#language-link")
     page.wait_for_selector(f"#sv-timeline {ROWS}")
     page.wait_for_selector(f"#sv-map-note:has-text('الطلبات: {cases}')")
+    wait_settled(page)
     assert "lang=ar" in page.url and "outcome=completed" in page.url
     assert "المسارات المختارة: 1" in page.inner_text("#sv-map-note")
     assert page.locator(f"#sv-variant-grid {ROWS}.ag-row-selected").count() == 1
-    page.wait_for_function("document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0")
     page.screenshot(path=str(ARTIFACTS / "service-filtered-case-ar.png"), full_page=True)
     assert english_words(page.evaluate(SHOWN_TEXT)) == []
