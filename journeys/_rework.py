@@ -76,22 +76,42 @@ def rework_steps(store: JourneyTables, where: CaseFilter | None = None) -> Table
         ``resource``, with ``rework`` (one of :data:`REWORK_KINDS`, or NULL for a step that repeats nothing) and
         ``by`` (one of :data:`RESOURCE_KINDS` for a step of rework, else NULL).
     """
+    steps = _with_rework(store, where)
+    events = store.backend.table("events").select("event_seq", "resource")
+    return steps.join(events, "event_seq").relocate("resource", after="timestamp")
+
+
+def _with_rework(store: JourneyTables, where: CaseFilter | None) -> Table:
+    """The steps of the cases that pass `where` (``service``, ``case_id``, ``case_key``, ``event_seq``, ``activity``,
+    ``timestamp``), with their ``rework`` and ``by`` (see :func:`rework_steps`)."""
     require_journeys(store)
     steps = filtered_steps(store, where)
-    events = store.backend.table("events").select("event_seq", "resource")
-    # The steps' own flags (one home of the order: the journey pipeline's), the resource read from each step's event.
-    rows = steps.select("service", "case_id", "case_key", "event_seq", "activity", "timestamp", "self_loop",
-                        "repetition").join(events, "event_seq")
-    order = [rows.timestamp, rows.event_seq]
-    case = ibis.window(group_by=rows.case_key, order_by=order)
-    activity = ibis.window(group_by=[rows.case_key, rows.activity], order_by=order)
-    # A self-loop answers to the step right before it, a repetition to the activity's first step (NULLs kept).
-    against = ibis.ifelse(rows.self_loop, rows.resource.lag().over(case),
-                          rows.resource.first(include_null=True).over(activity))
-    kind = ibis.cases((rows.self_loop, "self_loop"), (rows.repetition, "repetition"), else_=ibis.null("string"))
-    by = ibis.cases((rows.resource.isnull() | against.isnull(), "unknown"), (rows.resource == against, "repeat"),
+    judged = _judged(steps, store.backend.table("events").select("event_seq", "resource"))
+    rows = steps.select("service", "case_id", "case_key", "event_seq", "activity", "timestamp")
+    return rows.left_join(judged, "event_seq").select(rows, judged.rework, judged.by)
+
+
+def _judged(steps: Table, events: Table) -> Table:
+    """The steps of rework among `steps` (the steps' own flags: one home of the order, the journey pipeline's), by
+    their ``event_seq``, with their ``rework`` kind and ``by`` whom, `events` giving each step's resource.
+
+    A self-loop answers to the step right before it in its case, a repetition to its activity's first step in the
+    case. Both are found by the steps' places (``position``, ``occurrence``), so only the steps of rework, a few in
+    a hundred, are matched, never every step ordered again.
+    """
+    reworked = steps.filter(steps.self_loop | steps.repetition)
+    before = steps.select("case_key", position=steps.position + 1, against_seq=steps.event_seq)
+    firsts = steps.filter(steps.occurrence == 0).select("case_key", "activity", against_seq=steps.event_seq)
+    loops = reworked.filter(reworked.self_loop).join(before, ["case_key", "position"]).select(
+        "event_seq", "against_seq", rework=ibis.literal("self_loop"))
+    repeats = reworked.filter(~reworked.self_loop).join(firsts, ["case_key", "activity"]).select(
+        "event_seq", "against_seq", rework=ibis.literal("repetition"))
+    pairs = loops.union(repeats)
+    own, against = events.rename(own="resource"), events.rename(against_seq="event_seq", against="resource")
+    named = pairs.join(own, "event_seq").join(against, "against_seq")
+    by = ibis.cases((named.own.isnull() | named.against.isnull(), "unknown"), (named.own == named.against, "repeat"),
                     else_="redo")
-    return rows.mutate(rework=kind, by=ibis.ifelse(kind.isnull(), ibis.null("string"), by)).drop("self_loop", "repetition")
+    return named.select("event_seq", "rework", by=by)
 
 
 def rework(store: JourneyTables, where: CaseFilter | None = None,
@@ -137,7 +157,7 @@ def rework(store: JourneyTables, where: CaseFilter | None = None,
     if by not in _LEVELS:
         raise InvalidParameterError(f"The 'by' parameter of rework must be one of {', '.join(_LEVELS)}. Got {by!r} instead.",
                                     parameter="by")
-    steps = rework_steps(store, where)
+    steps = _with_rework(store, where)
     customers = journey_table(store, where).select("case_key", "customer_id")
     steps = steps.join(customers, "case_key")
     per_case = steps.group_by(["service", "case_id", "case_key"]).aggregate(customer_id=steps.customer_id.arbitrary(),
