@@ -1,4 +1,5 @@
-"""Spark for the tests: the local session starts without its web UI (a Jetty server no test looks at)."""
+"""Spark for the tests: the local session starts without its web UI (a Jetty server no test looks at), and its JVM
+compiles with the quick compiler only (C1)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-#: Settings read when the local Spark starts, for settings najma's session leaves to Spark (see najma.spark).
-SUBMIT_ARGS = "--conf spark.ui.enabled=false pyspark-shell"
+#: Settings read when the local Spark starts, for settings najma's session leaves to Spark (see najma.spark). The
+#: tests' JVMs live a few minutes and run each query plan a few times: the optimising compiler (C2) costs them more CPU
+#: than it gives back (a cold build of the sample: 56 s instead of 70 s on 2 cores); C1 alone needs a larger code cache
+#: than its default 48 MB, which a build fills.
+SUBMIT_ARGS = ("--conf spark.ui.enabled=false "
+               "--driver-java-options '-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m' pyspark-shell")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _spark_without_ui() -> Iterator[None]:
-    """Start the tests' Spark without its UI, unless the one who runs them says how to start it."""
+    """Start the tests' Spark with `SUBMIT_ARGS`, unless the one who runs them says how to start it."""
     with pytest.MonkeyPatch.context() as patch:
         if "PYSPARK_SUBMIT_ARGS" not in os.environ:
             patch.setenv("PYSPARK_SUBMIT_ARGS", SUBMIT_ARGS)

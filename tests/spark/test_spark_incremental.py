@@ -1,8 +1,10 @@
 """A Spark build of a lake (``service=/month=`` partitions) keeps the maps DuckDB keeps, and a new month rebuilds only
-the cases with an event in it: its tables equal DuckDB's full build of every month, table by table.
+the cases with an event in it: its tables equal DuckDB's full build of every month, table by table; and the ratings
+per channel and per agency of those tables equal DuckDB's, KPIs, stars and bootstrap alike.
 
 The lake is the DuckDB slice's exported events laid out as a Spark ingest lays them out; it is built once with
-every month but the last, then the last month's partitions are added and it is built again.
+every month but the last, then the last month's partitions are added and it is built again. That second build is
+the module's tables for the ratings too (a Spark build costs tens of seconds, whatever the slice's size).
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from najma.errors import InvalidEventLogError
 from najma.journeys import CaseFilter, Store, process_map
+from najma.rating import rate
 
 pytest.importorskip("pyspark")
 
-from najma.spark import SparkBuild, attach_to_store, build_on_spark  # noqa: E402 - needs pyspark
+from najma.spark import SparkBuild, attach_to_store, build_on_spark, rate_on_spark  # noqa: E402 - needs pyspark
 
 TABLES = {"steps": ["service", "case_id", "position"], "journeys": ["service", "case_id"],
           "service_map_edges": ["service", "quarter", "source", "target"],
           "service_map_activities": ["service", "quarter", "activity"]}
+DRAWS = 30
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +103,29 @@ def test_maps_of_the_attached_store_equal_duckdbs(builds, catalogue_store: Path,
     assert (spark.start_activities, spark.end_activities) == (expected.start_activities, expected.end_activities)
     same_table(spark.edges, expected.edges, ["source", "target"])
     same_table(spark.activities, expected.activities, ["activity"])
+
+
+@pytest.mark.parametrize(("by", "key"), [("channel", "channel"), ("agency", "first_agency")])
+def test_ratings_by_equal_duckdbs(builds, sample_slice: Path, same_table, by: str, key: str) -> None:
+    _, after = builds
+    spark = rate_on_spark(after.tables, by=by, draws=DRAWS)
+    with Store(sample_slice, read_only=True) as duck:
+        expected = rate(duck, by=by, draws=DRAWS)
+    # Several groups are rated, with stars and a bootstrap.
+    assert (expected["status"] == "rated").sum() >= 3 and expected["p_2"].notna().any()
+    assert expected[key].notna().all()
+    same_table(spark, expected, ["service", "quarter", key])
+
+
+def test_channels_split_a_service_and_quarter(builds) -> None:
+    _, after = builds
+    rated = rate_on_spark(after.tables, by="channel", quarters=["2025Q4"], draws=0)
+    assert rated.groupby("service")["channel"].nunique().max() > 2
+    # Within one channel, digital take-up and channel switches do not apply.
+    assert rated["not_applicable"].str.contains("digital_take_up").all()
+
+
+def test_ratings_by_an_unknown_split_are_refused(builds) -> None:
+    _, after = builds
+    with pytest.raises(InvalidEventLogError, match="'by' parameter must be one of channel, agency"):
+        rate_on_spark(after.tables, by="resource", draws=0)
