@@ -378,7 +378,7 @@ def kpi_scores_figure(breakdown: pd.DataFrame, *, title: str | None = None,
     figure.add_vline(x=100, line_dash="dot", line_color="#555")
     lines = sum(label.count("<br>") + 1 for label in labels)
     figure.update_layout(xaxis_title=x_title, xaxis={"range": [0, 118]}, yaxis={"type": "category"})
-    return _frame_layout(figure, title, (50 if title else 20) + 60 + 16 * lines + 8 * len(labels), lang, labels)
+    return _frame_layout(figure, title, _top_margin(title) + 60 + 16 * lines + 8 * len(labels), lang, labels)
 
 
 #: The characters per line of a KPI's name beside its bar, and of a service's name beside its bars.
@@ -398,21 +398,35 @@ def _label_width(labels: Sequence[str], size: int = 12) -> int:
     return math.ceil(0.62 * size * max((len(line) for label in labels for line in str(label).split("<br>")), default=0))
 
 
+#: The rows above a titled chart's plot, in pixels: the dashboard's plotly mode bar (its icons, 2 to 29 pixels from the
+#: chart's top, at the left in Arabic: assets/charts.css), then the title (23 pixels high), standing 14 pixels above the
+#: plot so that the top tick label of a y axis stays clear of it.
+_MODEBAR_ROW, _TITLE_ROW, _TITLE_PAD = 30, 38, 14
+
+
+def _top_margin(title: str | None) -> int:
+    """The margin above a chart's plot: with a title, the mode bar's row and the title's row below it."""
+    return _MODEBAR_ROW + _TITLE_ROW if title else 20
+
+
 def _frame_layout(figure: go.Figure, title: str | None, height: int, lang: str = "en",
                   y_labels: Sequence[str] = ()) -> go.Figure:
     """The frame every chart shares: white, with room for the labels of its axes.
 
     The margin beside the y axis is sized from its longest label, `y_labels` (a number's width when none
     is given), and plotly's automargin may only grow it: so no label is cut off, on screen or on paper.
+    The title stands on the plot, below the row of the mode bar, so that neither a long title nor one on the
+    mode bar's side (the right, in Arabic) is ever under it.
     In Arabic the chart reads from the right: the title and legend stand on the right, the y axis and its
     labels on the right, and the x axis runs from right to left (categories and quarters start on the
     right; horizontal bars grow leftwards from their names).
     """
     titled = 24 if figure.layout.yaxis.title.text else 0
     beside = max(40, _label_width(y_labels) + 16) + titled
-    figure.update_layout(title=title, plot_bgcolor="white", height=height,
+    figure.update_layout(title={"text": title, "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _TITLE_PAD}},
+                         plot_bgcolor="white", height=height,
                          margin={"l": 20 if lang == "ar" else beside, "r": beside if lang == "ar" else 20,
-                                 "t": 50 if title else 20, "b": 40})
+                                 "t": _top_margin(title), "b": 40})
     figure.update_xaxes(automargin=True)
     # A set standoff, with automargin, makes plotly push the margin to hold the y title beyond its tick labels, as
     # wide as plotly measures them: on a right-to-left page they must be measured left to right (assets/charts.css).

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from najma.dashboards.cli._discover import _scope_text
+from najma.dashboards.cli._journeys import AgencyOption, AttributeOption, ChannelOption, QuarterOption, ServiceOption, _where
 from najma.dashboards.cli._options import MinGroupOption, StoreOption, fewer_than, min_group_of, open_built_store, out
 
 if TYPE_CHECKING:
@@ -37,10 +41,8 @@ _KEYS = {"case": ("service", "case_id"), "activity": ("service", "activity"), "s
 
 @app.command("rework")
 def rework_view(
-    store: StoreOption = None,
-    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
-    quarter: Annotated[str | None, typer.Option(
-        help="Only cases started in this quarter, e.g. 2025Q1, read in the store's zone (its catalogue's).")] = None,
+    store: StoreOption = None, service: ServiceOption = None, quarter: QuarterOption = None,
+    channel: ChannelOption = None, agency: AgencyOption = None, attribute: AttributeOption = None,
     by: Annotated[Level, typer.Option(help="Count per case, per activity or per service.")] = Level.service,
     csv: Annotated[Path | None, typer.Option("--csv", help="Also write the rows shown to this CSV file.")] = None,
     min_group: MinGroupOption = None,
@@ -49,15 +51,16 @@ def rework_view(
     other steps), each a repeat (by the same resource), a redo (by another) or unknown (a resource not known).
     Rows of fewer than --min-group customers are not shown; cases are listed only of a selection of at least
     --min-group customers."""
-    from najma.journeys import CaseFilter, rework
+    from najma.journeys import rework
 
     smallest = min_group_of(min_group)
-    where = CaseFilter(service=service, quarter=quarter)
+    where = _where(service, quarter, channel, agency, attribute)
     with open_built_store(store) as source:
         frame = rework(source, where, by=by.value)
         shown, hidden = _kept(frame, source, where, by.value, smallest)
     period = f"cases started in {quarter}" if quarter else "all quarters"
-    title = f"Rework per {by.value} · {service or 'every service'} · {period}"
+    chosen = _scope_text(replace(where, service=None, quarter=None))  # the rest of the selection: channel, agency, ...
+    title = escape(" · ".join(filter(None, (f"Rework per {by.value}", service or "every service", period, chosen))))
     if frame.empty:
         out.print(f"{title}: no case passes the filter")
         return

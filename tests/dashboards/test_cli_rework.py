@@ -1,5 +1,6 @@
-"""``najma rework``: the rework of a service and quarter per service, activity or case, as the library counts it,
-its period and selection in the title, rows of too few customers left out, and the rows shown written to CSV."""
+"""``najma rework``: the rework of the cases chosen as the other views choose them (service, quarter, channel, agency,
+attribute) per service, activity or case, as the library counts it, its period and selection in the title, rows of too
+few customers left out, the rows shown written to CSV, and a bad option one line naming it."""
 
 from __future__ import annotations
 
@@ -61,3 +62,28 @@ def test_an_unknown_level_ends_with_one_line_and_code_2(built_sample: Path) -> N
     code, output = _run("--store", str(built_sample), "--by", "resource")
     assert code == 2
     assert "--by" in output
+
+
+def test_channel_agency_and_attribute_choose_the_cases_as_the_other_views_do(built_sample: Path, tmp_path: Path) -> None:
+    written, whole = tmp_path / "chosen.csv", tmp_path / "whole.csv"
+    code, output = _run("--store", str(built_sample), "--quarter", "2025Q1", "--channel", "smart app",
+                        "--agency", "Identity and Citizenship Authority", "--attribute", "resource=PAS-E15",
+                        "--min-group", "1", "--csv", str(written))
+    assert code == 0, output
+    assert ("Rework per service · every service · cases started in 2025Q1 · channel smart app; "
+            "agency Identity and Citizenship Authority; attribute resource=PAS-E15") in " ".join(output.split())  # a title wraps
+    where = CaseFilter(quarter="2025Q1", channel="smart app", agency="Identity and Citizenship Authority",
+                       attribute=("resource", "PAS-E15"))
+    with Store(built_sample, read_only=True) as store:
+        expected = rework(store, where, by="service")
+    chosen = pd.read_csv(written)
+    assert not chosen.empty
+    pd.testing.assert_frame_equal(chosen, expected, check_dtype=False)
+    assert _run("--store", str(built_sample), "--quarter", "2025Q1", "--min-group", "1", "--csv", str(whole))[0] == 0
+    assert chosen.cases.sum() < pd.read_csv(whole).cases.sum()  # the filter chose fewer cases
+
+
+def test_a_bad_attribute_ends_with_one_line_naming_it(built_sample: Path) -> None:
+    code, output = _run("--store", str(built_sample), "--attribute", "resource")
+    assert code == 2
+    assert "--attribute" in output and "'resource' is not name=value" in output and "Traceback" not in output
