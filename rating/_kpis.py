@@ -10,8 +10,9 @@ A case belongs to the quarter in which it started, read in the zone of the catal
 calendar (UTC without one). Times and steps count the *completed* cases: the journey from the
 application to receiving the service. Rates count the ended cases (completed, rejected or
 abandoned). A KPI whose data is missing (no SLA, no cost, no survey answers, no start times, no
-designed journey) is NaN: nothing is invented. Quantiles are the lower quantile (numpy's
-``inverted_cdf``): the smallest value with at least that share of the cases at or below it.
+designed journey, no customer steps the log can count: see :attr:`Kpi.evidence`) is NaN: nothing is
+invented. Quantiles are the lower quantile (numpy's ``inverted_cdf``): the smallest value with at least
+that share of the cases at or below it.
 
 Steps above the designed journey count a case's customer steps beyond the fewest customer steps
 its service's design allows (:func:`najma.journeys._conformance_checking.designed_steps`): a choice
@@ -52,7 +53,7 @@ import pyarrow.compute as pc
 from ibis.expr.types import Table
 
 from najma.errors import InvalidEventLogError
-from najma.journeys import CaseFilter, HeldColumns, Store, held_columns, journey_table, quarter_name, quarter_of, quarter_zone
+from najma.journeys import CaseFilter, Evidence, HeldColumns, Store, evidence, journey_table, quarter_name, quarter_of, quarter_zone
 from najma.journeys._conformance_checking import designed_steps
 from najma.journeys._surveys import case_satisfaction, has_answers
 from najma.journeys._tables import JourneyTables, require_journeys
@@ -88,6 +89,9 @@ class Kpi:
     columns : tuple of str
         The optional canonical columns it needs (see :mod:`najma.journeys._columns`): for a service
         whose log lacks one, the KPI is NaN ("no data"), never 0.
+    evidence : tuple of str
+        What else it needs of a service's log and catalogue, among :data:`najma.journeys._discovery.NEEDS` (as
+        :meth:`najma.journeys.Evidence.supports` reads them): for a service without one, the KPI is NaN, never 0.
     applies : str, optional
         A 0/1 case feature: the KPI applies to a group when it is 1 for some case of the group;
         otherwise it is *not applicable* (NaN, and neither weighed nor missing). Always applies without it.
@@ -106,11 +110,14 @@ class Kpi:
     per: str | None = None
     q: float | None = None
     columns: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
     applies: str | None = None
     answers: str | None = None
 
 
 _K = Kpi
+#: The counts by activity role (customer steps, visits, documents): only a service whose steps can be counted has them.
+_STEPS = ("steps",)
 #: Every KPI najma computes, by name, pillar by pillar (the pillar itself is set by the configuration).
 KPIS: dict[str, Kpi] = {k.name: k for k in (
     _K("median_time_to_sla", "Median time / SLA", "الوقت الوسيط / مستوى الخدمة", "ratio", "time_to_sla", "completed",
@@ -141,20 +148,20 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     _K("response_rate", "Survey response rate", "نسبة الاستجابة للاستبيان", "share", "answered", "all",
        "a satisfaction column or survey answers", columns=("satisfaction",)),
     _K("repeat_contacts", "Repeat contacts per case", "التواصل المتكرر لكل طلب", "count", "customer_repeats", "all",
-       "customer steps"),
+       "customer steps", evidence=_STEPS),
     _K("median_customer_steps", "Median customer steps", "الخطوات الوسيطة للمتعامل", "steps", "customer_steps",
-       "completed", "customer steps", q=0.5),
+       "completed", "customer steps", q=0.5, evidence=_STEPS),
     _K("p90_customer_steps", "90th percentile customer steps", "خطوات المتعامل المئينية 90", "steps",
-       "customer_steps", "completed", "customer steps", q=0.9),
-    _K("visits", "Visits per case", "الزيارات لكل طلب", "count", "visits", "completed", "customer steps"),
+       "customer_steps", "completed", "customer steps", q=0.9, evidence=_STEPS),
+    _K("visits", "Visits per case", "الزيارات لكل طلب", "count", "visits", "completed", "customer steps", evidence=_STEPS),
     _K("documents_asked_again", "Documents asked again", "المستندات المطلوبة مجدداً", "count",
-       "documents_asked_again", "completed", "customer steps"),
+       "documents_asked_again", "completed", "customer steps", evidence=_STEPS),
     _K("channel_switches", "Channel switches", "التنقل بين القنوات", "count", "channel_switches", "completed",
        "a channel column", columns=("channel",)),
     _K("agency_handoffs", "Agency hand-offs", "الانتقال بين الجهات", "count", "agency_handoffs", "completed",
        "an agency column", columns=("agency",)),
     _K("steps_above_design", "Steps above the designed journey", "الخطوات الزائدة عن الرحلة المصممة", "steps",
-       "above_design", "completed", "a designed journey in the catalogue"),
+       "above_design", "completed", "a designed journey in the catalogue", evidence=_STEPS),
     _K("proactive_share", "Started proactively", "الخدمات الاستباقية", "share", "proactive", "proactive_able",
        "a proactive start role", applies="proactive_able"),
 )}
@@ -194,6 +201,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
     hours, working_hours = j.duration_seconds / 3600, j.working_seconds / 3600
     timed = ibis.coalesce(working_hours, hours)  # working time when the catalogue has a calendar
     served_on = j.channel_list.length()
+    above = j.customer_steps - j.designed_steps  # null without a design: the engines' greatest() would read it as 0
 
     def flag(condition: ibis.expr.types.BooleanValue) -> ibis.expr.types.FloatingValue:
         return condition.cast("float64")
@@ -227,18 +235,22 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         documents_asked_again=j.documents_asked_again.cast("float64"),
         channel_switches=j.channel_switches.cast("float64"),
         agency_handoffs=j.agency_handoffs.cast("float64"),
-        above_design=ibis.greatest(j.customer_steps - j.designed_steps, 0).cast("float64"),
+        above_design=ibis.ifelse(above.notnull(), ibis.greatest(above, 0), ibis.null("int64")).cast("float64"),
         proactive=flag(j.proactive),
         proactive_able=flag(j.able.notnull()),
     )
-    return _without_unheld(features, _held_with_answers(held_columns(store), surveyed))
+    found = evidence(store)
+    return _without_unheld(features, Evidence(_held_with_answers(found.held, surveyed), found.described))
 
 
-def _without_unheld(features: Table, held: HeldColumns) -> Table:
-    """Blank the feature of each KPI in the services whose log lacks a column it needs: no data, never 0."""
+def _without_unheld(features: Table, found: Evidence) -> Table:
+    """Blank the feature of each KPI in the services whose log lacks a column it needs, or whose log and catalogue
+    lack what else it needs (:attr:`Kpi.evidence`): no data, never 0."""
+    services = sorted(found.held.by_service)
     blanks = {}
     for kpi in KPIS.values():
-        lacking = sorted({service for column in kpi.columns for service in held.lacking(column)})
+        lacking = sorted({service for column in kpi.columns for service in found.held.lacking(column)}
+                         | {service for need in kpi.evidence for service in found.lacking(need, services)})
         if lacking:
             blanks[kpi.value] = ibis.ifelse(features.service.isin(lacking), ibis.null("float64"), features[kpi.value])
     return features.mutate(**blanks) if blanks else features

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from najma.journeys import CaseFilter, Store, build_journeys, held_columns, parse_catalogue, register_catalogue, variants
-from najma.rating import KPIS, kpi_table
+from najma.journeys import CaseFilter, EventLog, Store, build_journeys, evidence, held_columns, parse_catalogue, register_catalogue, variants
+from najma.rating import KPIS, kpi_table, rate
 
 CATALOGUE = "\n".join(f"""
 [services.{service}]
@@ -62,3 +64,41 @@ def test_without_a_customer_column_each_case_is_its_own_customer(mixed: Store) -
     assert journeys.loc["bare-0", "customer_id"] == "bare/bare-0"
     assert journeys.filter(like="bare-", axis=0)["customer_id"].nunique() == 12
     assert journeys.filter(like="full-", axis=0)["customer_id"].nunique() == 2
+
+
+def _counted_by_role() -> list[str]:
+    """The KPIs that only a service whose steps can be counted has (see :attr:`najma.rating.Kpi.evidence`)."""
+    return [name for name, kpi in KPIS.items() if "steps" in kpi.evidence]
+
+
+def test_steps_a_log_cannot_count_are_no_data_not_zero() -> None:
+    """A service without catalogue roles or an actor has no customer steps to count: they are "no data", never 0, and
+    the rating counts them as missing evidence; a service whose events name the actor has them."""
+    cases = pd.concat([_log("plain", 12).assign(service="plain"), _log("acted", 12).assign(service="acted", actor="customer")])
+    store = EventLog.from_frame(cases).store
+    build_journeys(store)
+    assert (evidence(store).supports("steps", "plain"), evidence(store).supports("steps", "acted")) == (False, True)
+    assert {"repeat_contacts", "median_customer_steps", "visits", "documents_asked_again"} <= set(_counted_by_role())
+    rated = rate(store, draws=0).set_index("service")
+    assert rated.loc["plain", _counted_by_role()].isna().all()
+    assert rated.loc["plain", "evidence"] == 0.0
+    assert "repeat_contacts" in rated.loc["plain", "missing_kpis"].split(", ")
+    # Every third case of `acted` (4 of its 12) takes "Review" twice: one repeat of a customer step.
+    assert rated.loc["acted", "repeat_contacts"] == pytest.approx(4 / 12)
+
+
+def test_without_a_designed_journey_steps_above_it_are_no_data(mixed: Store) -> None:
+    """`bare` and `full` complete every case and count their steps, but the catalogue designs no journey for them."""
+    table = kpi_table(mixed).set_index("service")
+    assert table["median_customer_steps"].tolist() == [1.0, 1.0]
+    assert table["steps_above_design"].isna().all()
+
+
+def test_the_receipt_log_rates_no_customer_steps(real: Path) -> None:
+    """The real WABO receipt log names no actor and has no catalogue: its repeat contacts are not rated 0."""
+    log = EventLog.read(real / "receipt.xes.gz")
+    build_journeys(log.store)
+    rated = rate(log.store, draws=0)
+    assert len(rated) == 6 and rated["cases"].sum() == 1434
+    assert rated[_counted_by_role()].isna().all().all()
+    assert (rated["evidence"] == 0.0).all()
