@@ -20,6 +20,11 @@ its build (and, having no store, its ingest plus build too), then ``discover_per
 ``discover_performance_dfg`` on the same service, on the same channel and on the cases with the
 same activity (filtered with pandas).
 
+Beside the build, ``--floors`` times the bare work any build of the store must do, each pass alone over the
+columns it needs, in a fresh process, on the built store (:data:`BUILD_FLOORS`): put each case's events in order on
+its integer key, write the steps table, sum each case up, and the exact quantiles of the kept maps. Their sum is a
+floor under the build on this machine and engine: a build target below it cannot be met by changing najma's SQL.
+
 Peak memory is each process's own, above its imports; the build's peak per event is what
 :data:`najma.journeys._build.BUILD_BYTES_PER_EVENT` should be set from (run without
 ``NAJMA_MEMORY_LIMIT`` at 2M and 10M events). Run::
@@ -58,6 +63,51 @@ class Files:
     month: Path
     events: int
     month_events: int
+
+
+#: The bare passes of a build over the built store's tables (fixed text, no input in it); see the module docstring.
+#: Each is the least its pass of :func:`najma.journeys.build_journeys` can do: the steps' window over the coded
+#: events; the steps table, persisted as readers need it; one row per case with its count and bounds; the median and
+#: p90 of each edge's seconds, per service and quarter, service, quarter and over the whole log.
+_CASE_ORDER = "PARTITION BY case_key ORDER BY timestamp, event_seq"
+BUILD_FLOORS = {
+    "floor: order each case's events": (
+        f"SELECT case_key, row_number() OVER ({_CASE_ORDER}), lead(activity_code) OVER ({_CASE_ORDER}), "
+        f"lead(timestamp) OVER ({_CASE_ORDER}), lag(channel_code) OVER ({_CASE_ORDER}), "
+        f"lag(agency_code) OVER ({_CASE_ORDER}), "
+        "row_number() OVER (PARTITION BY case_key, activity_code ORDER BY timestamp, event_seq) FROM events"),
+    "floor: write the steps": "CREATE TABLE floor.steps AS SELECT * FROM steps",
+    "floor: one row per case": "SELECT case_key, count(*), min(timestamp), max(timestamp) FROM events GROUP BY case_key",
+    "floor: the maps' exact quantiles": (
+        "SELECT service, quarter, activity, next_activity, quantile_cont(seconds_to_next, 0.5), "
+        "quantile_cont(seconds_to_next, 0.9) FROM (SELECT *, date_trunc('quarter', case_start) AS quarter FROM steps "
+        "WHERE next_activity IS NOT NULL) GROUP BY GROUPING SETS ((service, quarter, activity, next_activity), "
+        "(service, activity, next_activity), (quarter, activity, next_activity), (activity, next_activity))"),
+}
+
+
+def build_floor(store_path: str, sql: str) -> None:
+    """Run one of :data:`BUILD_FLOORS` on the built store, opened read-only beside a new file ``floor`` that the write
+    goes to (a query goes to a temporary table)."""
+    import duckdb
+
+    floor = Path(store_path).with_name("floor.duckdb")
+    with duckdb.connect(str(floor)) as con:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("ATTACH ? AS store (READ_ONLY)", [store_path])
+        con.execute("USE store")
+        con.execute(sql if sql.startswith("CREATE") else f"CREATE TEMP TABLE floor_rows AS {sql}")
+    floor.unlink()
+
+
+def floor_runs(whole: Path, runs: int) -> dict[str, list[float]]:
+    """The seconds of each of :data:`BUILD_FLOORS` in `runs` runs, each in a fresh process, on the built store."""
+    times: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, sql in BUILD_FLOORS.items():
+            seconds, _, _ = in_child(build_floor, str(whole), sql)
+            times.setdefault(name, []).append(seconds)
+    return times
 
 
 def _timed(call: Callable[[], object]) -> float:
@@ -228,6 +278,9 @@ def report(files: Files, ours: dict[str, list[float]], theirs: dict[str, list[fl
             their = statistics.median(theirs[step])
             line += f" {their * 1000:>8,.0f}ms {their / value:>8.1f}x"
         print(line, flush=True)
+    floors = [statistics.median(ours[name]) for name in BUILD_FLOORS if name in ours]
+    if floors:
+        print(f"{'floor: the sum, under the build':<36} {sum(floors) * 1000:>8,.0f}ms", flush=True)
 
 
 def main() -> None:
@@ -235,6 +288,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--no-pm4py", action="store_true", help="time najma only")
     parser.add_argument("--runs", type=int, default=RUNS, help="runs of each side, of which the medians are printed")
+    parser.add_argument("--floors", action="store_true", help="also time the bare passes under the build (BUILD_FLOORS)")
     args = parser.parse_args()
     os.environ.setdefault("NAJMA_PSEUDONYM_KEY", "benchmark-key")
     with tempfile.TemporaryDirectory(prefix="najma-bench-") as tmp:
@@ -243,6 +297,8 @@ def main() -> None:
         files = generate_files(args.events, folder)
         whole, head = prepare_stores(files, folder)
         ours, memory = najma_runs(files, whole, head, folder, args.runs)
+        if args.floors:  # the runs left the whole store built
+            ours.update(floor_runs(whole, args.runs))
         peak = statistics.median(memory)
         print(f"najma: build peak memory {peak / 2**20:,.0f} MiB, {peak / files.events:,.0f} bytes per event "
               f"(limit {os.environ.get('NAJMA_MEMORY_LIMIT', 'none')})", flush=True)
