@@ -9,8 +9,10 @@ Both measure their candidates with figures that a log may not support: a figure 
 never 0, when one of the services it is measured on lacks what it needs (:data:`NEEDS`):
 
 - ``agency``: an agency column (the service's events hold an agency);
-- ``steps``: customer and staff steps, the catalogue's roles or, for a service the catalogue does not
-  describe, the events' actor (as :func:`najma.journeys._pipeline.with_roles` gives them);
+- ``steps``: customer and staff steps, the catalogue's step roles (customer, staff or system step) or, for a
+  service the catalogue does not describe, the events' actor (as :func:`najma.journeys._pipeline.with_roles` gives
+  them). A service the catalogue describes with no step role (only decisions or rework, say) has none: its
+  steps are all 0 because nothing says which they are, not because there were none;
 - ``catalogue``: the service described by the catalogue (a role only it gives: a visit, a document
   handed in, a proactive start).
 
@@ -19,8 +21,9 @@ Examples
 >>> from najma.journeys._discovery import is_whole
 >>> is_whole(3, least=1), is_whole(True, least=1), is_whole(2.5, least=1)
 (True, False, False)
->>> evidence = Evidence(HeldColumns({"permit": frozenset({"actor"}), "visa": frozenset()}), frozenset())
->>> evidence.lacking("steps", ["permit", "visa"])
+>>> held = HeldColumns({"permit": frozenset({"actor"}), "visa": frozenset({"actor"}), "id": frozenset()})
+>>> evidence = Evidence(held, described=frozenset({"visa", "id"}), stepped=frozenset({"id"}))
+>>> evidence.lacking("steps", ["permit", "visa", "id"])
 ('visa',)
 """
 
@@ -45,6 +48,8 @@ __all__ = ["is_whole", "is_share", "refuse_first", "real_cases", "utc_period", "
 
 #: What a figure may need of each service it is measured on (see the module docstring).
 NEEDS = ("agency", "steps", "catalogue")
+#: The catalogue's roles that make an activity a step of a journey: the ``steps`` need asks for one of them.
+STEP_ROLES = ("customer_step", "staff_step", "system_step")
 
 
 @dataclass(frozen=True)
@@ -57,17 +62,20 @@ class Evidence:
         The optional columns each service's events hold.
     described : frozenset of str
         The services the catalogue describes (those with a row in ``activity_roles``).
+    stepped : frozenset of str
+        The services to some of whose activities the catalogue gives a step role (:data:`STEP_ROLES`).
     """
 
     held: HeldColumns
     described: frozenset[str]
+    stepped: frozenset[str]
 
     def supports(self, need: str, service: str) -> bool:
         """Whether `service` has what `need` (one of :data:`NEEDS`) asks for."""
         if need == "agency":
             return "agency" in self.held.of(service)
         if need == "steps":
-            return service in self.described or "actor" in self.held.of(service)
+            return service in self.stepped or (service not in self.described and "actor" in self.held.of(service))
         return service in self.described
 
     def lacking(self, need: str, services: Iterable[str]) -> tuple[str, ...]:
@@ -78,8 +86,9 @@ class Evidence:
 def evidence(store: Store) -> Evidence:
     """What `store` can support: its events' optional columns per service and the services its catalogue describes."""
     roles = store.backend.table("activity_roles")
-    described = roles.select("service").distinct().to_pyarrow().column("service").to_pylist()
-    return Evidence(held_columns(store), frozenset(described))
+    found = roles.group_by("service").aggregate(stepped=roles.role.isin(STEP_ROLES).any()).to_pyarrow().to_pylist()
+    return Evidence(held_columns(store), frozenset(row["service"] for row in found),
+                    frozenset(row["service"] for row in found if row["stepped"]))
 
 
 def unsupported(table: pd.DataFrame, services: pd.Series, figures: Mapping[str, tuple[str, ...]],

@@ -43,7 +43,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 import numpy as np
@@ -240,7 +240,7 @@ def _features_expr(store: JourneyTables, journeys: Table, satisfied_at: float) -
         proactive_able=flag(j.able.notnull()),
     )
     found = evidence(store)
-    return _without_unheld(features, Evidence(_held_with_answers(found.held, surveyed), found.described))
+    return _without_unheld(features, replace(found, held=_held_with_answers(found.held, surveyed)))
 
 
 def _without_unheld(features: Table, found: Evidence) -> Table:

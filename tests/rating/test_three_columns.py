@@ -102,3 +102,25 @@ def test_the_receipt_log_rates_no_customer_steps(real: Path) -> None:
     assert len(rated) == 6 and rated["cases"].sum() == 1434
     assert rated[_counted_by_role()].isna().all().all()
     assert (rated["evidence"] == 0.0).all()
+
+
+def test_a_catalogue_without_step_roles_counts_no_steps() -> None:
+    """A service the catalogue describes only by its decision (as a drafted catalogue of a real log may, with rework
+    roles alone) completes its cases, but nothing says which activities are steps: they are "no data", not 0, even
+    though its events name an actor (the catalogue's roles replace the actor for a service it describes)."""
+    store = EventLog.from_frame(_log("decided", 12).assign(service="decided", actor="customer")).store
+    register_catalogue(store, parse_catalogue("""
+[services.decided]
+name_en = "decided"
+name_ar = "decided"
+agency = "A"
+sla_hours = 48
+[services.decided.activities]
+"Decide" = ["approval"]
+"Review" = ["rework"]"""))
+    build_journeys(store)
+    assert not evidence(store).supports("steps", "decided")
+    rated = rate(store, draws=0).set_index("service")
+    assert rated.loc["decided", "cases"] == 12
+    assert rated.loc["decided", _counted_by_role()].isna().all()
+    assert rated.loc["decided", "within_sla"] == 1.0  # what the log does support is still rated
